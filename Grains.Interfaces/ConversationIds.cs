@@ -1,0 +1,40 @@
+namespace Messenger.Grains;
+
+/// <summary>Conversation ids: direct ones are derived from the two user ids, so opening one needs no lookup.</summary>
+public static class ConversationIds
+{
+    /// <summary>The direct conversation id of two users, <c>d:{min}:{max}</c> in ordinal order.</summary>
+    public static string Direct(string userA, string userB) =>
+        string.CompareOrdinal(userA, userB) <= 0 ? $"d:{userA}:{userB}" : $"d:{userB}:{userA}";
+
+    /// <summary>Parses a direct conversation id into its two distinct user ids.</summary>
+    public static bool TryParseDirect(string conversationId, out string first, out string second)
+    {
+        first = second = "";
+        if (!conversationId.StartsWith("d:", StringComparison.Ordinal)) return false;
+        var rest = conversationId.AsSpan(2);
+        var colon = rest.IndexOf(':');
+        if (colon <= 0 || colon == rest.Length - 1) return false;
+        first = rest[..colon].ToString();
+        second = rest[(colon + 1)..].ToString();
+        return UserIds.IsValid(first) && UserIds.IsValid(second) && string.CompareOrdinal(first, second) < 0;
+    }
+}
+
+/// <summary>User ids: <c>u</c> followed by 32 lower-case hex digits of a time-ordered UUID.</summary>
+public static class UserIds
+{
+    /// <summary>A new user id.</summary>
+    public static string New() => "u" + Guid.CreateVersion7().ToString("N");
+
+    /// <summary>True when <paramref name="userId"/> has the shape of a user id.</summary>
+    public static bool IsValid(string? userId)
+    {
+        if (userId is null || userId.Length != 33 || userId[0] != 'u') return false;
+        foreach (var c in userId.AsSpan(1))
+        {
+            if (!char.IsAsciiHexDigitLower(c)) return false;
+        }
+        return true;
+    }
+}

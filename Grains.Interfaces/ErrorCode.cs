@@ -1,0 +1,83 @@
+namespace Messenger.Grains;
+
+/// <summary>
+/// Stable, machine-readable error codes. The wire carries them in snake_case
+/// (see <see cref="ErrorCodes.ToWire"/>); clients branch on them, so never rename one.
+/// </summary>
+public enum ErrorCode
+{
+    /// <summary>The request is well-formed JSON but a field is missing or invalid.</summary>
+    InvalidRequest = 1,
+    /// <summary>The body or frame is not valid JSON.</summary>
+    MalformedJson,
+    /// <summary>The frame's <c>type</c> is not one the server knows.</summary>
+    UnknownFrameType,
+    /// <summary>The frame or body exceeds the documented size limit.</summary>
+    TooLarge,
+    /// <summary>No valid token was presented.</summary>
+    Unauthorized,
+    /// <summary>The token was valid once but has expired.</summary>
+    TokenExpired,
+    /// <summary>Username or password is wrong.</summary>
+    InvalidCredentials,
+    /// <summary>The username is already registered.</summary>
+    UsernameTaken,
+    /// <summary>The user does not exist.</summary>
+    UserNotFound,
+    /// <summary>The conversation does not exist or the caller is not a member of it.</summary>
+    NotMember,
+    /// <summary>A page size or cursor is outside its documented range.</summary>
+    OutOfRange,
+    /// <summary>The caller sends faster than the documented rate.</summary>
+    RateLimited,
+    /// <summary>The connection could not keep up with its outbound traffic and was closed.</summary>
+    SlowConsumer,
+    /// <summary>Something failed on the server; the request may be retried.</summary>
+    Internal,
+}
+
+/// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
+public static class ErrorCodes
+{
+    /// <summary>The snake_case name used on the wire.</summary>
+    public static string ToWire(this ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidRequest => "invalid_request",
+        ErrorCode.MalformedJson => "malformed_json",
+        ErrorCode.UnknownFrameType => "unknown_frame_type",
+        ErrorCode.TooLarge => "too_large",
+        ErrorCode.Unauthorized => "unauthorized",
+        ErrorCode.TokenExpired => "token_expired",
+        ErrorCode.InvalidCredentials => "invalid_credentials",
+        ErrorCode.UsernameTaken => "username_taken",
+        ErrorCode.UserNotFound => "user_not_found",
+        ErrorCode.NotMember => "not_member",
+        ErrorCode.OutOfRange => "out_of_range",
+        ErrorCode.RateLimited => "rate_limited",
+        ErrorCode.SlowConsumer => "slow_consumer",
+        _ => "internal_error",
+    };
+}
+
+/// <summary>
+/// The one exception type grains throw for a rule the caller broke. It crosses the silo
+/// boundary intact, so the Gateway maps <see cref="Code"/> to an error frame or ProblemDetails.
+/// </summary>
+[GenerateSerializer]
+public sealed class MessengerException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public MessengerException(ErrorCode code, string message) : base(message)
+    {
+        Code = code;
+        Detail = message;
+    }
+
+    /// <summary>The stable error code.</summary>
+    [Id(0)]
+    public ErrorCode Code { get; }
+
+    /// <summary>A human-readable explanation, safe to show to the caller.</summary>
+    [Id(1)]
+    public string Detail { get; }
+}

@@ -1,0 +1,128 @@
+namespace Messenger.Grains;
+
+/// <summary>A committed message. Identified by <c>(ConversationId, Seq)</c>; order is <see cref="Seq"/>.</summary>
+/// <param name="ConversationId">The conversation it belongs to.</param>
+/// <param name="Seq">Position in the conversation: starts at 1, no gaps.</param>
+/// <param name="SenderId">The user who sent it.</param>
+/// <param name="ClientMsgId">The sender's idempotency key.</param>
+/// <param name="Text">The message text.</param>
+/// <param name="SentAt">Server time of the commit (informational; order is <see cref="Seq"/>).</param>
+[GenerateSerializer, Immutable]
+public sealed record ChatMessage(
+    [property: Id(0)] string ConversationId,
+    [property: Id(1)] long Seq,
+    [property: Id(2)] string SenderId,
+    [property: Id(3)] string ClientMsgId,
+    [property: Id(4)] string Text,
+    [property: Id(5)] DateTimeOffset SentAt);
+
+/// <summary>What the sender gets back once its message is durable.</summary>
+/// <param name="Message">The committed message (the original one when this was a retry).</param>
+/// <param name="UserSeq">The sender's update-log position of this message.</param>
+/// <param name="Duplicate">True when this send was a retry of an already committed message.</param>
+[GenerateSerializer, Immutable]
+public sealed record SendAck(
+    [property: Id(0)] ChatMessage Message,
+    [property: Id(1)] long UserSeq,
+    [property: Id(2)] bool Duplicate);
+
+/// <summary>What kind of change a <see cref="UserUpdate"/> records.</summary>
+public enum UpdateKind
+{
+    /// <summary>A new message in one of the user's conversations.</summary>
+    Message = 1,
+    /// <summary>The user's read mark in a conversation moved forward (from any of their devices).</summary>
+    Read = 2,
+}
+
+/// <summary>One entry of a user's update log. <see cref="UserSeq"/> increases by one with no gaps.</summary>
+/// <param name="UserSeq">Position in the user's update log.</param>
+/// <param name="Kind">What changed.</param>
+/// <param name="ConversationId">The conversation it concerns.</param>
+/// <param name="Seq">For <see cref="UpdateKind.Message"/> the message seq; for <see cref="UpdateKind.Read"/> the new read mark.</param>
+/// <param name="Message">The message for <see cref="UpdateKind.Message"/>, otherwise null.</param>
+[GenerateSerializer, Immutable]
+public sealed record UserUpdate(
+    [property: Id(0)] long UserSeq,
+    [property: Id(1)] UpdateKind Kind,
+    [property: Id(2)] string ConversationId,
+    [property: Id(3)] long Seq,
+    [property: Id(4)] ChatMessage? Message);
+
+/// <summary>A page of a user's update log.</summary>
+/// <param name="Updates">Updates after the cursor, in <c>UserSeq</c> order.</param>
+/// <param name="HasMore">True when more updates follow the last one returned.</param>
+/// <param name="LastUserSeq">The newest <c>UserSeq</c> of the user at the time of the read.</param>
+[GenerateSerializer, Immutable]
+public sealed record SyncPage(
+    [property: Id(0)] IReadOnlyList<UserUpdate> Updates,
+    [property: Id(1)] bool HasMore,
+    [property: Id(2)] long LastUserSeq);
+
+/// <summary>A page of a conversation's history, always in ascending <c>Seq</c> order.</summary>
+/// <param name="Messages">The messages, ascending by seq.</param>
+/// <param name="HasMore">True when more messages exist beyond the page in the direction asked.</param>
+/// <param name="LastSeq">The conversation's newest seq at the time of the read.</param>
+[GenerateSerializer, Immutable]
+public sealed record HistoryPage(
+    [property: Id(0)] IReadOnlyList<ChatMessage> Messages,
+    [property: Id(1)] bool HasMore,
+    [property: Id(2)] long LastSeq);
+
+/// <summary>Which way a history page reads from its cursor.</summary>
+public enum HistoryDirection
+{
+    /// <summary>Messages with seq below the cursor, newest first taken (returned ascending).</summary>
+    Before = 1,
+    /// <summary>Messages with seq above the cursor, oldest first.</summary>
+    After = 2,
+}
+
+/// <summary>The kind of a conversation.</summary>
+public enum ConversationKind
+{
+    /// <summary>Two users; id <c>d:{min}:{max}</c>.</summary>
+    Direct = 1,
+    /// <summary>A group; id <c>g:{ulid}</c>.</summary>
+    Group = 2,
+}
+
+/// <summary>A conversation as one user sees it in their list.</summary>
+/// <param name="ConversationId">The conversation id.</param>
+/// <param name="Kind">Direct or group.</param>
+/// <param name="Members">User ids of the members.</param>
+/// <param name="LastSeq">The newest seq the user has been delivered.</param>
+/// <param name="ReadSeq">The user's read mark.</param>
+/// <param name="Unread">Messages after the read mark.</param>
+/// <param name="LastMessage">The newest message, or null when there is none yet.</param>
+[GenerateSerializer, Immutable]
+public sealed record ConversationSummary(
+    [property: Id(0)] string ConversationId,
+    [property: Id(1)] ConversationKind Kind,
+    [property: Id(2)] IReadOnlyList<string> Members,
+    [property: Id(3)] long LastSeq,
+    [property: Id(4)] long ReadSeq,
+    [property: Id(5)] long Unread,
+    [property: Id(6)] ChatMessage? LastMessage);
+
+/// <summary>Conversation metadata.</summary>
+/// <param name="ConversationId">The id.</param>
+/// <param name="Kind">Direct or group.</param>
+/// <param name="Members">Member user ids.</param>
+/// <param name="CreatedAt">Creation time.</param>
+[GenerateSerializer, Immutable]
+public sealed record ConversationInfo(
+    [property: Id(0)] string ConversationId,
+    [property: Id(1)] ConversationKind Kind,
+    [property: Id(2)] IReadOnlyList<string> Members,
+    [property: Id(3)] DateTimeOffset CreatedAt);
+
+/// <summary>A registered user, without secrets.</summary>
+/// <param name="UserId">Server-assigned stable id.</param>
+/// <param name="Username">Unique, lower-case username.</param>
+/// <param name="CreatedAt">Registration time.</param>
+[GenerateSerializer, Immutable]
+public sealed record UserProfile(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string Username,
+    [property: Id(2)] DateTimeOffset CreatedAt);

@@ -1,0 +1,33 @@
+namespace Messenger.Grains;
+
+/// <summary>Limits and timings of the grains. Section <c>Messenger</c>.</summary>
+public sealed class MessengerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Messenger";
+
+    /// <summary>Longest message text, in UTF-16 code units.</summary>
+    public int MaxTextLength { get; set; } = 4000;
+
+    /// <summary>Longest <c>clientMsgId</c>.</summary>
+    public int MaxClientMsgIdLength { get; set; } = 64;
+
+    /// <summary>Most recent messages each conversation keeps in memory (first history page comes from here).</summary>
+    public int RecentMessages { get; set; } = 256;
+
+    /// <summary>Largest history page and sync page.</summary>
+    public int MaxPageSize { get; set; } = 500;
+
+    /// <summary>How long a device session lives without renewal.</summary>
+    public TimeSpan DeviceLease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Checks every setting; the message names the one that is wrong.</summary>
+    public void Validate()
+    {
+        if (MaxTextLength is < 1 or > 65536) throw new InvalidOperationException($"{SectionName}:{nameof(MaxTextLength)} must be 1..65536, is {MaxTextLength}.");
+        if (MaxClientMsgIdLength is < 8 or > 256) throw new InvalidOperationException($"{SectionName}:{nameof(MaxClientMsgIdLength)} must be 8..256, is {MaxClientMsgIdLength}.");
+        if (RecentMessages is < 0 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(RecentMessages)} must be 0..100000, is {RecentMessages}.");
+        if (MaxPageSize is < 1 or > 10_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxPageSize)} must be 1..10000, is {MaxPageSize}.");
+        if (DeviceLease < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(DeviceLease)} must be at least 00:00:01, is {DeviceLease}.");
+    }
+}
