@@ -34,6 +34,8 @@ public enum ErrorCode
     SlowConsumer,
     /// <summary>Something failed on the server; the request may be retried.</summary>
     Internal,
+    /// <summary>No such endpoint or resource.</summary>
+    NotFound,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -55,6 +57,7 @@ public static class ErrorCodes
         ErrorCode.OutOfRange => "out_of_range",
         ErrorCode.RateLimited => "rate_limited",
         ErrorCode.SlowConsumer => "slow_consumer",
+        ErrorCode.NotFound => "not_found",
         _ => "internal_error",
     };
 }

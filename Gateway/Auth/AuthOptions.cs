@@ -1,0 +1,35 @@
+namespace Messenger.Gateway.Auth;
+
+/// <summary>Tokens and passwords. Section <c>Auth</c>.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Auth";
+
+    /// <summary>How long a device token is valid.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Issuer and audience written into tokens.</summary>
+    public string Issuer { get; set; } = "messenger-orleans";
+
+    /// <summary>
+    /// File holding the HMAC-SHA256 signing key (base64). Relative paths are under the data directory.
+    /// Created with a random key on first start when missing. Every gateway of a cluster must share it.
+    /// </summary>
+    public string SigningKeyFile { get; set; } = "signing.key";
+
+    /// <summary>Shortest accepted password.</summary>
+    public int MinPasswordLength { get; set; } = 8;
+
+    /// <summary>Longest accepted password (bounds the hashing work one request can cause).</summary>
+    public int MaxPasswordLength { get; set; } = 256;
+
+    /// <summary>Checks every setting; the message names the one that is wrong.</summary>
+    public void Validate()
+    {
+        if (TokenLifetime < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(TokenLifetime)} must be at least 00:00:01, is {TokenLifetime}.");
+        if (string.IsNullOrWhiteSpace(Issuer)) throw new InvalidOperationException($"{SectionName}:{nameof(Issuer)} must be set.");
+        if (string.IsNullOrWhiteSpace(SigningKeyFile)) throw new InvalidOperationException($"{SectionName}:{nameof(SigningKeyFile)} must be set.");
+        if (MinPasswordLength < 1 || MaxPasswordLength < MinPasswordLength) throw new InvalidOperationException($"{SectionName}:{nameof(MinPasswordLength)} must be at least 1 and not above {nameof(MaxPasswordLength)}.");
+    }
+}

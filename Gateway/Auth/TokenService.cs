@@ -1,0 +1,78 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Messenger.Gateway.Auth;
+
+/// <summary>Issues and describes device tokens: HMAC-SHA256 JWTs with the user id, username and device id.</summary>
+public sealed class TokenService
+{
+    public const string DeviceClaim = "did";
+    public const string UsernameClaim = "name";
+
+    private readonly AuthOptions _options;
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public TokenService(AuthOptions options, string dataDirectory)
+    {
+        _options = options;
+        SigningKey = new SymmetricSecurityKey(LoadOrCreateKey(Path.Combine(dataDirectory, options.SigningKeyFile)));
+    }
+
+    public SymmetricSecurityKey SigningKey { get; }
+
+    public TokenValidationParameters ValidationParameters => new()
+    {
+        ValidIssuer = _options.Issuer,
+        ValidAudience = _options.Issuer,
+        IssuerSigningKey = SigningKey,
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        ClockSkew = TimeSpan.Zero,
+        NameClaimType = UsernameClaim,
+    };
+
+    public (string Token, DateTimeOffset ExpiresAt) Issue(string userId, string username, string deviceId)
+    {
+        var now = DateTime.UtcNow;
+        var expires = now + _options.TokenLifetime;
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _options.Issuer,
+            Audience = _options.Issuer,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = expires,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = userId,
+                [UsernameClaim] = username,
+                [DeviceClaim] = deviceId,
+            },
+            SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),
+        });
+        return (token, new DateTimeOffset(expires));
+    }
+
+    private static byte[] LoadOrCreateKey(string path)
+    {
+        if (File.Exists(path)) return Convert.FromBase64String(File.ReadAllText(path).Trim());
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var key = RandomNumberGenerator.GetBytes(64);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, Convert.ToBase64String(key));
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, path, overwrite: false);
+        return key;
+    }
+}
+
+/// <summary>Reads the caller's identity from an authenticated principal.</summary>
+public static class CallerExtensions
+{
+    public static string UserId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(JwtRegisteredClaimNames.Sub) ?? user.FindFirstValue(ClaimTypes.NameIdentifier)
+        ?? throw new InvalidOperationException("authenticated principal without a subject");
+
+    public static string DeviceId(this ClaimsPrincipal user) => user.FindFirstValue(TokenService.DeviceClaim) ?? "unknown";
+}

@@ -1,0 +1,81 @@
+using Messenger.Gateway.Auth;
+using Messenger.Gateway.Protocol;
+using Messenger.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Messenger.Gateway.Endpoints;
+
+/// <summary>Registration, login (one token per device), and user lookup.</summary>
+public static class AccountEndpoints
+{
+    // The hasher only needs a type argument; accounts are not Identity users.
+    private static readonly PasswordHasher<string> Hasher = new();
+
+    public static RouteGroupBuilder MapAccountEndpoints(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/accounts", RegisterAsync).AllowAnonymous();
+        v1.MapPost("/sessions", LoginAsync).AllowAnonymous();
+        v1.MapGet("/me", GetMeAsync);
+        v1.MapGet("/users/by-username/{username}", FindByUsernameAsync);
+        v1.MapGet("/users/{userId}", GetUserAsync);
+        return v1;
+    }
+
+    private static async Task<Created<WireUser>> RegisterAsync(RegisterRequest request, IGrainFactory grains, IOptions<AuthOptions> auth)
+    {
+        var username = Required(request.Username, "username");
+        var password = CheckPassword(request.Password, auth.Value);
+        var profile = await grains.GetGrain<IAccountDirectoryGrain>(0).RegisterAsync(username, Hasher.HashPassword(username, password));
+        return TypedResults.Created($"/v1/users/{profile.UserId}", profile.ToWire());
+    }
+
+    private static async Task<Ok<WireSession>> LoginAsync(LoginRequest request, IGrainFactory grains, TokenService tokens)
+    {
+        var username = Required(request.Username, "username");
+        var password = Required(request.Password, "password");
+        var deviceId = request.DeviceId ?? Guid.NewGuid().ToString("N");
+        if (deviceId.Length is < 1 or > 64) throw new MessengerException(ErrorCode.InvalidRequest, "deviceId must be 1 to 64 characters.");
+        var account = await grains.GetGrain<IAccountDirectoryGrain>(0).FindAsync(username);
+        // Verify against a real hash even for an unknown user, so timing does not reveal which usernames exist.
+        var verified = Hasher.VerifyHashedPassword(username, account?.PasswordHash ?? UnknownUserHash.Value, password);
+        if (account is null || verified == PasswordVerificationResult.Failed)
+        {
+            throw new MessengerException(ErrorCode.InvalidCredentials, "username or password is wrong.");
+        }
+        var (token, expiresAt) = tokens.Issue(account.Profile.UserId, account.Profile.Username, deviceId);
+        return TypedResults.Ok(new WireSession(token, account.Profile.UserId, account.Profile.Username, deviceId, expiresAt));
+    }
+
+    private static readonly Lazy<string> UnknownUserHash = new(() => Hasher.HashPassword("", Guid.NewGuid().ToString()));
+
+    private static async Task<Ok<WireUser>> GetMeAsync(HttpContext http, IGrainFactory grains) =>
+        TypedResults.Ok((await grains.GetGrain<IUserGrain>(http.User.UserId()).GetProfileAsync()).ToWire());
+
+    private static async Task<Ok<WireUser>> FindByUsernameAsync(string username, IGrainFactory grains)
+    {
+        var account = await grains.GetGrain<IAccountDirectoryGrain>(0).FindAsync(username)
+            ?? throw new MessengerException(ErrorCode.UserNotFound, $"user '{username}' does not exist.");
+        return TypedResults.Ok(account.Profile.ToWire());
+    }
+
+    private static async Task<Ok<WireUser>> GetUserAsync(string userId, IGrainFactory grains)
+    {
+        if (!UserIds.IsValid(userId)) throw new MessengerException(ErrorCode.UserNotFound, $"user '{userId}' does not exist.");
+        return TypedResults.Ok((await grains.GetGrain<IUserGrain>(userId).GetProfileAsync()).ToWire());
+    }
+
+    private static string CheckPassword(string? password, AuthOptions auth)
+    {
+        password = Required(password, "password");
+        if (password.Length < auth.MinPasswordLength || password.Length > auth.MaxPasswordLength)
+        {
+            throw new MessengerException(ErrorCode.InvalidRequest, $"password must be {auth.MinPasswordLength} to {auth.MaxPasswordLength} characters.");
+        }
+        return password;
+    }
+
+    internal static string Required(string? value, string name) =>
+        string.IsNullOrEmpty(value) ? throw new MessengerException(ErrorCode.InvalidRequest, $"'{name}' is required.") : value;
+}

@@ -1,0 +1,111 @@
+using Messenger.Gateway.Auth;
+using Messenger.Gateway.Protocol;
+using Messenger.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Messenger.Gateway.Endpoints;
+
+/// <summary>Conversations, history pages, sends, read marks and the update log over REST.</summary>
+public static class ConversationEndpoints
+{
+    public const int DefaultPageSize = 50;
+
+    public static RouteGroupBuilder MapConversationEndpoints(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/conversations/direct", OpenDirectAsync);
+        v1.MapGet("/conversations", ListAsync);
+        v1.MapGet("/conversations/{conversationId}", GetAsync);
+        v1.MapGet("/conversations/{conversationId}/messages", HistoryAsync);
+        v1.MapPost("/conversations/{conversationId}/messages", SendAsync);
+        v1.MapPost("/conversations/{conversationId}/read", MarkReadAsync);
+        v1.MapGet("/sync", SyncAsync);
+        return v1;
+    }
+
+    private static async Task<Ok<WireConversation>> OpenDirectAsync(OpenDirectRequest request, HttpContext http, IGrainFactory grains)
+    {
+        var me = http.User.UserId();
+        var other = AccountEndpoints.Required(request.UserId, "userId");
+        if (!UserIds.IsValid(other)) throw new MessengerException(ErrorCode.UserNotFound, $"user '{other}' does not exist.");
+        if (other == me) throw new MessengerException(ErrorCode.InvalidRequest, "a direct conversation needs another user.");
+        var info = await grains.GetGrain<IConversationGrain>(ConversationIds.Direct(me, other)).OpenDirectAsync(me);
+        return TypedResults.Ok(info.ToWire());
+    }
+
+    private static async Task<Ok<WireConversationList>> ListAsync(HttpContext http, IGrainFactory grains)
+    {
+        var list = await grains.GetGrain<IUserGrain>(http.User.UserId()).ListConversationsAsync();
+        var wire = new WireConversationSummary[list.Count];
+        for (var i = 0; i < wire.Length; i++) wire[i] = list[i].ToWire();
+        return TypedResults.Ok(new WireConversationList(wire));
+    }
+
+    private static async Task<Ok<WireConversation>> GetAsync(string conversationId, HttpContext http, IGrainFactory grains) =>
+        TypedResults.Ok((await grains.GetGrain<IConversationGrain>(conversationId).GetInfoAsync(http.User.UserId())).ToWire());
+
+    private static async Task<Ok<WireHistoryPage>> HistoryAsync(
+        string conversationId, long? before, long? after, int? limit, HttpContext http, IGrainFactory grains)
+    {
+        var page = await Requests.HistoryAsync(grains, http.User.UserId(), conversationId, before, after, limit);
+        return TypedResults.Ok(page.ToWire(conversationId));
+    }
+
+    private static async Task<Ok<WireAck>> SendAsync(string conversationId, SendMessageRequest request, HttpContext http, IGrainFactory grains)
+    {
+        var ack = await Requests.SendAsync(grains, http.User.UserId(), conversationId, request.ClientMsgId, request.Text);
+        return TypedResults.Ok(ack.ToWire());
+    }
+
+    private static async Task<Ok<WireReadMark>> MarkReadAsync(string conversationId, MarkReadRequest request, HttpContext http, IGrainFactory grains)
+    {
+        var readSeq = await Requests.MarkReadAsync(grains, http.User.UserId(), conversationId, request.Seq);
+        return TypedResults.Ok(new WireReadMark(conversationId, readSeq));
+    }
+
+    private static async Task<Ok<WireSyncPage>> SyncAsync(long? after, int? limit, HttpContext http, IGrainFactory grains)
+    {
+        var page = await Requests.SyncAsync(grains, http.User.UserId(), after, limit);
+        return TypedResults.Ok(page.ToWire());
+    }
+}
+
+/// <summary>
+/// Request checks and grain calls shared by REST and the socket transports, so both enforce the
+/// same rules with the same errors.
+/// </summary>
+public static class Requests
+{
+    public const int DefaultSyncLimit = 500;
+
+    public static Task<SendAck> SendAsync(IGrainFactory grains, string userId, string? conversationId, string? clientMsgId, string? text)
+    {
+        var conversation = AccountEndpoints.Required(conversationId, "conversationId");
+        var key = AccountEndpoints.Required(clientMsgId, "clientMsgId");
+        var body = AccountEndpoints.Required(text, "text");
+        return grains.GetGrain<IConversationGrain>(conversation).SendAsync(userId, key, body);
+    }
+
+    public static Task<HistoryPage> HistoryAsync(IGrainFactory grains, string userId, string? conversationId, long? before, long? after, int? limit)
+    {
+        var conversation = AccountEndpoints.Required(conversationId, "conversationId");
+        if (before is not null && after is not null)
+        {
+            throw new MessengerException(ErrorCode.InvalidRequest, "give 'before' or 'after', not both.");
+        }
+        var grain = grains.GetGrain<IConversationGrain>(conversation);
+        var size = limit ?? ConversationEndpoints.DefaultPageSize;
+        return after is not null
+            ? grain.GetHistoryAsync(userId, after.Value, HistoryDirection.After, size)
+            : grain.GetHistoryAsync(userId, before ?? long.MaxValue, HistoryDirection.Before, size);
+    }
+
+    public static Task<long> MarkReadAsync(IGrainFactory grains, string userId, string? conversationId, long? seq)
+    {
+        var conversation = AccountEndpoints.Required(conversationId, "conversationId");
+        if (seq is null) throw new MessengerException(ErrorCode.InvalidRequest, "'seq' is required.");
+        return grains.GetGrain<IUserGrain>(userId).MarkReadAsync(conversation, seq.Value);
+    }
+
+    public static Task<SyncPage> SyncAsync(IGrainFactory grains, string userId, long? after, int? limit) =>
+        grains.GetGrain<IUserGrain>(userId).SyncAsync(after ?? 0, limit ?? DefaultSyncLimit);
+}

@@ -1,0 +1,2 @@
+// Orleans has its own ErrorCode; ours is the wire catalogue.
+global using ErrorCode = Messenger.Grains.ErrorCode;

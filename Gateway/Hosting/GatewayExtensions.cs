@@ -1,0 +1,118 @@
+using Messenger.Gateway.Auth;
+using Messenger.Gateway.Endpoints;
+using Messenger.Gateway.Protocol;
+using Messenger.Gateway.Sessions;
+using Messenger.Gateway.Transports;
+using Messenger.Grains;
+using Messenger.Grains.Hosting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Messenger.Gateway.Hosting;
+
+/// <summary>Wires the gateway: options, auth, JSON, errors, sessions, endpoints.</summary>
+public static class GatewayExtensions
+{
+    /// <summary>Command-line switches beside ASP.NET Core's own (<c>--urls</c>).</summary>
+    public static readonly Dictionary<string, string> Switches = new()
+    {
+        ["--data"] = $"{StorageOptions.SectionName}:{nameof(StorageOptions.DataDirectory)}",
+    };
+
+    public static WebApplicationBuilder AddMessengerGateway(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName)
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+
+        var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+        auth.Validate();
+        var dataDirectory = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>()?.DataDirectory ?? "data";
+        var tokens = new TokenService(auth, dataDirectory);
+        services.AddSingleton(tokens);
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters = tokens.ValidationParameters;
+            o.Events = new JwtBearerEvents
+            {
+                // Browsers cannot set headers on a WebSocket handshake: accept the token as a query parameter there.
+                OnMessageReceived = ctx =>
+                {
+                    if (ctx.Request.Path.StartsWithSegments("/v1/ws") && ctx.Request.Query.TryGetValue("access_token", out var token))
+                    {
+                        ctx.Token = token;
+                    }
+                    return Task.CompletedTask;
+                },
+                OnChallenge = async ctx =>
+                {
+                    ctx.HandleResponse();
+                    var expired = ctx.AuthenticateFailure is SecurityTokenExpiredException;
+                    await ErrorMapping.WriteProblemAsync(ctx.HttpContext,
+                        expired ? ErrorCode.TokenExpired : ErrorCode.Unauthorized,
+                        expired ? "the token has expired; log in again." : "a valid bearer token is required.");
+                },
+            };
+        });
+        services.AddAuthorization();
+
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx => ErrorMapping.AddCode(ctx.ProblemDetails));
+        services.AddExceptionHandler<MessengerExceptionHandler>();
+        builder.WebHost.ConfigureKestrel((ctx, k) =>
+            k.Limits.MaxRequestBodySize = ctx.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.MaxBodyBytes ?? 64 * 1024);
+
+        services.AddOpenApi();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<GatewayNode>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayNode>());
+        return builder;
+    }
+
+    public static WebApplication MapMessengerGateway(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval });
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok"))).AllowAnonymous();
+        var v1 = app.MapGroup("/v1").RequireAuthorization();
+        v1.MapAccountEndpoints();
+        v1.MapConversationEndpoints();
+        v1.Map("/ws", AcceptWebSocketAsync);
+        return app;
+    }
+
+    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node, IGrainFactory grains,
+        IOptions<GatewayOptions> options, ILogger<ClientSession> logger)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await ErrorMapping.WriteProblemAsync(http, ErrorCode.InvalidRequest, "this endpoint accepts WebSocket upgrades only.");
+            return;
+        }
+        var session = new ClientSession(http.User.UserId(), http.User.DeviceId(), grains, options.Value, logger);
+        var userSeq = await node.AttachAsync(session);
+        try
+        {
+            using var socket = await http.WebSockets.AcceptWebSocketAsync();
+            session.Enqueue(new HelloFrame("hello", session.UserId, session.DeviceId, userSeq, options.Value.MaxFrameBytes),
+                WireJsonContext.Default.HelloFrame);
+            await WebSocketTransport.RunAsync(socket, session, options.Value);
+        }
+        finally
+        {
+            await node.DetachAsync(session);
+        }
+    }
+}

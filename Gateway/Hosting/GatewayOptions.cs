@@ -1,0 +1,37 @@
+namespace Messenger.Gateway.Hosting;
+
+/// <summary>Transport limits of the gateway. Section <c>Gateway</c>.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Gateway";
+
+    /// <summary>Largest inbound WebSocket frame (one JSON message), in bytes.</summary>
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest REST request body, in bytes.</summary>
+    public int MaxBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Frames queued for one socket before it counts as a slow consumer and is closed.</summary>
+    public int OutboundQueueFrames { get; set; } = 1024;
+
+    /// <summary>Requests one socket may have in progress; reading pauses beyond it.</summary>
+    public int MaxInFlightPerConnection { get; set; } = 256;
+
+    /// <summary>Interval of WebSocket protocol pings.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often device leases of open sockets are renewed (must be well under the lease).</summary>
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Checks every setting; the message names the one that is wrong.</summary>
+    public void Validate()
+    {
+        if (MaxFrameBytes is < 1024 or > 16 * 1024 * 1024) throw new InvalidOperationException($"{SectionName}:{nameof(MaxFrameBytes)} must be 1024..16777216, is {MaxFrameBytes}.");
+        if (MaxBodyBytes is < 1024 or > 16 * 1024 * 1024) throw new InvalidOperationException($"{SectionName}:{nameof(MaxBodyBytes)} must be 1024..16777216, is {MaxBodyBytes}.");
+        if (OutboundQueueFrames is < 16 or > 1_000_000) throw new InvalidOperationException($"{SectionName}:{nameof(OutboundQueueFrames)} must be 16..1000000, is {OutboundQueueFrames}.");
+        if (MaxInFlightPerConnection is < 1 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxInFlightPerConnection)} must be 1..100000, is {MaxInFlightPerConnection}.");
+        if (KeepAliveInterval < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveInterval)} must be at least 00:00:01.");
+        if (LeaseRenewInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(LeaseRenewInterval)} must be at least 00:00:00.1.");
+    }
+}

@@ -1,0 +1,72 @@
+using Messenger.Grains;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Messenger.Gateway.Protocol;
+
+/// <summary>The one place that turns failures into HTTP statuses and RFC 9457 problem details.</summary>
+public static class ErrorMapping
+{
+    public static int ToHttpStatus(this ErrorCode code) => code switch
+    {
+        ErrorCode.InvalidRequest or ErrorCode.MalformedJson or ErrorCode.UnknownFrameType or ErrorCode.OutOfRange => StatusCodes.Status400BadRequest,
+        ErrorCode.Unauthorized or ErrorCode.TokenExpired or ErrorCode.InvalidCredentials => StatusCodes.Status401Unauthorized,
+        ErrorCode.NotMember => StatusCodes.Status403Forbidden,
+        ErrorCode.UserNotFound or ErrorCode.NotFound => StatusCodes.Status404NotFound,
+        ErrorCode.UsernameTaken => StatusCodes.Status409Conflict,
+        ErrorCode.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    /// <summary>The error code for a failure: ours as they are, bad requests by what went wrong, anything else internal.</summary>
+    public static (ErrorCode Code, string Message) Classify(Exception exception) => exception switch
+    {
+        MessengerException m => (m.Code, m.Detail),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (ErrorCode.TooLarge, "the request body is larger than the limit."),
+        BadHttpRequestException { InnerException: System.Text.Json.JsonException } => (ErrorCode.MalformedJson, "the request body is not valid JSON."),
+        BadHttpRequestException b => (ErrorCode.InvalidRequest, b.Message),
+        System.Text.Json.JsonException => (ErrorCode.MalformedJson, "the request body is not valid JSON."),
+        _ => (ErrorCode.Internal, "an internal error occurred; the request may be retried."),
+    };
+
+    /// <summary>Sets the <c>code</c> extension on problem details that lack one, from their status.</summary>
+    public static void AddCode(ProblemDetails problem)
+    {
+        if (problem.Extensions.ContainsKey("code")) return;
+        problem.Extensions["code"] = (problem.Status switch
+        {
+            StatusCodes.Status401Unauthorized => ErrorCode.Unauthorized,
+            StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed => ErrorCode.NotFound,
+            StatusCodes.Status413PayloadTooLarge => ErrorCode.TooLarge,
+            >= 400 and < 500 => ErrorCode.InvalidRequest,
+            _ => ErrorCode.Internal,
+        }).ToWire();
+    }
+
+    /// <summary>Writes a problem+json response with a stable code.</summary>
+    public static Task WriteProblemAsync(HttpContext context, ErrorCode code, string message)
+    {
+        var status = code.ToHttpStatus();
+        context.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = code.ToWire(), Detail = message };
+        problem.Extensions["code"] = code.ToWire();
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = problem,
+        }).AsTask();
+    }
+}
+
+/// <summary>Maps exceptions escaping an endpoint to problem+json.</summary>
+public sealed class MessengerExceptionHandler(ILogger<MessengerExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (code, message) = ErrorMapping.Classify(exception);
+        if (code == ErrorCode.Internal) logger.LogError(exception, "Unhandled error on {Path}", httpContext.Request.Path);
+        await ErrorMapping.WriteProblemAsync(httpContext, code, message);
+        return true;
+    }
+}

@@ -1,0 +1,44 @@
+using Messenger.Grains;
+
+namespace Messenger.Gateway.Protocol;
+
+/// <summary>Explicit conversions from grain models to wire types.</summary>
+public static class WireMapping
+{
+    public static WireMessage ToWire(this ChatMessage m) =>
+        new(m.ConversationId, m.Seq, m.SenderId, m.ClientMsgId, m.Text, m.SentAt);
+
+    public static WireUpdate ToWire(this UserUpdate u) =>
+        new(u.UserSeq, u.Kind == UpdateKind.Message ? "message" : "read", u.ConversationId, u.Seq, u.Message?.ToWire());
+
+    public static WireUpdate[] ToWire(this IReadOnlyList<UserUpdate> updates)
+    {
+        var wire = new WireUpdate[updates.Count];
+        for (var i = 0; i < wire.Length; i++) wire[i] = updates[i].ToWire();
+        return wire;
+    }
+
+    public static WireMessage[] ToWire(this IReadOnlyList<ChatMessage> messages)
+    {
+        var wire = new WireMessage[messages.Count];
+        for (var i = 0; i < wire.Length; i++) wire[i] = messages[i].ToWire();
+        return wire;
+    }
+
+    public static WireAck ToWire(this SendAck a) =>
+        new(a.Message.ConversationId, a.Message.Seq, a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate);
+
+    public static WireSyncPage ToWire(this SyncPage p) => new(p.Updates.ToWire(), p.HasMore, p.LastUserSeq);
+
+    public static WireHistoryPage ToWire(this HistoryPage p, string conversationId) =>
+        new(conversationId, p.Messages.ToWire(), p.HasMore, p.LastSeq);
+
+    public static string ToWire(this ConversationKind kind) => kind == ConversationKind.Direct ? "direct" : "group";
+
+    public static WireConversation ToWire(this ConversationInfo c) => new(c.ConversationId, c.Kind.ToWire(), c.Members, c.CreatedAt);
+
+    public static WireConversationSummary ToWire(this ConversationSummary s) =>
+        new(s.ConversationId, s.Kind.ToWire(), s.Members, s.LastSeq, s.ReadSeq, s.Unread, s.LastMessage?.ToWire());
+
+    public static WireUser ToWire(this UserProfile p) => new(p.UserId, p.Username, p.CreatedAt);
+}

@@ -1,0 +1,105 @@
+namespace Messenger.Gateway.Protocol;
+
+// Wire types: what clients see. Kept apart from the grain models; WireMapping converts explicitly.
+
+/// <summary>A committed message on the wire.</summary>
+public sealed record WireMessage(string ConversationId, long Seq, string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt);
+
+/// <summary>One entry of the user's update log on the wire; <c>kind</c> is <c>message</c> or <c>read</c>.</summary>
+public sealed record WireUpdate(long UserSeq, string Kind, string ConversationId, long Seq, WireMessage? Message);
+
+/// <summary>The answer to a send, once the message is durable.</summary>
+public sealed record WireAck(string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate);
+
+/// <summary>A page of the update log.</summary>
+public sealed record WireSyncPage(IReadOnlyList<WireUpdate> Updates, bool HasMore, long UserSeq);
+
+/// <summary>A page of a conversation's history, ascending by seq.</summary>
+public sealed record WireHistoryPage(string ConversationId, IReadOnlyList<WireMessage> Messages, bool HasMore, long LastSeq);
+
+/// <summary>Conversation metadata.</summary>
+public sealed record WireConversation(string ConversationId, string Kind, IReadOnlyList<string> Members, DateTimeOffset CreatedAt);
+
+/// <summary>A conversation in the caller's list.</summary>
+public sealed record WireConversationSummary(
+    string ConversationId, string Kind, IReadOnlyList<string> Members, long LastSeq, long ReadSeq, long Unread, WireMessage? LastMessage);
+
+/// <summary>The caller's conversations.</summary>
+public sealed record WireConversationList(IReadOnlyList<WireConversationSummary> Conversations);
+
+/// <summary>A user.</summary>
+public sealed record WireUser(string UserId, string Username, DateTimeOffset CreatedAt);
+
+/// <summary>A read mark.</summary>
+public sealed record WireReadMark(string ConversationId, long ReadSeq);
+
+/// <summary>A device's session token.</summary>
+public sealed record WireSession(string Token, string UserId, string Username, string DeviceId, DateTimeOffset ExpiresAt);
+
+/// <summary>POST /v1/accounts.</summary>
+public sealed record RegisterRequest(string? Username, string? Password);
+
+/// <summary>POST /v1/sessions.</summary>
+public sealed record LoginRequest(string? Username, string? Password, string? DeviceId);
+
+/// <summary>POST /v1/conversations/direct.</summary>
+public sealed record OpenDirectRequest(string? UserId);
+
+/// <summary>POST /v1/conversations/{id}/messages.</summary>
+public sealed record SendMessageRequest(string? ClientMsgId, string? Text);
+
+/// <summary>POST /v1/conversations/{id}/read.</summary>
+public sealed record MarkReadRequest(long? Seq);
+
+/// <summary>GET /healthz.</summary>
+public sealed record HealthReport(string Status);
+
+/// <summary>
+/// Every frame a client may send; which fields are needed depends on <see cref="Type"/>
+/// (see docs/PROTOCOL.md). One shape keeps parsing to a single source-generated read.
+/// </summary>
+public sealed class ClientFrame
+{
+    /// <summary>Frame type: send, sync, history, read, ping.</summary>
+    public string? Type { get; set; }
+    /// <summary>Client-chosen id echoed in the reply.</summary>
+    public string? Id { get; set; }
+    /// <summary>Target conversation.</summary>
+    public string? ConversationId { get; set; }
+    /// <summary>Idempotency key of a send.</summary>
+    public string? ClientMsgId { get; set; }
+    /// <summary>Message text.</summary>
+    public string? Text { get; set; }
+    /// <summary>Cursor: updates or messages after this.</summary>
+    public long? After { get; set; }
+    /// <summary>Cursor: messages before this seq.</summary>
+    public long? Before { get; set; }
+    /// <summary>Page size.</summary>
+    public int? Limit { get; set; }
+    /// <summary>Read mark.</summary>
+    public long? Seq { get; set; }
+}
+
+/// <summary>Sent once when a socket is ready.</summary>
+public sealed record HelloFrame(string Type, string UserId, string DeviceId, long UserSeq, int MaxFrameBytes);
+
+/// <summary>Reply to a send.</summary>
+public sealed record AckFrame(string Type, string? Id, string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate);
+
+/// <summary>Reply to a sync.</summary>
+public sealed record SyncResultFrame(string Type, string? Id, IReadOnlyList<WireUpdate> Updates, bool HasMore, long UserSeq);
+
+/// <summary>Reply to a history request.</summary>
+public sealed record HistoryResultFrame(string Type, string? Id, string ConversationId, IReadOnlyList<WireMessage> Messages, bool HasMore, long LastSeq);
+
+/// <summary>Reply to a read.</summary>
+public sealed record ReadResultFrame(string Type, string? Id, string ConversationId, long ReadSeq);
+
+/// <summary>Reply to a ping.</summary>
+public sealed record PongFrame(string Type, string? Id);
+
+/// <summary>Live updates pushed to the device.</summary>
+public sealed record UpdatesFrame(string Type, IReadOnlyList<WireUpdate> Updates);
+
+/// <summary>An error; <c>id</c> is the failed frame's id when known.</summary>
+public sealed record ErrorFrame(string Type, string? Id, string Code, string Message);

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Messenger.Gateway.Endpoints;
+using Messenger.Gateway.Protocol;
+using Messenger.Grains;
+
+namespace Messenger.Gateway.Sessions;
+
+/// <summary>
+/// One connected device, whatever the transport: turns inbound frames into grain calls and queues
+/// outbound frames. The queue is bounded; when it overflows the session is marked slow and the
+/// transport closes it (the client reconnects and syncs), so memory never grows without bound.
+/// </summary>
+public sealed class ClientSession
+{
+    private readonly Channel<byte[]> _outbound;
+    private readonly IGrainFactory _grains;
+    private readonly SemaphoreSlim _inFlight;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly ILogger _logger;
+
+    public ClientSession(string userId, string deviceId, IGrainFactory grains, Hosting.GatewayOptions options, ILogger logger)
+    {
+        UserId = userId;
+        DeviceId = deviceId;
+        _grains = grains;
+        _logger = logger;
+        _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection);
+        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.OutboundQueueFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public string ConnectionId { get; } = Guid.CreateVersion7().ToString("N");
+    public string UserId { get; }
+    public string DeviceId { get; }
+
+    /// <summary>Frames to write, in order.</summary>
+    public ChannelReader<byte[]> Outbound => _outbound.Reader;
+
+    /// <summary>Cancelled when the session must end (slow consumer or shutdown).</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>True when the session ended because its queue overflowed.</summary>
+    public bool IsSlowConsumer { get; private set; }
+
+    /// <summary>Queues a frame; on overflow marks the session slow and closes it.</summary>
+    public bool Enqueue(byte[] frame)
+    {
+        if (_outbound.Writer.TryWrite(frame)) return true;
+        if (!IsSlowConsumer)
+        {
+            IsSlowConsumer = true;
+            _logger.LogWarning("Connection {ConnectionId} of {UserId} is a slow consumer; closing it", ConnectionId, UserId);
+            _closed.Cancel();
+        }
+        return false;
+    }
+
+    public void Enqueue<T>(T frame, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, type));
+
+    public void EnqueueError(string? id, ErrorCode code, string message) =>
+        Enqueue(new ErrorFrame("error", id, code.ToWire(), message), WireJsonContext.Default.ErrorFrame);
+
+    /// <summary>Ends the session: no more frames are written.</summary>
+    public void Complete()
+    {
+        _outbound.Writer.TryComplete();
+        _closed.Cancel();
+    }
+
+    /// <summary>
+    /// Handles one inbound frame. Requests are started in arrival order and may complete out of order;
+    /// reading waits only when too many are in progress.
+    /// </summary>
+    public async Task HandleFrameAsync(ReadOnlyMemory<byte> utf8)
+    {
+        ClientFrame? frame;
+        try
+        {
+            frame = JsonSerializer.Deserialize(utf8.Span, WireJsonContext.Default.ClientFrame);
+        }
+        catch (JsonException)
+        {
+            EnqueueError(null, ErrorCode.MalformedJson, "the frame is not valid JSON.");
+            return;
+        }
+        if (frame?.Type is null)
+        {
+            EnqueueError(frame?.Id, ErrorCode.InvalidRequest, "'type' is required.");
+            return;
+        }
+        await _inFlight.WaitAsync(_closed.Token);
+        Task work;
+        try
+        {
+            work = Dispatch(frame);
+        }
+        catch (Exception ex)
+        {
+            work = Task.FromException(ex);
+        }
+        _ = CompleteAsync(frame.Id, work);
+    }
+
+    private Task Dispatch(ClientFrame f) => f.Type switch
+    {
+        "send" => ReplyAsync(f.Id, Requests.SendAsync(_grains, UserId, f.ConversationId, f.ClientMsgId, f.Text),
+            static (id, a) => JsonSerializer.SerializeToUtf8Bytes(new AckFrame("ack", id, a.Message.ConversationId, a.Message.Seq,
+                a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate), WireJsonContext.Default.AckFrame)),
+        "sync" => ReplyAsync(f.Id, Requests.SyncAsync(_grains, UserId, f.After, f.Limit),
+            static (id, p) => JsonSerializer.SerializeToUtf8Bytes(new SyncResultFrame("sync_result", id, p.Updates.ToWire(),
+                p.HasMore, p.LastUserSeq), WireJsonContext.Default.SyncResultFrame)),
+        "history" => ReplyAsync(f.Id, Requests.HistoryAsync(_grains, UserId, f.ConversationId, f.Before, f.After, f.Limit),
+            (id, p) => JsonSerializer.SerializeToUtf8Bytes(new HistoryResultFrame("history_result", id, f.ConversationId!,
+                p.Messages.ToWire(), p.HasMore, p.LastSeq), WireJsonContext.Default.HistoryResultFrame)),
+        "read" => ReplyAsync(f.Id, Requests.MarkReadAsync(_grains, UserId, f.ConversationId, f.Seq),
+            (id, readSeq) => JsonSerializer.SerializeToUtf8Bytes(new ReadResultFrame("read_result", id, f.ConversationId!, readSeq),
+                WireJsonContext.Default.ReadResultFrame)),
+        "ping" => ReplyAsync(f.Id, Task.FromResult(0),
+            static (id, _) => JsonSerializer.SerializeToUtf8Bytes(new PongFrame("pong", id), WireJsonContext.Default.PongFrame)),
+        _ => throw new MessengerException(ErrorCode.UnknownFrameType, $"unknown frame type '{f.Type}'."),
+    };
+
+    private async Task ReplyAsync<T>(string? id, Task<T> call, Func<string?, T, byte[]> serialize)
+    {
+        var result = await call;
+        Enqueue(serialize(id, result));
+    }
+
+    private async Task CompleteAsync(string? id, Task work)
+    {
+        try
+        {
+            await work;
+        }
+        catch (Exception ex)
+        {
+            var (code, message) = ErrorMapping.Classify(ex);
+            if (code == ErrorCode.Internal) _logger.LogError(ex, "Frame {Id} of {UserId} failed", id, UserId);
+            EnqueueError(id, code, message);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+}

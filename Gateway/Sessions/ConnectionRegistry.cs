@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Messenger.Gateway.Protocol;
+using Messenger.Grains;
+
+namespace Messenger.Gateway.Sessions;
+
+/// <summary>
+/// The sessions this gateway holds, by user. It is this gateway's one grain observer: user grains
+/// call <see cref="OnUpdatesAsync"/> and the update is serialised once and queued on each of the user's sockets here.
+/// </summary>
+public sealed class ConnectionRegistry : IUpdateObserver
+{
+    private readonly ConcurrentDictionary<string, ClientSession[]> _byUser = new(StringComparer.Ordinal);
+
+    /// <summary>Number of open sessions.</summary>
+    public int Count { get; private set; }
+
+    public void Add(ClientSession session)
+    {
+        _byUser.AddOrUpdate(session.UserId, static (_, s) => [s], static (_, list, s) => [.. list, s], session);
+        lock (_byUser) Count++;
+    }
+
+    public void Remove(ClientSession session)
+    {
+        while (_byUser.TryGetValue(session.UserId, out var list))
+        {
+            var index = Array.IndexOf(list, session);
+            if (index < 0) return;
+            var next = list.Length == 1 ? null : list.Where(s => s != session).ToArray();
+            var done = next is null
+                ? _byUser.TryRemove(new KeyValuePair<string, ClientSession[]>(session.UserId, list))
+                : _byUser.TryUpdate(session.UserId, next, list);
+            if (done)
+            {
+                lock (_byUser) Count--;
+                return;
+            }
+        }
+    }
+
+    /// <summary>A snapshot of users and their sessions (for lease renewal).</summary>
+    public IEnumerable<KeyValuePair<string, ClientSession[]>> Snapshot() => _byUser.ToArray();
+
+    public Task OnUpdatesAsync(string userId, IReadOnlyList<UserUpdate> updates)
+    {
+        if (_byUser.TryGetValue(userId, out var sessions))
+        {
+            var frame = JsonSerializer.SerializeToUtf8Bytes(new UpdatesFrame("updates", updates.ToWire()), WireJsonContext.Default.UpdatesFrame);
+            foreach (var session in sessions) session.Enqueue(frame);
+        }
+        return Task.CompletedTask;
+    }
+}
