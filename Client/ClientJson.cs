@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Messenger.Client;
+
+/// <summary>A frame the client writes; null fields are left out.</summary>
+internal sealed class OutFrame
+{
+    public string? Type { get; set; }
+    public string? Id { get; set; }
+    public string? ConversationId { get; set; }
+    public string? ClientMsgId { get; set; }
+    public string? Text { get; set; }
+    public long? After { get; set; }
+    public long? Before { get; set; }
+    public int? Limit { get; set; }
+    public long? Seq { get; set; }
+}
+
+/// <summary>Any frame the server writes; which fields are set depends on <see cref="Type"/>.</summary>
+internal sealed class InFrame
+{
+    public string? Type { get; set; }
+    public string? Id { get; set; }
+    public string? Code { get; set; }
+    public string? Message { get; set; }
+    public string? UserId { get; set; }
+    public string? DeviceId { get; set; }
+    public long UserSeq { get; set; }
+    public string? ConversationId { get; set; }
+    public long Seq { get; set; }
+    public long ReadSeq { get; set; }
+    public long LastSeq { get; set; }
+    public string? ClientMsgId { get; set; }
+    public DateTimeOffset SentAt { get; set; }
+    public bool Duplicate { get; set; }
+    public bool HasMore { get; set; }
+    public List<Update>? Updates { get; set; }
+    public List<Message>? Messages { get; set; }
+}
+
+internal sealed record ProblemBody(string? Code, string? Detail, string? Title);
+internal sealed record Credentials(string Username, string Password, string? DeviceId = null);
+internal sealed record UserRef(string UserId);
+internal sealed record SendBody(string ClientMsgId, string Text);
+internal sealed record ReadBody(long Seq);
+internal sealed record ConversationList(IReadOnlyList<ConversationSummary> Conversations);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(OutFrame))]
+[JsonSerializable(typeof(InFrame))]
+[JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(Credentials))]
+[JsonSerializable(typeof(UserRef))]
+[JsonSerializable(typeof(SendBody))]
+[JsonSerializable(typeof(ReadBody))]
+[JsonSerializable(typeof(ConversationList))]
+[JsonSerializable(typeof(Session))]
+[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(Conversation))]
+[JsonSerializable(typeof(Ack))]
+[JsonSerializable(typeof(SyncPage))]
+[JsonSerializable(typeof(HistoryPage))]
+[JsonSerializable(typeof(ReadMark))]
+internal sealed partial class ClientJson : JsonSerializerContext;

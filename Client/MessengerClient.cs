@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Messenger.Client;
+
+/// <summary>Settings of a <see cref="MessengerClient"/>.</summary>
+public sealed class MessengerClientOptions
+{
+    /// <summary>How long a request may wait for its reply, across reconnects.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>First reconnect delay; doubles up to <see cref="MaxReconnectDelay"/>.</summary>
+    public TimeSpan MinReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest reconnect delay.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Page size used when catching up.</summary>
+    public int SyncPageSize { get; set; } = 500;
+
+    /// <summary>The cursor (last applied userSeq) to start from; a device persists it between runs.</summary>
+    public long InitialCursor { get; set; }
+}
+
+/// <summary>
+/// One device's real-time connection. Delivers the user's updates exactly once and in
+/// <c>userSeq</c> order on <see cref="Updates"/>, whatever happens to the socket: it reconnects on its
+/// own, catches up from its cursor with <c>sync</c>, and syncs whenever a live push reveals a gap.
+/// Requests in flight when a socket drops are sent again after the reconnect (sends are idempotent
+/// on their <c>clientMsgId</c>).
+/// </summary>
+public sealed class MessengerClient : IAsyncDisposable
+{
+    private readonly Uri _wsUri;
+    private readonly MessengerClientOptions _options;
+    private readonly ConcurrentDictionary<string, PendingRequest> _pending = new(StringComparer.Ordinal);
+    private readonly Channel<Update> _updates = Channel.CreateUnbounded<Update>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<InFrame?> _inbox = Channel.CreateUnbounded<InFrame?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly TaskCompletionSource _firstConnect = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ClientWebSocket? _socket;
+    private long _nextId;
+    private long _cursor;
+    private Task _connectionLoop = Task.CompletedTask;
+    private Task _applyLoop = Task.CompletedTask;
+
+    private MessengerClient(Uri server, string token, MessengerClientOptions options)
+    {
+        var scheme = server.Scheme == "https" ? "wss" : "ws";
+        _wsUri = new Uri($"{scheme}://{server.Authority}/v1/ws?access_token={Uri.EscapeDataString(token)}");
+        _options = options;
+        _cursor = options.InitialCursor;
+    }
+
+    /// <summary>Connects, waits for the first hello, and starts catching up from the cursor.</summary>
+    public static async Task<MessengerClient> ConnectAsync(Uri server, string token, MessengerClientOptions? options = null, CancellationToken ct = default)
+    {
+        var client = new MessengerClient(server, token, options ?? new MessengerClientOptions());
+        client._applyLoop = client.ApplyLoopAsync();
+        client._connectionLoop = client.ConnectionLoopAsync();
+        await client._firstConnect.Task.WaitAsync(ct);
+        return client;
+    }
+
+    /// <summary>The user id the server reported in its hello.</summary>
+    public string UserId { get; private set; } = "";
+
+    /// <summary>The device id of the token.</summary>
+    public string DeviceId { get; private set; } = "";
+
+    /// <summary>The last applied userSeq: every update up to it has been written to <see cref="Updates"/>.</summary>
+    public long Cursor => Interlocked.Read(ref _cursor);
+
+    /// <summary>The user's updates, each exactly once, in userSeq order.</summary>
+    public ChannelReader<Update> Updates => _updates.Reader;
+
+    /// <summary>How many times the socket has been (re)opened.</summary>
+    public int Connections { get; private set; }
+
+    /// <summary>Errors the server reported without a request id (e.g. an unparsable frame).</summary>
+    public event Action<MessengerClientException>? ServerError;
+
+    /// <summary>Closes the current socket abruptly, as a network failure would; the client reconnects.</summary>
+    public void DropConnection() => _socket?.Abort();
+
+    /// <summary>Sends a message; returns once it is durable. The clientMsgId defaults to a new GUID.</summary>
+    public async Task<Ack> SendAsync(string conversationId, string text, string? clientMsgId = null, CancellationToken ct = default)
+    {
+        var f = await RequestAsync(new OutFrame { Type = "send", ConversationId = conversationId, Text = text, ClientMsgId = clientMsgId ?? Guid.NewGuid().ToString("N") }, ct);
+        return new Ack(f.ConversationId!, f.Seq, f.UserSeq, f.ClientMsgId!, f.SentAt, f.Duplicate);
+    }
+
+    /// <summary>A page of history (neither cursor: the newest page).</summary>
+    public async Task<HistoryPage> GetHistoryAsync(string conversationId, long? before = null, long? after = null, int? limit = null, CancellationToken ct = default)
+    {
+        var f = await RequestAsync(new OutFrame { Type = "history", ConversationId = conversationId, Before = before, After = after, Limit = limit }, ct);
+        return new HistoryPage(f.ConversationId!, f.Messages ?? [], f.HasMore, f.LastSeq);
+    }
+
+    /// <summary>Moves the read mark forward; returns the mark now in force.</summary>
+    public async Task<long> MarkReadAsync(string conversationId, long seq, CancellationToken ct = default) =>
+        (await RequestAsync(new OutFrame { Type = "read", ConversationId = conversationId, Seq = seq }, ct)).ReadSeq;
+
+    /// <summary>One page of updates after a cursor (the client's own catch-up uses this too).</summary>
+    public async Task<SyncPage> SyncAsync(long after, int? limit = null, CancellationToken ct = default)
+    {
+        var f = await RequestAsync(new OutFrame { Type = "sync", After = after, Limit = limit }, ct);
+        return new SyncPage(f.Updates ?? [], f.HasMore, f.UserSeq);
+    }
+
+    /// <summary>Round trip to the server.</summary>
+    public Task PingAsync(CancellationToken ct = default) => RequestAsync(new OutFrame { Type = "ping" }, ct);
+
+    /// <summary>Writes a raw text frame (for tests of the server's input handling).</summary>
+    public Task SendRawAsync(string text, CancellationToken ct = default) =>
+        WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct);
+
+    private async Task<InFrame> RequestAsync(OutFrame frame, CancellationToken ct)
+    {
+        frame.Id = "r" + Interlocked.Increment(ref _nextId);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(frame, ClientJson.Default.OutFrame);
+        var pending = new PendingRequest(bytes);
+        _pending[frame.Id] = pending;
+        try
+        {
+            try { await WriteAsync(bytes, ct); }
+            catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The socket is down; the request goes out again after the reconnect.
+            }
+            return await pending.Reply.Task.WaitAsync(_options.RequestTimeout, ct);
+        }
+        finally
+        {
+            _pending.TryRemove(frame.Id, out _);
+        }
+    }
+
+    private async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        var socket = _socket ?? throw new InvalidOperationException("not connected");
+        await _sendLock.WaitAsync(ct);
+        try { await socket.SendAsync(bytes, WebSocketMessageType.Text, true, ct); }
+        finally { _sendLock.Release(); }
+    }
+
+    private async Task ConnectionLoopAsync()
+    {
+        var delay = _options.MinReconnectDelay;
+        while (!_disposed.IsCancellationRequested)
+        {
+            var socket = new ClientWebSocket();
+            try
+            {
+                await socket.ConnectAsync(_wsUri, _disposed.Token);
+                delay = _options.MinReconnectDelay;
+                _socket = socket;
+                Connections++;
+                await ReceiveLoopAsync(socket);
+            }
+            catch (Exception) when (!_disposed.IsCancellationRequested)
+            {
+                // Connection refused or dropped: back off and try again.
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            finally
+            {
+                socket.Dispose();
+            }
+            if (_disposed.IsCancellationRequested) break;
+            await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+        }
+    }
+
+    private async Task ReceiveLoopAsync(ClientWebSocket socket)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        while (socket.State == WebSocketState.Open)
+        {
+            buffer.ResetWrittenCount();
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.GetMemory(16 * 1024), _disposed.Token);
+                if (result.MessageType == WebSocketMessageType.Close) return;
+                buffer.Advance(result.Count);
+            }
+            while (!result.EndOfMessage);
+            var frame = JsonSerializer.Deserialize(buffer.WrittenSpan, ClientJson.Default.InFrame);
+            if (frame is null) continue;
+            switch (frame.Type)
+            {
+                case "hello":
+                    UserId = frame.UserId ?? "";
+                    DeviceId = frame.DeviceId ?? "";
+                    _inbox.Writer.TryWrite(null); // catch up from the cursor
+                    // Requests that were in flight when the last socket dropped go out again.
+                    foreach (var pending in _pending.Values)
+                    {
+                        _ = WriteAsync(pending.Frame, _disposed.Token).ContinueWith(_ => { });
+                    }
+                    _firstConnect.TrySetResult();
+                    break;
+                case "updates":
+                    _inbox.Writer.TryWrite(frame);
+                    break;
+                case "error" when frame.Id is null:
+                    ServerError?.Invoke(new MessengerClientException(frame.Code ?? "error", frame.Message ?? ""));
+                    break;
+                default:
+                    if (frame.Id is not null && _pending.TryGetValue(frame.Id, out var request))
+                    {
+                        if (frame.Type == "error") request.Reply.TrySetException(new MessengerClientException(frame.Code ?? "error", frame.Message ?? ""));
+                        else request.Reply.TrySetResult(frame);
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The one place updates are applied: a live push that continues the cursor is applied, an old
+    /// one skipped, and a gap (or a new connection, the null marker) triggers a sync until caught up.
+    /// </summary>
+    private async Task ApplyLoopAsync()
+    {
+        try
+        {
+            await foreach (var frame in _inbox.Reader.ReadAllAsync(_disposed.Token))
+            {
+                if (frame is null)
+                {
+                    await CatchUpAsync();
+                    continue;
+                }
+                foreach (var update in frame.Updates ?? [])
+                {
+                    if (update.UserSeq <= _cursor) continue;
+                    if (update.UserSeq == _cursor + 1) Apply(update);
+                    else await CatchUpAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task CatchUpAsync()
+    {
+        while (!_disposed.IsCancellationRequested)
+        {
+            try
+            {
+                var page = await SyncAsync(_cursor, _options.SyncPageSize, _disposed.Token);
+                foreach (var update in page.Updates)
+                {
+                    if (update.UserSeq == _cursor + 1) Apply(update);
+                }
+                if (!page.HasMore && _cursor >= page.UserSeq) return;
+            }
+            catch (Exception ex) when (ex is TimeoutException or MessengerClientException)
+            {
+                await Task.Delay(_options.MinReconnectDelay, _disposed.Token);
+            }
+        }
+    }
+
+    private void Apply(Update update)
+    {
+        _updates.Writer.TryWrite(update);
+        Interlocked.Exchange(ref _cursor, update.UserSeq);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _disposed.Cancel();
+        if (_socket is { State: WebSocketState.Open } socket)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try { await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
+            catch (Exception) { socket.Abort(); }
+        }
+        await Task.WhenAll(_connectionLoop, _applyLoop).ContinueWith(_ => { });
+        _updates.Writer.TryComplete();
+    }
+
+    private sealed class PendingRequest(byte[] frame)
+    {
+        public byte[] Frame { get; } = frame;
+        public TaskCompletionSource<InFrame> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Messenger.Client;
+
+/// <summary>The REST half of the API: accounts, sessions, conversations, history, sync.</summary>
+public sealed class MessengerHttpClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    /// <summary>A client for the server at <paramref name="baseAddress"/>, optionally authenticated.</summary>
+    public MessengerHttpClient(Uri baseAddress, string? token = null)
+    {
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    /// <summary>The server's base address.</summary>
+    public Uri BaseAddress => _http.BaseAddress!;
+
+    /// <summary>Registers an account.</summary>
+    public Task<User> RegisterAsync(string username, string password, CancellationToken ct = default) =>
+        PostAsync("v1/accounts", new Credentials(username, password), ClientJson.Default.Credentials, ClientJson.Default.User, ct);
+
+    /// <summary>Logs in one device and returns its token.</summary>
+    public Task<Session> LoginAsync(string username, string password, string? deviceId = null, CancellationToken ct = default) =>
+        PostAsync("v1/sessions", new Credentials(username, password, deviceId), ClientJson.Default.Credentials, ClientJson.Default.Session, ct);
+
+    /// <summary>The authenticated user.</summary>
+    public Task<User> GetMeAsync(CancellationToken ct = default) => GetAsync("v1/me", ClientJson.Default.User, ct);
+
+    /// <summary>Finds a user by username.</summary>
+    public Task<User> FindUserAsync(string username, CancellationToken ct = default) =>
+        GetAsync($"v1/users/by-username/{Uri.EscapeDataString(username)}", ClientJson.Default.User, ct);
+
+    /// <summary>Opens (idempotently) the direct conversation with another user.</summary>
+    public Task<Conversation> OpenDirectAsync(string userId, CancellationToken ct = default) =>
+        PostAsync("v1/conversations/direct", new UserRef(userId), ClientJson.Default.UserRef, ClientJson.Default.Conversation, ct);
+
+    /// <summary>The caller's conversations, most recent first.</summary>
+    public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync(CancellationToken ct = default) =>
+        (await GetAsync("v1/conversations", ClientJson.Default.ConversationList, ct)).Conversations;
+
+    /// <summary>A page of history before or after a seq (neither: the newest page).</summary>
+    public Task<HistoryPage> GetHistoryAsync(string conversationId, long? before = null, long? after = null, int? limit = null, CancellationToken ct = default)
+    {
+        var query = new List<string>();
+        if (before is not null) query.Add($"before={before}");
+        if (after is not null) query.Add($"after={after}");
+        if (limit is not null) query.Add($"limit={limit}");
+        var q = query.Count == 0 ? "" : "?" + string.Join('&', query);
+        return GetAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/messages{q}", ClientJson.Default.HistoryPage, ct);
+    }
+
+    /// <summary>Sends a message over REST (the socket is faster; both are idempotent on the clientMsgId).</summary>
+    public Task<Ack> SendAsync(string conversationId, string clientMsgId, string text, CancellationToken ct = default) =>
+        PostAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/messages", new SendBody(clientMsgId, text),
+            ClientJson.Default.SendBody, ClientJson.Default.Ack, ct);
+
+    /// <summary>Moves the read mark forward.</summary>
+    public Task<ReadMark> MarkReadAsync(string conversationId, long seq, CancellationToken ct = default) =>
+        PostAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/read", new ReadBody(seq),
+            ClientJson.Default.ReadBody, ClientJson.Default.ReadMark, ct);
+
+    /// <summary>Updates after a cursor.</summary>
+    public Task<SyncPage> SyncAsync(long after, int? limit = null, CancellationToken ct = default) =>
+        GetAsync($"v1/sync?after={after}" + (limit is null ? "" : $"&limit={limit}"), ClientJson.Default.SyncPage, ct);
+
+    private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(path, ct);
+        return await ReadAsync(response, type, ct);
+    }
+
+    private async Task<TOut> PostAsync<TIn, TOut>(string path, TIn body, JsonTypeInfo<TIn> inType, JsonTypeInfo<TOut> outType, CancellationToken ct)
+    {
+        using var response = await _http.PostAsJsonAsync(path, body, inType, ct);
+        return await ReadAsync(response, outType, ct);
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            ProblemBody? problem = null;
+            try { problem = await response.Content.ReadFromJsonAsync(ClientJson.Default.ProblemBody, ct); }
+            catch (System.Text.Json.JsonException) { }
+            throw new MessengerClientException(problem?.Code ?? "http_" + (int)response.StatusCode,
+                problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "request failed", (int)response.StatusCode);
+        }
+        return (await response.Content.ReadFromJsonAsync(type, ct))!;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+}

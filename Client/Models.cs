@@ -1,0 +1,93 @@
+namespace Messenger.Client;
+
+/// <summary>A committed message.</summary>
+/// <param name="ConversationId">Its conversation.</param>
+/// <param name="Seq">Its position in the conversation (from 1, no gaps).</param>
+/// <param name="SenderId">The sender's user id.</param>
+/// <param name="ClientMsgId">The sender's idempotency key.</param>
+/// <param name="Text">The text.</param>
+/// <param name="SentAt">Server commit time (order is <paramref name="Seq"/>).</param>
+public sealed record Message(string ConversationId, long Seq, string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt);
+
+/// <summary>One entry of the user's update log.</summary>
+/// <param name="UserSeq">Position in the user's log (from 1, no gaps).</param>
+/// <param name="Kind"><c>message</c> or <c>read</c>.</param>
+/// <param name="ConversationId">The conversation concerned.</param>
+/// <param name="Seq">The message seq, or the new read mark.</param>
+/// <param name="Message">The message, for kind <c>message</c>.</param>
+public sealed record Update(long UserSeq, string Kind, string ConversationId, long Seq, Message? Message);
+
+/// <summary>The server's answer to a send: the message is durable.</summary>
+/// <param name="ConversationId">The conversation.</param>
+/// <param name="Seq">The message's seq.</param>
+/// <param name="UserSeq">The sender's userSeq for it.</param>
+/// <param name="ClientMsgId">The idempotency key.</param>
+/// <param name="SentAt">Server time.</param>
+/// <param name="Duplicate">True when this answered a retry.</param>
+public sealed record Ack(string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate);
+
+/// <summary>A page of the update log.</summary>
+/// <param name="Updates">Updates in order.</param>
+/// <param name="HasMore">More follow.</param>
+/// <param name="UserSeq">The newest userSeq at the time.</param>
+public sealed record SyncPage(IReadOnlyList<Update> Updates, bool HasMore, long UserSeq);
+
+/// <summary>A page of history, ascending by seq.</summary>
+/// <param name="ConversationId">The conversation.</param>
+/// <param name="Messages">Messages ascending by seq.</param>
+/// <param name="HasMore">More exist in the direction asked.</param>
+/// <param name="LastSeq">The conversation's newest seq.</param>
+public sealed record HistoryPage(string ConversationId, IReadOnlyList<Message> Messages, bool HasMore, long LastSeq);
+
+/// <summary>Conversation metadata.</summary>
+/// <param name="ConversationId">The id.</param>
+/// <param name="Kind"><c>direct</c> or <c>group</c>.</param>
+/// <param name="Members">Member user ids.</param>
+/// <param name="CreatedAt">Creation time.</param>
+public sealed record Conversation(string ConversationId, string Kind, IReadOnlyList<string> Members, DateTimeOffset CreatedAt);
+
+/// <summary>A conversation in the user's list.</summary>
+/// <param name="ConversationId">The id.</param>
+/// <param name="Kind"><c>direct</c> or <c>group</c>.</param>
+/// <param name="Members">Member user ids.</param>
+/// <param name="LastSeq">Newest seq.</param>
+/// <param name="ReadSeq">The user's read mark.</param>
+/// <param name="Unread">Messages after the read mark.</param>
+/// <param name="LastMessage">The newest message, if any.</param>
+public sealed record ConversationSummary(string ConversationId, string Kind, IReadOnlyList<string> Members, long LastSeq, long ReadSeq, long Unread, Message? LastMessage);
+
+/// <summary>A user.</summary>
+/// <param name="UserId">Stable id.</param>
+/// <param name="Username">Unique username.</param>
+/// <param name="CreatedAt">Registration time.</param>
+public sealed record User(string UserId, string Username, DateTimeOffset CreatedAt);
+
+/// <summary>A device session.</summary>
+/// <param name="Token">Bearer token.</param>
+/// <param name="UserId">The user.</param>
+/// <param name="Username">The username.</param>
+/// <param name="DeviceId">The device.</param>
+/// <param name="ExpiresAt">When the token expires.</param>
+public sealed record Session(string Token, string UserId, string Username, string DeviceId, DateTimeOffset ExpiresAt);
+
+/// <summary>A read mark.</summary>
+/// <param name="ConversationId">The conversation.</param>
+/// <param name="ReadSeq">The read mark now in force.</param>
+public sealed record ReadMark(string ConversationId, long ReadSeq);
+
+/// <summary>An error the server reported, with its stable code (see docs/PROTOCOL.md).</summary>
+public sealed class MessengerClientException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public MessengerClientException(string code, string message, int? httpStatus = null) : base($"{code}: {message}")
+    {
+        Code = code;
+        HttpStatus = httpStatus;
+    }
+
+    /// <summary>The stable error code, e.g. <c>not_member</c>.</summary>
+    public string Code { get; }
+
+    /// <summary>The HTTP status for REST errors; null for socket errors.</summary>
+    public int? HttpStatus { get; }
+}

@@ -1,0 +1,72 @@
+using Messenger.Client;
+
+namespace Messenger.Tests.Support;
+
+/// <summary>A registered user with logged-in devices, against a real server.</summary>
+public sealed record ChatUser(User User, string Password, IReadOnlyList<Session> Sessions)
+{
+    public string Id => User.UserId;
+    public string Username => User.Username;
+}
+
+/// <summary>Helpers that drive the real server the way an app would.</summary>
+public static class Chat
+{
+    public static string NewUsername() => "t" + Guid.NewGuid().ToString("N")[..12];
+
+    public static async Task<ChatUser> NewUserAsync(Uri server, int devices = 1)
+    {
+        using var http = new MessengerHttpClient(server);
+        var username = NewUsername();
+        const string password = "correct horse battery";
+        var user = await http.RegisterAsync(username, password);
+        var sessions = new List<Session>();
+        for (var i = 0; i < devices; i++) sessions.Add(await http.LoginAsync(username, password, $"device-{i}"));
+        return new ChatUser(user, password, sessions);
+    }
+
+    public static MessengerHttpClient Http(Uri server, Session session) => new(server, session.Token);
+
+    public static Task<MessengerClient> ConnectAsync(Uri server, Session session, long cursor = 0) =>
+        MessengerClient.ConnectAsync(server, session.Token, new MessengerClientOptions { InitialCursor = cursor, RequestTimeout = TimeSpan.FromSeconds(30) });
+
+    public static async Task<string> OpenDirectAsync(Uri server, ChatUser a, ChatUser b)
+    {
+        using var http = Http(server, a.Sessions[0]);
+        return (await http.OpenDirectAsync(b.Id)).ConversationId;
+    }
+
+    /// <summary>Reads updates until <paramref name="done"/> says enough, or fails after <paramref name="timeout"/>.</summary>
+    public static async Task<List<Update>> CollectAsync(MessengerClient device, Func<List<Update>, bool> done, TimeSpan? timeout = null)
+    {
+        var received = new List<Update>();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            while (!done(received))
+            {
+                received.Add(await device.Updates.ReadAsync(cts.Token));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"device {device.DeviceId} got {received.Count} updates before the timeout (cursor {device.Cursor}); last: {received.LastOrDefault()}");
+        }
+        return received;
+    }
+
+    /// <summary>Collects until <paramref name="count"/> message updates of <paramref name="conversationId"/> arrived.</summary>
+    public static Task<List<Update>> CollectMessagesAsync(MessengerClient device, string conversationId, int count, TimeSpan? timeout = null) =>
+        CollectAsync(device, list => list.Count(u => u.Kind == "message" && u.ConversationId == conversationId) >= count, timeout);
+
+    /// <summary>Every update's userSeq follows the previous one by exactly 1.</summary>
+    public static void AssertGapless(IReadOnlyList<Update> updates, long startAfter = 0)
+    {
+        var expected = startAfter + 1;
+        foreach (var update in updates)
+        {
+            Assert.Equal(expected, update.UserSeq);
+            expected++;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+
+namespace Messenger.Tests.Support;
+
+/// <summary>
+/// The real Gateway (standalone: in-process silo + SQLite) started as a separate process on a free
+/// loopback port, so end-to-end tests go through real sockets and can kill -9 it.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, Uri baseAddress, string dataDirectory)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        DataDirectory = dataDirectory;
+    }
+
+    public Uri BaseAddress { get; }
+    public string DataDirectory { get; }
+    public int ProcessId => _process.Id;
+
+    /// <summary>What the server printed so far (for failure messages).</summary>
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>Starts a server on <paramref name="dataDirectory"/> (a new temp dir if null) and waits until it is healthy.</summary>
+    public static async Task<ServerProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs)
+    {
+        dataDirectory ??= NewDataDirectory();
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(GatewayAssemblyPath());
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add($"http://127.0.0.1:{port}");
+        info.ArgumentList.Add("--data");
+        info.ArgumentList.Add(dataDirectory);
+        foreach (var arg in extraArgs) info.ArgumentList.Add(arg);
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the gateway");
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), dataDirectory);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    public static string NewDataDirectory()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "messenger-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+
+    private async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"gateway exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync("healthz");
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"gateway not healthy after {timeout}:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, exactly like a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string GatewayAssemblyPath()
+    {
+        var configuration = typeof(ServerProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var testBin = AppContext.BaseDirectory;
+        var root = testBin;
+        while (root is not null && !File.Exists(Path.Combine(root, "Messenger.Orleans.sln"))) root = Path.GetDirectoryName(root);
+        if (root is null) throw new InvalidOperationException($"solution root not found above {testBin}");
+        var path = Path.Combine(root, "Gateway", "bin", configuration, "net10.0", "Messenger.Gateway.dll");
+        if (!File.Exists(path)) throw new FileNotFoundException("build the Gateway first (dotnet test builds it)", path);
+        return path;
+    }
+}
