@@ -128,7 +128,7 @@ public sealed class MessengerClient : IAsyncDisposable
         try
         {
             try { await WriteAsync(bytes, ct); }
-            catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception) when (!ct.IsCancellationRequested)
             {
                 // The socket is down; the request goes out again after the reconnect.
             }
@@ -282,6 +282,10 @@ public sealed class MessengerClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _disposed.Cancel();
+        foreach (var pending in _pending.Values)
+        {
+            pending.Reply.TrySetException(new ObjectDisposedException(nameof(MessengerClient)));
+        }
         if (_socket is { State: WebSocketState.Open } socket)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));

@@ -76,10 +76,18 @@ public static class ConversationEndpoints
 public static class Requests
 {
     public const int DefaultSyncLimit = 500;
+    public const int MaxConversationIdLength = 128;
+
+    private static string CheckConversationId(string? conversationId)
+    {
+        var id = AccountEndpoints.Required(conversationId, "conversationId");
+        return id.Length <= MaxConversationIdLength ? id
+            : throw new MessengerException(ErrorCode.InvalidRequest, $"conversationId is longer than {MaxConversationIdLength} characters.");
+    }
 
     public static Task<SendAck> SendAsync(IGrainFactory grains, string userId, string? conversationId, string? clientMsgId, string? text)
     {
-        var conversation = AccountEndpoints.Required(conversationId, "conversationId");
+        var conversation = CheckConversationId(conversationId);
         var key = AccountEndpoints.Required(clientMsgId, "clientMsgId");
         var body = AccountEndpoints.Required(text, "text");
         return grains.GetGrain<IConversationGrain>(conversation).SendAsync(userId, key, body);
@@ -87,7 +95,7 @@ public static class Requests
 
     public static Task<HistoryPage> HistoryAsync(IGrainFactory grains, string userId, string? conversationId, long? before, long? after, int? limit)
     {
-        var conversation = AccountEndpoints.Required(conversationId, "conversationId");
+        var conversation = CheckConversationId(conversationId);
         if (before is not null && after is not null)
         {
             throw new MessengerException(ErrorCode.InvalidRequest, "give 'before' or 'after', not both.");
@@ -101,7 +109,7 @@ public static class Requests
 
     public static Task<long> MarkReadAsync(IGrainFactory grains, string userId, string? conversationId, long? seq)
     {
-        var conversation = AccountEndpoints.Required(conversationId, "conversationId");
+        var conversation = CheckConversationId(conversationId);
         if (seq is null) throw new MessengerException(ErrorCode.InvalidRequest, "'seq' is required.");
         return grains.GetGrain<IUserGrain>(userId).MarkReadAsync(conversation, seq.Value);
     }

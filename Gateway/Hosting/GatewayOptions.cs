@@ -31,6 +31,7 @@ public sealed class GatewayOptions
         if (MaxBodyBytes is < 1024 or > 16 * 1024 * 1024) throw new InvalidOperationException($"{SectionName}:{nameof(MaxBodyBytes)} must be 1024..16777216, is {MaxBodyBytes}.");
         if (OutboundQueueFrames is < 16 or > 1_000_000) throw new InvalidOperationException($"{SectionName}:{nameof(OutboundQueueFrames)} must be 16..1000000, is {OutboundQueueFrames}.");
         if (MaxInFlightPerConnection is < 1 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxInFlightPerConnection)} must be 1..100000, is {MaxInFlightPerConnection}.");
+        if (OutboundQueueFrames < 2 * MaxInFlightPerConnection) throw new InvalidOperationException($"{SectionName}:{nameof(OutboundQueueFrames)} must be at least twice {nameof(MaxInFlightPerConnection)} (replies to every request in flight must fit beside pushes), is {OutboundQueueFrames}.");
         if (KeepAliveInterval < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveInterval)} must be at least 00:00:01.");
         if (LeaseRenewInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(LeaseRenewInterval)} must be at least 00:00:00.1.");
     }

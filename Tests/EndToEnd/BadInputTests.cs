@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Messenger.Client;
+using Messenger.Tests.Support;
+
+namespace Messenger.Tests.EndToEnd;
+
+/// <summary>Every bad input gets a clear error with a stable code, changes nothing, and leaves the connection usable.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class BadInputTests(ServerFixture fixture)
+{
+    private Uri Url => fixture.Url;
+
+    private async Task<(ChatUser Alice, ChatUser Bob, string Conversation)> PairAsync()
+    {
+        var alice = await Chat.NewUserAsync(Url);
+        var bob = await Chat.NewUserAsync(Url);
+        return (alice, bob, await Chat.OpenDirectAsync(Url, alice, bob));
+    }
+
+    [Fact]
+    public async Task Socket_BadFrames_GetErrors_AndTheConnectionStaysUsable()
+    {
+        var (alice, _, conversation) = await PairAsync();
+        await using var socket = await RawSocket.ConnectAsync(Url, alice.Sessions[0].Token);
+
+        await socket.SendTextAsync("{not json");
+        await socket.ExpectErrorAsync("malformed_json");
+        await socket.AssertUsableAsync();
+
+        await socket.SendTextAsync("""{"type":"teleport","id":"x1"}""");
+        var unknown = await socket.ExpectErrorAsync("unknown_frame_type");
+        Assert.Equal("x1", unknown.GetProperty("id").GetString());
+
+        await socket.SendTextAsync("""{"id":"x2"}""");
+        Assert.Equal("x2", (await socket.ExpectErrorAsync("invalid_request")).GetProperty("id").GetString());
+
+        await socket.SendTextAsync($$"""{"type":"send","id":"x3","conversationId":"{{conversation}}","clientMsgId":"k1"}""");
+        var missing = await socket.ExpectErrorAsync("invalid_request");
+        Assert.Contains("text", missing.GetProperty("message").GetString());
+
+        await socket.SendTextAsync($$"""{"type":"send","id":"x4","conversationId":"{{conversation}}","text":"hi"}""");
+        Assert.Contains("clientMsgId", (await socket.ExpectErrorAsync("invalid_request")).GetProperty("message").GetString());
+
+        await socket.SendTextAsync($$"""{"type":"send","id":"x5","conversationId":"{{conversation}}","clientMsgId":"k2","text":"{{new string('a', 4001)}}"}""");
+        await socket.ExpectErrorAsync("invalid_request");
+
+        await socket.SendTextAsync($$"""{"type":"send","id":"x6","conversationId":"{{conversation}}","clientMsgId":"k3","text":"{{new string('a', 70_000)}}"}""");
+        await socket.ExpectErrorAsync("too_large");
+        await socket.AssertUsableAsync();
+
+        await socket.SendBinaryAsync([1, 2, 3]);
+        await socket.ExpectErrorAsync("invalid_request");
+
+        await socket.SendTextAsync("""{"type":"sync","id":"x7","after":999}""");
+        await socket.ExpectErrorAsync("out_of_range");
+        await socket.SendTextAsync("""{"type":"sync","id":"x8","after":0,"limit":100000}""");
+        await socket.ExpectErrorAsync("out_of_range");
+        await socket.SendTextAsync("""{"type":"send","id":"x9","conversationId":42}""");
+        await socket.ExpectErrorAsync("malformed_json");
+        await socket.AssertUsableAsync();
+
+        // Nothing of the above made a message.
+        using var http = Chat.Http(Url, alice.Sessions[0]);
+        Assert.Equal(0, (await http.GetHistoryAsync(conversation)).LastSeq);
+        Assert.Equal(0, (await http.SyncAsync(0)).UserSeq);
+    }
+
+    [Fact]
+    public async Task Strangers_CannotReadOrWriteAConversation()
+    {
+        var (alice, bob, conversation) = await PairAsync();
+        using var aliceHttp = Chat.Http(Url, alice.Sessions[0]);
+        await aliceHttp.SendAsync(conversation, "k1", "private");
+        var mallory = await Chat.NewUserAsync(Url);
+        await using var device = await Chat.ConnectAsync(Url, mallory.Sessions[0]);
+        using var http = Chat.Http(Url, mallory.Sessions[0]);
+
+        foreach (var attempt in new Func<Task>[]
+        {
+            () => device.SendAsync(conversation, "let me in"),
+            () => device.GetHistoryAsync(conversation),
+            () => device.MarkReadAsync(conversation, 1),
+            () => http.SendAsync(conversation, "k", "let me in"),
+            () => http.GetHistoryAsync(conversation),
+            () => http.MarkReadAsync(conversation, 1),
+            () => device.SendAsync("d:nonsense", "x"),
+            () => http.GetHistoryAsync("g:does-not-exist"),
+        })
+        {
+            var error = await Assert.ThrowsAsync<MessengerClientException>(attempt);
+            Assert.Equal("not_member", error.Code);
+        }
+        // Opening someone else's direct conversation directly by id is refused too.
+        var open = await Assert.ThrowsAsync<MessengerClientException>(() => http.GetHistoryAsync(conversation, after: 0));
+        Assert.Equal(403, open.HttpStatus);
+        Assert.Equal(1, (await aliceHttp.GetHistoryAsync(conversation)).LastSeq);
+        Assert.Empty(await http.ListConversationsAsync());
+        Assert.Single(await Chat.Http(Url, bob.Sessions[0]).ListConversationsAsync());
+    }
+
+    [Fact]
+    public async Task Rest_BadBodies_GetProblemDetailsWithStableCodes()
+    {
+        var (alice, _, conversation) = await PairAsync();
+        using var http = new HttpClient { BaseAddress = Url };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", alice.Sessions[0].Token);
+
+        await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/messages", "{\"clientMsgId\":"), 400, "malformed_json");
+        await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/messages", "{\"clientMsgId\":\"a\"}"), 400, "invalid_request");
+        await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/messages",
+            "{\"clientMsgId\":\"a\",\"text\":\"" + new string('x', 70_000) + "\"}"), 413, "too_large");
+        await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/read", "{}"), 400, "invalid_request");
+        await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/direct", "{\"userId\":\"u0000000000000000000000000000000a\"}"), 404, "user_not_found");
+        await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/direct", "{\"userId\":\"not-an-id\"}"), 404, "user_not_found");
+        await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/direct", $"{{\"userId\":\"{alice.Id}\"}}"), 400, "invalid_request");
+        await AssertProblemAsync(await http.GetAsync("v1/users/by-username/nobody-" + Guid.NewGuid().ToString("N")[..8]), 404, "user_not_found");
+        await AssertProblemAsync(await http.GetAsync($"v1/conversations/{conversation}/messages?limit=1000"), 400, "out_of_range");
+        await AssertProblemAsync(await http.GetAsync($"v1/conversations/{conversation}/messages?before=3&after=1"), 400, "invalid_request");
+        await AssertProblemAsync(await http.GetAsync("v1/sync?after=5"), 400, "out_of_range");
+        await AssertProblemAsync(await http.GetAsync("v1/no-such-thing"), 404, "not_found");
+        Assert.Equal(0, (await Chat.Http(Url, alice.Sessions[0]).GetHistoryAsync(conversation)).LastSeq);
+    }
+
+    [Fact]
+    public async Task Accounts_BadRegistrationsAndLogins_AreRefused()
+    {
+        using var http = new MessengerHttpClient(Url);
+        var username = Chat.NewUsername();
+        await http.RegisterAsync(username, "long enough password");
+        Assert.Equal("username_taken", (await Assert.ThrowsAsync<MessengerClientException>(() => http.RegisterAsync(username.ToUpperInvariant(), "another password"))).Code);
+        Assert.Equal("invalid_request", (await Assert.ThrowsAsync<MessengerClientException>(() => http.RegisterAsync("a b", "long enough password"))).Code);
+        Assert.Equal("invalid_request", (await Assert.ThrowsAsync<MessengerClientException>(() => http.RegisterAsync(Chat.NewUsername(), "short"))).Code);
+        var wrong = await Assert.ThrowsAsync<MessengerClientException>(() => http.LoginAsync(username, "wrong password"));
+        Assert.Equal(("invalid_credentials", 401), (wrong.Code, wrong.HttpStatus));
+        Assert.Equal("invalid_credentials", (await Assert.ThrowsAsync<MessengerClientException>(() => http.LoginAsync("nobody-" + username, "whatever1"))).Code);
+        var session = await http.LoginAsync(username.ToUpperInvariant(), "long enough password");
+        Assert.Equal(username, session.Username);
+    }
+
+    [Fact]
+    public async Task BadTokens_AreRefused_OnRestAndSocket()
+    {
+        var alice = await Chat.NewUserAsync(Url);
+        using var http = new HttpClient { BaseAddress = Url };
+        await AssertProblemAsync(await http.GetAsync("v1/me"), 401, "unauthorized");
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not.a.token");
+        await AssertProblemAsync(await http.GetAsync("v1/me"), 401, "unauthorized");
+        // A token with one byte of its signature changed.
+        var token = alice.Sessions[0].Token;
+        var tampered = token[..^2] + (token[^2] == 'A' ? 'B' : 'A') + token[^1];
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tampered);
+        await AssertProblemAsync(await http.GetAsync("v1/me"), 401, "unauthorized");
+
+        using var socket = new ClientWebSocket();
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() =>
+            socket.ConnectAsync(new Uri($"ws://{Url.Authority}/v1/ws?access_token={tampered}"), CancellationToken.None));
+        Assert.Contains("401", refused.Message);
+    }
+
+    internal static Task<HttpResponseMessage> PostRawAsync(HttpClient http, string path, string body) =>
+        http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+
+    internal static async Task AssertProblemAsync(HttpResponseMessage response, int status, string code)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(body);
+        Assert.Equal(code, doc.RootElement.GetProperty("code").GetString());
+        Assert.Equal(status, doc.RootElement.GetProperty("status").GetInt32());
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net.WebSockets;
+using Messenger.Client;
+using Messenger.Tests.Support;
+
+namespace Messenger.Tests.EndToEnd;
+
+/// <summary>Tests that need a gateway process of their own: crashes, restarts, tight limits.</summary>
+public sealed class CrashAndLimitsTests
+{
+    [Fact]
+    public async Task KillDashNine_AfterBurst_EveryAckedMessageSurvives_InOrder_ExactlyOnce()
+    {
+        var dataDirectory = ServerProcess.NewDataDirectory();
+        ChatUser alice, bob;
+        string conversation;
+        var acked = new System.Collections.Concurrent.ConcurrentDictionary<string, Ack>();
+        await using (var server = await ServerProcess.StartAsync(dataDirectory))
+        {
+            alice = await Chat.NewUserAsync(server.BaseAddress);
+            bob = await Chat.NewUserAsync(server.BaseAddress);
+            conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
+            var device = await Chat.ConnectAsync(server.BaseAddress, alice.Sessions[0]);
+            var enoughAcked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Far more than will be acked before the kill: the process dies with sends in flight.
+            var sends = Enumerable.Range(0, 3000).Select(async i =>
+            {
+                var ack = await device.SendAsync(conversation, $"burst {i}", $"burst-{i}");
+                acked[ack.ClientMsgId] = ack;
+                if (acked.Count >= 500) enoughAcked.TrySetResult();
+            }).ToList();
+            await enoughAcked.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await server.KillAsync();
+            await device.DisposeAsync();
+            await Task.WhenAll(sends).ContinueWith(_ => { });
+        }
+        var ackedNow = acked.Values.ToList();
+        Assert.True(ackedNow.Count >= 500);
+
+        await using var restarted = await ServerProcess.StartAsync(dataDirectory);
+        using var http = Chat.Http(restarted.BaseAddress, bob.Sessions[0]);
+        var history = new List<Message>();
+        HistoryPage page;
+        do
+        {
+            page = await http.GetHistoryAsync(conversation, after: history.Count == 0 ? 0 : history[^1].Seq, limit: 500);
+            history.AddRange(page.Messages);
+        }
+        while (page.HasMore);
+
+        Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(m => m.Seq));
+        Assert.Equal(history.Count, history.Select(m => m.ClientMsgId).Distinct().Count());
+        var bySeq = history.ToDictionary(m => m.Seq);
+        foreach (var ack in ackedNow)
+        {
+            Assert.True(bySeq.TryGetValue(ack.Seq, out var stored), $"acked seq {ack.Seq} is missing after the restart");
+            Assert.Equal(ack.ClientMsgId, stored.ClientMsgId);
+        }
+        // Sends are processed in order, so what survived is a prefix of the burst.
+        Assert.Equal(Enumerable.Range(0, history.Count).Select(i => $"burst-{i}"), history.Select(m => m.ClientMsgId));
+
+        // The recipient's log has every surviving message too, even those whose fan-out the kill interrupted.
+        await using var bobDevice = await Chat.ConnectAsync(restarted.BaseAddress, bob.Sessions[0]);
+        var updates = await Chat.CollectMessagesAsync(bobDevice, conversation, history.Count);
+        Chat.AssertGapless(updates);
+        Assert.Equal(history.Select(m => m.Seq), updates.Select(u => u.Seq));
+
+        // And a retry of an acked send after the restart is still recognised.
+        using var aliceHttp = Chat.Http(restarted.BaseAddress, alice.Sessions[0]);
+        var first = ackedNow.MinBy(a => a.Seq)!;
+        var retry = await aliceHttp.SendAsync(conversation, first.ClientMsgId, "burst 0");
+        Assert.True(retry.Duplicate);
+        Assert.Equal((first.Seq, first.UserSeq), (retry.Seq, retry.UserSeq));
+    }
+
+    [Fact]
+    public async Task ExpiredToken_IsRefusedWithItsOwnCode()
+    {
+        await using var server = await ServerProcess.StartAsync(null, "--Auth:TokenLifetime=00:00:01");
+        var alice = await Chat.NewUserAsync(server.BaseAddress);
+        using var http = Chat.Http(server.BaseAddress, alice.Sessions[0]);
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the lifetime itself is what is under test
+        var expired = await Assert.ThrowsAsync<MessengerClientException>(() => http.GetMeAsync());
+        Assert.Equal(("token_expired", 401), (expired.Code, expired.HttpStatus));
+    }
+
+    [Fact]
+    public async Task SlowConsumer_IsCutOff_AndResyncsEverythingAfterwards()
+    {
+        await using var server = await ServerProcess.StartAsync(null, "--Gateway:OutboundQueueFrames=64", "--Gateway:MaxInFlightPerConnection=16");
+        var alice = await Chat.NewUserAsync(server.BaseAddress);
+        var bob = await Chat.NewUserAsync(server.BaseAddress);
+        var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
+        await using var stalled = await RawSocket.ConnectAsync(server.BaseAddress, bob.Sessions[0].Token);
+        await using var sender = await Chat.ConnectAsync(server.BaseAddress, alice.Sessions[0]);
+        const int count = 3000;
+        var text = new string('x', 3000);
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => sender.SendAsync(conversation, text, $"k{i}")));
+
+        // The stalled socket never read while ~9 MB were pushed at it: the server must have closed it
+        // rather than queue without bound. Draining what reached the socket ends in that close.
+        var received = 0;
+        var closed = false;
+        try
+        {
+            while (received < count)
+            {
+                var frame = await stalled.ReceiveAsync(TimeSpan.FromSeconds(10));
+                if (frame.GetProperty("type").GetString() == "updates") received += frame.GetProperty("updates").GetArrayLength();
+            }
+        }
+        catch (WebSocketException) { closed = true; }
+        Assert.True(closed, $"the slow socket was not closed; it received {received} of {count} updates");
+        Assert.True(received < count);
+
+        await using var bobDevice = await Chat.ConnectAsync(server.BaseAddress, bob.Sessions[0]);
+        var updates = await Chat.CollectMessagesAsync(bobDevice, conversation, count);
+        Chat.AssertGapless(updates);
+        Assert.Equal(count, updates.Count);
+    }
+}
