@@ -15,8 +15,11 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServerProcess(Process process, Uri baseAddress, string dataDirectory)
+    private readonly bool _ownsDataDirectory;
+
+    private ServerProcess(Process process, Uri baseAddress, string dataDirectory, bool ownsDataDirectory)
     {
+        _ownsDataDirectory = ownsDataDirectory;
         _process = process;
         BaseAddress = baseAddress;
         DataDirectory = dataDirectory;
@@ -32,6 +35,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts a server on <paramref name="dataDirectory"/> (a new temp dir if null) and waits until it is healthy.</summary>
     public static async Task<ServerProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs)
     {
+        var owns = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
         var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -49,7 +53,7 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the gateway");
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), dataDirectory);
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), dataDirectory, owns);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
@@ -102,6 +106,10 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        if (_ownsDataDirectory)
+        {
+            try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+        }
     }
 
     private static int FreePort()
