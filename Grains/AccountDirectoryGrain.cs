@@ -27,7 +27,9 @@ public sealed class AccountDirectoryGrain(IMessageStore store) : Grain, IAccount
 
     public async Task<UserProfile> RegisterAsync(string username, string passwordHash)
     {
-        var profile = new UserProfile(UserIds.New(), NormalizeUsername(username), DateTimeOffset.UtcNow);
+        // At the precision the store keeps, so this profile equals every later read of it.
+        var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var profile = new UserProfile(UserIds.New(), NormalizeUsername(username), createdAt);
         if (!await store.CreateAccountAsync(new AccountCredentials(profile, passwordHash)))
         {
             throw new MessengerException(ErrorCode.UsernameTaken, $"username '{profile.Username}' is already taken.");

@@ -174,3 +174,22 @@ public sealed class BadInputTests(ServerFixture fixture)
         Assert.Equal(status, doc.RootElement.GetProperty("status").GetInt32());
     }
 }
+
+/// <summary>The service documents itself and reports health.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class DiscoveryTests(ServerFixture fixture)
+{
+    [Fact]
+    public async Task OpenApiDocument_ListsTheRestApi_AndHealthzAnswers()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Url };
+        using var doc = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json"));
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var path in new[] { "/v1/accounts", "/v1/sessions", "/v1/conversations/direct", "/v1/conversations",
+                     "/v1/conversations/{conversationId}/messages", "/v1/conversations/{conversationId}/read", "/v1/sync" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"OpenAPI document lacks {path}");
+        }
+        Assert.Equal("""{"status":"ok"}""", await http.GetStringAsync("healthz"));
+    }
+}

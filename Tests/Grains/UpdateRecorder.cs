@@ -1,0 +1,103 @@
+using Messenger.Grains;
+
+namespace Messenger.Tests.Grains;
+
+/// <summary>
+/// A device session stand-in: the observer a gateway would register, recording every pushed update
+/// in arrival order. Tests wait on it with a deadline instead of sleeping or polling.
+/// </summary>
+public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly Lock _gate = new();
+    private readonly List<UserUpdate> _updates = [];
+    private readonly List<(Func<IReadOnlyList<UserUpdate>, bool> Done, TaskCompletionSource Signal)> _waiters = [];
+    private readonly IGrainFactory _grains;
+    private readonly IUserGrain _user;
+    private readonly string _connectionId;
+    private readonly HashSet<string> _recipients = [];
+    private bool _detached;
+
+    public UpdateRecorder(IGrainFactory grains, IUserGrain user, string connectionId)
+    {
+        _grains = grains;
+        _user = user;
+        _connectionId = connectionId;
+        Reference = grains.CreateObjectReference<IUpdateObserver>(this);
+    }
+
+    /// <summary>The reference handed to <see cref="IUserGrain.AttachDeviceAsync"/>.</summary>
+    public IUpdateObserver Reference { get; }
+
+    /// <summary>What <see cref="IUserGrain.AttachDeviceAsync"/> returned: the user's newest userSeq then.</summary>
+    public long AttachedAtUserSeq { get; set; }
+
+    /// <summary>Every user id the pushes were addressed to.</summary>
+    public IReadOnlyList<string> Recipients
+    {
+        get { lock (_gate) return [.. _recipients]; }
+    }
+
+    /// <summary>A snapshot of the updates received so far, in arrival order.</summary>
+    public IReadOnlyList<UserUpdate> Updates
+    {
+        get { lock (_gate) return [.. _updates]; }
+    }
+
+    public Task OnUpdatesAsync(string userId, IReadOnlyList<UserUpdate> updates)
+    {
+        lock (_gate)
+        {
+            _recipients.Add(userId);
+            _updates.AddRange(updates);
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Done(_updates))
+                {
+                    _waiters[i].Signal.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Completes with the updates received once <paramref name="done"/> holds for them; fails after a deadline.</summary>
+    public async Task<IReadOnlyList<UserUpdate>> WaitForAsync(Func<IReadOnlyList<UserUpdate>, bool> done, TimeSpan? timeout = null)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (done(_updates)) return [.. _updates];
+            _waiters.Add((done, signal));
+        }
+        try
+        {
+            await signal.Task.WaitAsync(timeout ?? DefaultTimeout);
+        }
+        catch (TimeoutException)
+        {
+            var received = Updates;
+            throw new TimeoutException($"Condition not met within {timeout ?? DefaultTimeout}; received {received.Count} updates: "
+                + string.Join(", ", received.Select(u => $"{u.UserSeq}:{u.Kind}:{u.Seq}")));
+        }
+        return Updates;
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> updates have arrived.</summary>
+    public Task<IReadOnlyList<UserUpdate>> WaitForCountAsync(int count) => WaitForAsync(u => u.Count >= count);
+
+    /// <summary>Ends the device session (the socket closed).</summary>
+    public async Task DetachAsync()
+    {
+        _detached = true;
+        await _user.DetachDeviceAsync(_connectionId);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_detached) await DetachAsync();
+        _grains.DeleteObjectReference<IUpdateObserver>(Reference);
+    }
+}
