@@ -246,3 +246,33 @@ public sealed class ChatTests(ServerFixture fixture)
         Assert.Equal(1, Assert.Single(await aliceHttp.ListConversationsAsync()).Unread);
     }
 }
+
+/// <summary>A device that kept its cursor gets exactly the updates after it.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class CursorTests(ServerFixture fixture)
+{
+    [Fact]
+    public async Task Device_ReconnectingWithStoredCursor_GetsExactlyTheUpdatesAfterIt()
+    {
+        var alice = await Chat.NewUserAsync(fixture.Url);
+        var bob = await Chat.NewUserAsync(fixture.Url);
+        var conversation = await Chat.OpenDirectAsync(fixture.Url, alice, bob);
+        using var aliceHttp = Chat.Http(fixture.Url, alice.Sessions[0]);
+        for (var i = 1; i <= 5; i++) await aliceHttp.SendAsync(conversation, $"k{i}", $"m{i}");
+
+        long stored;
+        await using (var device = await Chat.ConnectAsync(fixture.Url, bob.Sessions[0]))
+        {
+            await Chat.CollectMessagesAsync(device, conversation, 5);
+            stored = device.Cursor; // what an app would persist
+        }
+        Assert.Equal(5, stored);
+        for (var i = 6; i <= 8; i++) await aliceHttp.SendAsync(conversation, $"k{i}", $"m{i}");
+
+        await using var again = await Chat.ConnectAsync(fixture.Url, bob.Sessions[0], cursor: stored);
+        var updates = await Chat.CollectMessagesAsync(again, conversation, 3);
+        Assert.Equal([6L, 7L, 8L], updates.Select(u => u.UserSeq));
+        Assert.Equal(["m6", "m7", "m8"], updates.Select(u => u.Message!.Text));
+        Assert.False(again.Updates.TryRead(out var extra), $"unexpected extra update {extra}");
+    }
+}

@@ -1,0 +1,54 @@
+using Messenger.Grains;
+using Messenger.Grains.Storage;
+using Messenger.Grains.Storage.Sqlite;
+
+namespace Messenger.Tests.Grains;
+
+/// <summary>A crash between commit and fan-out loses nothing: the conversation re-drives fan-out from its durable mark.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class FanOutRecoveryTests(ClusterFixture cluster)
+{
+    [Fact]
+    public async Task CommittedButNotFannedOut_IsDeliveredToEveryMember_WhenTheConversationResumes()
+    {
+        var alice = await cluster.NewUserAsync();
+        var bob = await cluster.NewUserAsync();
+        var conversationId = ConversationIds.Direct(alice.UserId, bob.UserId);
+        var members = new[] { alice.UserId, bob.UserId }.Order(StringComparer.Ordinal).ToArray();
+
+        // What a crash leaves behind: the log has three messages, no member's update log has them,
+        // and the grain has never been activated since. Written straight to the store.
+        await using (var store = new SqliteMessageStore(Path.Combine(cluster.DataDirectory, "messenger.db")))
+        {
+            await store.CreateConversationAsync(new ConversationInfo(conversationId, ConversationKind.Direct, members, DateTimeOffset.UtcNow));
+            await store.AppendMessagesAsync(conversationId, 0,
+            [
+                new NewMessage(alice.UserId, "a1", "one", DateTimeOffset.UtcNow),
+                new NewMessage(bob.UserId, "b1", "two", DateTimeOffset.UtcNow),
+                new NewMessage(alice.UserId, "a2", "three", DateTimeOffset.UtcNow),
+            ]);
+            Assert.Contains(conversationId, await store.ListConversationsPendingFanOutAsync(10_000));
+        }
+
+        await using var aliceDevice = await cluster.AttachAsync(alice, "recovery-a");
+        await using var bobDevice = await cluster.AttachAsync(bob, "recovery-b");
+        await cluster.Client.GetGrain<IConversationGrain>(conversationId).ResumeFanOutAsync();
+
+        foreach (var (user, device) in new[] { (alice, aliceDevice), (bob, bobDevice) })
+        {
+            var pushed = await device.WaitForAsync(u => u.Count(x => x.Kind == UpdateKind.Message) >= 3);
+            Assert.Equal([1L, 2L, 3L], pushed.Select(u => u.Seq));
+            var page = await cluster.User(user).SyncAsync(0, 100);
+            Assert.Equal([1L, 2L, 3L], page.Updates.Select(u => u.Seq));
+            Assert.Equal([1L, 2L, 3L], page.Updates.Select(u => u.UserSeq));
+            Assert.Equal(["one", "two", "three"], page.Updates.Select(u => u.Message!.Text));
+        }
+
+        // The send path continues after the recovered messages, and the mark caught up.
+        var ack = await cluster.Client.GetGrain<IConversationGrain>(conversationId).SendAsync(bob.UserId, "b2", "four");
+        Assert.Equal((4L, 4L), (ack.Message.Seq, ack.UserSeq));
+        await using var check = new SqliteMessageStore(Path.Combine(cluster.DataDirectory, "messenger.db"));
+        var record = await check.GetConversationAsync(conversationId);
+        Assert.True(record!.FannedOutSeq >= 3);
+    }
+}
