@@ -36,6 +36,8 @@ public enum ErrorCode
     Internal,
     /// <summary>No such endpoint or resource.</summary>
     NotFound,
+    /// <summary>The user asked about someone they share no conversation with.</summary>
+    NotContact,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -58,6 +60,7 @@ public static class ErrorCodes
         ErrorCode.RateLimited => "rate_limited",
         ErrorCode.SlowConsumer => "slow_consumer",
         ErrorCode.NotFound => "not_found",
+        ErrorCode.NotContact => "not_contact",
         _ => "internal_error",
     };
 }

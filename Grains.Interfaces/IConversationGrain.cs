@@ -24,6 +24,13 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>A page of history around <paramref name="cursor"/>; the caller must be a member.</summary>
     Task<HistoryPage> GetHistoryAsync(string callerId, long cursor, HistoryDirection direction, int limit);
 
+    /// <summary>
+    /// The caller is typing: the other members' live devices are told once when it starts and once
+    /// when it stops (timeout without renewal, or a message from the caller). Never stored.
+    /// Throws <see cref="ErrorCode.RateLimited"/> when renewed faster than the configured interval.
+    /// </summary>
+    Task TypingAsync(string userId);
+
     /// <summary>Activates the grain so that it finishes any fan-out a crash interrupted.</summary>
     Task ResumeFanOutAsync();
 }

@@ -37,12 +37,35 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>
     /// Appends committed messages of one conversation to the update log, in seq order, skipping any
     /// already delivered, and pushes them to connected devices. Called by the conversation grain.
-    /// Returns the <c>userSeq</c> of each message, aligned with <paramref name="messages"/>.
+    /// Returns the <c>userSeq</c> of each message, aligned with <paramref name="messages"/>, and
+    /// whether the user had a live device.
     /// </summary>
-    Task<long[]> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages);
+    Task<DeliveryResult> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages);
 
     /// <summary>The <c>userSeq</c> under which a message was delivered to this user, or 0.</summary>
     Task<long> FindUserSeqAsync(string conversationId, long seq);
+
+    /// <summary>
+    /// Checks that every one of <paramref name="userIds"/> shares a conversation with this user (or is
+    /// this user); throws <see cref="ErrorCode.NotContact"/> naming the first that does not.
+    /// </summary>
+    Task CheckContactsAsync(IReadOnlyList<string> userIds);
+
+    /// <summary>This user's published presence.</summary>
+    Task<PresenceStatus> GetPresenceAsync();
+
+    /// <summary>
+    /// Registers (or renews) a gateway that has sockets watching this user's presence; returns the
+    /// status at registration, so no change between the two is missed. The registration is a lease
+    /// like a device session.
+    /// </summary>
+    Task<PresenceStatus> WatchPresenceAsync(IUpdateObserver gateway);
+
+    /// <summary>Ends a gateway's watch (its last watching socket left).</summary>
+    Task UnwatchPresenceAsync(IUpdateObserver gateway);
+
+    /// <summary>Pushes a typing event to this user's live devices. Called by the conversation grain.</summary>
+    Task PushTypingAsync(TypingEvent typing);
 }
 
 /// <summary>
@@ -54,4 +77,12 @@ public interface IUpdateObserver : IGrainObserver
     /// <summary>New updates for <paramref name="userId"/>; the gateway writes them to that user's sockets.</summary>
     [Orleans.Concurrency.OneWay]
     Task OnUpdatesAsync(string userId, IReadOnlyList<UserUpdate> updates);
+
+    /// <summary>A watched user's published presence changed; the gateway tells the sockets watching them.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task OnPresenceAsync(PresenceStatus status);
+
+    /// <summary>A typing event for <paramref name="userId"/>'s sockets.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task OnTypingAsync(string userId, TypingEvent typing);
 }

@@ -20,11 +20,14 @@ public sealed record ChatMessage(
 /// <param name="Message">The committed message (the original one when this was a retry).</param>
 /// <param name="UserSeq">The sender's update-log position of this message.</param>
 /// <param name="Duplicate">True when this send was a retry of an already committed message.</param>
+/// <param name="OfflineRecipients">Members other than the sender who had no live device when the
+/// message reached their update log (they will get it when they reconnect). Empty on a duplicate.</param>
 [GenerateSerializer, Immutable]
 public sealed record SendAck(
     [property: Id(0)] ChatMessage Message,
     [property: Id(1)] long UserSeq,
-    [property: Id(2)] bool Duplicate);
+    [property: Id(2)] bool Duplicate,
+    [property: Id(3)] IReadOnlyList<string> OfflineRecipients);
 
 /// <summary>What kind of change a <see cref="UserUpdate"/> records.</summary>
 public enum UpdateKind

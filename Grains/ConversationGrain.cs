@@ -15,9 +15,14 @@ namespace Messenger.Grains;
 public sealed class ConversationGrain(
     IMessageStore store,
     IOptions<MessengerOptions> options,
+    IOptions<PresenceOptions> presenceOptions,
+    TimeProvider time,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain
 {
     private readonly MessengerOptions _options = options.Value;
+    private readonly PresenceOptions _presence = presenceOptions.Value;
+    private readonly Dictionary<string, Typist> _typing = new(StringComparer.Ordinal);
+    private IGrainTimer? _typingTimer;
     private readonly SendDeduplicator _dedup = new(capacity: 4096);
     private RecentMessages _recent = null!;
     private ConversationInfo? _info;
@@ -111,7 +116,7 @@ public sealed class ConversationGrain(
     private static async Task<SendAck> AsDuplicateAsync(Task<SendAck> earlier)
     {
         var ack = await earlier;
-        return ack with { Duplicate = true };
+        return ack with { Duplicate = true, OfflineRecipients = [] };
     }
 
     public async Task<HistoryPage> GetHistoryAsync(string callerId, long cursor, HistoryDirection direction, int limit)
@@ -179,6 +184,7 @@ public sealed class ConversationGrain(
                     }
                     _lastSeq = result.Message.Seq;
                     _recent.Add(result.Message);
+                    if (_typing.Remove(result.Message.SenderId)) BroadcastTyping(result.Message.SenderId, typing: false);
                     _fanOutQueue.Add(new FanOutItem(result.Message, batch[i]));
                 }
                 StartFanOut();
@@ -196,7 +202,7 @@ public sealed class ConversationGrain(
         {
             await WaitFannedOutAsync(original.Seq);
             var userSeq = await GrainFactory.GetGrain<IUserGrain>(original.SenderId).FindUserSeqAsync(Id, original.Seq);
-            pending.Ack.TrySetResult(new SendAck(original, userSeq, Duplicate: true));
+            pending.Ack.TrySetResult(new SendAck(original, userSeq, Duplicate: true, OfflineRecipients: []));
         }
         catch (Exception ex)
         {
@@ -253,21 +259,39 @@ public sealed class ConversationGrain(
         }
     }
 
-    /// <summary>Delivers one batch to every member, retrying a failing member until it succeeds.</summary>
+    /// <summary>
+    /// Delivers one batch to every member, retrying a failing member until it succeeds, then acks
+    /// the batch's senders with their userSeq and the members that were offline.
+    /// </summary>
     private async Task FanOutBatchAsync(List<FanOutItem> batch)
     {
         var info = _info!;
         var messages = new ChatMessage[batch.Count];
         for (var i = 0; i < batch.Count; i++) messages[i] = batch[i].Message;
-        var deliveries = new Task[info.Members.Count];
+        var deliveries = new Task<DeliveryResult>[info.Members.Count];
         for (var m = 0; m < info.Members.Count; m++)
         {
-            deliveries[m] = DeliverToMemberAsync(info, info.Members[m], messages, batch);
+            deliveries[m] = DeliverToMemberAsync(info, info.Members[m], messages);
         }
         await Task.WhenAll(deliveries);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var pending = batch[i].Pending;
+            if (pending is null) continue;
+            var senderId = pending.Message.SenderId;
+            long userSeq = 0;
+            List<string>? offline = null;
+            for (var m = 0; m < info.Members.Count; m++)
+            {
+                var result = deliveries[m].Result;
+                if (info.Members[m] == senderId) userSeq = result.UserSeqs[i];
+                else if (!result.Online) (offline ??= []).Add(info.Members[m]);
+            }
+            pending.Ack.TrySetResult(new SendAck(batch[i].Message, userSeq, Duplicate: false, OfflineRecipients: offline ?? (IReadOnlyList<string>)[]));
+        }
     }
 
-    private async Task DeliverToMemberAsync(ConversationInfo info, string memberId, ChatMessage[] messages, List<FanOutItem> batch)
+    private async Task<DeliveryResult> DeliverToMemberAsync(ConversationInfo info, string memberId, ChatMessage[] messages)
     {
         var user = GrainFactory.GetGrain<IUserGrain>(memberId);
         var delay = TimeSpan.FromMilliseconds(50);
@@ -275,16 +299,7 @@ public sealed class ConversationGrain(
         {
             try
             {
-                var userSeqs = await user.DeliverAsync(info, messages);
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    var pending = batch[i].Pending;
-                    if (pending is not null && pending.Message.SenderId == memberId)
-                    {
-                        pending.Ack.TrySetResult(new SendAck(batch[i].Message, userSeqs[i], Duplicate: false));
-                    }
-                }
-                return;
+                return await user.DeliverAsync(info, messages);
             }
             catch (Exception ex)
             {
@@ -292,6 +307,70 @@ public sealed class ConversationGrain(
                 await Task.Delay(delay);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
+        }
+    }
+
+    public Task TypingAsync(string userId)
+    {
+        EnsureMember(userId);
+        var now = time.GetUtcNow();
+        if (_typing.TryGetValue(userId, out var typist))
+        {
+            if (now - typist.LastSignal < _presence.TypingMinInterval)
+            {
+                throw new MessengerException(ErrorCode.RateLimited,
+                    $"typing may be signalled at most once per {_presence.TypingMinInterval.TotalMilliseconds:0} ms.");
+            }
+            _typing[userId] = new Typist(now + _presence.TypingTimeout, now); // a renewal: nobody needs telling
+        }
+        else
+        {
+            _typing[userId] = new Typist(now + _presence.TypingTimeout, now);
+            BroadcastTyping(userId, typing: true);
+        }
+        ScheduleTypingExpiry(now);
+        return Task.CompletedTask;
+    }
+
+    private Task ExpireTypingAsync()
+    {
+        var now = time.GetUtcNow();
+        List<string>? stopped = null;
+        foreach (var (userId, typist) in _typing)
+        {
+            if (typist.ExpiresAt <= now) (stopped ??= []).Add(userId);
+        }
+        if (stopped is not null)
+        {
+            foreach (var userId in stopped)
+            {
+                _typing.Remove(userId);
+                BroadcastTyping(userId, typing: false);
+            }
+        }
+        ScheduleTypingExpiry(now);
+        return Task.CompletedTask;
+    }
+
+    private void ScheduleTypingExpiry(DateTimeOffset now)
+    {
+        if (_typing.Count == 0) return;
+        var next = DateTimeOffset.MaxValue;
+        foreach (var typist in _typing.Values) if (typist.ExpiresAt < next) next = typist.ExpiresAt;
+        var due = next - now;
+        if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+        _typingTimer ??= this.RegisterGrainTimer(_ => ExpireTypingAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _typingTimer.Change(due + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Tells every other member's live devices; ephemeral, so fire and forget.</summary>
+    private void BroadcastTyping(string userId, bool typing)
+    {
+        var info = _info!;
+        var typingEvent = new TypingEvent(Id, userId, typing, typing ? (int)_presence.TypingTimeout.TotalMilliseconds : 0);
+        foreach (var member in info.Members)
+        {
+            if (member != userId) GrainFactory.GetGrain<IUserGrain>(member).PushTypingAsync(typingEvent).Ignore();
         }
     }
 
@@ -316,4 +395,6 @@ public sealed class ConversationGrain(
     }
 
     private readonly record struct FanOutItem(ChatMessage Message, PendingSend? Pending);
+
+    private readonly record struct Typist(DateTimeOffset ExpiresAt, DateTimeOffset LastSignal);
 }

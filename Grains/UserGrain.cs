@@ -1,3 +1,4 @@
+using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -7,15 +8,26 @@ namespace Messenger.Grains;
 /// <summary>
 /// Owns one user's update log and conversation list, and pushes each new update to every gateway
 /// holding one of the user's sockets. Calls run one at a time, so <c>userSeq</c> is gapless by
-/// construction; in-memory state changes only after the store has committed.
+/// construction; in-memory state changes only after the store has committed. Presence is derived
+/// from the device sessions (<see cref="DeviceSessions"/>) and published to the gateways watching it.
 /// </summary>
-public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> options) : Grain, IUserGrain
+public sealed class UserGrain(
+    IMessageStore store,
+    IOptions<MessengerOptions> options,
+    IOptions<PresenceOptions> presenceOptions,
+    TimeProvider time) : Grain, IUserGrain
 {
     private readonly MessengerOptions _options = options.Value;
     private readonly Dictionary<string, ConversationEntry> _conversations = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DeviceSession> _devices = new(StringComparer.Ordinal);
+    private readonly DeviceSessions _devices = new(options.Value.DeviceLease, presenceOptions.Value.OnlineSettle, presenceOptions.Value.OfflineGrace);
+    private readonly Dictionary<IUpdateObserver, DateTimeOffset> _watchers = [];
+    private HashSet<string>? _contacts;
+    private IGrainTimer? _presenceTimer;
+    private DateTimeOffset _aliveRecordedAt;
     private UserProfile? _profile;
     private long _lastUserSeq;
+
+    private DateTimeOffset Now => time.GetUtcNow();
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -25,6 +37,7 @@ public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> op
         if (_profile is null) return;
         var record = await store.LoadUserAsync(Id);
         _lastUserSeq = record.LastUserSeq;
+        _devices.LastSeen = record.LastSeen;
         foreach (var entry in record.Conversations)
         {
             _conversations[entry.Conversation.ConversationId] =
@@ -34,29 +47,109 @@ public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> op
 
     public Task<UserProfile> GetProfileAsync() => Task.FromResult(EnsureExists());
 
-    public Task<long> AttachDeviceAsync(string connectionId, string deviceId, IUpdateObserver gateway)
+    public async Task<long> AttachDeviceAsync(string connectionId, string deviceId, IUpdateObserver gateway)
     {
         EnsureExists();
-        _devices[connectionId] = new DeviceSession(deviceId, gateway, DateTime.UtcNow + _options.DeviceLease);
-        return Task.FromResult(_lastUserSeq);
+        _devices.Attach(connectionId, deviceId, gateway, Now);
+        await EvaluatePresenceAsync();
+        return _lastUserSeq;
     }
 
-    public Task DetachDeviceAsync(string connectionId)
+    public async Task DetachDeviceAsync(string connectionId)
     {
-        _devices.Remove(connectionId);
+        _devices.Detach(connectionId, Now);
+        await EvaluatePresenceAsync();
+    }
+
+    public async Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds)
+    {
+        var now = Now;
+        var unknown = _devices.Renew(connectionIds, now);
+        if (_profile is not null && _devices.AnyLive(now) && now - _aliveRecordedAt >= _options.DeviceLease)
+        {
+            // So that after a crash "last seen" is off by at most one lease, not by the whole session.
+            _aliveRecordedAt = now;
+            await store.SetLastSeenAsync(Id, now);
+        }
+        await EvaluatePresenceAsync();
+        return unknown ?? (IReadOnlyList<string>)[];
+    }
+
+    public Task CheckContactsAsync(IReadOnlyList<string> userIds)
+    {
+        EnsureExists();
+        if (_contacts is null)
+        {
+            _contacts = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in _conversations.Values)
+            {
+                foreach (var member in entry.Info.Members) _contacts.Add(member);
+            }
+        }
+        foreach (var userId in userIds)
+        {
+            if (userId != Id && !_contacts.Contains(userId))
+            {
+                throw new MessengerException(ErrorCode.NotContact, $"you share no conversation with user '{userId}'.");
+            }
+        }
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds)
+    public Task<PresenceStatus> GetPresenceAsync()
     {
-        var expires = DateTime.UtcNow + _options.DeviceLease;
-        List<string>? unknown = null;
-        foreach (var id in connectionIds)
+        EnsureExists();
+        return Task.FromResult(PresenceStatus);
+    }
+
+    public Task<PresenceStatus> WatchPresenceAsync(IUpdateObserver gateway)
+    {
+        EnsureExists();
+        _watchers[gateway] = Now + _options.DeviceLease;
+        return Task.FromResult(PresenceStatus);
+    }
+
+    public Task UnwatchPresenceAsync(IUpdateObserver gateway)
+    {
+        _watchers.Remove(gateway);
+        return Task.CompletedTask;
+    }
+
+    public Task PushTypingAsync(TypingEvent typing)
+    {
+        foreach (var gateway in _devices.LiveGateways(Now)) gateway.OnTypingAsync(Id, typing).Ignore();
+        return Task.CompletedTask;
+    }
+
+    private PresenceStatus PresenceStatus => new(Id, _devices.PublishedOnline, _devices.LastSeen);
+
+    /// <summary>Applies the debounce rules now; tells watchers of a published change; re-arms the timer.</summary>
+    private async Task EvaluatePresenceAsync()
+    {
+        var now = Now;
+        var change = _devices.Evaluate(now);
+        if (change is PresenceChange.WentOnline or PresenceChange.WentOffline)
         {
-            if (_devices.TryGetValue(id, out var session)) _devices[id] = session with { ExpiresAt = expires };
-            else (unknown ??= []).Add(id);
+            var status = PresenceStatus;
+            List<IUpdateObserver>? expired = null;
+            foreach (var (gateway, expiresAt) in _watchers)
+            {
+                if (expiresAt <= now) (expired ??= []).Add(gateway);
+                else gateway.OnPresenceAsync(status).Ignore(); // one call per watching gateway, not per watcher
+            }
+            if (expired is not null) foreach (var gateway in expired) _watchers.Remove(gateway);
         }
-        return Task.FromResult<IReadOnlyList<string>>(unknown ?? (IReadOnlyList<string>)[]);
+        if (change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged && _profile is not null)
+        {
+            await store.SetLastSeenAsync(Id, _devices.LastSeen!.Value);
+        }
+        if (_devices.NextDeadline is { } deadline)
+        {
+            var due = deadline - now;
+            if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+            _presenceTimer ??= this.RegisterGrainTimer(_ => EvaluatePresenceAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _presenceTimer.Change(due + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
     }
 
     [ReadOnly]
@@ -119,9 +212,10 @@ public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> op
         var entry = new ConversationEntry(conversation, 0, 0, null);
         await store.AppendUserUpdatesAsync(Id, [], [entry.ToRecord()]);
         _conversations[conversation.ConversationId] = entry;
+        _contacts = null;
     }
 
-    public async Task<long[]> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages)
+    public async Task<DeliveryResult> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages)
     {
         EnsureExists();
         var entry = _conversations.TryGetValue(conversation.ConversationId, out var known)
@@ -154,6 +248,7 @@ public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> op
         {
             await store.AppendUserUpdatesAsync(Id, updates, [changed.ToRecord()]);
             _lastUserSeq = next;
+            if (!_conversations.ContainsKey(conversation.ConversationId)) _contacts = null;
             _conversations[conversation.ConversationId] = changed;
             Push(updates);
         }
@@ -164,7 +259,7 @@ public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> op
                 userSeqs[i] = await store.FindUserSeqAsync(Id, conversation.ConversationId, messages[i].Seq);
             }
         }
-        return userSeqs;
+        return new DeliveryResult(userSeqs, _devices.AnyLive(Now));
     }
 
     public Task<long> FindUserSeqAsync(string conversationId, long seq) => store.FindUserSeqAsync(Id, conversationId, seq);
@@ -173,25 +268,7 @@ public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> op
     private void Push(IReadOnlyList<UserUpdate> updates)
     {
         if (_devices.Count == 0) return;
-        var now = DateTime.UtcNow;
-        List<string>? expired = null;
-        List<IUpdateObserver>? notified = null;
-        foreach (var (connectionId, session) in _devices)
-        {
-            if (session.ExpiresAt < now)
-            {
-                (expired ??= []).Add(connectionId);
-                continue;
-            }
-            notified ??= [];
-            if (notified.Contains(session.Gateway)) continue;
-            notified.Add(session.Gateway);
-            session.Gateway.OnUpdatesAsync(Id, updates).Ignore();
-        }
-        if (expired is not null)
-        {
-            foreach (var id in expired) _devices.Remove(id);
-        }
+        foreach (var gateway in _devices.LiveGateways(Now)) gateway.OnUpdatesAsync(Id, updates).Ignore();
     }
 
     private UserProfile EnsureExists() =>
@@ -201,6 +278,4 @@ public sealed class UserGrain(IMessageStore store, IOptions<MessengerOptions> op
     {
         public UserConversation ToRecord() => new(Info, LastSeq, ReadSeq, LastMessage);
     }
-
-    private readonly record struct DeviceSession(string DeviceId, IUpdateObserver Gateway, DateTime ExpiresAt);
 }

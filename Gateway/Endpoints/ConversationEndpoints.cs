@@ -19,6 +19,7 @@ public static class ConversationEndpoints
         v1.MapPost("/conversations/{conversationId}/messages", SendAsync);
         v1.MapPost("/conversations/{conversationId}/read", MarkReadAsync);
         v1.MapGet("/sync", SyncAsync);
+        v1.MapGet("/presence", PresenceAsync);
         return v1;
     }
 
@@ -60,6 +61,13 @@ public static class ConversationEndpoints
     {
         var readSeq = await Requests.MarkReadAsync(grains, http.User.UserId(), conversationId, request.Seq);
         return TypedResults.Ok(new WireReadMark(conversationId, readSeq));
+    }
+
+    private static async Task<Ok<WirePresenceList>> PresenceAsync(string? userIds, HttpContext http, IGrainFactory grains)
+    {
+        var ids = string.IsNullOrEmpty(userIds) ? null : userIds.Split(',', StringSplitOptions.TrimEntries);
+        var statuses = await Requests.QueryPresenceAsync(grains, http.User.UserId(), ids);
+        return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
     }
 
     private static async Task<Ok<WireSyncPage>> SyncAsync(long? after, int? limit, HttpContext http, IGrainFactory grains)
@@ -113,6 +121,38 @@ public static class Requests
         if (seq is null) throw new MessengerException(ErrorCode.InvalidRequest, "'seq' is required.");
         return grains.GetGrain<IUserGrain>(userId).MarkReadAsync(conversation, seq.Value);
     }
+
+    public const int MaxUsersPerPresenceRequest = 500;
+
+    /// <summary>A non-empty-string, de-duplicated user list within the size limit (an empty list is allowed).</summary>
+    public static List<string> CheckUserList(IReadOnlyList<string>? userIds)
+    {
+        if (userIds is null) throw new MessengerException(ErrorCode.InvalidRequest, "'userIds' is required.");
+        if (userIds.Count > MaxUsersPerPresenceRequest)
+        {
+            throw new MessengerException(ErrorCode.OutOfRange, $"at most {MaxUsersPerPresenceRequest} users per request.");
+        }
+        var distinct = new List<string>(userIds.Count);
+        foreach (var id in userIds)
+        {
+            if (string.IsNullOrEmpty(id)) throw new MessengerException(ErrorCode.InvalidRequest, "'userIds' must not contain empty ids.");
+            if (!distinct.Contains(id)) distinct.Add(id);
+        }
+        return distinct;
+    }
+
+    /// <summary>The presence of users the caller shares a conversation with (anyone else is refused).</summary>
+    public static async Task<PresenceStatus[]> QueryPresenceAsync(IGrainFactory grains, string userId, IReadOnlyList<string>? userIds)
+    {
+        var ids = CheckUserList(userIds);
+        await grains.GetGrain<IUserGrain>(userId).CheckContactsAsync(ids);
+        var statuses = new Task<PresenceStatus>[ids.Count];
+        for (var i = 0; i < statuses.Length; i++) statuses[i] = grains.GetGrain<IUserGrain>(ids[i]).GetPresenceAsync();
+        return await Task.WhenAll(statuses);
+    }
+
+    public static Task TypingAsync(IGrainFactory grains, string userId, string? conversationId) =>
+        grains.GetGrain<IConversationGrain>(CheckConversationId(conversationId)).TypingAsync(userId);
 
     public static Task<SyncPage> SyncAsync(IGrainFactory grains, string userId, long? after, int? limit) =>
         grains.GetGrain<IUserGrain>(userId).SyncAsync(after ?? 0, limit ?? DefaultSyncLimit);

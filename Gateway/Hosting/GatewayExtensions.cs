@@ -69,6 +69,7 @@ public static class GatewayExtensions
             k.Limits.MaxRequestBodySize = ctx.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.MaxBodyBytes ?? 64 * 1024);
 
         services.AddOpenApi();
+        services.AddSingleton<PresenceSubscriptions>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<GatewayNode>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayNode>());
@@ -93,7 +94,7 @@ public static class GatewayExtensions
         return app;
     }
 
-    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node, IGrainFactory grains,
+    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node,
         IOptions<GatewayOptions> options, ILogger<ClientSession> logger)
     {
         if (!http.WebSockets.IsWebSocketRequest)
@@ -101,7 +102,7 @@ public static class GatewayExtensions
             await ErrorMapping.WriteProblemAsync(http, ErrorCode.InvalidRequest, "this endpoint accepts WebSocket upgrades only.");
             return;
         }
-        var session = new ClientSession(http.User.UserId(), http.User.DeviceId(), grains, options.Value, logger);
+        var session = new ClientSession(http.User.UserId(), http.User.DeviceId(), node, options.Value, logger);
         var userSeq = await node.AttachAsync(session);
         try
         {

@@ -11,7 +11,7 @@ public static class ErrorMapping
     {
         ErrorCode.InvalidRequest or ErrorCode.MalformedJson or ErrorCode.UnknownFrameType or ErrorCode.OutOfRange => StatusCodes.Status400BadRequest,
         ErrorCode.Unauthorized or ErrorCode.TokenExpired or ErrorCode.InvalidCredentials => StatusCodes.Status401Unauthorized,
-        ErrorCode.NotMember => StatusCodes.Status403Forbidden,
+        ErrorCode.NotMember or ErrorCode.NotContact => StatusCodes.Status403Forbidden,
         ErrorCode.UserNotFound or ErrorCode.NotFound => StatusCodes.Status404NotFound,
         ErrorCode.UsernameTaken => StatusCodes.Status409Conflict,
         ErrorCode.TooLarge => StatusCodes.Status413PayloadTooLarge,

@@ -26,7 +26,18 @@ public static class WireMapping
     }
 
     public static WireAck ToWire(this SendAck a) =>
-        new(a.Message.ConversationId, a.Message.Seq, a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate);
+        new(a.Message.ConversationId, a.Message.Seq, a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate, a.OfflineRecipients);
+
+    public static WirePresence ToWire(this PresenceStatus p) => new(p.UserId, p.Online, p.LastSeen);
+
+    public static WirePresence[] ToWire(this IReadOnlyList<PresenceStatus> statuses)
+    {
+        var wire = new WirePresence[statuses.Count];
+        for (var i = 0; i < wire.Length; i++) wire[i] = statuses[i].ToWire();
+        return wire;
+    }
+
+    public static TypingFrame ToWire(this TypingEvent t) => new("typing", t.ConversationId, t.UserId, t.Typing, t.ExpiresInMs);
 
     public static WireSyncPage ToWire(this SyncPage p) => new(p.Updates.ToWire(), p.HasMore, p.LastUserSeq);
 

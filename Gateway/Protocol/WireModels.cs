@@ -9,7 +9,14 @@ public sealed record WireMessage(string ConversationId, long Seq, string SenderI
 public sealed record WireUpdate(long UserSeq, string Kind, string ConversationId, long Seq, WireMessage? Message);
 
 /// <summary>The answer to a send, once the message is durable.</summary>
-public sealed record WireAck(string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate);
+public sealed record WireAck(string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate,
+    IReadOnlyList<string> OfflineRecipients);
+
+/// <summary>A user's presence.</summary>
+public sealed record WirePresence(string UserId, bool Online, DateTimeOffset? LastSeen);
+
+/// <summary>GET /v1/presence.</summary>
+public sealed record WirePresenceList(IReadOnlyList<WirePresence> Users);
 
 /// <summary>A page of the update log.</summary>
 public sealed record WireSyncPage(IReadOnlyList<WireUpdate> Updates, bool HasMore, long UserSeq);
@@ -78,13 +85,28 @@ public sealed class ClientFrame
     public int? Limit { get; set; }
     /// <summary>Read mark.</summary>
     public long? Seq { get; set; }
+    /// <summary>Users of a presence query or subscription.</summary>
+    public List<string>? UserIds { get; set; }
 }
 
 /// <summary>Sent once when a socket is ready.</summary>
 public sealed record HelloFrame(string Type, string UserId, string DeviceId, long UserSeq, int MaxFrameBytes);
 
 /// <summary>Reply to a send.</summary>
-public sealed record AckFrame(string Type, string? Id, string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate);
+public sealed record AckFrame(string Type, string? Id, string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate,
+    IReadOnlyList<string> OfflineRecipients);
+
+/// <summary>Reply to presence_query and presence_subscribe.</summary>
+public sealed record PresenceResultFrame(string Type, string? Id, IReadOnlyList<WirePresence> Users);
+
+/// <summary>Pushed when a subscribed user's presence changes.</summary>
+public sealed record PresenceFrame(string Type, IReadOnlyList<WirePresence> Users);
+
+/// <summary>Reply to a typing signal.</summary>
+public sealed record TypingResultFrame(string Type, string? Id);
+
+/// <summary>Pushed when another member starts or stops typing.</summary>
+public sealed record TypingFrame(string Type, string ConversationId, string UserId, bool Typing, int ExpiresInMs);
 
 /// <summary>Reply to a sync.</summary>
 public sealed record SyncResultFrame(string Type, string? Id, IReadOnlyList<WireUpdate> Updates, bool HasMore, long UserSeq);

@@ -15,15 +15,17 @@ public sealed class ClientSession
 {
     private readonly Channel<byte[]> _outbound;
     private readonly IGrainFactory _grains;
+    private readonly GatewayNode _node;
     private readonly SemaphoreSlim _inFlight;
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _logger;
 
-    public ClientSession(string userId, string deviceId, IGrainFactory grains, Hosting.GatewayOptions options, ILogger logger)
+    public ClientSession(string userId, string deviceId, GatewayNode node, Hosting.GatewayOptions options, ILogger logger)
     {
         UserId = userId;
         DeviceId = deviceId;
-        _grains = grains;
+        _node = node;
+        _grains = node.Grains;
         _logger = logger;
         _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection);
         _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.OutboundQueueFrames)
@@ -110,7 +112,7 @@ public sealed class ClientSession
     {
         "send" => ReplyAsync(f.Id, Requests.SendAsync(_grains, UserId, f.ConversationId, f.ClientMsgId, f.Text),
             static (id, a) => JsonSerializer.SerializeToUtf8Bytes(new AckFrame("ack", id, a.Message.ConversationId, a.Message.Seq,
-                a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate), WireJsonContext.Default.AckFrame)),
+                a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate, a.OfflineRecipients), WireJsonContext.Default.AckFrame)),
         "sync" => ReplyAsync(f.Id, Requests.SyncAsync(_grains, UserId, f.After, f.Limit),
             static (id, p) => JsonSerializer.SerializeToUtf8Bytes(new SyncResultFrame("sync_result", id, p.Updates.ToWire(),
                 p.HasMore, p.LastUserSeq), WireJsonContext.Default.SyncResultFrame)),
@@ -120,10 +122,23 @@ public sealed class ClientSession
         "read" => ReplyAsync(f.Id, Requests.MarkReadAsync(_grains, UserId, f.ConversationId, f.Seq),
             (id, readSeq) => JsonSerializer.SerializeToUtf8Bytes(new ReadResultFrame("read_result", id, f.ConversationId!, readSeq),
                 WireJsonContext.Default.ReadResultFrame)),
+        "presence_query" => ReplyAsync(f.Id, Requests.QueryPresenceAsync(_grains, UserId, f.UserIds), PresenceResult),
+        "presence_subscribe" => ReplyAsync(f.Id, _node.SubscribePresenceAsync(this, f.UserIds), PresenceResult),
+        "typing" => ReplyAsync(f.Id, Requests.TypingAsync(_grains, UserId, f.ConversationId),
+            static id => JsonSerializer.SerializeToUtf8Bytes(new TypingResultFrame("typing_result", id), WireJsonContext.Default.TypingResultFrame)),
         "ping" => ReplyAsync(f.Id, Task.FromResult(0),
             static (id, _) => JsonSerializer.SerializeToUtf8Bytes(new PongFrame("pong", id), WireJsonContext.Default.PongFrame)),
         _ => throw new MessengerException(ErrorCode.UnknownFrameType, $"unknown frame type '{f.Type}'."),
     };
+
+    private static byte[] PresenceResult(string? id, PresenceStatus[] statuses) =>
+        JsonSerializer.SerializeToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJsonContext.Default.PresenceResultFrame);
+
+    private async Task ReplyAsync(string? id, Task call, Func<string?, byte[]> serialize)
+    {
+        await call;
+        Enqueue(serialize(id));
+    }
 
     private async Task ReplyAsync<T>(string? id, Task<T> call, Func<string?, T, byte[]> serialize)
     {

@@ -9,7 +9,7 @@ namespace Messenger.Gateway.Sessions;
 /// The sessions this gateway holds, by user. It is this gateway's one grain observer: user grains
 /// call <see cref="OnUpdatesAsync"/> and the update is serialised once and queued on each of the user's sockets here.
 /// </summary>
-public sealed class ConnectionRegistry : IUpdateObserver
+public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IUpdateObserver
 {
     private readonly ConcurrentDictionary<string, ClientSession[]> _byUser = new(StringComparer.Ordinal);
 
@@ -48,6 +48,27 @@ public sealed class ConnectionRegistry : IUpdateObserver
         if (_byUser.TryGetValue(userId, out var sessions))
         {
             var frame = JsonSerializer.SerializeToUtf8Bytes(new UpdatesFrame("updates", updates.ToWire()), WireJsonContext.Default.UpdatesFrame);
+            foreach (var session in sessions) session.Enqueue(frame);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task OnPresenceAsync(PresenceStatus status)
+    {
+        var watchers = subscriptions.WatchersOf(status.UserId);
+        if (watchers.Length > 0)
+        {
+            var frame = JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("presence", [status.ToWire()]), WireJsonContext.Default.PresenceFrame);
+            foreach (var session in watchers) session.Enqueue(frame);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task OnTypingAsync(string userId, TypingEvent typing)
+    {
+        if (_byUser.TryGetValue(userId, out var sessions))
+        {
+            var frame = JsonSerializer.SerializeToUtf8Bytes(typing.ToWire(), WireJsonContext.Default.TypingFrame);
             foreach (var session in sessions) session.Enqueue(frame);
         }
         return Task.CompletedTask;

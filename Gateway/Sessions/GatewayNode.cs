@@ -11,9 +11,12 @@ namespace Messenger.Gateway.Sessions;
 public sealed class GatewayNode(
     IGrainFactory grains,
     ConnectionRegistry registry,
+    PresenceSubscriptions subscriptions,
     IOptions<GatewayOptions> options,
     ILogger<GatewayNode> logger) : BackgroundService
 {
+    public IGrainFactory Grains => grains;
+
     private IUpdateObserver? _reference;
     private readonly Lock _lock = new();
 
@@ -44,9 +47,31 @@ public sealed class GatewayNode(
         }
     }
 
+    /// <summary>
+    /// Replaces the socket's presence subscription after checking the user may see every one of them
+    /// (a refusal changes nothing); returns their current presence.
+    /// </summary>
+    public async Task<PresenceStatus[]> SubscribePresenceAsync(ClientSession session, IReadOnlyList<string>? userIds)
+    {
+        var ids = Endpoints.Requests.CheckUserList(userIds);
+        await grains.GetGrain<IUserGrain>(session.UserId).CheckContactsAsync(ids);
+        var (_, unwatch) = subscriptions.Replace(session, ids);
+        Unwatch(unwatch);
+        // Registering with each user's grain returns its status at that moment, so no change is missed in between.
+        var statuses = new Task<PresenceStatus>[ids.Count];
+        for (var i = 0; i < statuses.Length; i++) statuses[i] = grains.GetGrain<IUserGrain>(ids[i]).WatchPresenceAsync(Reference);
+        return await Task.WhenAll(statuses);
+    }
+
+    private void Unwatch(List<string> userIds)
+    {
+        foreach (var userId in userIds) grains.GetGrain<IUserGrain>(userId).UnwatchPresenceAsync(Reference).Ignore();
+    }
+
     public async Task DetachAsync(ClientSession session)
     {
         registry.Remove(session);
+        Unwatch(subscriptions.Remove(session));
         try
         {
             await grains.GetGrain<IUserGrain>(session.UserId).DetachDeviceAsync(session.ConnectionId);
@@ -82,6 +107,18 @@ public sealed class GatewayNode(
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     logger.LogWarning(ex, "Renewing device leases of {UserId} failed", userId);
+                }
+            }
+            // Watches are leases too; renewing them also repairs a watch lost to a concurrent unwatch.
+            foreach (var userId in subscriptions.WatchedUsers())
+            {
+                try
+                {
+                    await grains.GetGrain<IUserGrain>(userId).WatchPresenceAsync(Reference);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(ex, "Renewing the presence watch of {UserId} failed", userId);
                 }
             }
         }

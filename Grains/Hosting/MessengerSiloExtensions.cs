@@ -2,6 +2,7 @@ using Messenger.Grains.Storage;
 using Messenger.Grains.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Messenger.Grains.Hosting;
@@ -17,6 +18,11 @@ public static class MessengerSiloExtensions
             .Bind(configuration.GetSection(MessengerOptions.SectionName))
             .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
+        services.AddOptions<PresenceOptions>()
+            .Bind(configuration.GetSection(PresenceOptions.SectionName))
+            .Validate(o => { o.Validate(); return true; })
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>()
             .Bind(configuration.GetSection(StorageOptions.SectionName))
             .Validate(o => { o.Validate(); return true; })

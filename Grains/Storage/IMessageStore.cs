@@ -60,6 +60,9 @@ public interface IMessageStore
 
     /// <summary>The <c>userSeq</c> of a delivered message, or 0.</summary>
     Task<long> FindUserSeqAsync(string userId, string conversationId, long seq);
+
+    /// <summary>Records when the user was last seen (loaded back by <see cref="LoadUserAsync"/>).</summary>
+    Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen);
 }
 
 /// <summary>A conversation with its log position.</summary>
@@ -90,7 +93,8 @@ public sealed record UserConversation(ConversationInfo Conversation, long LastSe
 /// <summary>What a user grain loads on activation.</summary>
 /// <param name="LastUserSeq">Newest <c>userSeq</c> (0 when the log is empty).</param>
 /// <param name="Conversations">The user's conversation entries.</param>
-public sealed record UserRecord(long LastUserSeq, IReadOnlyList<UserConversation> Conversations);
+/// <param name="LastSeen">When the user's last device went away, if ever recorded.</param>
+public sealed record UserRecord(long LastUserSeq, IReadOnlyList<UserConversation> Conversations, DateTimeOffset? LastSeen = null);
 
 /// <summary>A write lost a race with another writer (a duplicate activation); the caller must reload.</summary>
 public sealed class StoreConflictException(string message) : Exception(message);

@@ -63,6 +63,59 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    private readonly List<PresenceStatus> _presence = [];
+    private readonly List<TypingEvent> _typing = [];
+    private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _eventWaiters = [];
+
+    /// <summary>Presence changes pushed to this gateway, in arrival order.</summary>
+    public IReadOnlyList<PresenceStatus> Presence { get { lock (_gate) return [.. _presence]; } }
+
+    /// <summary>Typing events pushed for this device's user, in arrival order.</summary>
+    public IReadOnlyList<TypingEvent> Typing { get { lock (_gate) return [.. _typing]; } }
+
+    public Task OnPresenceAsync(PresenceStatus status)
+    {
+        lock (_gate) { _presence.Add(status); SignalEvents(); }
+        return Task.CompletedTask;
+    }
+
+    public Task OnTypingAsync(string userId, TypingEvent typing)
+    {
+        lock (_gate) { _typing.Add(typing); SignalEvents(); }
+        return Task.CompletedTask;
+    }
+
+    private void SignalEvents()
+    {
+        for (var i = _eventWaiters.Count - 1; i >= 0; i--)
+        {
+            if (_eventWaiters[i].Done())
+            {
+                _eventWaiters[i].Signal.TrySetResult();
+                _eventWaiters.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>Completes once <paramref name="done"/> holds over the presence and typing events received; fails after a deadline.</summary>
+    public async Task WaitForEventsAsync(Func<IReadOnlyList<PresenceStatus>, IReadOnlyList<TypingEvent>, bool> done, TimeSpan? timeout = null)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (done(_presence, _typing)) return;
+            _eventWaiters.Add((() => done(_presence, _typing), signal));
+        }
+        try
+        {
+            await signal.Task.WaitAsync(timeout ?? DefaultTimeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Condition not met; presence: {string.Join(", ", Presence)}; typing: {string.Join(", ", Typing)}");
+        }
+    }
+
     /// <summary>Completes with the updates received once <paramref name="done"/> holds for them; fails after a deadline.</summary>
     public async Task<IReadOnlyList<UserUpdate>> WaitForAsync(Func<IReadOnlyList<UserUpdate>, bool> done, TimeSpan? timeout = null)
     {

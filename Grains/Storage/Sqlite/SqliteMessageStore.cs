@@ -278,6 +278,13 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             cmd.Parameters.AddWithValue("$u", userId);
             lastUserSeq = (long)(await cmd.ExecuteScalarAsync())!;
         }
+        DateTimeOffset? lastSeen;
+        await using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = "SELECT last_seen FROM accounts WHERE user_id = $u";
+            cmd.Parameters.AddWithValue("$u", userId);
+            lastSeen = await cmd.ExecuteScalarAsync() is long ms ? FromMs(ms) : null;
+        }
         var entries = new List<UserConversation>();
         await using (var cmd = connection.CreateCommand())
         {
@@ -304,7 +311,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
                 entries.Add(new UserConversation(info, lastSeq, r.GetInt64(2), last));
             }
         }
-        return new UserRecord(lastUserSeq, entries);
+        return new UserRecord(lastUserSeq, entries, lastSeen);
     }
 
     /// <inheritdoc />
@@ -318,6 +325,15 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         cmd.Parameters.AddWithValue("$s", seq);
         return await cmd.ExecuteScalarAsync() is long userSeq ? userSeq : 0;
     }
+
+    /// <inheritdoc />
+    public Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen) => _writer.WriteAsync(w =>
+    {
+        var cmd = w.Command("UPDATE accounts SET last_seen = $t WHERE user_id = $u");
+        cmd.Parameters.AddWithValue("$t", lastSeen.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$u", userId);
+        return cmd.ExecuteNonQuery();
+    });
 
     private async Task<SqliteConnection> OpenReaderAsync()
     {
