@@ -15,6 +15,7 @@ internal sealed class OutFrame
     public long? Before { get; set; }
     public int? Limit { get; set; }
     public long? Seq { get; set; }
+    public List<string>? UserIds { get; set; }
 }
 
 /// <summary>Any frame the server writes; which fields are set depends on <see cref="Type"/>.</summary>
@@ -37,6 +38,10 @@ internal sealed class InFrame
     public bool HasMore { get; set; }
     public List<Update>? Updates { get; set; }
     public List<Message>? Messages { get; set; }
+    public List<string>? OfflineRecipients { get; set; }
+    public List<Presence>? Users { get; set; }
+    public bool Typing { get; set; }
+    public int ExpiresInMs { get; set; }
 }
 
 internal sealed record ProblemBody(string? Code, string? Detail, string? Title);
@@ -45,6 +50,7 @@ internal sealed record UserRef(string UserId);
 internal sealed record SendBody(string ClientMsgId, string Text);
 internal sealed record ReadBody(long Seq);
 internal sealed record ConversationList(IReadOnlyList<ConversationSummary> Conversations);
+internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(OutFrame))]
@@ -62,4 +68,5 @@ internal sealed record ConversationList(IReadOnlyList<ConversationSummary> Conve
 [JsonSerializable(typeof(SyncPage))]
 [JsonSerializable(typeof(HistoryPage))]
 [JsonSerializable(typeof(ReadMark))]
+[JsonSerializable(typeof(PresenceList))]
 internal sealed partial class ClientJson : JsonSerializerContext;

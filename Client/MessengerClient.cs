@@ -38,6 +38,8 @@ public sealed class MessengerClient : IAsyncDisposable
     private readonly MessengerClientOptions _options;
     private readonly ConcurrentDictionary<string, PendingRequest> _pending = new(StringComparer.Ordinal);
     private readonly Channel<Update> _updates = Channel.CreateUnbounded<Update>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<Presence> _presence = Channel.CreateUnbounded<Presence>();
+    private readonly Channel<TypingChange> _typing = Channel.CreateUnbounded<TypingChange>();
     private readonly Channel<InFrame?> _inbox = Channel.CreateUnbounded<InFrame?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _disposed = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -78,6 +80,12 @@ public sealed class MessengerClient : IAsyncDisposable
     /// <summary>The user's updates, each exactly once, in userSeq order.</summary>
     public ChannelReader<Update> Updates => _updates.Reader;
 
+    /// <summary>Presence changes of the users this device subscribed to.</summary>
+    public ChannelReader<Presence> PresenceChanges => _presence.Reader;
+
+    /// <summary>Typing starts and stops of other members.</summary>
+    public ChannelReader<TypingChange> TypingChanges => _typing.Reader;
+
     /// <summary>How many times the socket has been (re)opened.</summary>
     public int Connections { get; private set; }
 
@@ -91,8 +99,23 @@ public sealed class MessengerClient : IAsyncDisposable
     public async Task<Ack> SendAsync(string conversationId, string text, string? clientMsgId = null, CancellationToken ct = default)
     {
         var f = await RequestAsync(new OutFrame { Type = "send", ConversationId = conversationId, Text = text, ClientMsgId = clientMsgId ?? Guid.NewGuid().ToString("N") }, ct);
-        return new Ack(f.ConversationId!, f.Seq, f.UserSeq, f.ClientMsgId!, f.SentAt, f.Duplicate);
+        return new Ack(f.ConversationId!, f.Seq, f.UserSeq, f.ClientMsgId!, f.SentAt, f.Duplicate, f.OfflineRecipients ?? []);
     }
+
+    /// <summary>The presence of users this user shares a conversation with.</summary>
+    public async Task<IReadOnlyList<Presence>> QueryPresenceAsync(IReadOnlyList<string> userIds, CancellationToken ct = default) =>
+        (await RequestAsync(new OutFrame { Type = "presence_query", UserIds = [.. userIds] }, ct)).Users ?? [];
+
+    /// <summary>
+    /// Replaces this device's presence subscription (an empty list ends it); returns the current presence
+    /// of each. Changes then arrive on <see cref="PresenceChanges"/>. After a reconnect, subscribe again.
+    /// </summary>
+    public async Task<IReadOnlyList<Presence>> SubscribePresenceAsync(IReadOnlyList<string> userIds, CancellationToken ct = default) =>
+        (await RequestAsync(new OutFrame { Type = "presence_subscribe", UserIds = [.. userIds] }, ct)).Users ?? [];
+
+    /// <summary>Signals that this user is typing in a conversation (renew every few seconds while typing).</summary>
+    public Task SendTypingAsync(string conversationId, CancellationToken ct = default) =>
+        RequestAsync(new OutFrame { Type = "typing", ConversationId = conversationId }, ct);
 
     /// <summary>A page of history (neither cursor: the newest page).</summary>
     public async Task<HistoryPage> GetHistoryAsync(string conversationId, long? before = null, long? after = null, int? limit = null, CancellationToken ct = default)
@@ -211,6 +234,12 @@ public sealed class MessengerClient : IAsyncDisposable
                     break;
                 case "updates":
                     _inbox.Writer.TryWrite(frame);
+                    break;
+                case "presence":
+                    foreach (var presence in frame.Users ?? []) _presence.Writer.TryWrite(presence);
+                    break;
+                case "typing" when frame.Id is null:
+                    _typing.Writer.TryWrite(new TypingChange(frame.ConversationId ?? "", frame.UserId ?? "", frame.Typing, frame.ExpiresInMs));
                     break;
                 case "error" when frame.Id is null:
                     ServerError?.Invoke(new MessengerClientException(frame.Code ?? "error", frame.Message ?? ""));

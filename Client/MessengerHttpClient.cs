@@ -67,6 +67,10 @@ public sealed class MessengerHttpClient : IDisposable
     public Task<SyncPage> SyncAsync(long after, int? limit = null, CancellationToken ct = default) =>
         GetAsync($"v1/sync?after={after}" + (limit is null ? "" : $"&limit={limit}"), ClientJson.Default.SyncPage, ct);
 
+    /// <summary>The presence of users the caller shares a conversation with.</summary>
+    public async Task<IReadOnlyList<Presence>> GetPresenceAsync(IEnumerable<string> userIds, CancellationToken ct = default) =>
+        (await GetAsync("v1/presence?userIds=" + string.Join(',', userIds.Select(Uri.EscapeDataString)), ClientJson.Default.PresenceList, ct)).Users;
+
     private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)
     {
         using var response = await _http.GetAsync(path, ct);

@@ -24,7 +24,22 @@ public sealed record Update(long UserSeq, string Kind, string ConversationId, lo
 /// <param name="ClientMsgId">The idempotency key.</param>
 /// <param name="SentAt">Server time.</param>
 /// <param name="Duplicate">True when this answered a retry.</param>
-public sealed record Ack(string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate);
+/// <param name="OfflineRecipients">Members who had no connected device when the message reached them (empty on a duplicate).</param>
+public sealed record Ack(string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate,
+    IReadOnlyList<string>? OfflineRecipients = null);
+
+/// <summary>A user's presence.</summary>
+/// <param name="UserId">The user.</param>
+/// <param name="Online">Online (at least one device connected, after the settle delay).</param>
+/// <param name="LastSeen">When their last device went away; null if never.</param>
+public sealed record Presence(string UserId, bool Online, DateTimeOffset? LastSeen);
+
+/// <summary>Another member started or stopped typing.</summary>
+/// <param name="ConversationId">The conversation.</param>
+/// <param name="UserId">Who.</param>
+/// <param name="IsTyping">Started (true) or stopped (false).</param>
+/// <param name="ExpiresInMs">For a start: when it ends without renewal.</param>
+public sealed record TypingChange(string ConversationId, string UserId, bool IsTyping, int ExpiresInMs);
 
 /// <summary>A page of the update log.</summary>
 /// <param name="Updates">Updates in order.</param>

@@ -139,9 +139,18 @@ public sealed class UserGrain(
             }
             if (expired is not null) foreach (var gateway in expired) _watchers.Remove(gateway);
         }
-        if (change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged && _profile is not null)
+        if (_profile is not null)
         {
-            await store.SetLastSeenAsync(Id, _devices.LastSeen!.Value);
+            if (change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged)
+            {
+                await store.SetLastSeenAsync(Id, _devices.LastSeen!.Value);
+            }
+            else if (change is PresenceChange.WentOnline)
+            {
+                // Seen now; if the process dies while they are online, this is what "last seen" shows after.
+                _aliveRecordedAt = now;
+                await store.SetLastSeenAsync(Id, now);
+            }
         }
         if (_devices.NextDeadline is { } deadline)
         {

@@ -1,0 +1,87 @@
+using Messenger.Grains;
+using Messenger.Grains.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Orleans.TestingHost;
+
+namespace Messenger.Tests.Grains;
+
+/// <summary>
+/// A gateway that dies says nothing: its device sessions must end by lease expiry alone. Here the
+/// "gateway" attaches a device and then neither renews nor detaches, as after a kill -9.
+/// </summary>
+public sealed class PresenceLeaseTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "messenger-grain-tests", Guid.NewGuid().ToString("N"));
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = _data,
+            ["Messenger:DeviceLease"] = Lease.ToString(),
+            ["Presence:OnlineSettle"] = "00:00:00",
+            ["Presence:OfflineGrace"] = Grace.ToString(),
+        }).Build();
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) => silo.AddMessenger(configuration));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task DeadGatewaysSessions_GoOfflineForWatchers_AfterLeasePlusGrace()
+    {
+        var client = _cluster.Client;
+        var accounts = client.GetGrain<IAccountDirectoryGrain>(0);
+        var alice = await accounts.RegisterAsync("t" + Guid.NewGuid().ToString("N")[..12], "hash");
+        var bob = await accounts.RegisterAsync("t" + Guid.NewGuid().ToString("N")[..12], "hash");
+        await client.GetGrain<IConversationGrain>(ConversationIds.Direct(alice.UserId, bob.UserId)).OpenDirectAsync(alice.UserId);
+
+        // Alice's gateway watches bob; bob's gateway attaches his device and then "dies".
+        await using var alicesGateway = new UpdateRecorder(client, client.GetGrain<IUserGrain>(alice.UserId), "alice-conn");
+        var bobGrain = client.GetGrain<IUserGrain>(bob.UserId);
+        Assert.False((await bobGrain.WatchPresenceAsync(alicesGateway.Reference)).Online);
+        await using var bobsGateway = new UpdateRecorder(client, bobGrain, "bob-conn");
+        var attachedAt = DateTimeOffset.UtcNow;
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", bobsGateway.Reference);
+
+        // Alice's gateway is alive: it renews its watch as a real gateway does.
+        using var stop = new CancellationTokenSource();
+        var renewals = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+            while (await timer.WaitForNextTickAsync(stop.Token).AsTask().ContinueWith(t => !t.IsCanceled && t.Result))
+            {
+                await bobGrain.WatchPresenceAsync(alicesGateway.Reference);
+            }
+        });
+
+        await alicesGateway.WaitForEventsAsync((p, _) => p.Count >= 1);
+        Assert.True(alicesGateway.Presence[0].Online);
+        await alicesGateway.WaitForEventsAsync((p, _) => p.Count >= 2);
+        var offlineSeenAt = DateTimeOffset.UtcNow;
+        var offline = alicesGateway.Presence[1];
+        Assert.Equal((bob.UserId, false), (offline.UserId, offline.Online));
+        // Last seen is the device's last sign of life (its attach). The session ended by its lease running
+        // out, not sooner; the grace counts from that last sign of life, so it has already passed then.
+        Assert.InRange(offline.LastSeen!.Value, attachedAt.AddMilliseconds(-50), attachedAt.AddMilliseconds(500));
+        Assert.True(offlineSeenAt - attachedAt >= Lease - TimeSpan.FromMilliseconds(50), $"offline after only {offlineSeenAt - attachedAt}");
+        Assert.False((await bobGrain.GetPresenceAsync()).Online);
+        // The expired session no longer gets pushes, and a renewal reports it unknown so a live gateway re-attaches.
+        Assert.Equal(["bob-conn"], await bobGrain.RenewDevicesAsync(["bob-conn"]));
+        await stop.CancelAsync();
+        await renewals;
+    }
+}
