@@ -1,3 +1,4 @@
+using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ public sealed class ConversationGrain(
 {
     private readonly MessengerOptions _options = options.Value;
     private readonly PresenceOptions _presence = presenceOptions.Value;
-    private readonly Dictionary<string, Typist> _typing = new(StringComparer.Ordinal);
+    private readonly TypingTracker _typing = new(presenceOptions.Value.TypingTimeout, presenceOptions.Value.TypingMinInterval);
     private IGrainTimer? _typingTimer;
     private readonly SendDeduplicator _dedup = new(capacity: 4096);
     private RecentMessages _recent = null!;
@@ -184,7 +185,7 @@ public sealed class ConversationGrain(
                     }
                     _lastSeq = result.Message.Seq;
                     _recent.Add(result.Message);
-                    if (_typing.Remove(result.Message.SenderId)) BroadcastTyping(result.Message.SenderId, typing: false);
+                    if (_typing.Stop(result.Message.SenderId)) BroadcastTyping(result.Message.SenderId, typing: false);
                     _fanOutQueue.Add(new FanOutItem(result.Message, batch[i]));
                 }
                 StartFanOut();
@@ -314,20 +315,7 @@ public sealed class ConversationGrain(
     {
         EnsureMember(userId);
         var now = time.GetUtcNow();
-        if (_typing.TryGetValue(userId, out var typist))
-        {
-            if (now - typist.LastSignal < _presence.TypingMinInterval)
-            {
-                throw new MessengerException(ErrorCode.RateLimited,
-                    $"typing may be signalled at most once per {_presence.TypingMinInterval.TotalMilliseconds:0} ms.");
-            }
-            _typing[userId] = new Typist(now + _presence.TypingTimeout, now); // a renewal: nobody needs telling
-        }
-        else
-        {
-            _typing[userId] = new Typist(now + _presence.TypingTimeout, now);
-            BroadcastTyping(userId, typing: true);
-        }
+        if (_typing.Signal(userId, now)) BroadcastTyping(userId, typing: true);
         ScheduleTypingExpiry(now);
         return Task.CompletedTask;
     }
@@ -335,18 +323,9 @@ public sealed class ConversationGrain(
     private Task ExpireTypingAsync()
     {
         var now = time.GetUtcNow();
-        List<string>? stopped = null;
-        foreach (var (userId, typist) in _typing)
+        if (_typing.Expire(now) is { } stopped)
         {
-            if (typist.ExpiresAt <= now) (stopped ??= []).Add(userId);
-        }
-        if (stopped is not null)
-        {
-            foreach (var userId in stopped)
-            {
-                _typing.Remove(userId);
-                BroadcastTyping(userId, typing: false);
-            }
+            foreach (var userId in stopped) BroadcastTyping(userId, typing: false);
         }
         ScheduleTypingExpiry(now);
         return Task.CompletedTask;
@@ -354,9 +333,7 @@ public sealed class ConversationGrain(
 
     private void ScheduleTypingExpiry(DateTimeOffset now)
     {
-        if (_typing.Count == 0) return;
-        var next = DateTimeOffset.MaxValue;
-        foreach (var typist in _typing.Values) if (typist.ExpiresAt < next) next = typist.ExpiresAt;
+        if (_typing.NextExpiry is not { } next) return;
         var due = next - now;
         if (due < TimeSpan.Zero) due = TimeSpan.Zero;
         _typingTimer ??= this.RegisterGrainTimer(_ => ExpireTypingAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -395,6 +372,4 @@ public sealed class ConversationGrain(
     }
 
     private readonly record struct FanOutItem(ChatMessage Message, PendingSend? Pending);
-
-    private readonly record struct Typist(DateTimeOffset ExpiresAt, DateTimeOffset LastSignal);
 }
