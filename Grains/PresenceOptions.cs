@@ -18,9 +18,6 @@ public sealed class PresenceOptions
     /// <summary>Shortest interval between two typing signals of one user in one conversation.</summary>
     public TimeSpan TypingMinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Most users one presence query or subscription may name.</summary>
-    public int MaxUsersPerRequest { get; set; } = 500;
-
     /// <summary>Checks every setting; the message names the one that is wrong.</summary>
     public void Validate()
     {
@@ -28,6 +25,5 @@ public sealed class PresenceOptions
         if (OfflineGrace < TimeSpan.Zero) throw new InvalidOperationException($"{SectionName}:{nameof(OfflineGrace)} must not be negative.");
         if (TypingTimeout < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(TypingTimeout)} must be at least 00:00:00.1.");
         if (TypingMinInterval < TimeSpan.Zero || TypingMinInterval >= TypingTimeout) throw new InvalidOperationException($"{SectionName}:{nameof(TypingMinInterval)} must be at least zero and below {nameof(TypingTimeout)}.");
-        if (MaxUsersPerRequest is < 1 or > 10_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxUsersPerRequest)} must be 1..10000, is {MaxUsersPerRequest}.");
     }
 }
