@@ -17,16 +17,30 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
+    private readonly int _silos;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    /// <summary>Two silos with default settings (the shared collection fixture).</summary>
+    public ClusterFixture() : this(2, new Dictionary<string, string?>()) { }
+
+    /// <summary>A cluster with settings of its own (e.g. short presence timings).</summary>
+    public static ClusterFixture WithSettings(int silos, IReadOnlyDictionary<string, string?> settings) => new(silos, settings);
+
+    private ClusterFixture(int silos, IReadOnlyDictionary<string, string?> settings)
+    {
+        _silos = silos;
+        _settings = settings;
+    }
+
     public IClusterClient Client => Cluster.Client;
 
     public string DataDirectory => _dataDirectory;
 
     public async Task InitializeAsync()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = _dataDirectory })
-            .Build();
-        var builder = new InProcessTestClusterBuilder(2);
+        var settings = new Dictionary<string, string?>(_settings) { ["Storage:DataDirectory"] = _dataDirectory };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = new InProcessTestClusterBuilder((short)_silos);
         builder.ConfigureSilo((_, silo) => silo.AddMessenger(configuration));
         Cluster = builder.Build();
         await Cluster.DeployAsync();

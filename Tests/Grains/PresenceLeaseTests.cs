@@ -1,8 +1,4 @@
 using Messenger.Grains;
-using Messenger.Grains.Hosting;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
-using Orleans.TestingHost;
 
 namespace Messenger.Tests.Grains;
 
@@ -14,40 +10,24 @@ public sealed class PresenceLeaseTests : IAsyncLifetime
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "messenger-grain-tests", Guid.NewGuid().ToString("N"));
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
+    private readonly ClusterFixture _cluster = ClusterFixture.WithSettings(1, new Dictionary<string, string?>
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:DataDirectory"] = _data,
-            ["Messenger:DeviceLease"] = Lease.ToString(),
-            ["Presence:OnlineSettle"] = "00:00:00",
-            ["Presence:OfflineGrace"] = Grace.ToString(),
-        }).Build();
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddMessenger(configuration));
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+        ["Messenger:DeviceLease"] = Lease.ToString(),
+        ["Presence:OnlineSettle"] = "00:00:00",
+        ["Presence:OfflineGrace"] = Grace.ToString(),
+    });
 
-    public async Task DisposeAsync()
-    {
-        await _cluster.StopAllSilosAsync();
-        await _cluster.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
-    }
+    public Task InitializeAsync() => _cluster.InitializeAsync();
+
+    public Task DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task DeadGatewaysSessions_GoOfflineForWatchers_AfterLeasePlusGrace()
     {
         var client = _cluster.Client;
-        var accounts = client.GetGrain<IAccountDirectoryGrain>(0);
-        var alice = await accounts.RegisterAsync("t" + Guid.NewGuid().ToString("N")[..12], "hash");
-        var bob = await accounts.RegisterAsync("t" + Guid.NewGuid().ToString("N")[..12], "hash");
-        await client.GetGrain<IConversationGrain>(ConversationIds.Direct(alice.UserId, bob.UserId)).OpenDirectAsync(alice.UserId);
+        var alice = await _cluster.NewUserAsync();
+        var bob = await _cluster.NewUserAsync();
+        await _cluster.OpenDirectAsync(alice, bob);
 
         // Alice's gateway watches bob; bob's gateway attaches his device and then "dies".
         await using var alicesGateway = new UpdateRecorder(client, client.GetGrain<IUserGrain>(alice.UserId), "alice-conn");
