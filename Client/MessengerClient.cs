@@ -224,6 +224,7 @@ public sealed class MessengerClient : IAsyncDisposable
                 case "hello":
                     UserId = frame.UserId ?? "";
                     DeviceId = frame.DeviceId ?? "";
+                    HelloUserSeq = frame.UserSeq;
                     _inbox.Writer.TryWrite(null); // catch up from the cursor
                     // Requests that were in flight when the last socket dropped go out again.
                     foreach (var pending in _pending.Values)
@@ -283,6 +284,7 @@ public sealed class MessengerClient : IAsyncDisposable
 
     private async Task CatchUpAsync()
     {
+        if (_cursor > HelloUserSeq) ResetCursor();
         while (!_disposed.IsCancellationRequested)
         {
             try
@@ -294,12 +296,31 @@ public sealed class MessengerClient : IAsyncDisposable
                 }
                 if (!page.HasMore && _cursor >= page.UserSeq) return;
             }
+            catch (MessengerClientException ex) when (ex.Code == "out_of_range")
+            {
+                ResetCursor();
+            }
             catch (Exception ex) when (ex is TimeoutException or MessengerClientException)
             {
                 await Task.Delay(_options.MinReconnectDelay, _disposed.Token);
             }
         }
     }
+
+    /// <summary>
+    /// The server's log is behind this device's cursor (its data was reset): start over from 0, so the
+    /// device gets the server's history again rather than waiting forever for numbers it already passed.
+    /// </summary>
+    private void ResetCursor()
+    {
+        Interlocked.Exchange(ref _cursor, 0);
+        CursorReset?.Invoke();
+    }
+
+    /// <summary>Raised when the cursor went back to 0 because the server's log was behind it.</summary>
+    public event Action? CursorReset;
+
+    private long HelloUserSeq { get; set; }
 
     private void Apply(Update update)
     {

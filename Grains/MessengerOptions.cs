@@ -27,7 +27,8 @@ public sealed class MessengerOptions
         if (MaxTextLength is < 1 or > 65536) throw new InvalidOperationException($"{SectionName}:{nameof(MaxTextLength)} must be 1..65536, is {MaxTextLength}.");
         if (MaxClientMsgIdLength is < 8 or > 256) throw new InvalidOperationException($"{SectionName}:{nameof(MaxClientMsgIdLength)} must be 8..256, is {MaxClientMsgIdLength}.");
         if (RecentMessages is < 0 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(RecentMessages)} must be 0..100000, is {RecentMessages}.");
-        if (MaxPageSize is < 1 or > 10_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxPageSize)} must be 1..10000, is {MaxPageSize}.");
+        // Not below 500: that is the default sync page size clients get when they name none.
+        if (MaxPageSize is < 500 or > 10_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxPageSize)} must be 500..10000, is {MaxPageSize}.");
         if (DeviceLease < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(DeviceLease)} must be at least 00:00:01, is {DeviceLease}.");
     }
 }

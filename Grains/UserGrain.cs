@@ -27,7 +27,8 @@ public sealed class UserGrain(
     private UserProfile? _profile;
     private long _lastUserSeq;
 
-    private DateTimeOffset Now => time.GetUtcNow();
+    // At the store's precision (ms), so a "last seen" read from memory equals the one read back later.
+    private DateTimeOffset Now => DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
 
     private string Id => this.GetPrimaryKeyString();
 

@@ -34,8 +34,9 @@ public sealed class TokenService
 
     public (string Token, DateTimeOffset ExpiresAt) Issue(string userId, string username, string deviceId)
     {
-        var now = DateTime.UtcNow;
-        var expires = now + _options.TokenLifetime;
+        // JWT times are whole seconds: round here so expiresAt is exactly when the token stops working.
+        var now = DateTime.UnixEpoch.AddSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var expires = now + TimeSpan.FromSeconds(Math.Floor(_options.TokenLifetime.TotalSeconds));
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = _options.Issuer,

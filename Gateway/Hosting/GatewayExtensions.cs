@@ -61,7 +61,12 @@ public static class GatewayExtensions
         });
         services.AddAuthorization();
 
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.DefaultIgnoreCondition = WireJson.Context.Options.DefaultIgnoreCondition;
+            o.SerializerOptions.Encoder = WireJson.Context.Options.Encoder;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Context);
+        });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx => ErrorMapping.AddCode(ctx.ProblemDetails));
         services.AddExceptionHandler<MessengerExceptionHandler>();
@@ -81,7 +86,8 @@ public static class GatewayExtensions
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval });
+        // Ping every interval; a client that answers no ping within the timeout is dropped.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -107,8 +113,7 @@ public static class GatewayExtensions
         try
         {
             using var socket = await http.WebSockets.AcceptWebSocketAsync();
-            session.Enqueue(new HelloFrame("hello", session.UserId, session.DeviceId, userSeq, options.Value.MaxFrameBytes),
-                WireJsonContext.Default.HelloFrame);
+            session.EnqueueHello(new HelloFrame("hello", session.UserId, session.DeviceId, userSeq, options.Value.MaxFrameBytes));
             await WebSocketTransport.RunAsync(socket, session, options.Value);
         }
         finally

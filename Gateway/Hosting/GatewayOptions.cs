@@ -21,6 +21,12 @@ public sealed class GatewayOptions
     /// <summary>Interval of WebSocket protocol pings.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>A socket that answers no ping within this is closed as dead.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long one frame may take to write before the socket is considered stuck and dropped.</summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often device leases of open sockets are renewed (must be well under the lease).</summary>
     public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(20);
 
@@ -33,6 +39,8 @@ public sealed class GatewayOptions
         if (MaxInFlightPerConnection is < 1 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxInFlightPerConnection)} must be 1..100000, is {MaxInFlightPerConnection}.");
         if (OutboundQueueFrames < 2 * MaxInFlightPerConnection) throw new InvalidOperationException($"{SectionName}:{nameof(OutboundQueueFrames)} must be at least twice {nameof(MaxInFlightPerConnection)} (replies to every request in flight must fit beside pushes), is {OutboundQueueFrames}.");
         if (KeepAliveInterval < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveInterval)} must be at least 00:00:01.");
+        if (KeepAliveTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveTimeout)} must be at least 00:00:01.");
+        if (SendTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(SendTimeout)} must be at least 00:00:01.");
         if (LeaseRenewInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(LeaseRenewInterval)} must be at least 00:00:00.1.");
     }
 }

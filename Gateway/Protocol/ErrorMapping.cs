@@ -37,7 +37,7 @@ public static class ErrorMapping
         problem.Extensions["code"] = (problem.Status switch
         {
             StatusCodes.Status401Unauthorized => ErrorCode.Unauthorized,
-            StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed => ErrorCode.NotFound,
+            StatusCodes.Status404NotFound => ErrorCode.NotFound,
             StatusCodes.Status413PayloadTooLarge => ErrorCode.TooLarge,
             >= 400 and < 500 => ErrorCode.InvalidRequest,
             _ => ErrorCode.Internal,

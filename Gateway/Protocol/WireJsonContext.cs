@@ -36,3 +36,16 @@ namespace Messenger.Gateway.Protocol;
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 public sealed partial class WireJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The one set of JSON options for both transports: web defaults, nulls left out, and only the
+/// characters JSON requires escaped (UTF-8 text stays as it is), so REST and socket frames read alike.
+/// </summary>
+public static class WireJson
+{
+    public static readonly WireJsonContext Context = new(new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -48,6 +48,39 @@ public sealed class ClientSession
     /// <summary>True when the session ended because its queue overflowed.</summary>
     public bool IsSlowConsumer { get; private set; }
 
+    private List<byte[]>? _early = [];
+    private readonly Lock _helloLock = new();
+
+    /// <summary>
+    /// Queues the hello frame, then any push that arrived before it, so a client always sees hello first.
+    /// </summary>
+    public void EnqueueHello(HelloFrame hello)
+    {
+        lock (_helloLock)
+        {
+            Enqueue(JsonSerializer.SerializeToUtf8Bytes(hello, WireJson.Context.HelloFrame));
+            foreach (var frame in _early!) Enqueue(frame);
+            _early = null;
+        }
+    }
+
+    /// <summary>Queues a pushed frame (updates, presence, typing); held back until hello is queued.</summary>
+    public void EnqueuePush(byte[] frame)
+    {
+        if (_early is not null)
+        {
+            lock (_helloLock)
+            {
+                if (_early is not null)
+                {
+                    _early.Add(frame);
+                    return;
+                }
+            }
+        }
+        Enqueue(frame);
+    }
+
     /// <summary>Queues a frame; on overflow marks the session slow and closes it.</summary>
     public bool Enqueue(byte[] frame)
     {
@@ -65,7 +98,7 @@ public sealed class ClientSession
         Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, type));
 
     public void EnqueueError(string? id, ErrorCode code, string message) =>
-        Enqueue(new ErrorFrame("error", id, code.ToWire(), message), WireJsonContext.Default.ErrorFrame);
+        Enqueue(new ErrorFrame("error", id, code.ToWire(), message), WireJson.Context.ErrorFrame);
 
     /// <summary>Ends the session: no more frames are written.</summary>
     public void Complete()
@@ -83,7 +116,7 @@ public sealed class ClientSession
         ClientFrame? frame;
         try
         {
-            frame = JsonSerializer.Deserialize(utf8.Span, WireJsonContext.Default.ClientFrame);
+            frame = JsonSerializer.Deserialize(utf8.Span, WireJson.Context.ClientFrame);
         }
         catch (JsonException)
         {
@@ -112,27 +145,27 @@ public sealed class ClientSession
     {
         "send" => ReplyAsync(f.Id, Requests.SendAsync(_grains, UserId, f.ConversationId, f.ClientMsgId, f.Text),
             static (id, a) => JsonSerializer.SerializeToUtf8Bytes(new AckFrame("ack", id, a.Message.ConversationId, a.Message.Seq,
-                a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate, a.OfflineRecipients), WireJsonContext.Default.AckFrame)),
+                a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate, a.OfflineRecipients), WireJson.Context.AckFrame)),
         "sync" => ReplyAsync(f.Id, Requests.SyncAsync(_grains, UserId, f.After, f.Limit),
             static (id, p) => JsonSerializer.SerializeToUtf8Bytes(new SyncResultFrame("sync_result", id, p.Updates.ToWire(),
-                p.HasMore, p.LastUserSeq), WireJsonContext.Default.SyncResultFrame)),
+                p.HasMore, p.LastUserSeq), WireJson.Context.SyncResultFrame)),
         "history" => ReplyAsync(f.Id, Requests.HistoryAsync(_grains, UserId, f.ConversationId, f.Before, f.After, f.Limit),
             (id, p) => JsonSerializer.SerializeToUtf8Bytes(new HistoryResultFrame("history_result", id, f.ConversationId!,
-                p.Messages.ToWire(), p.HasMore, p.LastSeq), WireJsonContext.Default.HistoryResultFrame)),
+                p.Messages.ToWire(), p.HasMore, p.LastSeq), WireJson.Context.HistoryResultFrame)),
         "read" => ReplyAsync(f.Id, Requests.MarkReadAsync(_grains, UserId, f.ConversationId, f.Seq),
             (id, readSeq) => JsonSerializer.SerializeToUtf8Bytes(new ReadResultFrame("read_result", id, f.ConversationId!, readSeq),
-                WireJsonContext.Default.ReadResultFrame)),
+                WireJson.Context.ReadResultFrame)),
         "presence_query" => ReplyAsync(f.Id, Requests.QueryPresenceAsync(_grains, UserId, f.UserIds), PresenceResult),
         "presence_subscribe" => ReplyAsync(f.Id, _node.SubscribePresenceAsync(this, f.UserIds), PresenceResult),
         "typing" => ReplyAsync(f.Id, Requests.TypingAsync(_grains, UserId, f.ConversationId),
-            static id => JsonSerializer.SerializeToUtf8Bytes(new TypingResultFrame("typing_result", id), WireJsonContext.Default.TypingResultFrame)),
+            static id => JsonSerializer.SerializeToUtf8Bytes(new TypingResultFrame("typing_result", id), WireJson.Context.TypingResultFrame)),
         "ping" => ReplyAsync(f.Id, Task.FromResult(0),
-            static (id, _) => JsonSerializer.SerializeToUtf8Bytes(new PongFrame("pong", id), WireJsonContext.Default.PongFrame)),
+            static (id, _) => JsonSerializer.SerializeToUtf8Bytes(new PongFrame("pong", id), WireJson.Context.PongFrame)),
         _ => throw new MessengerException(ErrorCode.UnknownFrameType, $"unknown frame type '{f.Type}'."),
     };
 
     private static byte[] PresenceResult(string? id, PresenceStatus[] statuses) =>
-        JsonSerializer.SerializeToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJsonContext.Default.PresenceResultFrame);
+        JsonSerializer.SerializeToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJson.Context.PresenceResultFrame);
 
     private async Task ReplyAsync(string? id, Task call, Func<string?, byte[]> serialize)
     {

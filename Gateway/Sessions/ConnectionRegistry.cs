@@ -47,8 +47,8 @@ public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IU
     {
         if (_byUser.TryGetValue(userId, out var sessions))
         {
-            var frame = JsonSerializer.SerializeToUtf8Bytes(new UpdatesFrame("updates", updates.ToWire()), WireJsonContext.Default.UpdatesFrame);
-            foreach (var session in sessions) session.Enqueue(frame);
+            var frame = JsonSerializer.SerializeToUtf8Bytes(new UpdatesFrame("updates", updates.ToWire()), WireJson.Context.UpdatesFrame);
+            foreach (var session in sessions) session.EnqueuePush(frame);
         }
         return Task.CompletedTask;
     }
@@ -58,8 +58,8 @@ public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IU
         var watchers = subscriptions.WatchersOf(status.UserId);
         if (watchers.Length > 0)
         {
-            var frame = JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("presence", [status.ToWire()]), WireJsonContext.Default.PresenceFrame);
-            foreach (var session in watchers) session.Enqueue(frame);
+            var frame = JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("presence", [status.ToWire()]), WireJson.Context.PresenceFrame);
+            foreach (var session in watchers) session.EnqueuePush(frame);
         }
         return Task.CompletedTask;
     }
@@ -68,8 +68,8 @@ public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IU
     {
         if (_byUser.TryGetValue(userId, out var sessions))
         {
-            var frame = JsonSerializer.SerializeToUtf8Bytes(typing.ToWire(), WireJsonContext.Default.TypingFrame);
-            foreach (var session in sessions) session.Enqueue(frame);
+            var frame = JsonSerializer.SerializeToUtf8Bytes(typing.ToWire(), WireJson.Context.TypingFrame);
+            foreach (var session in sessions) session.EnqueuePush(frame);
         }
         return Task.CompletedTask;
     }

@@ -14,26 +14,25 @@ public static class WebSocketTransport
 {
     public static async Task RunAsync(WebSocket socket, ClientSession session, GatewayOptions options)
     {
-        var writer = WriteLoopAsync(socket, session);
-        try
+        var reader = ReadLoopAsync(socket, session, options.MaxFrameBytes);
+        var writer = WriteLoopAsync(socket, session, options.SendTimeout);
+        if (await Task.WhenAny(reader, writer) == reader)
         {
-            await ReadLoopAsync(socket, session, options.MaxFrameBytes);
-        }
-        catch (OperationCanceledException) { }
-        catch (WebSocketException) { }
-        session.Complete();
-        await writer;
-        if (session.IsSlowConsumer)
-        {
-            socket.Abort();
+            // The client closed (or the connection broke): stop writing, then close our side.
+            session.Complete();
+            await writer;
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
+            }
             return;
         }
-        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
-        }
+        // The writer stopped first: a slow consumer (it sent a close frame if it could) or a stuck socket.
+        session.Complete();
+        if (await Task.WhenAny(reader, Task.Delay(TimeSpan.FromSeconds(2))) != reader) socket.Abort();
+        await reader;
     }
 
     private static async Task ReadLoopAsync(WebSocket socket, ClientSession session, int maxFrameBytes)
@@ -41,39 +40,11 @@ public static class WebSocketTransport
         var buffer = ArrayPool<byte>.Shared.Rent(maxFrameBytes + 1);
         try
         {
-            while (!session.Closed.IsCancellationRequested)
-            {
-                var length = 0;
-                var tooLarge = false;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    // Past the limit, keep reading into the same space only to find the frame's end:
-                    // the oversized frame is dropped and the connection stays usable.
-                    var offset = tooLarge ? 0 : length;
-                    result = await socket.ReceiveAsync(buffer.AsMemory(offset, buffer.Length - offset), session.Closed);
-                    if (result.MessageType == WebSocketMessageType.Close) return;
-                    if (!tooLarge)
-                    {
-                        length += result.Count;
-                        if (length > maxFrameBytes) tooLarge = true;
-                    }
-                }
-                while (!result.EndOfMessage);
-
-                if (tooLarge)
-                {
-                    session.EnqueueError(null, ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
-                }
-                else if (result.MessageType != WebSocketMessageType.Text)
-                {
-                    session.EnqueueError(null, ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
-                }
-                else
-                {
-                    await session.HandleFrameAsync(buffer.AsMemory(0, length));
-                }
-            }
+            await ReadFramesAsync(socket, session, maxFrameBytes, buffer);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The connection broke or the session closed: either way reading is over.
         }
         finally
         {
@@ -81,16 +52,72 @@ public static class WebSocketTransport
         }
     }
 
-    private static async Task WriteLoopAsync(WebSocket socket, ClientSession session)
+    private static async Task ReadFramesAsync(WebSocket socket, ClientSession session, int maxFrameBytes, byte[] buffer)
     {
-        try
+        while (true)
         {
-            await foreach (var frame in session.Outbound.ReadAllAsync(session.Closed))
+            var length = 0;
+            var tooLarge = false;
+            ValueWebSocketReceiveResult result;
+            do
             {
-                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, session.Closed);
+                // Past the limit, keep reading into the same space only to find the frame's end:
+                // the oversized frame is dropped and the connection stays usable.
+                var offset = tooLarge ? 0 : length;
+                // Not cancelled by the session: cancelling a receive aborts the socket, and a slow
+                // consumer should still get its close frame. The loop ends when the socket closes.
+                result = await socket.ReceiveAsync(buffer.AsMemory(offset, buffer.Length - offset), CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close) return;
+                if (!tooLarge)
+                {
+                    length += result.Count;
+                    if (length > maxFrameBytes) tooLarge = true;
+                }
+            }
+            while (!result.EndOfMessage);
+
+            if (tooLarge)
+            {
+                session.EnqueueError(null, ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
+            }
+            else if (result.MessageType != WebSocketMessageType.Text)
+            {
+                session.EnqueueError(null, ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
+            }
+            else
+            {
+                await session.HandleFrameAsync(buffer.AsMemory(0, length));
             }
         }
-        catch (OperationCanceledException) { }
-        catch (WebSocketException) { }
+    }
+
+    private static async Task WriteLoopAsync(WebSocket socket, ClientSession session, TimeSpan sendTimeout)
+    {
+        var outbound = session.Outbound;
+        try
+        {
+            while (await outbound.WaitToReadAsync(session.Closed))
+            {
+                while (!session.IsSlowConsumer && outbound.TryRead(out var frame))
+                {
+                    using var timeout = new CancellationTokenSource(sendTimeout);
+                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (session.Closed.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            socket.Abort(); // a frame could not be written in time: the peer is stuck
+            return;
+        }
+        if (session.IsSlowConsumer)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try { await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, ErrorCode.SlowConsumer.ToWire(), timeout.Token); }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
+        }
     }
 }

@@ -8,10 +8,15 @@ internal sealed class TypingTracker(TimeSpan timeout, TimeSpan minInterval)
 {
     private readonly Dictionary<string, Typist> _typists = new(StringComparer.Ordinal);
 
-    /// <summary>Records a typing signal; true when this starts typing (tell the others).</summary>
+    /// <summary>
+    /// Records a typing signal; true when the others must be told: typing started, or it has been
+    /// renewed and half its announced lifetime has passed (so a receiver's own timer never runs out
+    /// while the typist keeps typing).
+    /// </summary>
     public bool Signal(string userId, DateTimeOffset now)
     {
-        var started = true;
+        var announcedAt = now;
+        var tell = true;
         if (_typists.TryGetValue(userId, out var typist))
         {
             if (now - typist.LastSignal < minInterval)
@@ -19,10 +24,11 @@ internal sealed class TypingTracker(TimeSpan timeout, TimeSpan minInterval)
                 throw new MessengerException(ErrorCode.RateLimited,
                     $"typing may be signalled at most once per {minInterval.TotalMilliseconds:0} ms.");
             }
-            started = false;
+            tell = now - typist.AnnouncedAt >= timeout / 2;
+            if (!tell) announcedAt = typist.AnnouncedAt;
         }
-        _typists[userId] = new Typist(now + timeout, now);
-        return started;
+        _typists[userId] = new Typist(now + timeout, now, announcedAt);
+        return tell;
     }
 
     /// <summary>Ends a user's typing (they sent a message); true if they were typing.</summary>
@@ -51,5 +57,5 @@ internal sealed class TypingTracker(TimeSpan timeout, TimeSpan minInterval)
         }
     }
 
-    private readonly record struct Typist(DateTimeOffset ExpiresAt, DateTimeOffset LastSignal);
+    private readonly record struct Typist(DateTimeOffset ExpiresAt, DateTimeOffset LastSignal, DateTimeOffset AnnouncedAt);
 }

@@ -86,7 +86,7 @@ public sealed class CrashAndLimitsTests
     [Fact]
     public async Task SlowConsumer_IsCutOff_AndResyncsEverythingAfterwards()
     {
-        await using var server = await ServerProcess.StartAsync(null, "--Gateway:OutboundQueueFrames=64", "--Gateway:MaxInFlightPerConnection=16");
+        await using var server = await ServerProcess.StartAsync(null, "--Gateway:OutboundQueueFrames=64", "--Gateway:MaxInFlightPerConnection=16", "--Gateway:SendTimeout=00:00:02");
         var alice = await Chat.NewUserAsync(server.BaseAddress);
         var bob = await Chat.NewUserAsync(server.BaseAddress);
         var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
