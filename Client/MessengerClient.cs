@@ -18,7 +18,7 @@ public sealed class MessengerClientOptions
     /// <summary>Longest reconnect delay.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Page size used when catching up.</summary>
+    /// <summary>Page size used when catching up (1..500).</summary>
     public int SyncPageSize { get; set; } = 500;
 
     /// <summary>The cursor (last applied userSeq) to start from; a device persists it between runs.</summary>
@@ -61,7 +61,12 @@ public sealed class MessengerClient : IAsyncDisposable
     /// <summary>Connects, waits for the first hello, and starts catching up from the cursor.</summary>
     public static async Task<MessengerClient> ConnectAsync(Uri server, string token, MessengerClientOptions? options = null, CancellationToken ct = default)
     {
-        var client = new MessengerClient(server, token, options ?? new MessengerClientOptions());
+        options ??= new MessengerClientOptions();
+        if (options.SyncPageSize is < 1 or > 500)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "SyncPageSize must be 1..500 (every server accepts 500).");
+        }
+        var client = new MessengerClient(server, token, options);
         client._applyLoop = client.ApplyLoopAsync();
         client._connectionLoop = client.ConnectionLoopAsync();
         await client._firstConnect.Task.WaitAsync(ct);
@@ -268,6 +273,8 @@ public sealed class MessengerClient : IAsyncDisposable
             {
                 if (frame is null)
                 {
+                    // A new connection: a cursor past the server's newest userSeq means the server's log was reset.
+                    if (_cursor > HelloUserSeq) ResetCursor();
                     await CatchUpAsync();
                     continue;
                 }
@@ -284,7 +291,6 @@ public sealed class MessengerClient : IAsyncDisposable
 
     private async Task CatchUpAsync()
     {
-        if (_cursor > HelloUserSeq) ResetCursor();
         while (!_disposed.IsCancellationRequested)
         {
             try
@@ -296,8 +302,9 @@ public sealed class MessengerClient : IAsyncDisposable
                 }
                 if (!page.HasMore && _cursor >= page.UserSeq) return;
             }
-            catch (MessengerClientException ex) when (ex.Code == "out_of_range")
+            catch (MessengerClientException ex) when (ex.Code == "out_of_range" && _cursor > 0)
             {
+                // The page size is within every server's limit (SyncPageSize ≤ 500), so it is the cursor.
                 ResetCursor();
             }
             catch (Exception ex) when (ex is TimeoutException or MessengerClientException)

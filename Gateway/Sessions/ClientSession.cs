@@ -19,6 +19,7 @@ public sealed class ClientSession
     private readonly SemaphoreSlim _inFlight;
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _logger;
+    private volatile bool _completed;
 
     public ClientSession(string userId, string deviceId, GatewayNode node, Hosting.GatewayOptions options, ILogger logger)
     {
@@ -85,6 +86,7 @@ public sealed class ClientSession
     public bool Enqueue(byte[] frame)
     {
         if (_outbound.Writer.TryWrite(frame)) return true;
+        if (_completed) return false; // closing anyway: a late reply is simply dropped
         if (!IsSlowConsumer)
         {
             IsSlowConsumer = true;
@@ -103,6 +105,7 @@ public sealed class ClientSession
     /// <summary>Ends the session: no more frames are written.</summary>
     public void Complete()
     {
+        _completed = true;
         _outbound.Writer.TryComplete();
         _closed.Cancel();
     }

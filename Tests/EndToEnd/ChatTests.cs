@@ -275,4 +275,21 @@ public sealed class CursorTests(ServerFixture fixture)
         Assert.Equal(["m6", "m7", "m8"], updates.Select(u => u.Message!.Text));
         Assert.False(again.Updates.TryRead(out var extra), $"unexpected extra update {extra}");
     }
+
+    [Fact]
+    public async Task Device_WithCursorBeyondTheServersLog_StartsOverFromZero()
+    {
+        var alice = await Chat.NewUserAsync(fixture.Url);
+        var bob = await Chat.NewUserAsync(fixture.Url);
+        var conversation = await Chat.OpenDirectAsync(fixture.Url, alice, bob);
+        using var aliceHttp = Chat.Http(fixture.Url, alice.Sessions[0]);
+        for (var i = 1; i <= 3; i++) await aliceHttp.SendAsync(conversation, $"k{i}", $"m{i}");
+
+        // As after the server's data was replaced: the device remembers more than the server has.
+        await using var device = await MessengerClient.ConnectAsync(fixture.Url, bob.Sessions[0].Token,
+            new MessengerClientOptions { InitialCursor = 1000 });
+        var updates = await Chat.CollectMessagesAsync(device, conversation, 3);
+        Assert.Equal([1L, 2L, 3L], updates.Select(u => u.UserSeq));
+        Assert.Equal(3, device.Cursor);
+    }
 }
