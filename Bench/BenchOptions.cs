@@ -1,0 +1,138 @@
+using System.Globalization;
+
+namespace Messenger.Bench;
+
+/// <summary>The command line: <c>&lt;workload&gt; [options]</c>; <c>--quick</c> shrinks every workload to a smoke run.</summary>
+public sealed class BenchOptions
+{
+    public const string Usage = """
+        usage: dotnet run -c Release --project Bench -- <workload> [options]
+          workloads: idle | chat | offline | history | relay | all
+          --quick                 every workload small and short (all --quick: about a minute; asserts no speed)
+          --url URL               target a running server instead of starting one (no RSS/CPU unless --pid)
+          --pid N                 with --url: the server's process id, for RSS and CPU figures
+          --json FILE             write one JSON object per workload (parameters and figures)
+          --idle 1000,5000,10000  idle: authenticated connections to hold (cumulative)
+          --settle S              idle: seconds to wait before reading RSS (default 10)
+          --users N               chat/relay: online users, in 1:1 pairs (default 1000)
+          --rates R1,R2,...       chat/relay: total send rates to step through, msgs/s
+          --step-seconds S        chat/relay: seconds per step (default 10)
+          --window N              chat: most unacknowledged sends per socket (default 200; the server allows 256)
+          --text-bytes N          message text length (default 32)
+          --no-relay              chat: skip the bare-relay comparison
+          --messages N            offline: messages queued for the offline user (default 10000)
+          --history-messages N    history: conversation length (default 100000)
+          --seconds S             history: seconds per measurement (default 5)
+          --no-cache              register fresh accounts instead of reusing seeded ones
+          --gateway PATH          another build of Messenger.Gateway.dll to test (e.g. a before/after copy)
+          --server-env K=V        environment variable for the Gateway process (repeatable), e.g. DOTNET_gcServer=0
+          --keep                  keep data directories after the run
+        """;
+
+    public string Workload { get; private set; } = "";
+    public bool Quick { get; private set; }
+    public Uri? Url { get; private set; }
+    public int? Pid { get; private set; }
+    public string? JsonPath { get; private set; }
+    public int[] IdleCounts { get; private set; } = [1000, 5000, 10000];
+    public TimeSpan Settle { get; private set; } = TimeSpan.FromSeconds(10);
+    public int ChatUsers { get; private set; } = 1000;
+    public double[] Rates { get; private set; } = [1000, 2000, 3000, 5000, 10000, 20000, 50000];
+    /// <summary>Rates the relay goes on to once the chat rates are done, until it fails: the machine's limit.</summary>
+    public double[] RelayExtraRates { get; private set; } = [100000, 200000];
+    public TimeSpan StepDuration { get; private set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(5);
+    public int Window { get; private set; } = 200;
+    public int TextBytes { get; private set; } = 32;
+    public bool Relay { get; private set; } = true;
+    public int OfflineMessages { get; private set; } = 10000;
+    public int HistoryMessages { get; private set; } = 100000;
+    public TimeSpan HistoryDuration { get; private set; } = TimeSpan.FromSeconds(5);
+    public bool ReuseAccounts { get; private set; } = true;
+    public bool Keep { get; private set; }
+    public string? GatewayDll { get; private set; }
+    public Dictionary<string, string> ServerEnvironment { get; } = new(StringComparer.Ordinal);
+
+    public static BenchOptions Parse(string[] args)
+    {
+        if (args.Length == 0) throw new ArgumentException("no workload given");
+        var o = new BenchOptions { Workload = args[0] };
+        if (o.Workload is not ("idle" or "chat" or "offline" or "history" or "relay" or "all"))
+        {
+            throw new ArgumentException($"unknown workload '{o.Workload}'");
+        }
+        if (args.Contains("--quick")) o.ApplyQuick();
+        for (var i = 1; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            switch (name)
+            {
+                case "--quick": break;
+                case "--url": o.Url = new Uri(Value()); break;
+                case "--pid": o.Pid = Int(Value(), name); break;
+                case "--json": o.JsonPath = Value(); break;
+                case "--idle": o.IdleCounts = List(Value(), name).Select(v => (int)v).ToArray(); break;
+                case "--settle": o.Settle = TimeSpan.FromSeconds(Number(Value(), name)); break;
+                case "--users": o.ChatUsers = Int(Value(), name); break;
+                case "--rates": o.Rates = List(Value(), name); o.RelayExtraRates = []; break;
+                case "--step-seconds": o.StepDuration = TimeSpan.FromSeconds(Number(Value(), name)); break;
+                case "--window": o.Window = Int(Value(), name); break;
+                case "--text-bytes": o.TextBytes = Int(Value(), name); break;
+                case "--no-relay": o.Relay = false; break;
+                case "--messages": o.OfflineMessages = Int(Value(), name); break;
+                case "--history-messages": o.HistoryMessages = Int(Value(), name); break;
+                case "--seconds": o.HistoryDuration = TimeSpan.FromSeconds(Number(Value(), name)); break;
+                case "--no-cache": o.ReuseAccounts = false; break;
+                case "--keep": o.Keep = true; break;
+                case "--gateway": o.GatewayDll = Path.GetFullPath(Value()); break;
+                case "--server-env":
+                    var pair = Value().Split('=', 2);
+                    if (pair.Length != 2 || pair[0].Length == 0) throw new ArgumentException("--server-env needs KEY=VALUE");
+                    o.ServerEnvironment[pair[0]] = pair[1];
+                    break;
+                default: throw new ArgumentException($"unknown option '{name}'");
+            }
+        }
+        if (o.ChatUsers < 2 || o.ChatUsers % 2 != 0) throw new ArgumentException("--users must be an even number of at least 2");
+        if (o.Window is < 1 or > 100_000) throw new ArgumentException("--window must be 1..100000");
+        if (o.TextBytes is < 1 or > 4000) throw new ArgumentException("--text-bytes must be 1..4000");
+        return o;
+    }
+
+    private void ApplyQuick()
+    {
+        Quick = true;
+        IdleCounts = [50, 100];
+        Settle = TimeSpan.FromSeconds(1);
+        ChatUsers = 100;
+        Rates = [500, 1000];
+        RelayExtraRates = [];
+        StepDuration = TimeSpan.FromSeconds(2);
+        Warmup = TimeSpan.FromSeconds(1);
+        OfflineMessages = 2000;
+        HistoryMessages = 3000;
+        HistoryDuration = TimeSpan.FromSeconds(1.5);
+    }
+
+    /// <summary>How many accounts the selected workloads need at most (they share one seed).</summary>
+    public int AccountsNeeded() => Workload switch
+    {
+        "idle" => IdleCounts.Max(),
+        "chat" => ChatUsers,
+        "offline" or "history" => 2,
+        "relay" => 0,
+        _ => Math.Max(IdleCounts.Max(), ChatUsers),
+    };
+
+    private static double Number(string value, string name) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+            : throw new ArgumentException($"{name} needs a positive number, got '{value}'");
+
+    private static int Int(string value, string name) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+            : throw new ArgumentException($"{name} needs a positive integer, got '{value}'");
+
+    private static double[] List(string value, string name) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Number(v, name)).ToArray();
+}

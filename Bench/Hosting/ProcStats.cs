@@ -1,0 +1,133 @@
+using System.Diagnostics;
+
+namespace Messenger.Bench.Hosting;
+
+/// <summary>Resident memory and CPU time of a process, from /proc (Linux).</summary>
+public static class ProcStats
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux the bench runs on
+
+    /// <summary>VmRSS in KiB, or -1 when unknown.</summary>
+    public static long RssKiB(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return -1;
+    }
+
+    /// <summary>User + system CPU time of <paramref name="pid"/>, or zero when unknown.</summary>
+    public static TimeSpan CpuTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name (which may hold spaces) start after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                      + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+        }
+        catch (IOException) { return TimeSpan.Zero; }
+        catch (UnauthorizedAccessException) { return TimeSpan.Zero; }
+    }
+
+    /// <summary>
+    /// CPU time all processes on the machine spent busy (user, nice, system, irq, softirq, steal), from
+    /// /proc/stat: what is left after the server and the bench is someone else competing for the cores.
+    /// </summary>
+    public static TimeSpan MachineBusyTime()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/stat").First();
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long ticks = 0;
+            foreach (var i in (int[])[1, 2, 3, 6, 7, 8]) ticks += long.Parse(f[i], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+        }
+        catch (IOException) { return TimeSpan.Zero; }
+    }
+
+    /// <summary>
+    /// Flush (fsync) requests completed by the machine's disks and the milliseconds spent on them,
+    /// from /proc/diskstats (whole disks only). Machine-wide, but during a chat step only the
+    /// server's SQLite store fsyncs, so it counts the store's durable commits without touching the server.
+    /// </summary>
+    public static (long Flushes, long FlushMs, long Writes) DiskFlushes()
+    {
+        long flushes = 0, ms = 0, writes = 0;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/diskstats"))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length < 20 || !Directory.Exists($"/sys/block/{f[2]}")) continue;
+                if (f[2].StartsWith("loop", StringComparison.Ordinal) || f[2].StartsWith("ram", StringComparison.Ordinal)
+                    || f[2].StartsWith("zram", StringComparison.Ordinal) || f[2].StartsWith("dm-", StringComparison.Ordinal)) continue;
+                writes += long.Parse(f[7], System.Globalization.CultureInfo.InvariantCulture);
+                flushes += long.Parse(f[18], System.Globalization.CultureInfo.InvariantCulture);
+                ms += long.Parse(f[19], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        catch (IOException) { }
+        return (flushes, ms, writes);
+    }
+
+    /// <summary>The process that started the bench (dotnet run, a shell), or 0.</summary>
+    public static int ParentPid()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return 0; }
+    }
+
+    /// <summary>This (load generator) process's CPU time.</summary>
+    public static TimeSpan OwnCpuTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+}
+
+/// <summary>
+/// CPU used between two moments by the server, by the bench, and by every other process on the
+/// machine, each as % of one core (the cores are shared: "other" above a few % means the figures
+/// were disturbed).
+/// </summary>
+public readonly record struct CpuWindow(double ServerPercent, double BenchPercent, double OtherPercent, double ServerSeconds)
+{
+    public static CpuMark Mark(int? serverPid) =>
+        new(serverPid is { } pid ? ProcStats.CpuTime(pid) : TimeSpan.Zero, ProcStats.OwnCpuTime(), ProcStats.MachineBusyTime(),
+            Driver.Clock.NowUs(), serverPid);
+}
+
+/// <summary>A CPU reading; <see cref="Since"/> turns two into a <see cref="CpuWindow"/>.</summary>
+public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan Machine, long AtUs, int? ServerPid)
+{
+    public CpuWindow Since(CpuMark start)
+    {
+        var wall = Math.Max(AtUs - start.AtUs, 1) / 1e6;
+        var server = (Server - start.Server).TotalSeconds;
+        var bench = (Bench - start.Bench).TotalSeconds;
+        var other = Math.Max(0, (Machine - start.Machine).TotalSeconds - server - bench);
+        return new CpuWindow(
+            ServerPid is null ? double.NaN : 100 * server / wall,
+            100 * bench / wall,
+            100 * other / wall,
+            ServerPid is null ? double.NaN : server);
+    }
+
+    public CpuMark Now() => CpuWindow.Mark(ServerPid);
+}

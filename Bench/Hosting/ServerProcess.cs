@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Messenger.Bench.Hosting;
+
+/// <summary>
+/// A server the bench starts as a separate process on a free loopback port: the real Gateway
+/// (standalone: in-process silo + SQLite) or the bench's own bare relay. Its output goes to a log
+/// file whose warnings and errors are summarised for the report.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly ServerLog _summary = new();
+
+    private ServerProcess(string name, Process process, Uri baseAddress, string logPath, StreamWriter log)
+    {
+        Name = name;
+        _process = process;
+        BaseAddress = baseAddress;
+        LogPath = logPath;
+        _log = log;
+    }
+
+    public string Name { get; }
+    public Uri BaseAddress { get; }
+    public int Pid => _process.Id;
+    public string LogPath { get; }
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Warnings and errors the server printed so far.</summary>
+    public ServerLog Log => _summary;
+
+    public long RssKiB() => ProcStats.RssKiB(Pid);
+
+    /// <summary>Extra environment for the Gateway (<c>--server-env</c>): runtime knobs tried without touching product code.</summary>
+    public static Dictionary<string, string> GatewayEnvironment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Starts <c>Messenger.Gateway.dll --urls http://127.0.0.1:PORT --data DIR</c>.</summary>
+    public static Task<ServerProcess> StartGatewayAsync(string dataDirectory, string logPath)
+    {
+        if (!File.Exists(BenchPaths.GatewayDll))
+        {
+            throw new FileNotFoundException(
+                $"The server under test is missing. Build it: dotnet build -c {BenchPaths.Configuration} Gateway " +
+                "(dotnet run --project Bench builds it, as Bench.csproj references it).", BenchPaths.GatewayDll);
+        }
+        var port = FreePort();
+        return StartAsync("gateway", [BenchPaths.GatewayDll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory], port, logPath, GatewayEnvironment);
+    }
+
+    /// <summary>Starts this bench binary as the bare relay (hidden verb <c>relay-server</c>), with the Gateway's GC mode.</summary>
+    public static Task<ServerProcess> StartRelayAsync(string logPath)
+    {
+        var port = FreePort();
+        return StartAsync("relay", [BenchPaths.BenchDll, "relay-server", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            port, logPath, new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" });
+    }
+
+    private static async Task<ServerProcess> StartAsync(string name, string[] args, int port, string logPath, Dictionary<string, string> environment)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            // The binary's own folder, as when deployed: ASP.NET Core reads appsettings.json (log levels) from the working directory.
+            WorkingDirectory = Path.GetDirectoryName(args[0])!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start the {name}");
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var server = new ServerProcess(name, process, new Uri($"http://127.0.0.1:{port}/"), logPath, log);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await server.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return server;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log)
+        {
+            _log.WriteLine(line);
+            _summary.Add(line);
+        }
+    }
+
+    private async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"the {Name} exited with {_process.ExitCode}; see {LogPath}");
+            try
+            {
+                using var response = await http.GetAsync("healthz");
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the {Name} was not healthy after {timeout}; see {LogPath}");
+    }
+
+    /// <summary>SIGTERM (a clean shutdown), then SIGKILL if it takes longer than <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan? grace = null)
+    {
+        if (_process.HasExited) return;
+        if (NativeMethods.Terminate(_process.Id))
+        {
+            using var timeout = new CancellationTokenSource(grace ?? TimeSpan.FromSeconds(15));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+                return;
+            }
+            catch (OperationCanceledException) { }
+        }
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.WaitForExit(2000); // lets the output readers finish
+        _process.Dispose();
+        lock (_log) _log.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using Messenger.Bench.Driver;
+using Messenger.Bench.Results;
+
+namespace Messenger.Bench.Workloads;
+
+/// <summary>Steps a <see cref="ChatLoad"/> up through rates and turns the steps into tables and figures (shared by chat and relay).</summary>
+internal static class ChatSteps
+{
+    /// <summary>A warm-up (not reported), then each rate in turn; stops after the first step that clearly fails.</summary>
+    public static async Task<List<ChatStep>> RunAsync(ChatLoad load, IEnumerable<double> rates, BenchOptions options, int? serverPid, TextWriter log, string label)
+    {
+        var warmRate = Math.Min(500, rates.First());
+        var warm = await load.RunStepAsync(warmRate, options.Warmup, warmup: true, serverPid);
+        log.WriteLine($"  {label} warm-up {warmRate:F0}/s: {Describe(warm)}");
+        var steps = new List<ChatStep>();
+        foreach (var rate in rates)
+        {
+            var step = await load.RunStepAsync(rate, options.StepDuration, warmup: false, serverPid);
+            steps.Add(step);
+            log.WriteLine($"  {label} {rate:F0}/s: {Describe(step)}");
+            if (step.ClearlyFailed)
+            {
+                log.WriteLine($"  {label}: step {rate:F0}/s clearly failed; not stepping higher");
+                break;
+            }
+            await Task.Delay(options.Quick ? 200 : 1000);
+        }
+        return steps;
+    }
+
+    public static string Describe(ChatStep s) =>
+        $"delivered {s.DeliveredPerSecond:F0}/s, p50 {s.Delivery.Ms(50):F2} ms, p99 {s.P99Ms:F2} ms, max {s.Delivery.MaxMs:F1} ms, " +
+        $"lost {s.Lost}, unacked {s.Unacked}, unsent {s.Unsent}, dup {s.Duplicates}, ooo {s.OutOfOrder}, errors {s.Errors}, " +
+        $"disconnects {s.Disconnects}, CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% other {s.Cpu.OtherPercent:F0}%";
+
+    /// <summary>The highest step that is sustainable (p99 &lt; 100 ms, nothing lost), if any.</summary>
+    public static ChatStep? Sustainable(IReadOnlyList<ChatStep> steps) =>
+        steps.Where(s => s.Sustainable).OrderByDescending(s => s.TargetRate).FirstOrDefault();
+
+    /// <summary>
+    /// The table: latencies in ms, end to end from the scheduled send time; CPU as % of one core
+    /// (200% = both cores), server and load generator sharing the cores.
+    /// </summary>
+    public static TextTable Table(IReadOnlyList<ChatStep> steps, double? relayLimit)
+    {
+        var table = new TextTable("target/s", "delivered/s", "p50", "p99", "p99.9", "max", "p99 write", "ack p50", "ack p99",
+            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "srv us/msg", "flush/s", "% relay", "ok");
+        foreach (var s in steps)
+        {
+            table.Add(s.TargetRate, s.DeliveredPerSecond, s.Delivery.Ms(50), s.P99Ms, s.Delivery.Ms(99.9), s.Delivery.MaxMs,
+                s.DeliveryFromWrite.Ms(99), s.Ack.Ms(50), s.Ack.Ms(99), s.Lost, s.Unacked + s.Unsent, s.Duplicates, s.OutOfOrder,
+                s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent,
+                s.Delivered == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Delivered, s.FlushesPerSecond,
+                relayLimit is > 0 ? 100 * s.DeliveredPerSecond / relayLimit.Value : double.NaN,
+                s.Sustainable ? "yes" : "no");
+        }
+        return table;
+    }
+
+    public static JsonArray ToJson(IEnumerable<ChatStep> steps) => new(steps.Select(s => (JsonNode)s.ToJson()).ToArray());
+
+    public static void AddParameters(WorkloadResult result, BenchOptions options, int users)
+    {
+        result.Parameters["users"] = users;
+        result.Parameters["pairs"] = users / 2;
+        result.Parameters["stepSeconds"] = options.StepDuration.TotalSeconds;
+        result.Parameters["warmupSeconds"] = options.Warmup.TotalSeconds;
+        result.Parameters["windowPerSocket"] = options.Window;
+        result.Parameters["textBytes"] = options.TextBytes;
+        result.Parameters["latencyOrigin"] = "scheduled send time (open loop); p99 write = from just before the frame was written";
+        result.Parameters["sustainable"] = $"p99 < {ChatStep.SustainableP99Ms} ms, nothing lost/unacked/unsent, no disconnects, delivered >= 95% of target";
+    }
+
+    public static string TableCaption =>
+        "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide); CPU in % of one core " +
+        $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator)";
+}

@@ -1,0 +1,117 @@
+using Messenger.Bench.Driver;
+using Messenger.Bench.Hosting;
+using Messenger.Bench.Results;
+
+namespace Messenger.Bench.Workloads;
+
+/// <summary>
+/// Authenticated connections that only stay open: connect rate, and the server's resident memory
+/// growth per connection (VmRSS before and after, read once right after connecting and again after a
+/// settle period, since the GC returns memory lazily). Counts are cumulative on one server.
+/// </summary>
+public static class IdleWorkload
+{
+    private const int PingSample = 200;
+
+    public static async Task<IReadOnlyList<WorkloadResult>> RunAsync(BenchContext context)
+    {
+        var options = context.Options;
+        var log = context.Log;
+        var counts = options.IdleCounts.Order().ToArray();
+        var result = new WorkloadResult("idle", $"authenticated WebSocket connections held idle, up to {counts[^1]}");
+        result.Parameters["counts"] = string.Join(",", counts);
+        result.Parameters["settleSeconds"] = options.Settle.TotalSeconds;
+        result.Parameters["connectConcurrency"] = 64;
+
+        await using var target = await context.StartGatewayAsync("idle", counts[^1]);
+        var accounts = target.Accounts;
+        var events = new SocketEvents();
+        var tracker = new ReplyTracker();
+
+        // Warm the connect path (JIT, pools) on a few users, so the baseline is a running server.
+        var warm = Math.Min(20, counts[0]);
+        await BenchSocket.CloseAllAsync(await Connections.ConnectAsync(0, warm, i => target.SocketUri(accounts[i]), events, tracker));
+        await Task.Delay(options.Settle);
+        var baseline = Rss(target);
+        log.WriteLine($"  baseline RSS {baseline / 1024.0:F1} MiB");
+
+        var table = new TextTable("connections", "connect/s", "RSS now MiB", "RSS settled MiB", "KiB/conn now", "KiB/conn settled",
+            "marginal KiB/conn", "ping p50 ms", "ping p99 ms", "dropped");
+        var rows = new System.Text.Json.Nodes.JsonArray();
+        var sockets = new List<BenchSocket>();
+        var previous = (Count: 0, Rss: baseline);
+        double kibPerConnection = double.NaN;
+        try
+        {
+            foreach (var count in counts)
+            {
+                var started = Clock.NowUs();
+                sockets.AddRange(await Connections.ConnectAsync(sockets.Count, count, i => target.SocketUri(accounts[i]), events, tracker, 64));
+                var seconds = (Clock.NowUs() - started) / 1e6;
+                var added = count - previous.Count;
+                var rssNow = Rss(target);
+                await Task.Delay(options.Settle);
+                var rssSettled = Rss(target);
+                var ping = await PingAsync(sockets, tracker);
+                var perNow = (rssNow - baseline) / (double)count;
+                kibPerConnection = (rssSettled - baseline) / (double)count;
+                var marginal = (rssSettled - previous.Rss) / (double)Math.Max(added, 1);
+                table.Add(count, added / seconds, rssNow / 1024.0, rssSettled / 1024.0, perNow, kibPerConnection, marginal,
+                    ping.Ms(50), ping.Ms(99), events.UnexpectedCloses);
+                rows.Add(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["connections"] = count,
+                    ["connectPerSecond"] = Math.Round(added / seconds, 1),
+                    ["rssBaselineKiB"] = baseline,
+                    ["rssAfterConnectKiB"] = rssNow,
+                    ["rssSettledKiB"] = rssSettled,
+                    ["kibPerConnectionAfterConnect"] = Math.Round(perNow, 2),
+                    ["kibPerConnectionSettled"] = Math.Round(kibPerConnection, 2),
+                    ["marginalKibPerConnection"] = Math.Round(marginal, 2),
+                    ["pingMs"] = ping.ToJson(),
+                    ["unexpectedCloses"] = events.UnexpectedCloses,
+                });
+                log.WriteLine($"  {count} connections: {added / seconds:F0} connects/s, RSS {rssSettled / 1024.0:F1} MiB settled, " +
+                              $"{kibPerConnection:F1} KiB/conn, dropped {events.UnexpectedCloses}");
+                previous = (count, rssSettled);
+            }
+        }
+        finally
+        {
+            await BenchSocket.CloseAllAsync(sockets);
+        }
+
+        result.Figures["rows"] = rows;
+        result.Figures["kibPerConnection"] = double.IsNaN(kibPerConnection) ? null : Math.Round(kibPerConnection, 2);
+        result.Figures["unexpectedCloses"] = events.UnexpectedCloses;
+        result.Tables.Add(("RSS = the server's VmRSS; per connection = (RSS - baseline) / connections; ping = round trip on up to " +
+                           $"{PingSample} of the sockets; server and load generator share the cores", table));
+        foreach (var reason in events.Reasons) result.Notes.Add($"disconnect: {reason}");
+        if (target.Pid is null) result.Notes.Add("no server process id (--url without --pid): no RSS figures");
+        target.Describe(result);
+        return [result];
+    }
+
+    private static long Rss(GatewayTarget target) => target.Pid is { } pid ? ProcStats.RssKiB(pid) : 0;
+
+    /// <summary>A ping round trip on a sample of the sockets, all at once: is the server still responsive with them all open?</summary>
+    private static async Task<Latency> PingAsync(List<BenchSocket> sockets, ReplyTracker tracker)
+    {
+        var latency = new Latency();
+        var step = Math.Max(1, sockets.Count / PingSample);
+        var pings = new List<Task>();
+        for (var i = 0; i < sockets.Count; i += step)
+        {
+            var socket = sockets[i];
+            pings.Add(Task.Run(async () =>
+            {
+                var id = tracker.NextId();
+                var sent = Clock.NowUs();
+                var reply = await tracker.RequestAsync(socket, id, FrameWriter.Ping(id), TimeSpan.FromSeconds(30));
+                latency.Record(reply.ReceivedUs - sent);
+            }));
+        }
+        await Task.WhenAll(pings);
+        return latency;
+    }
+}
