@@ -33,6 +33,8 @@ public sealed class ConversationGrain(
     private bool _committing;
     private List<FanOutItem> _fanOutQueue = [];
     private bool _fanningOut;
+    private bool _savingMark;
+    private IUserGrain[] _memberGrains = [];
     private readonly List<(long Seq, TaskCompletionSource Done)> _fanOutWaiters = [];
 
     private string Id => this.GetPrimaryKeyString();
@@ -243,20 +245,46 @@ public sealed class ConversationGrain(
                         _fanOutWaiters.RemoveAt(i);
                     }
                 }
-                try
-                {
-                    await store.SetFannedOutAsync(Id, _fannedOutSeq);
-                }
-                catch (Exception ex)
-                {
-                    // Only the mark is lost: re-driving later is idempotent in the user grains.
-                    logger.LogWarning(ex, "Conversation {ConversationId}: could not save fan-out mark {Seq}", Id, _fannedOutSeq);
-                }
+                SaveFanOutMark();
             }
         }
         finally
         {
             _fanningOut = false;
+        }
+    }
+
+    /// <summary>
+    /// Saves the fan-out mark without holding up the next batch: the mark only bounds how much a
+    /// restart re-drives (user grains skip what they have), so at most one save is in flight and
+    /// marks that pile up meanwhile collapse into the newest.
+    /// </summary>
+    private void SaveFanOutMark()
+    {
+        if (_savingMark) return;
+        _savingMark = true;
+        _ = SaveFanOutMarkLoopAsync();
+    }
+
+    private async Task SaveFanOutMarkLoopAsync()
+    {
+        try
+        {
+            long saved = -1;
+            while (saved != _fannedOutSeq)
+            {
+                saved = _fannedOutSeq;
+                await store.SetFannedOutAsync(Id, saved);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Only the mark is lost: re-driving later is idempotent in the user grains.
+            logger.LogWarning(ex, "Conversation {ConversationId}: could not save fan-out mark {Seq}", Id, _fannedOutSeq);
+        }
+        finally
+        {
+            _savingMark = false;
         }
     }
 
@@ -269,10 +297,15 @@ public sealed class ConversationGrain(
         var info = _info!;
         var messages = new ChatMessage[batch.Count];
         for (var i = 0; i < batch.Count; i++) messages[i] = batch[i].Message;
+        if (_memberGrains.Length != info.Members.Count)
+        {
+            _memberGrains = new IUserGrain[info.Members.Count];
+            for (var m = 0; m < _memberGrains.Length; m++) _memberGrains[m] = GrainFactory.GetGrain<IUserGrain>(info.Members[m]);
+        }
         var deliveries = new Task<DeliveryResult>[info.Members.Count];
         for (var m = 0; m < info.Members.Count; m++)
         {
-            deliveries[m] = DeliverToMemberAsync(info, info.Members[m], messages);
+            deliveries[m] = DeliverToMemberAsync(info, _memberGrains[m], messages);
         }
         await Task.WhenAll(deliveries);
         for (var i = 0; i < batch.Count; i++)
@@ -292,9 +325,8 @@ public sealed class ConversationGrain(
         }
     }
 
-    private async Task<DeliveryResult> DeliverToMemberAsync(ConversationInfo info, string memberId, ChatMessage[] messages)
+    private async Task<DeliveryResult> DeliverToMemberAsync(ConversationInfo info, IUserGrain user, ChatMessage[] messages)
     {
-        var user = GrainFactory.GetGrain<IUserGrain>(memberId);
         var delay = TimeSpan.FromMilliseconds(50);
         while (true)
         {
@@ -304,7 +336,7 @@ public sealed class ConversationGrain(
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Conversation {ConversationId}: delivery to {UserId} failed; retrying in {Delay}", Id, memberId, delay);
+                logger.LogWarning(ex, "Conversation {ConversationId}: delivery to {UserId} failed; retrying in {Delay}", Id, user.GetPrimaryKeyString(), delay);
                 await Task.Delay(delay);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }

@@ -37,14 +37,80 @@ public static class WebSocketTransport
 
     private static async Task ReadLoopAsync(WebSocket socket, ClientSession session, int maxFrameBytes)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(maxFrameBytes + 1);
         try
         {
-            await ReadFramesAsync(socket, session, maxFrameBytes, buffer);
+            await ReadFramesAsync(socket, session, maxFrameBytes);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             // The connection broke or the session closed: either way reading is over.
+        }
+    }
+
+    /// <summary>
+    /// Reads frames into a small pooled buffer, growing it only for a frame that needs more (up to the
+    /// limit) and shrinking back after: an idle socket holds 4 KiB, not a maximum-size frame buffer.
+    /// </summary>
+    private static async Task ReadFramesAsync(WebSocket socket, ClientSession session, int maxFrameBytes)
+    {
+        const int SmallBuffer = 4096;
+        var buffer = ArrayPool<byte>.Shared.Rent(SmallBuffer);
+        try
+        {
+            while (true)
+            {
+                var length = 0;
+                var tooLarge = false;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (!tooLarge && length == buffer.Length)
+                    {
+                        if (length > maxFrameBytes)
+                        {
+                            tooLarge = true;
+                        }
+                        else
+                        {
+                            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxFrameBytes + 1));
+                            buffer.AsSpan(0, length).CopyTo(bigger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = bigger;
+                        }
+                    }
+                    // Past the limit, keep reading into the same space only to find the frame's end:
+                    // the oversized frame is dropped and the connection stays usable. Not cancelled by
+                    // the session: cancelling a receive aborts the socket, and a slow consumer should
+                    // still get its close frame. The loop ends when the socket closes.
+                    var offset = tooLarge ? 0 : length;
+                    result = await socket.ReceiveAsync(buffer.AsMemory(offset), CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close) return;
+                    if (!tooLarge)
+                    {
+                        length += result.Count;
+                        if (length > maxFrameBytes) tooLarge = true;
+                    }
+                }
+                while (!result.EndOfMessage);
+
+                if (tooLarge)
+                {
+                    session.EnqueueError(null, ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
+                }
+                else if (result.MessageType != WebSocketMessageType.Text)
+                {
+                    session.EnqueueError(null, ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
+                }
+                else
+                {
+                    await session.HandleFrameAsync(buffer.AsMemory(0, length));
+                }
+                if (buffer.Length > SmallBuffer)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(SmallBuffer);
+                }
+            }
         }
         finally
         {
@@ -52,56 +118,23 @@ public static class WebSocketTransport
         }
     }
 
-    private static async Task ReadFramesAsync(WebSocket socket, ClientSession session, int maxFrameBytes, byte[] buffer)
-    {
-        while (true)
-        {
-            var length = 0;
-            var tooLarge = false;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                // Past the limit, keep reading into the same space only to find the frame's end:
-                // the oversized frame is dropped and the connection stays usable.
-                var offset = tooLarge ? 0 : length;
-                // Not cancelled by the session: cancelling a receive aborts the socket, and a slow
-                // consumer should still get its close frame. The loop ends when the socket closes.
-                result = await socket.ReceiveAsync(buffer.AsMemory(offset, buffer.Length - offset), CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close) return;
-                if (!tooLarge)
-                {
-                    length += result.Count;
-                    if (length > maxFrameBytes) tooLarge = true;
-                }
-            }
-            while (!result.EndOfMessage);
-
-            if (tooLarge)
-            {
-                session.EnqueueError(null, ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
-            }
-            else if (result.MessageType != WebSocketMessageType.Text)
-            {
-                session.EnqueueError(null, ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
-            }
-            else
-            {
-                await session.HandleFrameAsync(buffer.AsMemory(0, length));
-            }
-        }
-    }
-
     private static async Task WriteLoopAsync(WebSocket socket, ClientSession session, TimeSpan sendTimeout)
     {
         var outbound = session.Outbound;
+        var sendTimer = new CancellationTokenSource(); // one per connection, re-armed per frame
         try
         {
             while (await outbound.WaitToReadAsync(session.Closed))
             {
                 while (!session.IsSlowConsumer && outbound.TryRead(out var frame))
                 {
-                    using var timeout = new CancellationTokenSource(sendTimeout);
-                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+                    if (!sendTimer.TryReset())
+                    {
+                        sendTimer.Dispose();
+                        sendTimer = new CancellationTokenSource();
+                    }
+                    sendTimer.CancelAfter(sendTimeout);
+                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, sendTimer.Token);
                 }
             }
         }
@@ -112,6 +145,10 @@ public static class WebSocketTransport
         {
             socket.Abort(); // a frame could not be written in time: the peer is stuck
             return;
+        }
+        finally
+        {
+            sendTimer.Dispose();
         }
         if (session.IsSlowConsumer)
         {

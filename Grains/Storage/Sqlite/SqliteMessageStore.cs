@@ -35,10 +35,10 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     public Task<bool> CreateAccountAsync(AccountCredentials account) => _writer.WriteAsync(w =>
     {
         var cmd = w.Command("INSERT INTO accounts (user_id, username, password_hash, created_at) VALUES ($u, $n, $h, $t) ON CONFLICT DO NOTHING");
-        cmd.Parameters.AddWithValue("$u", account.Profile.UserId);
-        cmd.Parameters.AddWithValue("$n", account.Profile.Username);
-        cmd.Parameters.AddWithValue("$h", account.PasswordHash);
-        cmd.Parameters.AddWithValue("$t", account.Profile.CreatedAt.ToUnixTimeMilliseconds());
+        Sql.Bind(cmd, "$u", account.Profile.UserId);
+        Sql.Bind(cmd, "$n", account.Profile.Username);
+        Sql.Bind(cmd, "$h", account.PasswordHash);
+        Sql.Bind(cmd, "$t", account.Profile.CreatedAt.ToUnixTimeMilliseconds());
         return cmd.ExecuteNonQuery() == 1;
     });
 
@@ -55,7 +55,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         await using var connection = await OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = $"SELECT user_id, username, password_hash, created_at FROM accounts WHERE {where}";
-        cmd.Parameters.AddWithValue("$k", key);
+        Sql.Bind(cmd, "$k", key);
         await using var r = await cmd.ExecuteReaderAsync();
         if (!await r.ReadAsync()) return null;
         return new AccountCredentials(new UserProfile(r.GetString(0), r.GetString(1), FromMs(r.GetInt64(3))), r.GetString(2));
@@ -65,15 +65,15 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     public Task CreateConversationAsync(ConversationInfo conversation) => _writer.WriteAsync(w =>
     {
         var cmd = w.Command("INSERT INTO conversations (conversation_id, kind, created_at) VALUES ($c, $k, $t) ON CONFLICT DO NOTHING");
-        cmd.Parameters.AddWithValue("$c", conversation.ConversationId);
-        cmd.Parameters.AddWithValue("$k", (int)conversation.Kind);
-        cmd.Parameters.AddWithValue("$t", conversation.CreatedAt.ToUnixTimeMilliseconds());
+        Sql.Bind(cmd, "$c", conversation.ConversationId);
+        Sql.Bind(cmd, "$k", (int)conversation.Kind);
+        Sql.Bind(cmd, "$t", conversation.CreatedAt.ToUnixTimeMilliseconds());
         if (cmd.ExecuteNonQuery() == 0) return 0;
         foreach (var member in conversation.Members)
         {
             var m = w.Command("INSERT INTO conversation_members (conversation_id, user_id) VALUES ($c, $u) ON CONFLICT DO NOTHING");
-            m.Parameters.AddWithValue("$c", conversation.ConversationId);
-            m.Parameters.AddWithValue("$u", member);
+            Sql.Bind(m, "$c", conversation.ConversationId);
+            Sql.Bind(m, "$u", member);
             m.ExecuteNonQuery();
         }
         return 1;
@@ -89,7 +89,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.conversation_id
             WHERE c.conversation_id = $c ORDER BY m.user_id
             """;
-        cmd.Parameters.AddWithValue("$c", conversationId);
+        Sql.Bind(cmd, "$c", conversationId);
         await using var r = await cmd.ExecuteReaderAsync();
         ConversationRecord? record = null;
         var members = new List<string>();
@@ -108,7 +108,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         _writer.WriteAsync<IReadOnlyList<AppendResult>>(w =>
         {
             var check = w.Command("SELECT last_seq FROM conversations WHERE conversation_id = $c");
-            check.Parameters.AddWithValue("$c", conversationId);
+            Sql.Bind(check, "$c", conversationId);
             var stored = check.ExecuteScalar();
             if (stored is null) throw new InvalidOperationException($"Conversation {conversationId} does not exist.");
             if ((long)stored != lastSeq)
@@ -120,21 +120,24 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             for (var i = 0; i < messages.Count; i++)
             {
                 var message = messages[i];
-                var existing = FindByClientMsgId(w, conversationId, message.SenderId, message.ClientMsgId);
-                if (existing is not null)
+                // The unique (conversation, sender, clientMsgId) index decides: a retry inserts nothing
+                // and is answered with the original, so the common path pays no lookup.
+                var insert = w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
+                    + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
+                Sql.Bind(insert, "$c", conversationId);
+                Sql.Bind(insert, "$s", seq + 1);
+                Sql.Bind(insert, "$u", message.SenderId);
+                Sql.Bind(insert, "$m", message.ClientMsgId);
+                Sql.Bind(insert, "$x", message.Text);
+                Sql.Bind(insert, "$t", message.SentAt.ToUnixTimeMilliseconds());
+                if (insert.ExecuteNonQuery() == 0)
                 {
+                    var existing = FindByClientMsgId(w, conversationId, message.SenderId, message.ClientMsgId)
+                        ?? throw new InvalidOperationException("insert ignored but no original found");
                     results[i] = new AppendResult(existing, Duplicate: true);
                     continue;
                 }
                 seq++;
-                var insert = w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t)");
-                insert.Parameters.AddWithValue("$c", conversationId);
-                insert.Parameters.AddWithValue("$s", seq);
-                insert.Parameters.AddWithValue("$u", message.SenderId);
-                insert.Parameters.AddWithValue("$m", message.ClientMsgId);
-                insert.Parameters.AddWithValue("$x", message.Text);
-                insert.Parameters.AddWithValue("$t", message.SentAt.ToUnixTimeMilliseconds());
-                insert.ExecuteNonQuery();
                 results[i] = new AppendResult(
                     new ChatMessage(conversationId, seq, message.SenderId, message.ClientMsgId, message.Text, TruncateToMs(message.SentAt)),
                     Duplicate: false);
@@ -142,8 +145,8 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             if (seq != lastSeq)
             {
                 var update = w.Command("UPDATE conversations SET last_seq = $s WHERE conversation_id = $c");
-                update.Parameters.AddWithValue("$s", seq);
-                update.Parameters.AddWithValue("$c", conversationId);
+                Sql.Bind(update, "$s", seq);
+                Sql.Bind(update, "$c", conversationId);
                 update.ExecuteNonQuery();
             }
             return results;
@@ -152,9 +155,9 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     private static ChatMessage? FindByClientMsgId(SqliteWriter w, string conversationId, string senderId, string clientMsgId)
     {
         var cmd = w.Command("SELECT seq, text, sent_at FROM messages WHERE conversation_id = $c AND sender_id = $u AND client_msg_id = $m");
-        cmd.Parameters.AddWithValue("$c", conversationId);
-        cmd.Parameters.AddWithValue("$u", senderId);
-        cmd.Parameters.AddWithValue("$m", clientMsgId);
+        Sql.Bind(cmd, "$c", conversationId);
+        Sql.Bind(cmd, "$u", senderId);
+        Sql.Bind(cmd, "$m", clientMsgId);
         using var r = cmd.ExecuteReader();
         return r.Read() ? new ChatMessage(conversationId, r.GetInt64(0), senderId, clientMsgId, r.GetString(1), FromMs(r.GetInt64(2))) : null;
     }
@@ -167,9 +170,9 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         cmd.CommandText = direction == HistoryDirection.Before
             ? "SELECT seq, sender_id, client_msg_id, text, sent_at FROM messages WHERE conversation_id = $c AND seq < $s ORDER BY seq DESC LIMIT $l"
             : "SELECT seq, sender_id, client_msg_id, text, sent_at FROM messages WHERE conversation_id = $c AND seq > $s ORDER BY seq ASC LIMIT $l";
-        cmd.Parameters.AddWithValue("$c", conversationId);
-        cmd.Parameters.AddWithValue("$s", cursor);
-        cmd.Parameters.AddWithValue("$l", limit);
+        Sql.Bind(cmd, "$c", conversationId);
+        Sql.Bind(cmd, "$s", cursor);
+        Sql.Bind(cmd, "$l", limit);
         var messages = new List<ChatMessage>(Math.Min(limit, 256));
         await using (var r = await cmd.ExecuteReaderAsync())
         {
@@ -186,8 +189,8 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     public Task SetFannedOutAsync(string conversationId, long seq) => _writer.WriteAsync(w =>
     {
         var cmd = w.Command("UPDATE conversations SET fanned_out_seq = $s WHERE conversation_id = $c AND fanned_out_seq < $s");
-        cmd.Parameters.AddWithValue("$s", seq);
-        cmd.Parameters.AddWithValue("$c", conversationId);
+        Sql.Bind(cmd, "$s", seq);
+        Sql.Bind(cmd, "$c", conversationId);
         return cmd.ExecuteNonQuery();
     });
 
@@ -197,7 +200,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         await using var connection = await OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT conversation_id FROM conversations WHERE fanned_out_seq < last_seq LIMIT $l";
-        cmd.Parameters.AddWithValue("$l", limit);
+        Sql.Bind(cmd, "$l", limit);
         var ids = new List<string>();
         await using var r = await cmd.ExecuteReaderAsync();
         while (await r.ReadAsync()) ids.Add(r.GetString(0));
@@ -211,11 +214,11 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             foreach (var update in updates)
             {
                 var cmd = w.Command("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq) VALUES ($u, $q, $k, $c, $s)");
-                cmd.Parameters.AddWithValue("$u", userId);
-                cmd.Parameters.AddWithValue("$q", update.UserSeq);
-                cmd.Parameters.AddWithValue("$k", (int)update.Kind);
-                cmd.Parameters.AddWithValue("$c", update.ConversationId);
-                cmd.Parameters.AddWithValue("$s", update.Seq);
+                Sql.Bind(cmd, "$u", userId);
+                Sql.Bind(cmd, "$q", update.UserSeq);
+                Sql.Bind(cmd, "$k", (int)update.Kind);
+                Sql.Bind(cmd, "$c", update.ConversationId);
+                Sql.Bind(cmd, "$s", update.Seq);
                 try
                 {
                     cmd.ExecuteNonQuery();
@@ -231,10 +234,10 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
                     INSERT INTO user_conversations (user_id, conversation_id, last_seq, read_seq) VALUES ($u, $c, $l, $r)
                     ON CONFLICT (user_id, conversation_id) DO UPDATE SET last_seq = excluded.last_seq, read_seq = excluded.read_seq
                     """);
-                cmd.Parameters.AddWithValue("$u", userId);
-                cmd.Parameters.AddWithValue("$c", entry.Conversation.ConversationId);
-                cmd.Parameters.AddWithValue("$l", entry.LastSeq);
-                cmd.Parameters.AddWithValue("$r", entry.ReadSeq);
+                Sql.Bind(cmd, "$u", userId);
+                Sql.Bind(cmd, "$c", entry.Conversation.ConversationId);
+                Sql.Bind(cmd, "$l", entry.LastSeq);
+                Sql.Bind(cmd, "$r", entry.ReadSeq);
                 cmd.ExecuteNonQuery();
             }
             return 0;
@@ -251,9 +254,9 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
             LEFT JOIN messages m ON u.kind = 1 AND m.conversation_id = u.conversation_id AND m.seq = u.seq
             WHERE u.user_id = $u AND u.user_seq > $a ORDER BY u.user_seq LIMIT $l
             """;
-        cmd.Parameters.AddWithValue("$u", userId);
-        cmd.Parameters.AddWithValue("$a", afterUserSeq);
-        cmd.Parameters.AddWithValue("$l", limit);
+        Sql.Bind(cmd, "$u", userId);
+        Sql.Bind(cmd, "$a", afterUserSeq);
+        Sql.Bind(cmd, "$l", limit);
         var updates = new List<UserUpdate>(Math.Min(limit, 1024));
         await using var r = await cmd.ExecuteReaderAsync();
         while (await r.ReadAsync())
@@ -275,14 +278,14 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         await using (var cmd = connection.CreateCommand())
         {
             cmd.CommandText = "SELECT COALESCE(MAX(user_seq), 0) FROM user_updates WHERE user_id = $u";
-            cmd.Parameters.AddWithValue("$u", userId);
+            Sql.Bind(cmd, "$u", userId);
             lastUserSeq = (long)(await cmd.ExecuteScalarAsync())!;
         }
         DateTimeOffset? lastSeen;
         await using (var cmd = connection.CreateCommand())
         {
             cmd.CommandText = "SELECT last_seen FROM accounts WHERE user_id = $u";
-            cmd.Parameters.AddWithValue("$u", userId);
+            Sql.Bind(cmd, "$u", userId);
             lastSeen = await cmd.ExecuteScalarAsync() is long ms ? FromMs(ms) : null;
         }
         var entries = new List<UserConversation>();
@@ -297,7 +300,7 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
                 LEFT JOIN messages m ON m.conversation_id = uc.conversation_id AND m.seq = uc.last_seq
                 WHERE uc.user_id = $u
                 """;
-            cmd.Parameters.AddWithValue("$u", userId);
+            Sql.Bind(cmd, "$u", userId);
             await using var r = await cmd.ExecuteReaderAsync();
             while (await r.ReadAsync())
             {
@@ -320,9 +323,9 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
         await using var connection = await OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT user_seq FROM user_updates WHERE user_id = $u AND conversation_id = $c AND kind = 1 AND seq = $s";
-        cmd.Parameters.AddWithValue("$u", userId);
-        cmd.Parameters.AddWithValue("$c", conversationId);
-        cmd.Parameters.AddWithValue("$s", seq);
+        Sql.Bind(cmd, "$u", userId);
+        Sql.Bind(cmd, "$c", conversationId);
+        Sql.Bind(cmd, "$s", seq);
         return await cmd.ExecuteScalarAsync() is long userSeq ? userSeq : 0;
     }
 
@@ -330,8 +333,8 @@ public sealed class SqliteMessageStore : IMessageStore, IAsyncDisposable
     public Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen) => _writer.WriteAsync(w =>
     {
         var cmd = w.Command("UPDATE accounts SET last_seen = $t WHERE user_id = $u");
-        cmd.Parameters.AddWithValue("$t", lastSeen.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$u", userId);
+        Sql.Bind(cmd, "$t", lastSeen.ToUnixTimeMilliseconds());
+        Sql.Bind(cmd, "$u", userId);
         return cmd.ExecuteNonQuery();
     });
 

@@ -20,8 +20,8 @@ internal static class SqliteMigrations
             if (version <= current) continue;
             writer.Command(Read(assembly, name)).ExecuteNonQuery();
             var record = writer.Command("INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)");
-            record.Parameters.AddWithValue("$v", version);
-            record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            Sql.Bind(record, "$v", version);
+            Sql.Bind(record, "$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             record.ExecuteNonQuery();
         }
     }
