@@ -7,7 +7,7 @@ public sealed class BenchOptions
 {
     public const string Usage = """
         usage: dotnet run -c Release --project Bench -- <workload> [options]
-          workloads: idle | chat | offline | history | relay | all
+          workloads: idle | chat | offline | history | presence | relay | all
           --quick                 every workload small and short (all --quick: about a minute; asserts no speed)
           --url URL               target a running server instead of starting one (no RSS/CPU unless --pid)
           --pid N                 with --url: the server's process id, for RSS and CPU figures
@@ -23,6 +23,8 @@ public sealed class BenchOptions
           --messages N            offline: messages queued for the offline user (default 10000)
           --history-messages N    history: conversation length (default 100000)
           --seconds S             history: seconds per measurement (default 5)
+          --watchers N            presence: online users watching one popular user (default 1000)
+          --toggles N             presence: online/offline cycles of the popular user (default 20)
           --no-cache              register fresh accounts instead of reusing seeded ones
           --gateway PATH          another build of Messenger.Gateway.dll to test (e.g. a before/after copy)
           --server-env K=V        environment variable for the Gateway process (repeatable), e.g. DOTNET_gcServer=0
@@ -46,6 +48,8 @@ public sealed class BenchOptions
     public int TextBytes { get; private set; } = 32;
     public bool Relay { get; private set; } = true;
     public int OfflineMessages { get; private set; } = 10000;
+    public int PresenceWatchers { get; private set; } = 1000;
+    public int PresenceToggles { get; private set; } = 20;
     public int HistoryMessages { get; private set; } = 100000;
     public TimeSpan HistoryDuration { get; private set; } = TimeSpan.FromSeconds(5);
     public bool ReuseAccounts { get; private set; } = true;
@@ -57,7 +61,7 @@ public sealed class BenchOptions
     {
         if (args.Length == 0) throw new ArgumentException("no workload given");
         var o = new BenchOptions { Workload = args[0] };
-        if (o.Workload is not ("idle" or "chat" or "offline" or "history" or "relay" or "all"))
+        if (o.Workload is not ("idle" or "chat" or "offline" or "history" or "presence" or "relay" or "all"))
         {
             throw new ArgumentException($"unknown workload '{o.Workload}'");
         }
@@ -81,6 +85,8 @@ public sealed class BenchOptions
                 case "--text-bytes": o.TextBytes = Int(Value(), name); break;
                 case "--no-relay": o.Relay = false; break;
                 case "--messages": o.OfflineMessages = Int(Value(), name); break;
+                case "--watchers": o.PresenceWatchers = Int(Value(), name); break;
+                case "--toggles": o.PresenceToggles = Int(Value(), name); break;
                 case "--history-messages": o.HistoryMessages = Int(Value(), name); break;
                 case "--seconds": o.HistoryDuration = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--no-cache": o.ReuseAccounts = false; break;
@@ -112,6 +118,8 @@ public sealed class BenchOptions
         Warmup = TimeSpan.FromSeconds(1);
         OfflineMessages = 2000;
         HistoryMessages = 3000;
+        PresenceWatchers = 100;
+        PresenceToggles = 3;
         HistoryDuration = TimeSpan.FromSeconds(1.5);
     }
 
@@ -121,8 +129,9 @@ public sealed class BenchOptions
         "idle" => IdleCounts.Max(),
         "chat" => ChatUsers,
         "offline" or "history" => 2,
+        "presence" => PresenceWatchers + 1,
         "relay" => 0,
-        _ => Math.Max(IdleCounts.Max(), ChatUsers),
+        _ => Math.Max(Math.Max(IdleCounts.Max(), ChatUsers), PresenceWatchers + 1),
     };
 
     private static double Number(string value, string name) =>

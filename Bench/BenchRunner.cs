@@ -32,7 +32,7 @@ public static class BenchRunner
         output.WriteLine($"server under test: {report.ServerUnderTest}");
         var context = new BenchContext(options, output);
         var failed = false;
-        var workloads = options.Workload == "all" ? ["idle", "chat", "offline", "history"] : new[] { options.Workload };
+        var workloads = options.Workload == "all" ? ["idle", "chat", "offline", "history", "presence"] : new[] { options.Workload };
         var started = DateTime.UtcNow;
         try
         {
@@ -55,6 +55,7 @@ public static class BenchRunner
                     "chat" => await ChatWorkload.RunAsync(context),
                     "offline" => await OfflineWorkload.RunAsync(context),
                     "history" => await HistoryWorkload.RunAsync(context),
+                    "presence" => await PresenceWorkload.RunAsync(context),
                     "relay" => [(await RelayWorkload.RunAsync(context)).Result],
                     _ => throw new ArgumentException(name),
                 };

@@ -38,13 +38,16 @@ public sealed class ServerProcess : IAsyncDisposable
         var owns = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
         var port = FreePort();
+        var gateway = GatewayAssemblyPath();
         var info = new ProcessStartInfo("dotnet")
         {
+            // The gateway's own folder, so its appsettings.json (log levels) applies as in production.
+            WorkingDirectory = Path.GetDirectoryName(gateway)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(GatewayAssemblyPath());
+        info.ArgumentList.Add(gateway);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add($"http://127.0.0.1:{port}");
         info.ArgumentList.Add("--data");
