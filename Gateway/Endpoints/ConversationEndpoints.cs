@@ -42,7 +42,7 @@ public static class ConversationEndpoints
     }
 
     private static async Task<Ok<WireConversation>> GetAsync(string conversationId, HttpContext http, IGrainFactory grains) =>
-        TypedResults.Ok((await grains.GetGrain<IConversationGrain>(conversationId).GetInfoAsync(http.User.UserId())).ToWire());
+        TypedResults.Ok((await grains.GetGrain<IConversationGrain>(Requests.CheckConversationId(conversationId)).GetInfoAsync(http.User.UserId())).ToWire());
 
     private static async Task<Ok<WireHistoryPage>> HistoryAsync(
         string conversationId, long? before, long? after, int? limit, HttpContext http, IGrainFactory grains)
@@ -86,11 +86,19 @@ public static class Requests
     public const int DefaultSyncLimit = 500;
     public const int MaxConversationIdLength = 128;
 
-    private static string CheckConversationId(string? conversationId)
+    public static string CheckConversationId(string? conversationId)
     {
         var id = AccountEndpoints.Required(conversationId, "conversationId");
-        return id.Length <= MaxConversationIdLength ? id
-            : throw new MessengerException(ErrorCode.InvalidRequest, $"conversationId is longer than {MaxConversationIdLength} characters.");
+        if (id.Length > MaxConversationIdLength)
+        {
+            throw new MessengerException(ErrorCode.InvalidRequest, $"conversationId is longer than {MaxConversationIdLength} characters.");
+        }
+        // An id that cannot name any conversation is answered here, without activating a grain for it.
+        if (!ConversationIds.TryParseDirect(id, out _, out _))
+        {
+            throw new MessengerException(ErrorCode.NotMember, $"conversation '{id}' does not exist or you are not a member of it.");
+        }
+        return id;
     }
 
     public static Task<SendAck> SendAsync(IGrainFactory grains, string userId, string? conversationId, string? clientMsgId, string? text)
