@@ -6,9 +6,11 @@ namespace Messenger.Tests.EndToEnd;
 /// <summary>A gateway with short presence timings, so debouncing can be watched in seconds.</summary>
 public sealed class PresenceServerFixture : IAsyncLifetime
 {
+    // Both delays are generous next to a connect-and-drop or an SDK reconnect (~0.1-0.5 s), so a
+    // loaded CI machine cannot stretch a flap past them.
     public static readonly string[] Timings =
     [
-        "--Presence:OnlineSettle=00:00:01", "--Presence:OfflineGrace=00:00:01",
+        "--Presence:OnlineSettle=00:00:02", "--Presence:OfflineGrace=00:00:03",
         "--Presence:TypingTimeout=00:00:01.500", "--Presence:TypingMinInterval=00:00:00.500",
     ];
 
