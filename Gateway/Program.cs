@@ -1,6 +1,7 @@
 using Messenger.Gateway.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings (appsettings.json) come from beside the binary, wherever it is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddCommandLine(args, GatewayExtensions.Switches);
 builder.AddStandaloneSilo();
 builder.AddMessengerGateway();
