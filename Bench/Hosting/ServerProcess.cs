@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Messenger.Testing;
 
 namespace Messenger.Bench.Hosting;
 
@@ -47,14 +48,14 @@ public sealed class ServerProcess : IAsyncDisposable
                 $"The server under test is missing. Build it: dotnet build -c {BenchPaths.Configuration} Gateway " +
                 "(dotnet run --project Bench builds it, as Bench.csproj references it).", BenchPaths.GatewayDll);
         }
-        var port = FreePort();
+        var port = ServerProbe.FreePort();
         return StartAsync("gateway", [BenchPaths.GatewayDll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory], port, logPath, GatewayEnvironment);
     }
 
     /// <summary>Starts this bench binary as the bare relay (hidden verb <c>relay-server</c>), with the Gateway's GC mode.</summary>
     public static Task<ServerProcess> StartRelayAsync(string logPath)
     {
-        var port = FreePort();
+        var port = ServerProbe.FreePort();
         return StartAsync("relay", [BenchPaths.BenchDll, "relay-server", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             port, logPath, new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" });
     }
@@ -83,7 +84,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await server.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+            await ServerProbe.WaitHealthyAsync(server.BaseAddress, process, TimeSpan.FromSeconds(60), () => $"see {logPath}");
         }
         catch
         {
@@ -101,25 +102,6 @@ public sealed class ServerProcess : IAsyncDisposable
             _log.WriteLine(line);
             _summary.Add(line);
         }
-    }
-
-    private async Task WaitHealthyAsync(TimeSpan timeout)
-    {
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"the {Name} exited with {_process.ExitCode}; see {LogPath}");
-            try
-            {
-                using var response = await http.GetAsync("healthz");
-                if (response.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"the {Name} was not healthy after {timeout}; see {LogPath}");
     }
 
     /// <summary>SIGTERM (a clean shutdown), then SIGKILL if it takes longer than <paramref name="grace"/>.</summary>
@@ -148,10 +130,4 @@ public sealed class ServerProcess : IAsyncDisposable
         lock (_log) _log.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

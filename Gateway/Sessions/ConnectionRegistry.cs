@@ -13,13 +13,9 @@ public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IU
 {
     private readonly ConcurrentDictionary<string, ClientSession[]> _byUser = new(StringComparer.Ordinal);
 
-    /// <summary>Number of open sessions.</summary>
-    public int Count { get; private set; }
-
     public void Add(ClientSession session)
     {
         _byUser.AddOrUpdate(session.UserId, static (_, s) => [s], static (_, list, s) => [.. list, s], session);
-        lock (_byUser) Count++;
     }
 
     public void Remove(ClientSession session)
@@ -32,11 +28,7 @@ public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IU
             var done = next is null
                 ? _byUser.TryRemove(new KeyValuePair<string, ClientSession[]>(session.UserId, list))
                 : _byUser.TryUpdate(session.UserId, next, list);
-            if (done)
-            {
-                lock (_byUser) Count--;
-                return;
-            }
+            if (done) return;
         }
     }
 

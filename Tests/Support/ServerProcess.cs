@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using Messenger.Testing;
 
 namespace Messenger.Tests.Support;
 
@@ -37,7 +38,7 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var owns = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
-        var port = FreePort();
+        var port = ServerProbe.FreePort();
         var gateway = GatewayAssemblyPath();
         var info = new ProcessStartInfo("dotnet")
         {
@@ -61,7 +62,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        await ServerProbe.WaitHealthyAsync(server.BaseAddress, process, TimeSpan.FromSeconds(60), () => "output:\n" + server.Output);
         return server;
     }
 
@@ -76,25 +77,6 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
-    }
-
-    private async Task WaitHealthyAsync(TimeSpan timeout)
-    {
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"gateway exited with {_process.ExitCode}:\n{Output}");
-            try
-            {
-                using var response = await http.GetAsync("healthz");
-                if (response.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"gateway not healthy after {timeout}:\n{Output}");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, exactly like a crash.</summary>
@@ -113,13 +95,6 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string GatewayAssemblyPath()
