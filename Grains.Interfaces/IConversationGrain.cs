@@ -16,7 +16,8 @@ public interface IConversationGrain : IGrainWithStringKey
     Task<ConversationInfo> GetInfoAsync(string callerId);
 
     /// <summary>
-    /// Commits a message and returns once it is durable. A retry with the same
+    /// Commits a message and returns once it and the sender's own update are durable (never waiting
+    /// on other members). A retry with the same
     /// <paramref name="clientMsgId"/> returns the original ack and never makes a second message.
     /// </summary>
     Task<SendAck> SendAsync(string senderId, string clientMsgId, string text);
@@ -33,6 +34,12 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>Activates the grain so that it finishes any fan-out a crash interrupted.</summary>
     Task ResumeFanOutAsync();
+
+    /// <summary>
+    /// A member's user grain says whether the member has a live device, after it changed since the
+    /// member last told this conversation. Feeds the acks' <c>offlineRecipients</c>.
+    /// </summary>
+    Task MemberLivenessChangedAsync(string userId, bool live);
 }
 
 /// <summary>Accounts by username. Stateless: every rule is enforced by the store's constraints.</summary>

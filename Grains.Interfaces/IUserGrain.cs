@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Messenger.Grains;
 
 /// <summary>
@@ -36,11 +38,18 @@ public interface IUserGrain : IGrainWithStringKey
 
     /// <summary>
     /// Appends committed messages of one conversation to the update log, in seq order, skipping any
-    /// already delivered, and pushes them to connected devices. Called by the conversation grain.
-    /// Returns the <c>userSeq</c> of each message, aligned with <paramref name="messages"/>, and
-    /// whether the user had a live device.
+    /// the log already holds, and pushes them to the user's live devices. Called by the conversation
+    /// grain, one batch at a time per user. Returns the <c>userSeq</c> of each message and whether the
+    /// user had a live device; this conversation is then told when that changes
+    /// (<see cref="IConversationGrain.MemberLivenessChangedAsync"/>).
     /// </summary>
-    Task<DeliveryResult> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages);
+    Task<DeliveryReceipt> DeliverAsync(string conversationId, [Immutable] IReadOnlyList<ChatMessage> messages);
+
+    /// <summary>
+    /// Whether the user has a live device now; the conversation is then told when that changes
+    /// (<see cref="IConversationGrain.MemberLivenessChangedAsync"/>). Called by a conversation grain.
+    /// </summary>
+    Task<bool> ReportLivenessAsync(string conversationId);
 
     /// <summary>The <c>userSeq</c> under which a message was delivered to this user, or 0.</summary>
     Task<long> FindUserSeqAsync(string conversationId, long seq);
@@ -74,9 +83,9 @@ public interface IUserGrain : IGrainWithStringKey
 /// </summary>
 public interface IUpdateObserver : IGrainObserver
 {
-    /// <summary>New updates for <paramref name="userId"/>; the gateway writes them to that user's sockets.</summary>
+    /// <summary>New updates for users whose sockets this gateway holds; it writes each to its user's sockets.</summary>
     [Orleans.Concurrency.OneWay]
-    Task OnUpdatesAsync(string userId, IReadOnlyList<UserUpdate> updates);
+    Task OnUpdatesAsync(UpdateBatch batch);
 
     /// <summary>A watched user's published presence changed; the gateway tells the sockets watching them.</summary>
     [Orleans.Concurrency.OneWay]

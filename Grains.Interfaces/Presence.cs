@@ -21,11 +21,3 @@ public sealed record TypingEvent(
     [property: Id(1)] string UserId,
     [property: Id(2)] bool Typing,
     [property: Id(3)] int ExpiresInMs);
-
-/// <summary>What a user grain returns for a delivered batch.</summary>
-/// <param name="UserSeqs">The userSeq of each message, aligned with the batch.</param>
-/// <param name="Online">Whether the user had a live device when the batch was appended.</param>
-[GenerateSerializer, Immutable]
-public sealed record DeliveryResult(
-    [property: Id(0)] long[] UserSeqs,
-    [property: Id(1)] bool Online);

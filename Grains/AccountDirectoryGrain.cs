@@ -5,7 +5,7 @@ namespace Messenger.Grains;
 
 /// <summary>Registers and finds accounts; the store's unique username makes concurrent registrations safe.</summary>
 [StatelessWorker]
-public sealed class AccountDirectoryGrain(IMessageStore store) : Grain, IAccountDirectoryGrain
+public sealed class AccountDirectoryGrain(IAccountStore store) : Grain, IAccountDirectoryGrain
 {
     /// <summary>Normalises a username (lower case) and checks its shape.</summary>
     public static string NormalizeUsername(string username)

@@ -1,5 +1,7 @@
+using Messenger.Grains.Conversations;
 using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
+using Messenger.Grains.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -7,64 +9,85 @@ using Orleans.Concurrency;
 namespace Messenger.Grains;
 
 /// <summary>
-/// Owns one conversation's send path. Sends are reentrant: while one batch commits, later sends
-/// queue and commit together as the next batch (group commit), order kept. Committed batches are
-/// fanned out to the members' user grains one batch at a time, so each user sees a conversation's
-/// messages in seq order; the sender's ack waits for its own user grain so it carries its userSeq.
+/// Owns one conversation's log. Sends are reentrant: while one batch commits, later sends queue and
+/// commit together as the next batch (group commit), order kept. Committed messages fan out to each
+/// member on its own (<see cref="MemberFanOut"/>); a send is acked once its sender's own update log
+/// holds it, never waiting on the other members.
 /// </summary>
 [Reentrant]
-public sealed class ConversationGrain(
-    IMessageStore store,
-    IOptions<MessengerOptions> options,
-    IOptions<PresenceOptions> presenceOptions,
-    TimeProvider time,
-    ILogger<ConversationGrain> logger) : Grain, IConversationGrain
+public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
 {
-    private readonly MessengerOptions _options = options.Value;
-    private readonly PresenceOptions _presence = presenceOptions.Value;
-    private readonly TypingTracker _typing = new(presenceOptions.Value.TypingTimeout, presenceOptions.Value.TypingMinInterval);
-    private IGrainTimer? _typingTimer;
-    private readonly SendDeduplicator _dedup = new(capacity: 4096);
-    private RecentMessages _recent = null!;
+    private static readonly TimeSpan LivenessQueryLimit = TimeSpan.FromSeconds(1);
+
+    private readonly IConversationStore _store;
+    private readonly IAccountStore _accounts;
+    private readonly MessengerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConversationGrain> _logger;
+    private readonly SendDeduplicator _dedup;
+    private readonly RecentMessages _recent;
+    private readonly BatchingLoop<PendingSend> _commits;
+    private readonly ThrottledSave _mark;
+    private readonly PendingAcks _acks = new();
+    private readonly MemberLiveness _liveness = new();
+    private readonly ConversationTyping _typing;
+    private readonly List<ReadyAck> _ready = [];
     private ConversationInfo? _info;
+    private Dictionary<string, IUserGrain> _memberGrains = [];
+    private MemberFanOut? _fanOut;
+    private Task? _livenessQuery;
     private long _lastSeq;
-    private long _fannedOutSeq;
-    private List<PendingSend> _pending = [];
-    private bool _committing;
-    private List<FanOutItem> _fanOutQueue = [];
-    private bool _fanningOut;
-    private bool _savingMark;
-    private IUserGrain[] _memberGrains = [];
-    private readonly List<(long Seq, TaskCompletionSource Done)> _fanOutWaiters = [];
+    private (long After, long LastSeq, IReadOnlyList<ChatMessage> Page) _lastRead;
+
+    public ConversationGrain(IConversationStore store, IAccountStore accounts, IOptions<MessengerOptions> options,
+        IOptions<PresenceOptions> presence, TimeProvider time, ILogger<ConversationGrain> logger)
+    {
+        _store = store;
+        _accounts = accounts;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _dedup = new SendDeduplicator(capacity: 4096, maxAge: TimeSpan.FromMinutes(1), time);
+        _recent = new RecentMessages(_options.RecentMessages);
+        _commits = new BatchingLoop<PendingSend>(CommitAsync);
+        _mark = new ThrottledSave(seq => _store.SetFannedOutAsync(Id, seq), _options.MarkSaveInterval, time,
+            (ex, seq) => logger.LogWarning(ex, "Conversation {ConversationId}: could not save fan-out mark {Seq}", Id, seq));
+        _typing = new ConversationTyping(presence.Value, time, this, BroadcastTyping);
+    }
 
     private string Id => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _recent = new RecentMessages(_options.RecentMessages);
-        var record = await store.GetConversationAsync(Id);
+        var record = await _store.GetConversationAsync(Id);
         if (record is null) return;
-        _info = record.Info;
         _lastSeq = record.LastSeq;
-        _fannedOutSeq = record.FannedOutSeq;
         if (_options.RecentMessages > 0 && _lastSeq > 0)
         {
-            _recent.AddRange(await store.ReadMessagesAsync(Id, _lastSeq + 1, HistoryDirection.Before, _options.RecentMessages));
+            _recent.AddRange(await _store.ReadMessagesAsync(Id, _lastSeq + 1, HistoryDirection.Before, _options.RecentMessages));
         }
-        if (_fannedOutSeq < _lastSeq)
+        SetInfo(record.Info, record.FannedOutSeq);
+        if (record.FannedOutSeq < _lastSeq)
         {
-            // A crash came between commit and fan-out: finish it before anything newer goes out.
-            var cursor = _fannedOutSeq;
-            while (cursor < _lastSeq)
-            {
-                var page = await store.ReadMessagesAsync(Id, cursor, HistoryDirection.After, 500);
-                if (page.Count == 0) break;
-                foreach (var message in page) _fanOutQueue.Add(new FanOutItem(message, null));
-                cursor = page[^1].Seq;
-            }
-            logger.LogInformation("Conversation {ConversationId}: resuming fan-out of seq {From}..{To}", Id, _fannedOutSeq + 1, _lastSeq);
-            StartFanOut();
+            // A crash came between commit and fan-out: finish it; members skip what they already hold.
+            _logger.LogInformation("Conversation {ConversationId}: resuming fan-out of seq {From}..{To}", Id, record.FannedOutSeq + 1, _lastSeq);
+            _fanOut!.Advance(_lastSeq);
         }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_fanOut is not null) _mark.Request(_fanOut.Mark);
+        await _mark.FlushAsync();
+    }
+
+    private void SetInfo(ConversationInfo info, long fannedOutSeq)
+    {
+        _info = info;
+        var grains = new Dictionary<string, IUserGrain>(info.Members.Count, StringComparer.Ordinal);
+        foreach (var member in info.Members) grains[member] = GrainFactory.GetGrain<IUserGrain>(member);
+        _memberGrains = grains;
+        _fanOut = new MemberFanOut(info.Members, fannedOutSeq, this, _time);
     }
 
     public async Task<ConversationInfo> OpenDirectAsync(string callerId)
@@ -77,19 +100,18 @@ public sealed class ConversationGrain(
         if (callerId != first && callerId != second) throw NotMember();
         foreach (var userId in (string[])[first, second])
         {
-            if (await store.FindAccountAsync(userId) is null)
+            if (await _accounts.FindAccountAsync(userId) is null)
             {
                 throw new MessengerException(ErrorCode.UserNotFound, $"user '{userId}' does not exist.");
             }
         }
-        await store.CreateConversationAsync(new ConversationInfo(Id, ConversationKind.Direct, [first, second], DateTimeOffset.UtcNow));
-        var record = await store.GetConversationAsync(Id)
+        await _store.CreateConversationAsync(new ConversationInfo(Id, ConversationKind.Direct, [first, second], DateTimeOffset.UtcNow));
+        var record = await _store.GetConversationAsync(Id)
             ?? throw new InvalidOperationException($"Conversation {Id} vanished after creation.");
-        _info ??= record.Info;
-        await Task.WhenAll(
-            GrainFactory.GetGrain<IUserGrain>(first).JoinConversationAsync(_info),
-            GrainFactory.GetGrain<IUserGrain>(second).JoinConversationAsync(_info));
-        return _info;
+        if (_info is null) SetInfo(record.Info, record.FannedOutSeq);
+        var info = _info!;
+        await Task.WhenAll(_memberGrains[first].JoinConversationAsync(info), _memberGrains[second].JoinConversationAsync(info));
+        return info;
     }
 
     public Task<ConversationInfo> GetInfoAsync(string callerId) => Task.FromResult(EnsureMember(callerId));
@@ -105,21 +127,140 @@ public sealed class ConversationGrain(
         {
             throw new MessengerException(ErrorCode.InvalidRequest, $"text must be 1 to {_options.MaxTextLength} characters.");
         }
-        if (_dedup.TryGet(senderId, clientMsgId, out var earlier))
-        {
-            return AsDuplicateAsync(earlier);
-        }
-        var pending = new PendingSend(new NewMessage(senderId, clientMsgId, text, DateTimeOffset.UtcNow));
+        if (_dedup.TryGet(senderId, clientMsgId, out var earlier)) return AsDuplicateAsync(earlier);
+        var pending = new PendingSend(new NewMessage(senderId, clientMsgId, text, _time.GetUtcNow()));
         _dedup.Add(senderId, clientMsgId, pending.Ack.Task);
-        _pending.Add(pending);
-        if (!_committing) _ = CommitLoopAsync();
+        _livenessQuery ??= QueryLivenessAsync();
+        _commits.Add(pending);
         return pending.Ack.Task;
     }
 
-    private static async Task<SendAck> AsDuplicateAsync(Task<SendAck> earlier)
+    private static async Task<SendAck> AsDuplicateAsync(Task<SendAck> earlier) =>
+        await earlier with { Duplicate = true, OfflineRecipients = [] };
+
+    /// <summary>Commits one batch; each message's ack then waits only for its sender's delivery.</summary>
+    private async Task CommitAsync(List<PendingSend> batch)
     {
-        var ack = await earlier;
-        return ack with { Duplicate = true, OfflineRecipients = [] };
+        var messages = new NewMessage[batch.Count];
+        for (var i = 0; i < batch.Count; i++) messages[i] = batch[i].Message;
+        IReadOnlyList<AppendResult> results;
+        try
+        {
+            results = await _store.AppendMessagesAsync(Id, _lastSeq, messages);
+        }
+        catch (Exception ex)
+        {
+            // The in-memory log position can no longer be trusted (a conflict means another activation
+            // wrote): fail everything queued (clients retry with the same clientMsgId) and reload.
+            _logger.LogError(ex, "Conversation {ConversationId}: commit of {Count} messages failed; reloading", Id, batch.Count);
+            var error = new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId.");
+            foreach (var send in (List<PendingSend>)[.. batch, .. _commits.TakeAll()])
+            {
+                _dedup.Remove(send.Message.SenderId, send.Message.ClientMsgId);
+                send.Ack.TrySetException(error);
+            }
+            DeactivateOnIdle();
+            return;
+        }
+        for (var i = 0; i < results.Count; i++)
+        {
+            var message = results[i].Message;
+            if (results[i].Duplicate)
+            {
+                _acks.AwaitDuplicate(message, batch[i]);
+                continue;
+            }
+            _lastSeq = message.Seq;
+            _recent.Add(message);
+            _typing.Stopped(message.SenderId);
+            _acks.AwaitNew(message, batch[i]);
+        }
+        foreach (var send in batch)
+        {
+            // A duplicate whose original its sender already holds is answered now.
+            var senderId = send.Message.SenderId;
+            _acks.TakeSettled(senderId, _fanOut!.DeliveredTo(senderId), null, null, _ready);
+        }
+        CompleteReadyAcks();
+        _fanOut!.Advance(_lastSeq);
+    }
+
+    ValueTask<IReadOnlyList<ChatMessage>> IFanOutTarget.ReadAfterAsync(long afterSeq, int limit)
+    {
+        // Members at the same position (the common case) share one page.
+        if (_lastRead.Page is not null && _lastRead.After == afterSeq && _lastRead.LastSeq == _lastSeq) return ValueTask.FromResult(_lastRead.Page);
+        if (_recent.TryGetPage(afterSeq, HistoryDirection.After, limit, _lastSeq, out var page))
+        {
+            _lastRead = (afterSeq, _lastSeq, page);
+            return ValueTask.FromResult(page);
+        }
+        return new ValueTask<IReadOnlyList<ChatMessage>>(_store.ReadMessagesAsync(Id, afterSeq, HistoryDirection.After, limit));
+    }
+
+    Task<DeliveryReceipt> IFanOutTarget.DeliverAsync(string userId, IReadOnlyList<ChatMessage> messages) =>
+        _memberGrains[userId].DeliverAsync(Id, messages);
+
+    void IFanOutTarget.OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt)
+    {
+        _liveness.Set(userId, receipt.Live);
+        _mark.Request(_fanOut!.Mark);
+        _acks.TakeSettled(userId, messages[^1].Seq, messages, receipt, _ready);
+        CompleteReadyAcks();
+    }
+
+    void IFanOutTarget.OnDeliveryFailed(string userId, Exception error, TimeSpan retryIn) =>
+        _logger.LogWarning(error, "Conversation {ConversationId}: delivery to {UserId} failed; retrying in {Delay}", Id, userId, retryIn);
+
+    private void CompleteReadyAcks()
+    {
+        foreach (var ready in _ready) _ = CompleteAckAsync(ready);
+        _ready.Clear();
+    }
+
+    private async Task CompleteAckAsync(ReadyAck ready)
+    {
+        try
+        {
+            var message = ready.Message;
+            var userSeq = ready.UserSeq;
+            if (userSeq == 0) userSeq = await _memberGrains[message.SenderId].FindUserSeqAsync(Id, message.Seq);
+            IReadOnlyList<string> offline = [];
+            if (!ready.Duplicate)
+            {
+                if (_livenessQuery is { IsCompleted: false } query) await Task.WhenAny(query, Task.Delay(LivenessQueryLimit, _time));
+                offline = _liveness.OfflineOthers(_info!.Members, message.SenderId);
+            }
+            ready.Send.Ack.TrySetResult(new SendAck(message, userSeq, ready.Duplicate, offline));
+        }
+        catch (Exception ex)
+        {
+            ready.Send.Ack.TrySetException(ex);
+        }
+    }
+
+    /// <summary>Once per activation, before the first ack: which members have a live device.</summary>
+    private async Task QueryLivenessAsync()
+    {
+        var members = _info!.Members;
+        var reports = new Task<bool>[members.Count];
+        for (var i = 0; i < reports.Length; i++) reports[i] = _memberGrains[members[i]].ReportLivenessAsync(Id);
+        for (var i = 0; i < reports.Length; i++)
+        {
+            try
+            {
+                _liveness.Set(members[i], await reports[i]);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogDebug(ex, "Conversation {ConversationId}: liveness of {UserId} unknown", Id, members[i]);
+            }
+        }
+    }
+
+    public Task MemberLivenessChangedAsync(string userId, bool live)
+    {
+        if (_memberGrains.ContainsKey(userId)) _liveness.Set(userId, live);
+        return Task.CompletedTask;
     }
 
     public async Task<HistoryPage> GetHistoryAsync(string callerId, long cursor, HistoryDirection direction, int limit)
@@ -132,276 +273,37 @@ public sealed class ConversationGrain(
         if (cursor < 0) throw new MessengerException(ErrorCode.OutOfRange, "cursor must not be negative.");
         var lastSeq = _lastSeq;
         if (direction == HistoryDirection.Before && cursor > lastSeq + 1) cursor = lastSeq + 1;
-        IReadOnlyList<ChatMessage> messages;
-        if (!_recent.TryGetPage(cursor, direction, limit, lastSeq, out var cached))
-        {
-            messages = await store.ReadMessagesAsync(Id, cursor, direction, limit);
-        }
-        else
-        {
-            messages = cached;
-        }
-        var hasMore = direction == HistoryDirection.Before
-            ? (messages.Count > 0 ? messages[0].Seq > 1 : false)
-            : (messages.Count > 0 ? messages[^1].Seq < lastSeq : false);
+        var messages = _recent.TryGetPage(cursor, direction, limit, lastSeq, out var cached)
+            ? cached
+            : await _store.ReadMessagesAsync(Id, cursor, direction, limit);
+        var hasMore = messages.Count > 0 && (direction == HistoryDirection.Before ? messages[0].Seq > 1 : messages[^1].Seq < lastSeq);
         return new HistoryPage(messages, hasMore, lastSeq);
     }
 
     public Task ResumeFanOutAsync() => Task.CompletedTask;
 
-    private async Task CommitLoopAsync()
-    {
-        _committing = true;
-        try
-        {
-            while (_pending.Count > 0)
-            {
-                var batch = _pending;
-                _pending = [];
-                var messages = new NewMessage[batch.Count];
-                for (var i = 0; i < batch.Count; i++) messages[i] = batch[i].Message;
-                IReadOnlyList<AppendResult> results;
-                try
-                {
-                    results = await store.AppendMessagesAsync(Id, _lastSeq, messages);
-                }
-                catch (Exception ex)
-                {
-                    // The in-memory log position can no longer be trusted: fail everything queued
-                    // (clients retry with the same clientMsgId) and reload from the store.
-                    logger.LogError(ex, "Conversation {ConversationId}: commit of {Count} messages failed", Id, batch.Count);
-                    var error = new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId.");
-                    foreach (var p in batch) { _dedup.Remove(p.Message.SenderId, p.Message.ClientMsgId); p.Ack.TrySetException(error); }
-                    foreach (var p in _pending) { _dedup.Remove(p.Message.SenderId, p.Message.ClientMsgId); p.Ack.TrySetException(error); }
-                    _pending = [];
-                    DeactivateOnIdle();
-                    return;
-                }
-                for (var i = 0; i < results.Count; i++)
-                {
-                    var result = results[i];
-                    if (result.Duplicate)
-                    {
-                        _ = AckDuplicateAsync(batch[i], result.Message);
-                        continue;
-                    }
-                    _lastSeq = result.Message.Seq;
-                    _recent.Add(result.Message);
-                    if (_typing.Stop(result.Message.SenderId)) BroadcastTyping(result.Message.SenderId, typing: false);
-                    _fanOutQueue.Add(new FanOutItem(result.Message, batch[i]));
-                }
-                StartFanOut();
-            }
-        }
-        finally
-        {
-            _committing = false;
-        }
-    }
-
-    private async Task AckDuplicateAsync(PendingSend pending, ChatMessage original)
-    {
-        try
-        {
-            await WaitFannedOutAsync(original.Seq);
-            var userSeq = await GrainFactory.GetGrain<IUserGrain>(original.SenderId).FindUserSeqAsync(Id, original.Seq);
-            pending.Ack.TrySetResult(new SendAck(original, userSeq, Duplicate: true, OfflineRecipients: []));
-        }
-        catch (Exception ex)
-        {
-            pending.Ack.TrySetException(ex);
-        }
-    }
-
-    private Task WaitFannedOutAsync(long seq)
-    {
-        if (seq <= _fannedOutSeq) return Task.CompletedTask;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _fanOutWaiters.Add((seq, done));
-        return done.Task;
-    }
-
-    private void StartFanOut()
-    {
-        if (!_fanningOut && _fanOutQueue.Count > 0) _ = FanOutLoopAsync();
-    }
-
-    private async Task FanOutLoopAsync()
-    {
-        _fanningOut = true;
-        try
-        {
-            while (_fanOutQueue.Count > 0)
-            {
-                var batch = _fanOutQueue;
-                _fanOutQueue = [];
-                await FanOutBatchAsync(batch);
-                _fannedOutSeq = batch[^1].Message.Seq;
-                for (var i = _fanOutWaiters.Count - 1; i >= 0; i--)
-                {
-                    if (_fanOutWaiters[i].Seq <= _fannedOutSeq)
-                    {
-                        _fanOutWaiters[i].Done.TrySetResult();
-                        _fanOutWaiters.RemoveAt(i);
-                    }
-                }
-                SaveFanOutMark();
-            }
-        }
-        finally
-        {
-            _fanningOut = false;
-        }
-    }
-
-    /// <summary>
-    /// Saves the fan-out mark without holding up the next batch: the mark only bounds how much a
-    /// restart re-drives (user grains skip what they have), so at most one save is in flight and
-    /// marks that pile up meanwhile collapse into the newest.
-    /// </summary>
-    private void SaveFanOutMark()
-    {
-        if (_savingMark) return;
-        _savingMark = true;
-        _ = SaveFanOutMarkLoopAsync();
-    }
-
-    private async Task SaveFanOutMarkLoopAsync()
-    {
-        try
-        {
-            long saved = -1;
-            while (saved != _fannedOutSeq)
-            {
-                saved = _fannedOutSeq;
-                await store.SetFannedOutAsync(Id, saved);
-            }
-        }
-        catch (Exception ex)
-        {
-            // Only the mark is lost: re-driving later is idempotent in the user grains.
-            logger.LogWarning(ex, "Conversation {ConversationId}: could not save fan-out mark {Seq}", Id, _fannedOutSeq);
-        }
-        finally
-        {
-            _savingMark = false;
-        }
-    }
-
-    /// <summary>
-    /// Delivers one batch to every member, retrying a failing member until it succeeds, then acks
-    /// the batch's senders with their userSeq and the members that were offline.
-    /// </summary>
-    private async Task FanOutBatchAsync(List<FanOutItem> batch)
-    {
-        var info = _info!;
-        var messages = new ChatMessage[batch.Count];
-        for (var i = 0; i < batch.Count; i++) messages[i] = batch[i].Message;
-        if (_memberGrains.Length != info.Members.Count)
-        {
-            _memberGrains = new IUserGrain[info.Members.Count];
-            for (var m = 0; m < _memberGrains.Length; m++) _memberGrains[m] = GrainFactory.GetGrain<IUserGrain>(info.Members[m]);
-        }
-        var deliveries = new Task<DeliveryResult>[info.Members.Count];
-        for (var m = 0; m < info.Members.Count; m++)
-        {
-            deliveries[m] = DeliverToMemberAsync(info, _memberGrains[m], messages);
-        }
-        await Task.WhenAll(deliveries);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var pending = batch[i].Pending;
-            if (pending is null) continue;
-            var senderId = pending.Message.SenderId;
-            long userSeq = 0;
-            List<string>? offline = null;
-            for (var m = 0; m < info.Members.Count; m++)
-            {
-                var result = deliveries[m].Result;
-                if (info.Members[m] == senderId) userSeq = result.UserSeqs[i];
-                else if (!result.Online) (offline ??= []).Add(info.Members[m]);
-            }
-            pending.Ack.TrySetResult(new SendAck(batch[i].Message, userSeq, Duplicate: false, OfflineRecipients: offline ?? (IReadOnlyList<string>)[]));
-        }
-    }
-
-    private async Task<DeliveryResult> DeliverToMemberAsync(ConversationInfo info, IUserGrain user, ChatMessage[] messages)
-    {
-        var delay = TimeSpan.FromMilliseconds(50);
-        while (true)
-        {
-            try
-            {
-                return await user.DeliverAsync(info, messages);
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Conversation {ConversationId}: delivery to {UserId} failed; retrying in {Delay}", Id, user.GetPrimaryKeyString(), delay);
-                await Task.Delay(delay);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
-    }
-
     public Task TypingAsync(string userId)
     {
         EnsureMember(userId);
-        var now = time.GetUtcNow();
-        if (_typing.Signal(userId, now)) BroadcastTyping(userId, typing: true);
-        ScheduleTypingExpiry(now);
+        _typing.Signal(userId);
         return Task.CompletedTask;
-    }
-
-    private Task ExpireTypingAsync()
-    {
-        var now = time.GetUtcNow();
-        if (_typing.Expire(now) is { } stopped)
-        {
-            foreach (var userId in stopped) BroadcastTyping(userId, typing: false);
-        }
-        ScheduleTypingExpiry(now);
-        return Task.CompletedTask;
-    }
-
-    private void ScheduleTypingExpiry(DateTimeOffset now)
-    {
-        if (_typing.NextExpiry is not { } next) return;
-        var due = next - now;
-        if (due < TimeSpan.Zero) due = TimeSpan.Zero;
-        _typingTimer ??= this.RegisterGrainTimer(_ => ExpireTypingAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _typingTimer.Change(due + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Tells every other member's live devices; ephemeral, so fire and forget.</summary>
-    private void BroadcastTyping(string userId, bool typing)
+    private void BroadcastTyping(TypingEvent typing)
     {
-        var info = _info!;
-        var typingEvent = new TypingEvent(Id, userId, typing, typing ? (int)_presence.TypingTimeout.TotalMilliseconds : 0);
-        foreach (var member in info.Members)
+        foreach (var (member, grain) in _memberGrains)
         {
-            if (member != userId) GrainFactory.GetGrain<IUserGrain>(member).PushTypingAsync(typingEvent).Ignore();
+            if (member != typing.UserId) grain.PushTypingAsync(typing).Ignore();
         }
     }
 
     private ConversationInfo EnsureMember(string userId)
     {
-        var info = _info;
-        if (info is null) throw NotMember();
-        foreach (var member in info.Members)
-        {
-            if (member == userId) return info;
-        }
+        if (_info is { } info && _memberGrains.ContainsKey(userId)) return info;
         throw NotMember();
     }
 
     private MessengerException NotMember() =>
         new(ErrorCode.NotMember, $"conversation '{Id}' does not exist or you are not a member of it.");
-
-    private sealed class PendingSend(NewMessage message)
-    {
-        public NewMessage Message { get; } = message;
-        public TaskCompletionSource<SendAck> Ack { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private readonly record struct FanOutItem(ChatMessage Message, PendingSend? Pending);
 }

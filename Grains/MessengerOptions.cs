@@ -21,6 +21,13 @@ public sealed class MessengerOptions
     /// <summary>How long a device session lives without renewal.</summary>
     public TimeSpan DeviceLease { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// While a conversation or user is busy, its progress marks (the fan-out mark, the checkpoint of the
+    /// conversation list) are saved at most this often; after a crash at most about this much of the
+    /// logs is replayed. Quiet ones are saved at once.
+    /// </summary>
+    public TimeSpan MarkSaveInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Checks every setting; the message names the one that is wrong.</summary>
     public void Validate()
     {
@@ -29,6 +36,7 @@ public sealed class MessengerOptions
         if (RecentMessages is < 0 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(RecentMessages)} must be 0..100000, is {RecentMessages}.");
         // Not below 500: that is the default sync page size clients get when they name none.
         if (MaxPageSize is < 500 or > 10_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxPageSize)} must be 500..10000, is {MaxPageSize}.");
+        if (MarkSaveInterval < TimeSpan.Zero || MarkSaveInterval > TimeSpan.FromMinutes(10)) throw new InvalidOperationException($"{SectionName}:{nameof(MarkSaveInterval)} must be 00:00:00 to 00:10:00, is {MarkSaveInterval}.");
         if (DeviceLease < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(DeviceLease)} must be at least 00:00:01, is {DeviceLease}.");
     }
 }

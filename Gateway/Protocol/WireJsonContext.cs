@@ -33,6 +33,7 @@ namespace Messenger.Gateway.Protocol;
 [JsonSerializable(typeof(SendMessageRequest))]
 [JsonSerializable(typeof(MarkReadRequest))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(WireMessage))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 public sealed partial class WireJsonContext : JsonSerializerContext;

@@ -8,8 +8,9 @@ public static class WireMapping
     public static WireMessage ToWire(this ChatMessage m) =>
         new(m.ConversationId, m.Seq, m.SenderId, m.ClientMsgId, m.Text, m.SentAt);
 
-    public static WireUpdate ToWire(this UserUpdate u) =>
-        new(u.UserSeq, u.Kind == UpdateKind.Message ? "message" : "read", u.ConversationId, u.Seq, u.Message?.ToWire());
+    public static string ToWire(this UpdateKind kind) => kind == UpdateKind.Message ? "message" : "read";
+
+    public static WireUpdate ToWire(this UserUpdate u) => new(u.UserSeq, u.Kind.ToWire(), u.ConversationId, u.Seq, u.Message?.ToWire());
 
     public static WireUpdate[] ToWire(this IReadOnlyList<UserUpdate> updates)
     {
@@ -27,6 +28,10 @@ public static class WireMapping
 
     public static WireAck ToWire(this SendAck a) =>
         new(a.Message.ConversationId, a.Message.Seq, a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate, a.OfflineRecipients);
+
+    /// <summary>The socket's ack frame: the REST ack's fields after <c>type</c> and <c>id</c>.</summary>
+    public static AckFrame ToAckFrame(this SendAck a, string? id) =>
+        new("ack", id, a.Message.ConversationId, a.Message.Seq, a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate, a.OfflineRecipients);
 
     public static WirePresence ToWire(this PresenceStatus p) => new(p.UserId, p.Online, p.LastSeen);
 

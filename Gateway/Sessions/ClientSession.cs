@@ -147,8 +147,7 @@ public sealed class ClientSession
     private Task Dispatch(ClientFrame f) => f.Type switch
     {
         "send" => ReplyAsync(f.Id, Requests.SendAsync(_grains, UserId, f.ConversationId, f.ClientMsgId, f.Text),
-            static (id, a) => JsonSerializer.SerializeToUtf8Bytes(new AckFrame("ack", id, a.Message.ConversationId, a.Message.Seq,
-                a.UserSeq, a.Message.ClientMsgId, a.Message.SentAt, a.Duplicate, a.OfflineRecipients), WireJson.Context.AckFrame)),
+            static (id, a) => JsonSerializer.SerializeToUtf8Bytes(a.ToAckFrame(id), WireJson.Context.AckFrame)),
         "sync" => ReplyAsync(f.Id, Requests.SyncAsync(_grains, UserId, f.After, f.Limit),
             static (id, p) => JsonSerializer.SerializeToUtf8Bytes(new SyncResultFrame("sync_result", id, p.Updates.ToWire(),
                 p.HasMore, p.LastUserSeq), WireJson.Context.SyncResultFrame)),

@@ -7,11 +7,21 @@ namespace Messenger.Gateway.Sessions;
 
 /// <summary>
 /// The sessions this gateway holds, by user. It is this gateway's one grain observer: user grains
-/// call <see cref="OnUpdatesAsync"/> and the update is serialised once and queued on each of the user's sockets here.
+/// call <see cref="OnUpdatesAsync"/> with a batch for many users, and each user's frame is queued on each
+/// of that user's sockets here (a message is serialised once per batch, see <see cref="UpdateFrames"/>).
 /// </summary>
-public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IUpdateObserver
+public sealed class ConnectionRegistry : IUpdateObserver
 {
     private readonly ConcurrentDictionary<string, ClientSession[]> _byUser = new(StringComparer.Ordinal);
+    private readonly Action<string, byte[]> _deliver;
+
+    public ConnectionRegistry(PresenceSubscriptions subscriptions)
+    {
+        _subscriptions = subscriptions;
+        _deliver = Deliver;
+    }
+
+    private readonly PresenceSubscriptions _subscriptions;
 
     public void Add(ClientSession session)
     {
@@ -33,21 +43,23 @@ public sealed class ConnectionRegistry(PresenceSubscriptions subscriptions) : IU
     }
 
     /// <summary>A snapshot of users and their sessions (for lease renewal).</summary>
-    public IEnumerable<KeyValuePair<string, ClientSession[]>> Snapshot() => _byUser.ToArray();
+    public KeyValuePair<string, ClientSession[]>[] Snapshot() => _byUser.ToArray();
 
-    public Task OnUpdatesAsync(string userId, IReadOnlyList<UserUpdate> updates)
+    public Task OnUpdatesAsync(UpdateBatch batch)
     {
-        if (_byUser.TryGetValue(userId, out var sessions))
-        {
-            var frame = JsonSerializer.SerializeToUtf8Bytes(new UpdatesFrame("updates", updates.ToWire()), WireJson.Context.UpdatesFrame);
-            foreach (var session in sessions) session.EnqueuePush(frame);
-        }
+        UpdateFrames.ForEachUser(batch, _deliver);
         return Task.CompletedTask;
+    }
+
+    private void Deliver(string userId, byte[] frame)
+    {
+        if (!_byUser.TryGetValue(userId, out var sessions)) return;
+        foreach (var session in sessions) session.EnqueuePush(frame);
     }
 
     public Task OnPresenceAsync(PresenceStatus status)
     {
-        var watchers = subscriptions.WatchersOf(status.UserId);
+        var watchers = _subscriptions.WatchersOf(status.UserId);
         if (watchers.Length > 0)
         {
             var frame = JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("presence", [status.ToWire()]), WireJson.Context.PresenceFrame);

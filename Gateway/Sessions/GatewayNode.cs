@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Messenger.Gateway.Hosting;
 using Messenger.Grains;
 using Microsoft.Extensions.Options;
@@ -83,44 +84,62 @@ public sealed class GatewayNode(
         }
     }
 
-    /// <summary>Renews the leases of every open session; re-attaches any the user grain no longer knows.</summary>
+    /// <summary>Most lease renewals in flight at once.</summary>
+    public const int RenewConcurrency = 256;
+
+    /// <summary>
+    /// Renews the leases of every open session (one call per user, whatever their number of sockets
+    /// here) and every presence watch, many at a time rather than one after another; re-attaches
+    /// any session the user grain no longer knows (it was reactivated, e.g. on another silo).
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.LeaseRenewInterval);
+        var interval = options.Value.LeaseRenewInterval;
+        using var timer = new PeriodicTimer(interval);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = RenewConcurrency, CancellationToken = stoppingToken };
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            foreach (var (userId, sessions) in registry.Snapshot())
-            {
-                try
-                {
-                    var ids = new string[sessions.Length];
-                    for (var i = 0; i < ids.Length; i++) ids[i] = sessions[i].ConnectionId;
-                    var unknown = await grains.GetGrain<IUserGrain>(userId).RenewDevicesAsync(ids);
-                    foreach (var session in sessions)
-                    {
-                        if (unknown.Contains(session.ConnectionId))
-                        {
-                            await grains.GetGrain<IUserGrain>(userId).AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
-                        }
-                    }
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(ex, "Renewing device leases of {UserId} failed", userId);
-                }
-            }
+            var started = Stopwatch.GetTimestamp();
+            var users = registry.Snapshot();
+            await Parallel.ForEachAsync(users, parallel, (entry, _) => new ValueTask(RenewAsync(entry.Key, entry.Value, stoppingToken)));
             // Watches are leases too; renewing them also repairs a watch lost to a concurrent unwatch.
-            foreach (var userId in subscriptions.WatchedUsers())
+            var watched = subscriptions.WatchedUsers();
+            await Parallel.ForEachAsync(watched, parallel, (userId, _) => new ValueTask(RenewWatchAsync(userId, stoppingToken)));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            logger.Log(elapsed > interval / 2 ? LogLevel.Warning : LogLevel.Debug,
+                "Renewed the device leases of {Users} users and {Watched} presence watches in {ElapsedMs:0} ms (interval {IntervalMs:0} ms)",
+                users.Length, watched.Length, elapsed.TotalMilliseconds, interval.TotalMilliseconds);
+        }
+    }
+
+    private async Task RenewAsync(string userId, ClientSession[] sessions, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var ids = new string[sessions.Length];
+            for (var i = 0; i < ids.Length; i++) ids[i] = sessions[i].ConnectionId;
+            var user = grains.GetGrain<IUserGrain>(userId);
+            var unknown = await user.RenewDevicesAsync(ids);
+            foreach (var session in sessions)
             {
-                try
-                {
-                    await grains.GetGrain<IUserGrain>(userId).WatchPresenceAsync(Reference);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(ex, "Renewing the presence watch of {UserId} failed", userId);
-                }
+                if (unknown.Contains(session.ConnectionId)) await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
             }
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Renewing device leases of {UserId} failed", userId);
+        }
+    }
+
+    private async Task RenewWatchAsync(string userId, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await grains.GetGrain<IUserGrain>(userId).WatchPresenceAsync(Reference);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Renewing the presence watch of {UserId} failed", userId);
         }
     }
 }

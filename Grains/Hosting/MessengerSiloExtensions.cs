@@ -1,3 +1,4 @@
+using Messenger.Grains.Delivery;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -7,32 +8,43 @@ using Microsoft.Extensions.Options;
 
 namespace Messenger.Grains.Hosting;
 
-/// <summary>Adds the messenger's grains, options and store to a silo; shared by every host.</summary>
+/// <summary>Adds the messenger's grains, options and storage to a silo; shared by every host.</summary>
 public static class MessengerSiloExtensions
 {
-    /// <summary>Registers options (validated at start-up), the store, its migrations and fan-out recovery.</summary>
+    /// <summary>
+    /// Registers options (validated at start-up), the storage backend named by <c>Storage:Provider</c>,
+    /// its migrations, fan-out recovery and the silo's outbox to the gateways. A
+    /// <see cref="MessengerStorage"/> registered before this call is used instead of the configured one.
+    /// </summary>
     public static ISiloBuilder AddMessenger(this ISiloBuilder silo, IConfiguration configuration)
     {
         var services = silo.Services;
-        services.AddOptions<MessengerOptions>()
-            .Bind(configuration.GetSection(MessengerOptions.SectionName))
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
-        services.AddOptions<PresenceOptions>()
-            .Bind(configuration.GetSection(PresenceOptions.SectionName))
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        AddValidatedOptions<MessengerOptions>(services, configuration, MessengerOptions.SectionName, o => o.Validate());
+        AddValidatedOptions<PresenceOptions>(services, configuration, PresenceOptions.SectionName, o => o.Validate());
+        AddValidatedOptions<StorageOptions>(services, configuration, StorageOptions.SectionName, o => o.Validate());
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<StorageOptions>()
-            .Bind(configuration.GetSection(StorageOptions.SectionName))
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
-        services.AddSingleton<IMessageStore>(sp =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return new SqliteMessageStore(Path.Combine(storage.DataDirectory, "messenger.db"));
-        });
+        services.TryAddSingleton(sp => OpenStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Accounts);
+        services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Conversations);
+        services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().UserLogs);
+        services.AddSingleton<UpdatePusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
         return silo;
+    }
+
+    private static MessengerStorage OpenStorage(StorageOptions options)
+    {
+        options.Validate();
+        // Validation admits only SQLite so far; PostgreSQL joins here with cluster mode.
+        return SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.SimulatedFlushLatency);
+    }
+
+    private static void AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section, Action<T> validate)
+        where T : class
+    {
+        services.AddOptions<T>()
+            .Bind(configuration.GetSection(section))
+            .Validate(o => { validate(o); return true; })
+            .ValidateOnStart();
     }
 }

@@ -4,15 +4,19 @@ using Microsoft.Extensions.Logging;
 namespace Messenger.Grains.Hosting;
 
 /// <summary>
-/// Migrates the store before any grain runs, and once the silo is active wakes every conversation
-/// whose fan-out a crash interrupted, so its members get those messages without anyone sending again.
+/// Migrates every database of the storage before any grain runs, and once the silo is active wakes
+/// every conversation whose fan-out a crash interrupted, so its members get those messages without
+/// anyone sending again.
 /// </summary>
-internal sealed class MessengerSiloLifecycle(IMessageStore store, IGrainFactory grains, ILogger<MessengerSiloLifecycle> logger)
+internal sealed class MessengerSiloLifecycle(MessengerStorage storage, IGrainFactory grains, ILogger<MessengerSiloLifecycle> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle)
     {
-        lifecycle.Subscribe(nameof(MessengerSiloLifecycle), ServiceLifecycleStage.RuntimeInitialize, ct => store.MigrateAsync(ct));
+        lifecycle.Subscribe(nameof(MessengerSiloLifecycle), ServiceLifecycleStage.RuntimeInitialize, async ct =>
+        {
+            foreach (var schema in storage.Schemas) await schema.MigrateAsync(ct);
+        });
         lifecycle.Subscribe(nameof(MessengerSiloLifecycle), ServiceLifecycleStage.Active, ct =>
         {
             _ = ResumeFanOutAsync();
@@ -24,7 +28,7 @@ internal sealed class MessengerSiloLifecycle(IMessageStore store, IGrainFactory 
     {
         try
         {
-            var pending = await store.ListConversationsPendingFanOutAsync(10_000);
+            var pending = await storage.Conversations.ListConversationsPendingFanOutAsync(10_000);
             foreach (var conversationId in pending)
             {
                 await grains.GetGrain<IConversationGrain>(conversationId).ResumeFanOutAsync();

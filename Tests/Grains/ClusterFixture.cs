@@ -1,5 +1,8 @@
 using Messenger.Grains;
 using Messenger.Grains.Hosting;
+using Messenger.Grains.Storage;
+using Messenger.Grains.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
@@ -8,7 +11,9 @@ namespace Messenger.Tests.Grains;
 
 /// <summary>
 /// Two in-process silos configured by the project's own <see cref="MessengerSiloExtensions.AddMessenger"/>,
-/// sharing one real SQLite store in a temp directory, plus a client. Tests isolate themselves by
+/// sharing real SQLite storage in a temp directory, plus a client. The user logs live in a database
+/// file of their own, apart from accounts and conversations, as a partitioned backend may place
+/// them: every grain test thereby shows that nothing needs a query or transaction spanning both. Tests isolate themselves by
 /// registering fresh users, so one cluster serves the whole collection.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
@@ -36,12 +41,20 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public string DataDirectory => _dataDirectory;
 
+    /// <summary>A new handle on the cluster's storage (both files), e.g. to write what a crash leaves behind.</summary>
+    public MessengerStorage OpenStorage() =>
+        SqliteStorage.OpenSplit(Path.Combine(_dataDirectory, SqliteStorage.FileName), Path.Combine(_dataDirectory, "user-logs.db"));
+
     public async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?>(_settings) { ["Storage:DataDirectory"] = _dataDirectory };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = new InProcessTestClusterBuilder((short)_silos);
-        builder.ConfigureSilo((_, silo) => silo.AddMessenger(configuration));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(_ => OpenStorage());
+            silo.AddMessenger(configuration);
+        });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

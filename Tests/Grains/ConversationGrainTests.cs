@@ -16,7 +16,7 @@ public sealed class ConversationGrainTests(ClusterFixture cluster)
         Assert.Equal(2, cluster.Cluster.Silos.Count);
         foreach (var silo in cluster.Cluster.Silos)
         {
-            var store = silo.ServiceProvider.GetRequiredService<IMessageStore>();
+            var store = silo.ServiceProvider.GetRequiredService<IAccountStore>();
             Assert.Equal(alice, (await store.FindAccountAsync(alice.UserId))?.Profile);
         }
     }

@@ -1,6 +1,5 @@
 using Messenger.Grains;
 using Messenger.Grains.Storage;
-using Messenger.Grains.Storage.Sqlite;
 
 namespace Messenger.Tests.Grains;
 
@@ -18,8 +17,9 @@ public sealed class FanOutRecoveryTests(ClusterFixture cluster)
 
         // What a crash leaves behind: the log has three messages, no member's update log has them,
         // and the grain has never been activated since. Written straight to the store.
-        await using (var store = new SqliteMessageStore(Path.Combine(cluster.DataDirectory, "messenger.db")))
+        await using (var storage = cluster.OpenStorage())
         {
+            var store = storage.Conversations;
             await store.CreateConversationAsync(new ConversationInfo(conversationId, ConversationKind.Direct, members, DateTimeOffset.UtcNow));
             await store.AppendMessagesAsync(conversationId, 0,
             [
@@ -47,8 +47,8 @@ public sealed class FanOutRecoveryTests(ClusterFixture cluster)
         // The send path continues after the recovered messages, and the mark caught up.
         var ack = await cluster.Client.GetGrain<IConversationGrain>(conversationId).SendAsync(bob.UserId, "b2", "four");
         Assert.Equal((4L, 4L), (ack.Message.Seq, ack.UserSeq));
-        await using var check = new SqliteMessageStore(Path.Combine(cluster.DataDirectory, "messenger.db"));
-        var record = await check.GetConversationAsync(conversationId);
+        await using var check = cluster.OpenStorage();
+        var record = await check.Conversations.GetConversationAsync(conversationId);
         Assert.True(record!.FannedOutSeq >= 3);
     }
 }

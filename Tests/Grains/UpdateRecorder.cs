@@ -45,12 +45,24 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         get { lock (_gate) return [.. _updates]; }
     }
 
-    public Task OnUpdatesAsync(string userId, IReadOnlyList<UserUpdate> updates)
+    /// <summary>Every batch pushed to this observer, as received.</summary>
+    public IReadOnlyList<UpdateBatch> Batches
+    {
+        get { lock (_gate) return [.. _batches]; }
+    }
+
+    private readonly List<UpdateBatch> _batches = [];
+
+    public Task OnUpdatesAsync(UpdateBatch batch)
     {
         lock (_gate)
         {
-            _recipients.Add(userId);
-            _updates.AddRange(updates);
+            _batches.Add(batch);
+            foreach (var (userId, update) in batch.Expand())
+            {
+                _recipients.Add(userId);
+                _updates.Add(update);
+            }
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
                 if (_waiters[i].Done(_updates))

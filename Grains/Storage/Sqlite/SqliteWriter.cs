@@ -1,26 +1,34 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace Messenger.Grains.Storage.Sqlite;
 
 /// <summary>
-/// The single writer of a SQLite database. Writes queue up while a transaction commits and go
-/// into the next one together, so one fsync serves many callers (group commit across
-/// conversations). Writes normally share the transaction with no per-write overhead; if one fails,
-/// the batch is rolled back and replayed with a savepoint around each write, so it fails alone.
+/// The single writer of a SQLite database, on a thread of its own. Writes queue up while a
+/// transaction commits and go into the next one together, so one fsync serves every caller that
+/// queued meanwhile (group commit across conversations and users): the slower the flush, the
+/// bigger the next batch, and throughput does not fall with flush latency. Writes normally share
+/// the transaction with no per-write overhead; if one fails, the batch is rolled back and replayed
+/// with a savepoint around each write, so it fails alone.
 /// </summary>
 internal sealed class SqliteWriter : IAsyncDisposable
 {
-    private const int MaxBatch = 512;
+    private const int MaxBatch = 2048;
 
-    private readonly Channel<WriteItem> _queue = Channel.CreateUnbounded<WriteItem>(
-        new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<WriteItem> _queue = new();
+    // A short spin before sleeping: under load the next write is usually microseconds away.
+    private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 10);
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-    private readonly Task _loop;
+    private readonly TimeSpan _simulatedFlushLatency;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopping;
+    private long _commits;
 
-    public SqliteWriter(string connectionString)
+    public SqliteWriter(string connectionString, TimeSpan simulatedFlushLatency)
     {
+        _simulatedFlushLatency = simulatedFlushLatency;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         Execute("PRAGMA journal_mode=WAL;");
@@ -29,17 +37,24 @@ internal sealed class SqliteWriter : IAsyncDisposable
         // Savepoint journals and sorts in memory rather than in a temp file; a larger page cache.
         Execute("PRAGMA temp_store=MEMORY;");
         Execute("PRAGMA cache_size=-65536;");
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
+        _thread.Start();
     }
+
+    /// <summary>Transactions committed so far (each is one flush of the WAL).</summary>
+    public long Commits => Interlocked.Read(ref _commits);
 
     /// <summary>Runs <paramref name="write"/> in the next transaction; completes after the commit.</summary>
     public Task<T> WriteAsync<T>(Func<SqliteWriter, T> write)
     {
-        var item = new WriteItem<T>(write);
-        if (!_queue.Writer.TryWrite(item))
-        {
-            throw new ObjectDisposedException(nameof(SqliteWriter));
-        }
+        if (_stopping) throw new ObjectDisposedException(nameof(SqliteWriter));
+        // A caller inside a grain resumes on its activation's scheduler whoever completes the task, so
+        // the writer may complete it inline and save a thread-pool hop. Anyone else is resumed on the
+        // pool, never on the writer's thread.
+        var inline = TaskScheduler.Current != TaskScheduler.Default;
+        var item = new WriteItem<T>(write, inline);
+        _queue.Enqueue(item);
+        _wake.Set();
         return item.Completion.Task;
     }
 
@@ -57,18 +72,26 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void Execute(string sql) => Command(sql).ExecuteNonQuery();
 
-    private async Task RunAsync()
+    private void Run()
     {
-        var batch = new List<WriteItem>(MaxBatch);
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var batch = new List<WriteItem>(64);
+        while (true)
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var item))
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var item)) batch.Add(item);
+            if (batch.Count > 0)
             {
-                batch.Add(item);
+                CommitBatch(batch);
+                batch.Clear();
+                continue;
             }
-            CommitBatch(batch);
-            batch.Clear();
+            if (_stopping)
+            {
+                _stopped.TrySetResult();
+                return;
+            }
+            _wake.Wait();
+            _wake.Reset();
+            // Anything enqueued between the last drain and the reset is picked up by the next drain.
         }
     }
 
@@ -89,20 +112,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 foreach (var item in batch) RunIsolated(item);
             }
             Execute("COMMIT;");
+            Interlocked.Increment(ref _commits);
+            if (_simulatedFlushLatency > TimeSpan.Zero) Thread.Sleep(_simulatedFlushLatency);
         }
         catch (Exception ex)
         {
             try { Execute("ROLLBACK;"); } catch (SqliteException) { /* no transaction left to roll back */ }
-            foreach (var item in batch)
-            {
-                item.Fail(ex);
-            }
+            foreach (var item in batch) item.Fail(ex);
             return;
         }
-        foreach (var item in batch)
-        {
-            item.Complete();
-        }
+        foreach (var item in batch) item.Complete();
     }
 
     private void RunIsolated(WriteItem item)
@@ -122,13 +141,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
-        foreach (var command in _commands.Values)
-        {
-            command.Dispose();
-        }
+        _stopping = true;
+        _wake.Set();
+        await _stopped.Task.ConfigureAwait(false);
+        foreach (var command in _commands.Values) command.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
+        _wake.Dispose();
     }
 
     private abstract class WriteItem
@@ -139,10 +157,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public abstract void Fail(Exception error);
     }
 
-    private sealed class WriteItem<T>(Func<SqliteWriter, T> write) : WriteItem
+    private sealed class WriteItem<T>(Func<SqliteWriter, T> write, bool inline) : WriteItem
     {
         private T _result = default!;
-        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<T> Completion { get; } =
+            new(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         public override void Run(SqliteWriter writer) => _result = write(writer);
         public override void Complete()
         {

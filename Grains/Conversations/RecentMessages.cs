@@ -1,4 +1,4 @@
-namespace Messenger.Grains;
+namespace Messenger.Grains.Conversations;
 
 /// <summary>
 /// A ring of a conversation's newest messages, contiguous by seq, so that the pages clients ask
@@ -66,28 +66,4 @@ internal sealed class RecentMessages(int capacity)
         page = result;
         return true;
     }
-}
-
-/// <summary>
-/// Remembers the ack of the most recent sends by <c>(senderId, clientMsgId)</c>, so a retry is
-/// answered from memory; older retries fall through to the store's unique index.
-/// </summary>
-internal sealed class SendDeduplicator(int capacity)
-{
-    private readonly Dictionary<(string Sender, string ClientMsgId), Task<SendAck>> _acks = [];
-    private readonly Queue<(string, string)> _order = new();
-
-    public bool TryGet(string senderId, string clientMsgId, out Task<SendAck> ack) =>
-        _acks.TryGetValue((senderId, clientMsgId), out ack!);
-
-    public void Add(string senderId, string clientMsgId, Task<SendAck> ack)
-    {
-        if (_acks.TryAdd((senderId, clientMsgId), ack))
-        {
-            _order.Enqueue((senderId, clientMsgId));
-            while (_order.Count > capacity) _acks.Remove(_order.Dequeue());
-        }
-    }
-
-    public void Remove(string senderId, string clientMsgId) => _acks.Remove((senderId, clientMsgId));
 }

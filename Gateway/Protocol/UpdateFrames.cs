@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.Text.Json;
+using Messenger.Grains;
+
+namespace Messenger.Gateway.Protocol;
+
+/// <summary>
+/// Turns a pushed <see cref="UpdateBatch"/> into one <c>updates</c> frame per user. Each message is
+/// serialised once for the whole batch and its bytes are copied into every frame that carries it,
+/// so a message bound for a thousand users on this gateway costs one serialisation here. The frames
+/// are exactly what <see cref="UpdatesFrame"/> serialises to.
+/// </summary>
+public static class UpdateFrames
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = WireJson.Context.Options.Encoder, SkipValidation = true };
+
+    /// <summary>Calls <paramref name="deliver"/> with each user of the batch and their frame, updates in batch order.</summary>
+    public static void ForEachUser(UpdateBatch batch, Action<string, byte[]> deliver)
+    {
+        var messages = new byte[batch.Messages.Count][];
+        for (var i = 0; i < messages.Length; i++)
+        {
+            messages[i] = JsonSerializer.SerializeToUtf8Bytes(batch.Messages[i].ToWire(), WireJson.Context.WireMessage);
+        }
+        var updates = batch.Updates;
+        if (updates.Count == 1)
+        {
+            deliver(updates[0].UserId, Frame(updates, [0], messages));
+            return;
+        }
+        // A user's updates in batch order (which is their userSeq order).
+        var byUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < updates.Count; i++)
+        {
+            if (!byUser.TryGetValue(updates[i].UserId, out var indexes)) byUser[updates[i].UserId] = indexes = new List<int>(1);
+            indexes.Add(i);
+        }
+        foreach (var (userId, indexes) in byUser) deliver(userId, Frame(updates, indexes, messages));
+    }
+
+    private static byte[] Frame(IReadOnlyList<PushedUpdate> updates, IReadOnlyList<int> indexes, byte[][] messages)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteString("type"u8, "updates"u8);
+            w.WriteStartArray("updates"u8);
+            foreach (var index in indexes)
+            {
+                var u = updates[index];
+                w.WriteStartObject();
+                w.WriteNumber("userSeq"u8, u.UserSeq);
+                w.WriteString("kind"u8, u.Kind.ToWire());
+                w.WriteString("conversationId"u8, u.ConversationId);
+                w.WriteNumber("seq"u8, u.Seq);
+                if (u.MessageIndex >= 0)
+                {
+                    w.WritePropertyName("message"u8);
+                    w.WriteRawValue(messages[u.MessageIndex], skipInputValidation: true);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,44 @@
+namespace Messenger.Grains.Storage;
+
+/// <summary>
+/// Conversations: metadata and members, the append-only log of each conversation, and its fan-out
+/// mark. Every row a method touches belongs to the conversation it names (or, for
+/// <see cref="ReadMessagesByKeyAsync"/>, to the conversations of its keys), so a backend may spread
+/// conversations over databases by hash of their id. Every write is durable when its task completes.
+/// </summary>
+public interface IConversationStore
+{
+    /// <summary>Creates a conversation with its members; does nothing if it exists.</summary>
+    Task CreateConversationAsync(ConversationInfo conversation);
+
+    /// <summary>A conversation with its log position and fan-out mark, or null.</summary>
+    Task<ConversationRecord?> GetConversationAsync(string conversationId);
+
+    /// <summary>
+    /// Appends a batch to a conversation log in one transaction. Each message whose
+    /// <c>(senderId, clientMsgId)</c> is already in the log comes back as that original, marked
+    /// duplicate; the others get consecutive seqs from <paramref name="lastSeq"/> + 1.
+    /// Throws <see cref="StoreConflictException"/>, writing nothing, when the log does not end at
+    /// <paramref name="lastSeq"/> (another writer appended, or the caller is ahead): history never forks.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(string conversationId, long lastSeq, IReadOnlyList<NewMessage> messages);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> messages strictly before or after <paramref name="cursor"/>,
+    /// nearest to it first, returned in ascending seq order.
+    /// </summary>
+    Task<IReadOnlyList<ChatMessage>> ReadMessagesAsync(string conversationId, long cursor, HistoryDirection direction, int limit);
+
+    /// <summary>
+    /// The messages named by <paramref name="keys"/> (of any conversations), in the order of the keys;
+    /// keys naming no message are left out. This is how a user's update log, which holds only
+    /// pointers, gets its message bodies.
+    /// </summary>
+    Task<IReadOnlyList<ChatMessage>> ReadMessagesByKeyAsync(IReadOnlyList<MessageKey> keys);
+
+    /// <summary>Records that fan-out to every member is complete up to <paramref name="seq"/> (never moves back).</summary>
+    Task SetFannedOutAsync(string conversationId, long seq);
+
+    /// <summary>Ids of conversations whose fan-out mark is behind their log (at most <paramref name="limit"/>).</summary>
+    Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(int limit);
+}

@@ -1,0 +1,40 @@
+namespace Messenger.Grains.Storage;
+
+/// <summary>
+/// Each user's update log (pointers to messages and read marks, numbered by a gapless
+/// <c>userSeq</c>), a checkpoint of the user's conversation list, and "last seen". Every row a
+/// method touches belongs to the user it names, so a backend may spread users over databases by
+/// hash of their id; nothing here reads a conversation's rows (message bodies come from
+/// <see cref="IConversationStore.ReadMessagesByKeyAsync"/>). Every write is durable when its task completes.
+/// </summary>
+public interface IUserLogStore
+{
+    /// <summary>
+    /// Appends updates to a user's log in one transaction. Throws <see cref="StoreConflictException"/>,
+    /// writing nothing of the call, when a <c>userSeq</c> is taken or the log already points at one of
+    /// the same <c>(kind, conversationId, seq)</c>: another activation of the user wrote first.
+    /// </summary>
+    Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates);
+
+    /// <summary>Up to <paramref name="limit"/> updates after <paramref name="afterUserSeq"/>, in <c>userSeq</c> order.</summary>
+    Task<IReadOnlyList<UpdatePointer>> ReadUpdatesAsync(string userId, long afterUserSeq, int limit);
+
+    /// <summary>The <c>userSeq</c> under which a message was delivered to the user, or 0.</summary>
+    Task<long> FindUserSeqAsync(string userId, string conversationId, long seq);
+
+    /// <summary>
+    /// The user's newest <c>userSeq</c>, the checkpointed conversation list and the checkpoint it is
+    /// complete up to (updates after it must be replayed over the list), and "last seen".
+    /// </summary>
+    Task<UserRecord> LoadUserAsync(string userId);
+
+    /// <summary>
+    /// Saves conversation entries (inserted, or moved forward: a saved <c>lastSeq</c> or <c>readSeq</c>
+    /// never moves back) and, when <paramref name="checkpointUserSeq"/> is above the stored one, moves
+    /// the checkpoint there: the caller asserts that the saved entries reflect every update up to it.
+    /// </summary>
+    Task SaveConversationsAsync(string userId, IReadOnlyList<UserConversation> entries, long checkpointUserSeq);
+
+    /// <summary>Records when the user was last seen (loaded back by <see cref="LoadUserAsync"/>).</summary>
+    Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen);
+}

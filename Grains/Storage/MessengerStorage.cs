@@ -1,0 +1,24 @@
+namespace Messenger.Grains.Storage;
+
+/// <summary>
+/// The stores the grains use, from one backend chosen by configuration (<c>Storage:Provider</c>),
+/// and the databases whose schema the silo migrates at start-up. Disposing it closes the databases.
+/// </summary>
+/// <param name="Accounts">Accounts and usernames.</param>
+/// <param name="Conversations">Conversation metadata, logs and fan-out marks.</param>
+/// <param name="UserLogs">Users' update logs, conversation lists and last seen.</param>
+/// <param name="Schemas">Every database behind the three stores, each migrated once.</param>
+/// <param name="Databases">What to dispose when the silo stops.</param>
+public sealed record MessengerStorage(
+    IAccountStore Accounts,
+    IConversationStore Conversations,
+    IUserLogStore UserLogs,
+    IReadOnlyList<IStoreSchema> Schemas,
+    IReadOnlyList<IAsyncDisposable> Databases) : IAsyncDisposable
+{
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var database in Databases) await database.DisposeAsync();
+    }
+}

@@ -1,0 +1,206 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using static Messenger.Grains.Storage.Sqlite.SqliteDatabase;
+
+namespace Messenger.Grains.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="IConversationStore"/> on the <c>conversations</c>, <c>conversation_members</c> and
+/// <c>messages</c> tables of a <see cref="SqliteDatabase"/>.
+/// </summary>
+public sealed class SqliteConversationStore(SqliteDatabase database) : IConversationStore
+{
+    private const string MessageColumns = "seq, sender_id, client_msg_id, text, sent_at";
+
+    /// <inheritdoc />
+    public Task CreateConversationAsync(ConversationInfo conversation) => database.Writer.WriteAsync(w =>
+    {
+        var cmd = w.Command("INSERT INTO conversations (conversation_id, kind, created_at) VALUES ($c, $k, $t) ON CONFLICT DO NOTHING");
+        Sql.Bind(cmd, "$c", conversation.ConversationId);
+        Sql.Bind(cmd, "$k", (int)conversation.Kind);
+        Sql.Bind(cmd, "$t", conversation.CreatedAt.ToUnixTimeMilliseconds());
+        if (cmd.ExecuteNonQuery() == 0) return 0;
+        foreach (var member in conversation.Members)
+        {
+            var m = w.Command("INSERT INTO conversation_members (conversation_id, user_id) VALUES ($c, $u) ON CONFLICT DO NOTHING");
+            Sql.Bind(m, "$c", conversation.ConversationId);
+            Sql.Bind(m, "$u", member);
+            m.ExecuteNonQuery();
+        }
+        return 1;
+    });
+
+    /// <inheritdoc />
+    public async Task<ConversationRecord?> GetConversationAsync(string conversationId)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT c.kind, c.created_at, c.fanned_out_seq,
+                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = c.conversation_id), 0), m.user_id
+            FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.conversation_id
+            WHERE c.conversation_id = $c ORDER BY m.user_id
+            """;
+        Sql.Bind(cmd, "$c", conversationId);
+        await using var r = await cmd.ExecuteReaderAsync();
+        ConversationRecord? record = null;
+        var members = new List<string>();
+        while (await r.ReadAsync())
+        {
+            record ??= new ConversationRecord(
+                new ConversationInfo(conversationId, (ConversationKind)r.GetInt32(0), members, FromMs(r.GetInt64(1))),
+                LastSeq: r.GetInt64(3), FannedOutSeq: r.GetInt64(2));
+            if (!r.IsDBNull(4)) members.Add(r.GetString(4));
+        }
+        return record;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(string conversationId, long lastSeq, IReadOnlyList<NewMessage> messages) =>
+        database.Writer.WriteAsync<IReadOnlyList<AppendResult>>(w =>
+        {
+            // One index seek: the log must end exactly where the writer believes it does.
+            var check = w.Command("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $c");
+            Sql.Bind(check, "$c", conversationId);
+            var stored = (long)check.ExecuteScalar()!;
+            if (stored != lastSeq)
+            {
+                throw new StoreConflictException($"Conversation {conversationId} is at seq {stored}, writer expected {lastSeq}.");
+            }
+            var results = new AppendResult[messages.Count];
+            var seq = lastSeq;
+            for (var i = 0; i < messages.Count; i++)
+            {
+                var message = messages[i];
+                // The unique (conversation, sender, clientMsgId) index decides: a retry inserts nothing
+                // and is answered with the original, so the common path pays no lookup.
+                var insert = w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
+                    + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
+                Sql.Bind(insert, "$c", conversationId);
+                Sql.Bind(insert, "$s", seq + 1);
+                Sql.Bind(insert, "$u", message.SenderId);
+                Sql.Bind(insert, "$m", message.ClientMsgId);
+                Sql.Bind(insert, "$x", message.Text);
+                Sql.Bind(insert, "$t", message.SentAt.ToUnixTimeMilliseconds());
+                if (insert.ExecuteNonQuery() == 0)
+                {
+                    var existing = FindByClientMsgId(w, conversationId, message.SenderId, message.ClientMsgId)
+                        ?? throw new InvalidOperationException("insert ignored but no original found");
+                    results[i] = new AppendResult(existing, Duplicate: true);
+                    continue;
+                }
+                seq++;
+                results[i] = new AppendResult(
+                    new ChatMessage(conversationId, seq, message.SenderId, message.ClientMsgId, message.Text, TruncateToMs(message.SentAt)),
+                    Duplicate: false);
+            }
+            return results;
+        });
+
+    private static ChatMessage? FindByClientMsgId(SqliteWriter w, string conversationId, string senderId, string clientMsgId)
+    {
+        var cmd = w.Command("SELECT seq, text, sent_at FROM messages WHERE conversation_id = $c AND sender_id = $u AND client_msg_id = $m");
+        Sql.Bind(cmd, "$c", conversationId);
+        Sql.Bind(cmd, "$u", senderId);
+        Sql.Bind(cmd, "$m", clientMsgId);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? new ChatMessage(conversationId, r.GetInt64(0), senderId, clientMsgId, r.GetString(1), FromMs(r.GetInt64(2))) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ChatMessage>> ReadMessagesAsync(string conversationId, long cursor, HistoryDirection direction, int limit)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = direction == HistoryDirection.Before
+            ? $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq < $s ORDER BY seq DESC LIMIT $l"
+            : $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq > $s ORDER BY seq ASC LIMIT $l";
+        Sql.Bind(cmd, "$c", conversationId);
+        Sql.Bind(cmd, "$s", cursor);
+        Sql.Bind(cmd, "$l", limit);
+        var messages = new List<ChatMessage>(Math.Min(limit, 256));
+        await ReadInto(cmd, conversationId, messages);
+        if (direction == HistoryDirection.Before) messages.Reverse();
+        return messages;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ChatMessage>> ReadMessagesByKeyAsync(IReadOnlyList<MessageKey> keys)
+    {
+        if (keys.Count == 0) return [];
+        // One query per conversation named; a page of a user's log usually names few.
+        var seqsByConversation = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (!seqsByConversation.TryGetValue(key.ConversationId, out var seqs)) seqsByConversation[key.ConversationId] = seqs = [];
+            seqs.Add(key.Seq);
+        }
+        var found = new Dictionary<MessageKey, ChatMessage>(keys.Count);
+        await using (var connection = await database.OpenReaderAsync())
+        {
+            var buffer = new List<ChatMessage>();
+            foreach (var (conversationId, seqs) in seqsByConversation)
+            {
+                await using var cmd = connection.CreateCommand();
+                cmd.CommandText = $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq IN (SELECT value FROM json_each($s)) ORDER BY seq";
+                Sql.Bind(cmd, "$c", conversationId);
+                Sql.Bind(cmd, "$s", JsonArray(seqs));
+                buffer.Clear();
+                await ReadInto(cmd, conversationId, buffer);
+                foreach (var message in buffer) found[new MessageKey(conversationId, message.Seq)] = message;
+            }
+        }
+        var result = new List<ChatMessage>(found.Count);
+        foreach (var key in keys)
+        {
+            if (found.TryGetValue(key, out var message)) result.Add(message);
+        }
+        return result;
+    }
+
+    private static string JsonArray(List<long> values)
+    {
+        var text = new StringBuilder(values.Count * 8).Append('[');
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (i > 0) text.Append(',');
+            text.Append(values[i]);
+        }
+        return text.Append(']').ToString();
+    }
+
+    private static async Task ReadInto(SqliteCommand cmd, string conversationId, List<ChatMessage> messages)
+    {
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            messages.Add(new ChatMessage(conversationId, r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), FromMs(r.GetInt64(4))));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task SetFannedOutAsync(string conversationId, long seq) => database.Writer.WriteAsync(w =>
+    {
+        var cmd = w.Command("UPDATE conversations SET fanned_out_seq = $s WHERE conversation_id = $c AND fanned_out_seq < $s");
+        Sql.Bind(cmd, "$s", seq);
+        Sql.Bind(cmd, "$c", conversationId);
+        return cmd.ExecuteNonQuery();
+    });
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(int limit)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT c.conversation_id FROM conversations c
+            WHERE c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_id = c.conversation_id), 0)
+            LIMIT $l
+            """;
+        Sql.Bind(cmd, "$l", limit);
+        var ids = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync()) ids.Add(r.GetString(0));
+        return ids;
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Data.Sqlite;
+
+namespace Messenger.Grains.Storage.Sqlite;
+
+/// <summary>
+/// One SQLite file: WAL, <c>synchronous=FULL</c>, one batching writer (<see cref="SqliteWriter"/>)
+/// and pooled read connections. The stores of this folder share it; each touches only its own tables.
+/// </summary>
+public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
+{
+    private readonly string _connectionString;
+
+    /// <summary>Opens (creating if needed) the database at <paramref name="path"/>.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="simulatedFlushLatency">Benchmark-only: extra time each commit takes, as a slower disk's flush would.</param>
+    public SqliteDatabase(string path, TimeSpan simulatedFlushLatency = default)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        FilePath = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        Writer = new SqliteWriter(_connectionString, simulatedFlushLatency);
+    }
+
+    /// <summary>The database file.</summary>
+    public string FilePath { get; }
+
+    internal SqliteWriter Writer { get; }
+
+    /// <inheritdoc />
+    public Task MigrateAsync(CancellationToken cancellationToken = default) =>
+        Writer.WriteAsync(w => { SqliteMigrations.Apply(w); return 0; });
+
+    /// <summary>A pooled read connection; dispose it to return it.</summary>
+    internal async Task<SqliteConnection> OpenReaderAsync()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    internal static DateTimeOffset TruncateToMs(DateTimeOffset t) => FromMs(t.ToUnixTimeMilliseconds());
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+}

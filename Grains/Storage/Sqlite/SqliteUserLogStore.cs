@@ -1,0 +1,160 @@
+using Microsoft.Data.Sqlite;
+using static Messenger.Grains.Storage.Sqlite.SqliteDatabase;
+
+namespace Messenger.Grains.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="IUserLogStore"/> on the <c>user_updates</c>, <c>user_conversations</c> and
+/// <c>user_state</c> tables of a <see cref="SqliteDatabase"/>. No statement here reads a
+/// conversation's tables, so the user logs may live in another database than the conversations.
+/// </summary>
+public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
+{
+    private const int SqliteConstraint = 19;
+
+    /// <inheritdoc />
+    public Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates) => database.Writer.WriteAsync(w =>
+    {
+        foreach (var update in updates)
+        {
+            var cmd = w.Command("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)");
+            Sql.Bind(cmd, "$u", userId);
+            Sql.Bind(cmd, "$q", update.UserSeq);
+            Sql.Bind(cmd, "$k", (int)update.Kind);
+            Sql.Bind(cmd, "$c", update.ConversationId);
+            Sql.Bind(cmd, "$s", update.Seq);
+            Sql.Bind(cmd, "$f", update.FromSelf ? 1 : 0);
+            try
+            {
+                cmd.ExecuteNonQuery();
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteConstraint)
+            {
+                throw new StoreConflictException($"User {userId} update {update.UserSeq} conflicts: {ex.Message}");
+            }
+        }
+        return 0;
+    });
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<UpdatePointer>> ReadUpdatesAsync(string userId, long afterUserSeq, int limit)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT user_seq, kind, conversation_id, seq, from_self FROM user_updates
+            WHERE user_id = $u AND user_seq > $a ORDER BY user_seq LIMIT $l
+            """;
+        Sql.Bind(cmd, "$u", userId);
+        Sql.Bind(cmd, "$a", afterUserSeq);
+        Sql.Bind(cmd, "$l", limit);
+        var updates = new List<UpdatePointer>(Math.Min(limit, 1024));
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            updates.Add(new UpdatePointer(r.GetInt64(0), (UpdateKind)r.GetInt32(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4) != 0));
+        }
+        return updates;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> FindUserSeqAsync(string userId, string conversationId, long seq)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT user_seq FROM user_updates WHERE user_id = $u AND conversation_id = $c AND kind = 1 AND seq = $s";
+        Sql.Bind(cmd, "$u", userId);
+        Sql.Bind(cmd, "$c", conversationId);
+        Sql.Bind(cmd, "$s", seq);
+        return await cmd.ExecuteScalarAsync() is long userSeq ? userSeq : 0;
+    }
+
+    /// <inheritdoc />
+    public async Task<UserRecord> LoadUserAsync(string userId)
+    {
+        await using var connection = await database.OpenReaderAsync();
+        long lastUserSeq;
+        await using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = "SELECT COALESCE(MAX(user_seq), 0) FROM user_updates WHERE user_id = $u";
+            Sql.Bind(cmd, "$u", userId);
+            lastUserSeq = (long)(await cmd.ExecuteScalarAsync())!;
+        }
+        long checkpoint = 0;
+        DateTimeOffset? lastSeen = null;
+        await using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = "SELECT checkpoint_user_seq, last_seen FROM user_state WHERE user_id = $u";
+            Sql.Bind(cmd, "$u", userId);
+            await using var r = await cmd.ExecuteReaderAsync();
+            if (await r.ReadAsync())
+            {
+                checkpoint = r.GetInt64(0);
+                lastSeen = r.IsDBNull(1) ? null : FromMs(r.GetInt64(1));
+            }
+        }
+        var entries = new List<UserConversation>();
+        await using (var cmd = connection.CreateCommand())
+        {
+            cmd.CommandText = "SELECT conversation_id, kind, created_at, members, last_seq, read_seq FROM user_conversations WHERE user_id = $u";
+            Sql.Bind(cmd, "$u", userId);
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                var members = r.GetString(3).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                Array.Sort(members, StringComparer.Ordinal);
+                var info = new ConversationInfo(r.GetString(0), (ConversationKind)r.GetInt32(1), members, FromMs(r.GetInt64(2)));
+                entries.Add(new UserConversation(info, r.GetInt64(4), r.GetInt64(5)));
+            }
+        }
+        return new UserRecord(lastUserSeq, checkpoint, entries, lastSeen);
+    }
+
+    /// <inheritdoc />
+    public Task SaveConversationsAsync(string userId, IReadOnlyList<UserConversation> entries, long checkpointUserSeq) =>
+        database.Writer.WriteAsync(w =>
+        {
+            foreach (var entry in entries)
+            {
+                var cmd = w.Command("""
+                    INSERT INTO user_conversations (user_id, conversation_id, kind, created_at, members, last_seq, read_seq)
+                    VALUES ($u, $c, $k, $t, $m, $l, $r)
+                    ON CONFLICT (user_id, conversation_id) DO UPDATE SET
+                        kind = excluded.kind, members = excluded.members,
+                        last_seq = MAX(last_seq, excluded.last_seq), read_seq = MAX(read_seq, excluded.read_seq)
+                    """);
+                var info = entry.Conversation;
+                Sql.Bind(cmd, "$u", userId);
+                Sql.Bind(cmd, "$c", info.ConversationId);
+                Sql.Bind(cmd, "$k", (int)info.Kind);
+                Sql.Bind(cmd, "$t", info.CreatedAt.ToUnixTimeMilliseconds());
+                Sql.Bind(cmd, "$m", string.Join(' ', info.Members));
+                Sql.Bind(cmd, "$l", entry.LastSeq);
+                Sql.Bind(cmd, "$r", entry.ReadSeq);
+                cmd.ExecuteNonQuery();
+            }
+            if (checkpointUserSeq > 0)
+            {
+                var cmd = w.Command("""
+                    INSERT INTO user_state (user_id, checkpoint_user_seq) VALUES ($u, $q)
+                    ON CONFLICT (user_id) DO UPDATE SET checkpoint_user_seq = MAX(checkpoint_user_seq, excluded.checkpoint_user_seq)
+                    """);
+                Sql.Bind(cmd, "$u", userId);
+                Sql.Bind(cmd, "$q", checkpointUserSeq);
+                cmd.ExecuteNonQuery();
+            }
+            return 0;
+        });
+
+    /// <inheritdoc />
+    public Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen) => database.Writer.WriteAsync(w =>
+    {
+        var cmd = w.Command("""
+            INSERT INTO user_state (user_id, last_seen) VALUES ($u, $t)
+            ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen
+            """);
+        Sql.Bind(cmd, "$t", lastSeen.ToUnixTimeMilliseconds());
+        Sql.Bind(cmd, "$u", userId);
+        return cmd.ExecuteNonQuery();
+    });
+}
