@@ -12,6 +12,7 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
     private long _saved;
     private long _lastSaveAt = long.MinValue;
     private Task? _running;
+    private Task<bool>? _saving;
 
     /// <summary>The newest mark saved so far.</summary>
     public long Saved => _saved;
@@ -24,10 +25,10 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
         if (_running is null || _running.IsCompleted) _running = RunAsync();
     }
 
-    /// <summary>Saves the newest requested mark now, waiting for a save in flight first (deactivation).</summary>
+    /// <summary>Saves the newest requested mark now, after a save in flight, without waiting out the interval (deactivation).</summary>
     public async Task FlushAsync()
     {
-        if (_running is { IsCompleted: false } running) await running;
+        if (_saving is { IsCompleted: false } saving) await saving;
         if (_requested > _saved) await SaveAsync(_requested);
     }
 
@@ -40,11 +41,14 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
                 var wait = interval - time.GetElapsedTime(_lastSaveAt);
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, time);
             }
-            if (!await SaveAsync(_requested)) return;
+            if (_saving is { IsCompleted: false } saving) await saving; // a flush got there first
+            if (_requested > _saved && !await SaveAsync(_requested)) return;
         }
     }
 
-    private async Task<bool> SaveAsync(long mark)
+    private Task<bool> SaveAsync(long mark) => _saving = SaveOnceAsync(mark);
+
+    private async Task<bool> SaveOnceAsync(long mark)
     {
         _lastSaveAt = time.GetTimestamp();
         try

@@ -54,6 +54,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.Services.AddSingleton(_ => OpenStorage());
             silo.AddMessenger(configuration);
+            silo.AddIncomingGrainCallFilter<DeliveryGateFilter>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using Messenger.Grains;
+
+namespace Messenger.Tests.Grains;
+
+/// <summary>
+/// A barrier in front of one user's <see cref="IUserGrain.DeliverAsync"/>, installed as a grain call
+/// filter in the test silos: while a user is held, deliveries to them wait inside their grain (as
+/// for a member whose silo or disk is slow), deterministically and without sleeps.
+/// </summary>
+public static class DeliveryGate
+{
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Held = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Arrived = new(StringComparer.Ordinal);
+
+    /// <summary>Holds deliveries to <paramref name="userId"/> until the returned handle is disposed.</summary>
+    public static IDisposable Hold(string userId)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Held[userId] = gate;
+        Arrived[userId] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return new Release(userId, gate);
+    }
+
+    /// <summary>Completes once a delivery to a held user has reached the gate.</summary>
+    public static Task ReachedAsync(string userId) => Arrived[userId].Task;
+
+    internal static Task WaitAsync(string userId)
+    {
+        if (!Held.TryGetValue(userId, out var gate)) return Task.CompletedTask;
+        if (Arrived.TryGetValue(userId, out var arrived)) arrived.TrySetResult();
+        return gate.Task;
+    }
+
+    private sealed class Release(string userId, TaskCompletionSource gate) : IDisposable
+    {
+        public void Dispose()
+        {
+            Held.TryRemove(userId, out _);
+            gate.TrySetResult();
+        }
+    }
+}
+
+/// <summary>The grain call filter that makes <see cref="DeliveryGate"/> work.</summary>
+public sealed class DeliveryGateFilter : IIncomingGrainCallFilter
+{
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.InterfaceMethod.Name == nameof(IUserGrain.DeliverAsync) && context.InterfaceMethod.DeclaringType == typeof(IUserGrain))
+        {
+            await DeliveryGate.WaitAsync(context.TargetId.Key.ToString()!);
+        }
+        await context.Invoke();
+    }
+}

@@ -1,0 +1,173 @@
+using Messenger.Grains;
+using Messenger.Grains.Conversations;
+using Messenger.Grains.Storage;
+using Messenger.Grains.Support;
+using Messenger.Grains.Users;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Messenger.Tests.Units;
+
+/// <summary>The small plain classes the grains are made of.</summary>
+public sealed class GrainHelperTests
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+
+    [Fact]
+    public Task ThrottledSave_SavesAtOnceWhenQuiet_ThenAtMostOncePerInterval_NewestMarkWins() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var saved = new List<long>();
+        var signal = new SemaphoreSlim(0);
+        var save = new ThrottledSave(mark => { saved.Add(mark); signal.Release(); return Task.CompletedTask; },
+            TimeSpan.FromSeconds(1), time, (_, _) => { });
+
+        save.Request(3);
+        await signal.WaitAsync(TimeSpan.FromSeconds(5));
+        save.Request(4);
+        save.Request(7);
+        save.Request(5); // below the newest request: ignored
+        Assert.Equal([3L], saved);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await signal.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([3L, 7L], saved);
+        Assert.Equal(7, save.Saved);
+
+        save.Request(9);
+        await save.FlushAsync(); // deactivation: now, not after the interval
+        Assert.Equal([3L, 7L, 9L], saved);
+    });
+
+    [Fact]
+    public Task ThrottledSave_AFailedSave_IsReportedAndTriedAgainOnTheNextRequest() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var attempts = new List<long>();
+        var errors = new List<long>();
+        var save = new ThrottledSave(mark =>
+        {
+            attempts.Add(mark);
+            return attempts.Count == 1 ? Task.FromException(new IOException("disk")) : Task.CompletedTask;
+        }, TimeSpan.Zero, time, (_, mark) => errors.Add(mark));
+
+        save.Request(2);
+        await Task.Yield();
+        Assert.Equal([2L], errors);
+        Assert.Equal(0, save.Saved);
+
+        save.Request(3);
+        await save.FlushAsync();
+        Assert.Equal([2L, 3L], attempts);
+        Assert.Equal(3, save.Saved);
+    });
+
+    [Fact]
+    public void SendDeduplicator_ForgetsByAgeAndCapacity()
+    {
+        var time = new FakeTimeProvider(T0);
+        var dedup = new SendDeduplicator(capacity: 2, maxAge: TimeSpan.FromMinutes(1), time);
+        var ack = Task.FromResult(new SendAck(new ChatMessage("c", 1, "a", "m1", "x", T0), 1, false, []));
+
+        dedup.Add("a", "m1", ack);
+        dedup.Add("a", "m2", ack);
+        Assert.True(dedup.TryGet("a", "m1", out _));
+        dedup.Add("a", "m3", ack);
+        Assert.False(dedup.TryGet("a", "m1", out _)); // beyond capacity
+        Assert.True(dedup.TryGet("a", "m2", out _));
+
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromMilliseconds(1));
+        Assert.False(dedup.TryGet("a", "m3", out _)); // too old
+        Assert.Equal(0, dedup.Count);
+    }
+
+    [Fact]
+    public void UserConversations_ApplyingTheSameUpdatesTwice_ChangesNothing_AndOwnMessagesMarkRead()
+    {
+        var list = new UserConversations("u-me");
+        var info = new ConversationInfo("c", ConversationKind.Direct, ["u-me", "u-you"], T0);
+        list.Load([new UserConversation(info, 2, 1)]);
+        UpdatePointer[] tail =
+        [
+            new(3, UpdateKind.Message, "c", 3, FromSelf: false),
+            new(4, UpdateKind.Message, "c", 4, FromSelf: true),
+            new(5, UpdateKind.Message, "c", 5, FromSelf: false),
+            new(6, UpdateKind.Read, "c", 3, FromSelf: true), // a stale read mark never moves it back
+        ];
+
+        foreach (var update in tail) Assert.True(list.Apply(update));
+        foreach (var update in tail) Assert.True(list.Apply(update));
+
+        Assert.True(list.TryGet("c", out var entry));
+        Assert.Equal((5L, 4L), (entry.LastSeq, entry.ReadSeq));
+        Assert.False(list.Apply(new UpdatePointer(7, UpdateKind.Message, "unknown", 1, false)));
+        Assert.True(list.IsContact("u-you"));
+        Assert.True(list.IsContact("u-me"));
+        Assert.False(list.IsContact("u-stranger"));
+    }
+
+    [Fact]
+    public void UserConversations_TakeChanged_HandsOutEachChangeOnce_AndRestoreKeepsNewerValues()
+    {
+        var list = new UserConversations("u-me");
+        var info = new ConversationInfo("c", ConversationKind.Direct, ["u-me", "u-you"], T0);
+        list.Set(new UserConversation(info, 1, 0));
+
+        var changed = list.TakeChanged();
+        Assert.Equal(1, Assert.Single(changed).LastSeq);
+        Assert.Empty(list.TakeChanged());
+
+        list.Apply(new UpdatePointer(2, UpdateKind.Message, "c", 2, false));
+        list.Restore(changed); // the save of the first change failed
+        Assert.Equal(2, Assert.Single(list.TakeChanged()).LastSeq);
+    }
+
+    [Fact]
+    public void LivenessReports_TellOnlyConversationsHoldingTheOldAnswer_AndForgetOldOnes()
+    {
+        var time = new FakeTimeProvider(T0);
+        var reports = new LivenessReports(TimeSpan.FromMinutes(20), time);
+        reports.Record("c1", live: false);
+        reports.Record("c2", live: true);
+
+        Assert.Equal(["c1"], reports.TakeStale(live: true));
+        Assert.Empty(reports.TakeStale(live: true));
+
+        time.Advance(TimeSpan.FromMinutes(21));
+        reports.Record("c3", live: true);
+        Assert.Equal(["c3"], reports.TakeStale(live: false));
+        Assert.Equal(1, reports.Count);
+    }
+
+    [Fact]
+    public void MemberLiveness_ListsOnlyOtherMembersKnownOffline()
+    {
+        var liveness = new MemberLiveness();
+        liveness.Set("a", false);
+        liveness.Set("b", false);
+        liveness.Set("c", true);
+
+        Assert.Equal(["b"], liveness.OfflineOthers(["a", "b", "c", "d"], senderId: "a"));
+    }
+
+    [Fact]
+    public void PendingAcks_SettleOnTheSendersDeliveryOnly()
+    {
+        var acks = new PendingAcks();
+        var fromA = new PendingSend(new NewMessage("a", "m1", "x", T0));
+        var fromB = new PendingSend(new NewMessage("b", "m1", "y", T0));
+        var retryOfA = new PendingSend(new NewMessage("a", "m0", "z", T0));
+        ChatMessage m1 = new("c", 1, "a", "m1", "x", T0), m2 = new("c", 2, "b", "m1", "y", T0), m0 = new("c", 1, "a", "m0", "z", T0);
+        acks.AwaitNew(m1, fromA);
+        acks.AwaitNew(m2, fromB);
+        acks.AwaitDuplicate(m0, retryOfA);
+        var ready = new List<ReadyAck>();
+
+        acks.TakeSettled("b", 2, [m1, m2], new DeliveryReceipt([7, 8], true), ready); // B's log: only B's send settles
+        Assert.Equal([(fromB, 8L, false)], ready.Select(r => (r.Send, r.UserSeq, r.Duplicate)));
+
+        ready.Clear();
+        acks.TakeSettled("a", 2, [m1, m2], new DeliveryReceipt([3, 4], false), ready);
+        Assert.Equal([(fromA, 3L, false), (retryOfA, 0L, true)], ready.Select(r => (r.Send, r.UserSeq, r.Duplicate)));
+        Assert.Equal(0, acks.Count);
+    }
+}

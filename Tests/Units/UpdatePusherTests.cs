@@ -1,0 +1,114 @@
+using Messenger.Grains;
+using Messenger.Grains.Delivery;
+
+namespace Messenger.Tests.Units;
+
+/// <summary>The silo's outbox: one batch per gateway, each message once, each user's updates in order.</summary>
+public sealed class UpdatePusherTests
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+
+    [Fact]
+    public async Task UpdatesQueuedDuringAFlush_GoInTheNextBatch_OnePerGateway_WithEachMessageOnce()
+    {
+        var pusher = new UpdatePusher();
+        var gateway = new FakeGateway(holdFirst: true);
+        var other = new FakeGateway(holdFirst: false);
+        var message = new ChatMessage("g", 1, "u-0", "m1", "to everyone", T0);
+
+        pusher.Push([gateway], "u-first", [new UserUpdate(1, UpdateKind.Message, "g", 1, message)]);
+        await gateway.FirstArrived; // the flush is busy with the first batch...
+        for (var i = 0; i < 100; i++)
+        {
+            // ...while a hundred users' grains hand over the same message, each under its own userSeq.
+            pusher.Push(i % 10 == 0 ? [gateway, other] : [gateway], $"u-{i}", [new UserUpdate(10 + i, UpdateKind.Message, "g", 1, message)]);
+        }
+        gateway.Release();
+        var batches = await gateway.WaitForBatches(2);
+
+        var second = batches[1];
+        Assert.Equal(message, Assert.Single(second.Messages));
+        Assert.Equal(100, second.Updates.Count);
+        Assert.All(second.Updates, u => Assert.Equal(0, u.MessageIndex));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"u-{i}"), second.Updates.Select(u => u.UserId));
+        var toOther = Assert.Single(await other.WaitForBatches(1));
+        Assert.Equal(10, toOther.Updates.Count);
+        Assert.Single(toOther.Messages);
+    }
+
+    [Fact]
+    public async Task OneUsersUpdates_ArriveInUserSeqOrder_ReadMarksWithoutAMessage()
+    {
+        var pusher = new UpdatePusher();
+        var gateway = new FakeGateway(holdFirst: false);
+        var m1 = new ChatMessage("c1", 1, "u-x", "a", "one", T0);
+        var m2 = new ChatMessage("c2", 1, "u-x", "b", "two", T0);
+
+        pusher.Push([gateway], "u-me", [new UserUpdate(1, UpdateKind.Message, "c1", 1, m1)]);
+        pusher.Push([gateway], "u-me", [new UserUpdate(2, UpdateKind.Message, "c2", 1, m2), new UserUpdate(3, UpdateKind.Read, "c1", 1, null)]);
+        await gateway.WaitForUpdates(3);
+
+        var expanded = gateway.Batches.SelectMany(b => b.Expand()).ToList();
+        Assert.Equal([1L, 2L, 3L], expanded.Select(e => e.Update.UserSeq));
+        Assert.Equal([m1, m2, null], expanded.Select(e => e.Update.Message));
+        Assert.All(expanded, e => Assert.Equal("u-me", e.UserId));
+    }
+
+    private sealed class FakeGateway(bool holdFirst) : IUpdateObserver
+    {
+        private readonly Lock _gate = new();
+        private readonly List<UpdateBatch> _batches = [];
+        private readonly TaskCompletionSource _firstArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _release = new(!holdFirst);
+        private readonly List<(Func<bool>, TaskCompletionSource)> _waiters = [];
+
+        public Task FirstArrived => _firstArrived.Task;
+        public IReadOnlyList<UpdateBatch> Batches { get { lock (_gate) return [.. _batches]; } }
+
+        public void Release() => _release.Set();
+
+        public Task OnUpdatesAsync(UpdateBatch batch)
+        {
+            lock (_gate) { _batches.Add(batch); Signal(); }
+            _firstArrived.TrySetResult();
+            // A one-way call to a remote gateway returns at once; holding the flush here stands in for
+            // a flush that takes a while, so the next pushes pile up behind it.
+            _release.Wait(TimeSpan.FromSeconds(10));
+            return Task.CompletedTask;
+        }
+
+        public Task OnPresenceAsync(PresenceStatus status) => Task.CompletedTask;
+        public Task OnTypingAsync(string userId, TypingEvent typing) => Task.CompletedTask;
+
+        public async Task<IReadOnlyList<UpdateBatch>> WaitForBatches(int count)
+        {
+            await WaitFor(() => _batches.Count >= count);
+            return Batches;
+        }
+
+        public Task WaitForUpdates(int count) => WaitFor(() => _batches.Sum(b => b.Updates.Count) >= count);
+
+        private Task WaitFor(Func<bool> done)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                if (done()) return Task.CompletedTask;
+                _waiters.Add((done, signal));
+            }
+            return signal.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        private void Signal()
+        {
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Item1())
+                {
+                    _waiters[i].Item2.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+}
