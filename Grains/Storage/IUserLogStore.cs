@@ -11,15 +11,19 @@ public interface IUserLogStore
 {
     /// <summary>
     /// Appends updates to a user's log in one transaction. Throws <see cref="StoreConflictException"/>,
-    /// writing nothing of the call, when a <c>userSeq</c> is taken or the log already points at one of
-    /// the same <c>(kind, conversationId, seq)</c>: another activation of the user wrote first.
+    /// writing nothing of the call, when a <c>userSeq</c> is taken: another activation of the user
+    /// wrote first. (Two activations number their updates on from the same durable end of the log, so
+    /// whichever writes second collides on a <c>userSeq</c> before it could point at a message twice.)
     /// </summary>
     Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates);
 
     /// <summary>Up to <paramref name="limit"/> updates after <paramref name="afterUserSeq"/>, in <c>userSeq</c> order.</summary>
     Task<IReadOnlyList<UpdatePointer>> ReadUpdatesAsync(string userId, long afterUserSeq, int limit);
 
-    /// <summary>The <c>userSeq</c> under which a message was delivered to the user, or 0.</summary>
+    /// <summary>
+    /// The <c>userSeq</c> under which a message was delivered to the user, or 0. For retried sends:
+    /// may take time proportional to how far back in the user's log the message lies.
+    /// </summary>
     Task<long> FindUserSeqAsync(string userId, string conversationId, long seq);
 
     /// <summary>

@@ -55,19 +55,6 @@ public abstract partial class StoreContract
     }
 
     [Fact]
-    public async Task AppendUpdates_SameMessageUnderANewUserSeq_ThrowsConflict()
-    {
-        var c = await ConversationWithMessagesAsync(1);
-        var message = Assert.Single(await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10));
-        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(1, message)]);
-
-        // What a stale second activation of the user would try: the same message again, numbered on.
-        await Assert.ThrowsAsync<StoreConflictException>(() => UserLogs.AppendUpdatesAsync("u-a", [Pointer(2, message)]));
-
-        Assert.Equal(1, (await UserLogs.LoadUserAsync("u-a")).LastUserSeq);
-    }
-
-    [Fact]
     public async Task LoadUser_UnknownUser_ReturnsZeroAndNoConversations()
     {
         var user = await UserLogs.LoadUserAsync("u-nobody");

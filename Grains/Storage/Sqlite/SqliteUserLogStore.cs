@@ -62,7 +62,8 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT user_seq FROM user_updates WHERE user_id = $u AND conversation_id = $c AND kind = 1 AND seq = $s";
+        // No index by message: walk the user's log back from its end, where retried sends are found.
+        cmd.CommandText = "SELECT user_seq FROM user_updates WHERE user_id = $u AND conversation_id = $c AND kind = 1 AND seq = $s ORDER BY user_seq DESC LIMIT 1";
         Sql.Bind(cmd, "$u", userId);
         Sql.Bind(cmd, "$c", conversationId);
         Sql.Bind(cmd, "$s", seq);

@@ -9,6 +9,12 @@ UPDATE user_updates SET from_self = 1
 WHERE kind = 1 AND EXISTS (SELECT 1 FROM messages m
     WHERE m.conversation_id = user_updates.conversation_id AND m.seq = user_updates.seq AND m.sender_id = user_updates.user_id);
 
+-- The pointer index went with every update (a second B-tree insert per delivery) to guard what the
+-- primary key already guards: two activations of one user number their updates from the same log
+-- end, so the second writer always collides on (user_id, user_seq) first. The rare lookup by
+-- message (a retried send) scans the user's log backwards from its end instead.
+DROP INDEX ux_user_updates_pointer;
+
 -- The user's list carries what it shows of each conversation, instead of joining the conversation.
 ALTER TABLE user_conversations ADD COLUMN kind INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE user_conversations ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Messenger.Client;
+using Messenger.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Messenger.Tests.EndToEnd;
+
+/// <summary>
+/// Device leases of thousands of connected users are renewed well inside their interval (many
+/// renewals in flight at once, not one after another), so nobody's lease runs out while connected.
+/// </summary>
+[Collection(Name)]
+public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
+{
+    /// <summary>Runs alone: the point is the server's own pace, not the other tests' load on these two cores.</summary>
+    public const string Name = "lease renewal, alone";
+
+    private const int Users = 3000;
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public async Task ThousandsOfSockets_AreRenewedWellInsideTheInterval_AndStayLive()
+    {
+        var data = ServerProcess.NewDataDirectory();
+        var seeded = await SeededAccounts.CreateAsync(data, Users + 1);
+        var (sender, senderToken) = seeded[^1];
+        await using var server = await ServerProcess.StartAsync(data,
+            $"--Gateway:LeaseRenewInterval={Interval:c}", $"--Messenger:DeviceLease={Lease:c}",
+            "--Logging:LogLevel:Messenger.Gateway.Sessions.GatewayNode=Debug");
+        var sockets = new RawSocket[Users];
+        try
+        {
+            for (var i = 0; i < Users; i += 100)
+            {
+                var batch = Enumerable.Range(i, Math.Min(100, Users - i)).Select(async n => sockets[n] = await RawSocket.ConnectAsync(server.BaseAddress, seeded[n].Token));
+                await Task.WhenAll(batch);
+            }
+
+            // Three full rounds over every socket, each done in well under half the interval.
+            var rounds = await WaitForRoundsAsync(server, 3, TimeSpan.FromSeconds(60));
+            output.WriteLine($"renewal rounds over {Users} users: {string.Join(", ", rounds.Select(r => r.ElapsedMs))} ms");
+            Assert.True(rounds.All(r => r.ElapsedMs < Interval.TotalMilliseconds / 2),
+                $"renewal rounds over {Users} users took {string.Join(", ", rounds.Select(r => r.ElapsedMs))} ms; the interval is {Interval.TotalMilliseconds} ms");
+
+            // Longer than a lease has passed since connecting: pushes reach the sockets only if their
+            // leases were renewed all along (an expired session gets no pushes).
+            using var http = new MessengerHttpClient(server.BaseAddress, senderToken);
+            foreach (var n in new[] { 0, Users / 2, Users - 1 })
+            {
+                var conversation = await http.OpenDirectAsync(seeded[n].User.UserId);
+                var ack = await http.SendAsync(conversation.ConversationId, $"lease-{n}", "still there?");
+                Assert.Empty(ack.OfflineRecipients!);
+                var push = await sockets[n].ReceiveTypeAsync("updates");
+                Assert.Equal("still there?", push.GetProperty("updates")[0].GetProperty("message").GetProperty("text").GetString());
+            }
+            Assert.DoesNotContain("Renewing device leases", server.Output);
+        }
+        finally
+        {
+            await Task.WhenAll(sockets.Where(s => s is not null).Select(s => s.DisposeAsync().AsTask()));
+        }
+    }
+
+    private static async Task<List<(int Users, double ElapsedMs)>> WaitForRoundsAsync(ServerProcess server, int count, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            // Rounds that covered every socket (earlier ones ran while sockets were still connecting).
+            var full = RoundPattern().Matches(server.Output)
+                .Select(m => (Users: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), ElapsedMs: double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
+                .Where(r => r.Users == Users)
+                .ToList();
+            if (full.Count >= count) return full;
+            // The server logs once per interval; look again after about one.
+            await Task.Delay(Interval, deadline.Token);
+        }
+    }
+
+    [CollectionDefinition(Name, DisableParallelization = true)]
+    public sealed class Alone;
+
+    [GeneratedRegex(@"Renewed the device leases of (\d+) users and \d+ presence watches in (\d+) ms")]
+    private static partial Regex RoundPattern();
+}
