@@ -159,6 +159,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
         ["serverCpuUsPerDelivered"] = double.IsNaN(Cpu.ServerSeconds) || Delivered == 0 ? null : Math.Round(Cpu.ServerSeconds * 1e6 / Delivered, 1),
         ["serverRssKiB"] = ServerRssKiB < 0 ? null : ServerRssKiB,
         ["diskFlushesPerSecond"] = Math.Round(FlushesPerSecond, 1),
+        ["diskFlushesPerMessage"] = Delivered == 0 ? null : Math.Round((double)Disk.Flushes / Delivered, 3),
         ["diskMsPerFlush"] = Disk.Flushes == 0 ? null : Math.Round((double)Disk.FlushMs / Disk.Flushes, 3),
         ["deliveredPerDiskFlush"] = Disk.Flushes == 0 ? null : Math.Round((double)Delivered / Disk.Flushes, 2),
         ["diskWrites"] = Disk.Writes,

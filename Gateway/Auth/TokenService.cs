@@ -55,6 +55,21 @@ public sealed class TokenService
         return (token, new DateTimeOffset(expires));
     }
 
+    /// <summary>
+    /// Validates a token outside the authentication middleware. The WebSocket handshake does this, so
+    /// that nothing of the token (claims, the parsed JWT) stays referenced for the life of the socket.
+    /// </summary>
+    public async Task<TokenCheck> ValidateAsync(string? token)
+    {
+        if (string.IsNullOrEmpty(token)) return default;
+        var result = await _handler.ValidateTokenAsync(token, ValidationParameters);
+        if (!result.IsValid) return new TokenCheck(null, null, Expired: result.Exception is SecurityTokenExpiredException);
+        return result.Claims.TryGetValue(JwtRegisteredClaimNames.Sub, out var sub) && sub is string userId
+            && result.Claims.TryGetValue(DeviceClaim, out var did) && did is string deviceId
+            ? new TokenCheck(userId, deviceId, Expired: false)
+            : default;
+    }
+
     private static byte[] LoadOrCreateKey(string path)
     {
         if (File.Exists(path)) return Convert.FromBase64String(File.ReadAllText(path).Trim());
@@ -76,4 +91,10 @@ public static class CallerExtensions
         ?? throw new InvalidOperationException("authenticated principal without a subject");
 
     public static string DeviceId(this ClaimsPrincipal user) => user.FindFirstValue(TokenService.DeviceClaim) ?? "unknown";
+}
+
+/// <summary>The outcome of <see cref="TokenService.ValidateAsync"/>: the caller's ids, or why the token was refused.</summary>
+public readonly record struct TokenCheck(string? UserId, string? DeviceId, bool Expired)
+{
+    public bool IsValid => UserId is not null && DeviceId is not null;
 }

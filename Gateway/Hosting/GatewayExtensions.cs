@@ -40,13 +40,10 @@ public static class GatewayExtensions
             o.TokenValidationParameters = tokens.ValidationParameters;
             o.Events = new JwtBearerEvents
             {
-                // Browsers cannot set headers on a WebSocket handshake: accept the token as a query parameter there.
+                // The WebSocket endpoint checks its token itself (see AcceptWebSocketAsync).
                 OnMessageReceived = ctx =>
                 {
-                    if (ctx.Request.Path.StartsWithSegments("/v1/ws") && ctx.Request.Query.TryGetValue("access_token", out var token))
-                    {
-                        ctx.Token = token;
-                    }
+                    if (ctx.Request.Path.StartsWithSegments(WebSocketPath)) ctx.NoResult();
                     return Task.CompletedTask;
                 },
                 OnChallenge = async ctx =>
@@ -96,19 +93,36 @@ public static class GatewayExtensions
         var v1 = app.MapGroup("/v1").RequireAuthorization();
         v1.MapAccountEndpoints();
         v1.MapConversationEndpoints();
-        v1.Map("/ws", AcceptWebSocketAsync);
+        v1.Map("/ws", AcceptWebSocketAsync).AllowAnonymous();
         return app;
     }
 
-    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node,
+    private const string WebSocketPath = "/v1/ws";
+
+    /// <summary>
+    /// The handshake authenticates here rather than in the authentication middleware, which would keep
+    /// the token's principal referenced for as long as the socket stays open (a few KiB per idle
+    /// connection); the session keeps only the user and device ids. Browsers cannot set headers on a
+    /// WebSocket handshake, so the token may also come as the <c>access_token</c> query parameter.
+    /// </summary>
+    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node, TokenService tokens,
         IOptions<GatewayOptions> options, ILogger<ClientSession> logger)
     {
+        var token = http.Request.Query.TryGetValue("access_token", out var query) ? query.ToString() : BearerToken(http.Request);
+        var caller = await tokens.ValidateAsync(token);
+        if (!caller.IsValid)
+        {
+            await ErrorMapping.WriteProblemAsync(http,
+                caller.Expired ? ErrorCode.TokenExpired : ErrorCode.Unauthorized,
+                caller.Expired ? "the token has expired; log in again." : "a valid bearer token is required.");
+            return;
+        }
         if (!http.WebSockets.IsWebSocketRequest)
         {
             await ErrorMapping.WriteProblemAsync(http, ErrorCode.InvalidRequest, "this endpoint accepts WebSocket upgrades only.");
             return;
         }
-        var session = new ClientSession(http.User.UserId(), http.User.DeviceId(), node, options.Value, logger);
+        var session = new ClientSession(caller.UserId!, caller.DeviceId!, node, options.Value, logger);
         var userSeq = await node.AttachAsync(session);
         try
         {
@@ -120,5 +134,11 @@ public static class GatewayExtensions
         {
             await node.DetachAsync(session);
         }
+    }
+
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 }

@@ -48,16 +48,27 @@ public static class WebSocketTransport
     }
 
     /// <summary>
-    /// Reads frames into a small pooled buffer, growing it only for a frame that needs more (up to the
-    /// limit) and shrinking back after: an idle socket holds 4 KiB, not a maximum-size frame buffer.
+    /// Reads frames. Each message starts with a zero-byte receive, which waits for the frame to arrive
+    /// without holding a buffer, so an idle socket holds none; only then a small pooled buffer is
+    /// rented, grown only for a frame that needs more (up to the limit), and returned after the frame.
     /// </summary>
     private static async Task ReadFramesAsync(WebSocket socket, ClientSession session, int maxFrameBytes)
     {
         const int SmallBuffer = 4096;
-        var buffer = ArrayPool<byte>.Shared.Rent(SmallBuffer);
-        try
+        while (true)
         {
-            while (true)
+            // Not cancelled by the session: cancelling a receive aborts the socket, and a slow consumer
+            // should still get its close frame. The loop ends when the socket closes.
+            var first = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+            if (first.MessageType == WebSocketMessageType.Close) return;
+            if (first.EndOfMessage)
+            {
+                // An empty message: the zero-byte receive consumed all of it.
+                await HandleAsync(session, first.MessageType, ReadOnlyMemory<byte>.Empty, tooLarge: false, maxFrameBytes);
+                continue;
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(SmallBuffer);
+            try
             {
                 var length = 0;
                 var tooLarge = false;
@@ -79,9 +90,7 @@ public static class WebSocketTransport
                         }
                     }
                     // Past the limit, keep reading into the same space only to find the frame's end:
-                    // the oversized frame is dropped and the connection stays usable. Not cancelled by
-                    // the session: cancelling a receive aborts the socket, and a slow consumer should
-                    // still get its close frame. The loop ends when the socket closes.
+                    // the oversized frame is dropped and the connection stays usable.
                     var offset = tooLarge ? 0 : length;
                     result = await socket.ReceiveAsync(buffer.AsMemory(offset), CancellationToken.None);
                     if (result.MessageType == WebSocketMessageType.Close) return;
@@ -92,30 +101,28 @@ public static class WebSocketTransport
                     }
                 }
                 while (!result.EndOfMessage);
-
-                if (tooLarge)
-                {
-                    session.EnqueueError(null, ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
-                }
-                else if (result.MessageType != WebSocketMessageType.Text)
-                {
-                    session.EnqueueError(null, ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
-                }
-                else
-                {
-                    await session.HandleFrameAsync(buffer.AsMemory(0, length));
-                }
-                if (buffer.Length > SmallBuffer)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = ArrayPool<byte>.Shared.Rent(SmallBuffer);
-                }
+                await HandleAsync(session, first.MessageType, buffer.AsMemory(0, length), tooLarge, maxFrameBytes);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        finally
+    }
+
+    private static Task HandleAsync(ClientSession session, WebSocketMessageType type, ReadOnlyMemory<byte> frame, bool tooLarge, int maxFrameBytes)
+    {
+        if (tooLarge)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            session.EnqueueError(null, ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
+            return Task.CompletedTask;
         }
+        if (type != WebSocketMessageType.Text)
+        {
+            session.EnqueueError(null, ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
+            return Task.CompletedTask;
+        }
+        return session.HandleFrameAsync(frame);
     }
 
     private static async Task WriteLoopAsync(WebSocket socket, ClientSession session, TimeSpan sendTimeout)

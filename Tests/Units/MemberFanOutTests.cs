@@ -1,4 +1,5 @@
 using Messenger.Grains;
+using Messenger.Tests.Support;
 using Messenger.Grains.Conversations;
 using Microsoft.Extensions.Time.Testing;
 
@@ -92,16 +93,24 @@ public sealed class MemberFanOutTests
     });
 
     /// <summary>A conversation stand-in: a log, recorded deliveries, holds and injected failures.</summary>
-    private sealed class FakeTarget(string[] members) : IFanOutTarget
+    private sealed class FakeTarget : IFanOutTarget
     {
-        private readonly Lock _gate = new();
+        public FakeTarget(string[] members)
+        {
+            _gate = new Lock();
+            _conditions = new Conditions(_gate);
+            _batches = members.ToDictionary(m => m, _ => new List<long[]>());
+            _retries = members.ToDictionary(m => m, _ => new List<TimeSpan>());
+        }
+
+        private readonly Lock _gate;
+        private readonly Conditions _conditions;
         private readonly List<ChatMessage> _log = [];
-        private readonly Dictionary<string, List<long[]>> _batches = members.ToDictionary(m => m, _ => new List<long[]>());
-        private readonly Dictionary<string, List<TimeSpan>> _retries = members.ToDictionary(m => m, _ => new List<TimeSpan>());
+        private readonly Dictionary<string, List<long[]>> _batches;
+        private readonly Dictionary<string, List<TimeSpan>> _retries;
         private readonly Dictionary<string, int> _failures = [];
         private readonly Dictionary<string, TaskCompletionSource> _holds = [];
         private readonly Dictionary<string, TaskCompletionSource> _reached = [];
-        private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _waiters = [];
 
         public void Commit(int count)
         {
@@ -128,8 +137,8 @@ public sealed class MemberFanOutTests
         public long[][] BatchesTo(string member) { lock (_gate) return [.. _batches[member]]; }
         public TimeSpan[] Retries(string member) { lock (_gate) return [.. _retries[member]]; }
 
-        public Task WaitForRetries(string member, int count) => WaitFor(() => _retries[member].Count >= count);
-        public Task WaitForDelivered(string member, long seq) => WaitFor(() => _batches[member].Any(b => b.Contains(seq)));
+        public Task WaitForRetries(string member, int count) => _conditions.WaitFor(() => _retries[member].Count >= count);
+        public Task WaitForDelivered(string member, long seq) => _conditions.WaitFor(() => _batches[member].Any(b => b.Contains(seq)));
 
         public ValueTask<IReadOnlyList<ChatMessage>> ReadAfterAsync(long afterSeq, int limit) =>
             ValueTask.FromResult<IReadOnlyList<ChatMessage>>(_log.Where(m => m.Seq > afterSeq).Take(limit).ToList());
@@ -153,41 +162,18 @@ public sealed class MemberFanOutTests
             }
             finally
             {
-                lock (_gate) Signal();
+                lock (_gate) _conditions.Signal();
             }
         }
 
         public void OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt)
         {
-            lock (_gate) { _batches[userId].Add(messages.Select(m => m.Seq).ToArray()); Signal(); }
+            lock (_gate) { _batches[userId].Add(messages.Select(m => m.Seq).ToArray()); _conditions.Signal(); }
         }
 
         public void OnDeliveryFailed(string userId, Exception error, TimeSpan retryIn)
         {
-            lock (_gate) { _retries[userId].Add(retryIn); Signal(); }
-        }
-
-        private Task WaitFor(Func<bool> done)
-        {
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_gate)
-            {
-                if (done()) return Task.CompletedTask;
-                _waiters.Add((done, signal));
-            }
-            return signal.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-
-        private void Signal()
-        {
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Done())
-                {
-                    _waiters[i].Signal.TrySetResult();
-                    _waiters.RemoveAt(i);
-                }
-            }
+            lock (_gate) { _retries[userId].Add(retryIn); _conditions.Signal(); }
         }
     }
 }

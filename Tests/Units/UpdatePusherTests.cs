@@ -1,4 +1,5 @@
 using Messenger.Grains;
+using Messenger.Tests.Support;
 using Messenger.Grains.Delivery;
 
 namespace Messenger.Tests.Units;
@@ -54,13 +55,20 @@ public sealed class UpdatePusherTests
         Assert.All(expanded, e => Assert.Equal("u-me", e.UserId));
     }
 
-    private sealed class FakeGateway(bool holdFirst) : IUpdateObserver
+    private sealed class FakeGateway : IUpdateObserver
     {
-        private readonly Lock _gate = new();
+        public FakeGateway(bool holdFirst)
+        {
+            _gate = new Lock();
+            _conditions = new Conditions(_gate);
+            _release = new ManualResetEventSlim(!holdFirst);
+        }
+
+        private readonly Lock _gate;
+        private readonly Conditions _conditions;
         private readonly List<UpdateBatch> _batches = [];
         private readonly TaskCompletionSource _firstArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly ManualResetEventSlim _release = new(!holdFirst);
-        private readonly List<(Func<bool>, TaskCompletionSource)> _waiters = [];
+        private readonly ManualResetEventSlim _release;
 
         public Task FirstArrived => _firstArrived.Task;
         public IReadOnlyList<UpdateBatch> Batches { get { lock (_gate) return [.. _batches]; } }
@@ -69,7 +77,7 @@ public sealed class UpdatePusherTests
 
         public Task OnUpdatesAsync(UpdateBatch batch)
         {
-            lock (_gate) { _batches.Add(batch); Signal(); }
+            lock (_gate) { _batches.Add(batch); _conditions.Signal(); }
             _firstArrived.TrySetResult();
             // A one-way call to a remote gateway returns at once; holding the flush here stands in for
             // a flush that takes a while, so the next pushes pile up behind it.
@@ -82,33 +90,10 @@ public sealed class UpdatePusherTests
 
         public async Task<IReadOnlyList<UpdateBatch>> WaitForBatches(int count)
         {
-            await WaitFor(() => _batches.Count >= count);
+            await _conditions.WaitFor(() => _batches.Count >= count);
             return Batches;
         }
 
-        public Task WaitForUpdates(int count) => WaitFor(() => _batches.Sum(b => b.Updates.Count) >= count);
-
-        private Task WaitFor(Func<bool> done)
-        {
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_gate)
-            {
-                if (done()) return Task.CompletedTask;
-                _waiters.Add((done, signal));
-            }
-            return signal.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-
-        private void Signal()
-        {
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Item1())
-                {
-                    _waiters[i].Item2.TrySetResult();
-                    _waiters.RemoveAt(i);
-                }
-            }
-        }
+        public Task WaitForUpdates(int count) => _conditions.WaitFor(() => _batches.Sum(b => b.Updates.Count) >= count);
     }
 }

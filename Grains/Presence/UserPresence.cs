@@ -1,0 +1,144 @@
+using Messenger.Grains.Storage;
+using Messenger.Grains.Users;
+using Microsoft.Extensions.Logging;
+
+namespace Messenger.Grains.Presence;
+
+/// <summary>
+/// One user's live side: device sessions (leases), the presence derived from them and published to
+/// the watching gateways, "last seen" kept in the store, and the conversations told when the user
+/// gains or loses their last live device. One grain timer fires at the next deadline (a settle or
+/// grace delay running out, a lease expiring). For use inside one grain activation.
+/// </summary>
+internal sealed class UserPresence
+{
+    private readonly Grain _grain;
+    private readonly IGrainFactory _grains;
+    private readonly IUserLogStore _store;
+    private readonly MessengerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly PresenceWatchers _watchers;
+    private readonly LivenessReports _reports;
+    private IGrainTimer? _timer;
+    private DateTimeOffset _aliveRecordedAt;
+
+    public UserPresence(Grain grain, IGrainFactory grains, IUserLogStore store, MessengerOptions options, PresenceOptions presence, TimeProvider time, ILogger logger)
+    {
+        _grain = grain;
+        _grains = grains;
+        _store = store;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        Devices = new DeviceSessions(options.DeviceLease, presence.OnlineSettle, presence.OfflineGrace);
+        _watchers = new PresenceWatchers(options.DeviceLease);
+        _reports = new LivenessReports(TimeSpan.FromMinutes(20), time);
+    }
+
+    public DeviceSessions Devices { get; }
+
+    /// <summary>False for a grain without an account: nothing is stored for it.</summary>
+    public bool Stored { get; set; }
+
+    // At the store's precision (ms), so a "last seen" read from memory equals the one read back later.
+    public DateTimeOffset Now => DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    private string UserId => _grain.GetPrimaryKeyString();
+
+    public PresenceStatus Status => new(UserId, Devices.PublishedOnline, Devices.LastSeen);
+
+    public bool Live => Devices.AnyLive(Now);
+
+    /// <summary>Whether the user is live, remembering that <paramref name="conversationId"/> now knows it.</summary>
+    public bool ReportTo(string conversationId)
+    {
+        var live = Live;
+        _reports.Record(conversationId, live);
+        return live;
+    }
+
+    public Task AttachAsync(string connectionId, string deviceId, IUpdateObserver gateway)
+    {
+        Devices.Attach(connectionId, deviceId, gateway, Now);
+        return EvaluateAsync();
+    }
+
+    public Task DetachAsync(string connectionId)
+    {
+        Devices.Detach(connectionId, Now);
+        return EvaluateAsync();
+    }
+
+    public async Task<IReadOnlyList<string>> RenewAsync(IReadOnlyList<string> connectionIds)
+    {
+        var now = Now;
+        var unknown = Devices.Renew(connectionIds, now);
+        if (Stored && Devices.AnyLive(now) && now - _aliveRecordedAt >= _options.DeviceLease)
+        {
+            // So that after a crash "last seen" is off by at most one lease, not by the whole session.
+            _aliveRecordedAt = now;
+            await _store.SetLastSeenAsync(UserId, now);
+        }
+        await EvaluateAsync();
+        return unknown ?? (IReadOnlyList<string>)[];
+    }
+
+    public PresenceStatus Watch(IUpdateObserver gateway)
+    {
+        _watchers.Watch(gateway, Now);
+        return Status;
+    }
+
+    public void Unwatch(IUpdateObserver gateway) => _watchers.Unwatch(gateway);
+
+    /// <summary>
+    /// Applies the debounce rules now; tells watchers of a published change and conversations of a
+    /// change in liveness; re-arms the timer.
+    /// </summary>
+    private async Task EvaluateAsync()
+    {
+        var now = Now;
+        var change = Devices.Evaluate(now);
+        if (change is PresenceChange.WentOnline or PresenceChange.WentOffline) _watchers.Publish(Status, now);
+        if (Stored)
+        {
+            if (change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged)
+            {
+                await _store.SetLastSeenAsync(UserId, Devices.LastSeen!.Value);
+            }
+            else if (change is PresenceChange.WentOnline)
+            {
+                // Seen now; if the process dies while they are online, this is what "last seen" shows after.
+                _aliveRecordedAt = now;
+                await _store.SetLastSeenAsync(UserId, now);
+            }
+        }
+        await TellConversationsAsync(Devices.AnyLive(now));
+        if (Devices.NextDeadline is { } deadline)
+        {
+            var due = deadline - now;
+            if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+            _timer ??= _grain.RegisterGrainTimer(_ => EvaluateAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(due + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Tells the conversations that last heard otherwise (so their acks' offline lists are right).</summary>
+    private async Task TellConversationsAsync(bool live)
+    {
+        var stale = _reports.TakeStale(live);
+        if (stale.Count == 0) return;
+        var calls = new Task[stale.Count];
+        for (var i = 0; i < calls.Length; i++) calls[i] = _grains.GetGrain<IConversationGrain>(stale[i]).MemberLivenessChangedAsync(UserId, live);
+        try
+        {
+            await Task.WhenAll(calls);
+        }
+        catch (Exception ex)
+        {
+            // Informational only: the conversation corrects itself on its next delivery.
+            _logger.LogDebug(ex, "User {UserId}: telling conversations of liveness {Live} failed", UserId, live);
+        }
+    }
+}
