@@ -83,8 +83,11 @@ public interface IUserGrain : IGrainWithStringKey
 /// </summary>
 public interface IUpdateObserver : IGrainObserver
 {
-    /// <summary>New updates for users whose sockets this gateway holds; it writes each to its user's sockets.</summary>
-    [Orleans.Concurrency.OneWay]
+    /// <summary>
+    /// New updates for users whose sockets this gateway holds; it queues each on its user's sockets
+    /// and returns. Each silo sends a gateway its next batch only when this call has returned, so
+    /// the batches from one silo arrive in order (a user's updates in <c>userSeq</c> order).
+    /// </summary>
     Task OnUpdatesAsync(UpdateBatch batch);
 
     /// <summary>A watched user's published presence changed; the gateway tells the sockets watching them.</summary>

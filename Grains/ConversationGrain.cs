@@ -168,18 +168,14 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
             if (results[i].Duplicate)
             {
                 _acks.AwaitDuplicate(message, batch[i]);
+                // Answered now if its sender's log already holds the original.
+                _acks.TakeSettled(message.SenderId, _fanOut!.DeliveredTo(message.SenderId), null, null, _ready);
                 continue;
             }
             _lastSeq = message.Seq;
             _recent.Add(message);
             _typing.Stopped(message.SenderId);
             _acks.AwaitNew(message, batch[i]);
-        }
-        foreach (var send in batch)
-        {
-            // A duplicate whose original its sender already holds is answered now.
-            var senderId = send.Message.SenderId;
-            _acks.TakeSettled(senderId, _fanOut!.DeliveredTo(senderId), null, null, _ready);
         }
         CompleteReadyAcks();
         _fanOut!.Advance(_lastSeq);
@@ -200,10 +196,10 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     Task<DeliveryReceipt> IFanOutTarget.DeliverAsync(string userId, IReadOnlyList<ChatMessage> messages) =>
         _memberGrains[userId].DeliverAsync(Id, messages);
 
-    void IFanOutTarget.OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt)
+    void IFanOutTarget.OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt, bool markMoved)
     {
         _liveness.Set(userId, receipt.Live);
-        _mark.Request(_fanOut!.Mark);
+        if (markMoved) _mark.Request(_fanOut!.Mark);
         _acks.TakeSettled(userId, messages[^1].Seq, messages, receipt, _ready);
         CompleteReadyAcks();
     }

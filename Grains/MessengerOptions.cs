@@ -26,7 +26,7 @@ public sealed class MessengerOptions
     /// conversation list) are saved at most this often; after a crash at most about this much of the
     /// logs is replayed. Quiet ones are saved at once.
     /// </summary>
-    public TimeSpan MarkSaveInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MarkSaveInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Checks every setting; the message names the one that is wrong.</summary>
     public void Validate()

@@ -101,12 +101,16 @@ public static class Requests
         return id;
     }
 
-    public static Task<SendAck> SendAsync(IGrainFactory grains, string userId, string? conversationId, string? clientMsgId, string? text)
+    public static Task<SendAck> SendAsync(IGrainFactory grains, string userId, string? conversationId, string? clientMsgId, string? text) =>
+        SendAsync(id => grains.GetGrain<IConversationGrain>(id), userId, conversationId, clientMsgId, text);
+
+    /// <summary>A send, the grain reference coming from <paramref name="conversations"/> (a socket keeps the last one it used).</summary>
+    public static Task<SendAck> SendAsync(Func<string, IConversationGrain> conversations, string userId, string? conversationId, string? clientMsgId, string? text)
     {
         var conversation = CheckConversationId(conversationId);
         var key = AccountEndpoints.Required(clientMsgId, "clientMsgId");
         var body = AccountEndpoints.Required(text, "text");
-        return grains.GetGrain<IConversationGrain>(conversation).SendAsync(userId, key, body);
+        return conversations(conversation).SendAsync(userId, key, body);
     }
 
     public static Task<HistoryPage> HistoryAsync(IGrainFactory grains, string userId, string? conversationId, long? before, long? after, int? limit)

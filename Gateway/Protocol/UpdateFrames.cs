@@ -38,32 +38,38 @@ public static class UpdateFrames
         foreach (var (userId, indexes) in byUser) deliver(userId, Frame(updates, indexes, messages));
     }
 
+    // One buffer and writer per thread, reused: Utf8JsonWriter asks its buffer for 4 KiB at a time,
+    // which a fresh buffer per frame would allocate every time. Only the finished frame is copied out.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
     private static byte[] Frame(IReadOnlyList<PushedUpdate> updates, IReadOnlyList<int> indexes, byte[][] messages)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var w = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        w.Reset(buffer);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "updates"u8);
+        w.WriteStartArray("updates"u8);
+        foreach (var index in indexes)
         {
+            var u = updates[index];
             w.WriteStartObject();
-            w.WriteString("type"u8, "updates"u8);
-            w.WriteStartArray("updates"u8);
-            foreach (var index in indexes)
+            w.WriteNumber("userSeq"u8, u.UserSeq);
+            w.WriteString("kind"u8, u.Kind.ToWire());
+            w.WriteString("conversationId"u8, u.ConversationId);
+            w.WriteNumber("seq"u8, u.Seq);
+            if (u.MessageIndex >= 0)
             {
-                var u = updates[index];
-                w.WriteStartObject();
-                w.WriteNumber("userSeq"u8, u.UserSeq);
-                w.WriteString("kind"u8, u.Kind.ToWire());
-                w.WriteString("conversationId"u8, u.ConversationId);
-                w.WriteNumber("seq"u8, u.Seq);
-                if (u.MessageIndex >= 0)
-                {
-                    w.WritePropertyName("message"u8);
-                    w.WriteRawValue(messages[u.MessageIndex], skipInputValidation: true);
-                }
-                w.WriteEndObject();
+                w.WritePropertyName("message"u8);
+                w.WriteRawValue(messages[u.MessageIndex], skipInputValidation: true);
             }
-            w.WriteEndArray();
             w.WriteEndObject();
         }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 }

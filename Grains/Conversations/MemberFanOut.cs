@@ -9,8 +9,8 @@ internal interface IFanOutTarget
     /// <summary>Appends the messages to the member's update log (idempotent per seq) and pushes them.</summary>
     Task<DeliveryReceipt> DeliverAsync(string userId, IReadOnlyList<ChatMessage> messages);
 
-    /// <summary>The member's log now holds every message up to the batch's last.</summary>
-    void OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt);
+    /// <summary>The member's log now holds every message up to the batch's last; <paramref name="markMoved"/> when <see cref="MemberFanOut.Mark"/> moved.</summary>
+    void OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt, bool markMoved);
 
     /// <summary>A delivery failed; it is tried again after <paramref name="retryIn"/>.</summary>
     void OnDeliveryFailed(string userId, Exception error, TimeSpan retryIn);
@@ -33,6 +33,7 @@ internal sealed class MemberFanOut
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(5);
 
     private readonly Member[] _members;
+    private readonly Dictionary<string, Member> _byId;
     private readonly IFanOutTarget _target;
     private readonly TimeProvider _time;
     private long _lastSeq;
@@ -44,32 +45,39 @@ internal sealed class MemberFanOut
     public MemberFanOut(IReadOnlyList<string> memberIds, long fannedOutSeq, IFanOutTarget target, TimeProvider time)
     {
         _members = new Member[memberIds.Count];
-        for (var i = 0; i < _members.Length; i++) _members[i] = new Member(memberIds[i], fannedOutSeq);
+        _byId = new Dictionary<string, Member>(memberIds.Count, StringComparer.Ordinal);
+        for (var i = 0; i < _members.Length; i++) _byId[memberIds[i]] = _members[i] = new Member(memberIds[i], fannedOutSeq);
         _target = target;
         _time = time;
         _lastSeq = fannedOutSeq;
+        Mark = fannedOutSeq;
+        _atMark = _members.Length;
     }
 
-    /// <summary>Every member holds the log up to here.</summary>
-    public long Mark
+    /// <summary>
+    /// Every member holds the log up to here. Kept up as members advance: recomputed over all
+    /// members only when the last member at the old mark moves on, so O(1) per delivery amortised.
+    /// </summary>
+    public long Mark { get; private set; }
+
+    private int _atMark;
+
+    /// <summary>A member moved from <paramref name="from"/>; true when that moved the mark.</summary>
+    private bool MoveMark(long from)
     {
-        get
+        if (from != Mark || --_atMark > 0) return false;
+        var mark = long.MaxValue;
+        foreach (var member in _members)
         {
-            var mark = _lastSeq;
-            foreach (var member in _members) mark = Math.Min(mark, member.Delivered);
-            return mark;
+            if (member.Delivered < mark) { mark = member.Delivered; _atMark = 1; }
+            else if (member.Delivered == mark) _atMark++;
         }
+        Mark = mark;
+        return true;
     }
 
     /// <summary>How far <paramref name="userId"/>'s log is known to reach (-1 for a non-member).</summary>
-    public long DeliveredTo(string userId)
-    {
-        foreach (var member in _members)
-        {
-            if (member.UserId == userId) return member.Delivered;
-        }
-        return -1;
-    }
+    public long DeliveredTo(string userId) => _byId.TryGetValue(userId, out var member) ? member.Delivered : -1;
 
     /// <summary>The log now ends at <paramref name="lastSeq"/>: start every idle member that is behind.</summary>
     public void Advance(long lastSeq)
@@ -105,8 +113,9 @@ internal sealed class MemberFanOut
                     continue;
                 }
                 retry = FirstRetry;
+                var from = member.Delivered;
                 member.Delivered = batch[^1].Seq;
-                _target.OnDelivered(member.UserId, batch, receipt);
+                _target.OnDelivered(member.UserId, batch, receipt, MoveMark(from));
             }
         }
         finally

@@ -1,75 +1,131 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 
 namespace Messenger.Grains.Delivery;
 
 /// <summary>
 /// The silo's outbox to the gateways: user grains hand it their new updates, and it sends each
-/// gateway one <see cref="UpdateBatch"/> with everything queued for that gateway since the last
-/// send, each message in it once however many of the gateway's users receive it. Nothing waits on
-/// a timer: the first update starts a flush, and whatever arrives while a flush runs goes in the
-/// next, so batches grow with load. One flush runs at a time and each user's updates are queued in
-/// order, so a gateway receives a user's updates in <c>userSeq</c> order.
+/// gateway one <see cref="UpdateBatch"/> with everything queued for that gateway since its previous
+/// batch, each message in it once however many of the gateway's users receive it. One batch per
+/// gateway is in flight at a time and the next is sent when the gateway has taken it: Orleans does
+/// not keep unawaited calls in order, and a user's updates must reach the gateway in <c>userSeq</c>
+/// order. Nothing waits on a timer: a push that finds its gateway's outbox idle sends at once, and
+/// whatever queues while a batch is in flight goes in the next, so batches grow with load. A
+/// gateway that stops answering holds up only its own outbox, which is bounded.
 /// </summary>
-public sealed class UpdatePusher
+public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
 {
-    private readonly ConcurrentQueue<Item> _queue = new();
-    private int _flushing;
+    /// <summary>Most updates queued for one gateway; past it new ones are dropped (its clients resync).</summary>
+    public const int MaxQueuedPerGateway = 100_000;
+
+    private readonly ConcurrentDictionary<IUpdateObserver, Outbox> _outboxes = new();
 
     /// <summary>Queues <paramref name="updates"/> of <paramref name="userId"/> for each of <paramref name="gateways"/>.</summary>
     public void Push(IReadOnlyList<IUpdateObserver> gateways, string userId, IReadOnlyList<UserUpdate> updates)
     {
-        if (gateways.Count == 0 || updates.Count == 0) return;
-        foreach (var gateway in gateways) _queue.Enqueue(new Item(gateway, userId, updates));
-        if (Interlocked.Exchange(ref _flushing, 1) == 0)
+        if (updates.Count == 0) return;
+        foreach (var gateway in gateways)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static pusher => pusher.Flush(), this, preferLocal: false);
+            if (!_outboxes.TryGetValue(gateway, out var outbox)) outbox = _outboxes.GetOrAdd(gateway, g => new Outbox(g, logger));
+            outbox.Push(userId, updates);
         }
     }
 
-    private void Flush()
+    /// <summary>One gateway's queue and its sender: at most one batch in flight.</summary>
+    private sealed class Outbox(IUpdateObserver gateway, ILogger logger)
     {
-        var batches = new Dictionary<IUpdateObserver, BatchBuilder>();
-        while (true)
+        private readonly ConcurrentQueue<(string UserId, IReadOnlyList<UserUpdate> Updates)> _queue = new();
+        private int _queued;
+        private int _sending;
+        private long _dropped;
+
+        public void Push(string userId, IReadOnlyList<UserUpdate> updates)
         {
-            while (_queue.TryDequeue(out var item))
+            if (Interlocked.Increment(ref _queued) > MaxQueuedPerGateway)
             {
-                if (!batches.TryGetValue(item.Gateway, out var builder)) batches[item.Gateway] = builder = new BatchBuilder();
-                builder.Add(item.UserId, item.Updates);
+                Interlocked.Decrement(ref _queued);
+                if (Interlocked.Increment(ref _dropped) == 1) logger.LogWarning("Gateway {Gateway} is not taking its pushes; dropping them (its clients will resync)", gateway);
+                return;
             }
-            foreach (var (gateway, builder) in batches) gateway.OnUpdatesAsync(builder.Build()).Ignore();
-            batches.Clear();
-            Volatile.Write(ref _flushing, 0);
-            // A push that came after the drain but saw the flag still set is ours to send.
-            if (_queue.IsEmpty || Interlocked.Exchange(ref _flushing, 1) != 0) return;
+            _queue.Enqueue((userId, updates));
+            // Started on the pushing grain's turn; after the first send it carries on off any grain.
+            if (Interlocked.Exchange(ref _sending, 1) == 0) _ = SendAsync();
+        }
+
+        private async Task SendAsync()
+        {
+            while (true)
+            {
+                BatchBuilder? batch = null;
+                while (_queue.TryDequeue(out var item))
+                {
+                    Interlocked.Decrement(ref _queued);
+                    (batch ??= new BatchBuilder()).Add(item.UserId, item.Updates);
+                }
+                if (batch is null)
+                {
+                    Volatile.Write(ref _sending, 0);
+                    // A push that came after the drain but saw the flag still set is ours to send.
+                    if (_queue.IsEmpty || Interlocked.Exchange(ref _sending, 1) != 0) return;
+                    continue;
+                }
+                try
+                {
+                    await gateway.OnUpdatesAsync(batch.Build()).ConfigureAwait(false);
+                    _dropped = 0;
+                }
+                catch (Exception ex)
+                {
+                    // Pushes are best effort: a client that misses one sees the gap and syncs.
+                    logger.LogDebug(ex, "Pushing a batch to gateway {Gateway} failed", gateway);
+                }
+            }
         }
     }
-
-    private readonly record struct Item(IUpdateObserver Gateway, string UserId, IReadOnlyList<UserUpdate> Updates);
 
     /// <summary>One gateway's batch: messages by <c>(conversationId, seq)</c> once, updates in arrival order.</summary>
     internal sealed class BatchBuilder
     {
-        private readonly List<ChatMessage> _messages = [];
-        private readonly Dictionary<(string, long), int> _index = [];
-        private readonly List<PushedUpdate> _updates = [];
+        private const int IndexFrom = 8;
+
+        private readonly List<ChatMessage> _messages = new(2);
+        private readonly List<PushedUpdate> _updates = new(4);
+        private Dictionary<(string, long), int>? _index; // only once a batch carries many messages
 
         public void Add(string userId, IReadOnlyList<UserUpdate> updates)
         {
             foreach (var update in updates)
             {
-                var index = -1;
-                if (update.Message is { } message)
-                {
-                    var key = (message.ConversationId, message.Seq);
-                    if (!_index.TryGetValue(key, out index))
-                    {
-                        index = _messages.Count;
-                        _messages.Add(message);
-                        _index[key] = index;
-                    }
-                }
+                var index = update.Message is { } message ? IndexOf(message) : -1;
                 _updates.Add(new PushedUpdate(userId, update.UserSeq, update.Kind, update.ConversationId, update.Seq, index));
             }
+        }
+
+        private int IndexOf(ChatMessage message)
+        {
+            if (_index is null)
+            {
+                for (var i = 0; i < _messages.Count; i++)
+                {
+                    var m = _messages[i];
+                    if (ReferenceEquals(m, message) || (m.Seq == message.Seq && m.ConversationId == message.ConversationId)) return i;
+                }
+                _messages.Add(message);
+                if (_messages.Count == IndexFrom)
+                {
+                    _index = new Dictionary<(string, long), int>(2 * IndexFrom);
+                    for (var i = 0; i < _messages.Count; i++) _index[(_messages[i].ConversationId, _messages[i].Seq)] = i;
+                }
+                return _messages.Count - 1;
+            }
+            var key = (message.ConversationId, message.Seq);
+            if (!_index.TryGetValue(key, out var index))
+            {
+                index = _messages.Count;
+                _messages.Add(message);
+                _index[key] = index;
+            }
+            return index;
         }
 
         public UpdateBatch Build() => new(_messages, _updates);

@@ -166,7 +166,7 @@ public sealed class MemberFanOutTests
             }
         }
 
-        public void OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt)
+        public void OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt, bool markMoved)
         {
             lock (_gate) { _batches[userId].Add(messages.Select(m => m.Seq).ToArray()); _conditions.Signal(); }
         }

@@ -10,14 +10,15 @@ public sealed class UpdatePusherTests
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
 
     [Fact]
-    public async Task UpdatesQueuedDuringAFlush_GoInTheNextBatch_OnePerGateway_WithEachMessageOnce()
+    public async Task UpdatesQueuedWhileABatchIsInFlight_GoInTheNextBatch_WithEachMessageOnce_AndOtherGatewaysAreNotHeldUp()
     {
-        var pusher = new UpdatePusher();
+        var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance);
         var gateway = new FakeGateway(holdFirst: true);
         var other = new FakeGateway(holdFirst: false);
         var message = new ChatMessage("g", 1, "u-0", "m1", "to everyone", T0);
 
-        pusher.Push([gateway], "u-first", [new UserUpdate(1, UpdateKind.Message, "g", 1, message)]);
+        // The first push finds nobody flushing and flushes on its own thread, which the gateway holds.
+        var first = Task.Run(() => pusher.Push([gateway], "u-first", [new UserUpdate(1, UpdateKind.Message, "g", 1, message)]));
         await gateway.FirstArrived; // the flush is busy with the first batch...
         for (var i = 0; i < 100; i++)
         {
@@ -25,6 +26,7 @@ public sealed class UpdatePusherTests
             pusher.Push(i % 10 == 0 ? [gateway, other] : [gateway], $"u-{i}", [new UserUpdate(10 + i, UpdateKind.Message, "g", 1, message)]);
         }
         gateway.Release();
+        await first; // the flush that was held sent the rest before it stopped
         var batches = await gateway.WaitForBatches(2);
 
         var second = batches[1];
@@ -32,15 +34,16 @@ public sealed class UpdatePusherTests
         Assert.Equal(100, second.Updates.Count);
         Assert.All(second.Updates, u => Assert.Equal(0, u.MessageIndex));
         Assert.Equal(Enumerable.Range(0, 100).Select(i => $"u-{i}"), second.Updates.Select(u => u.UserId));
-        var toOther = Assert.Single(await other.WaitForBatches(1));
-        Assert.Equal(10, toOther.Updates.Count);
-        Assert.Single(toOther.Messages);
+        // The other gateway's outbox was idle all along: it sent as the pushes came, on its own.
+        await other.WaitForUpdates(10);
+        Assert.Equal(10, other.Batches.Sum(b => b.Updates.Count));
+        Assert.All(other.Batches, b => Assert.Equal(message, Assert.Single(b.Messages)));
     }
 
     [Fact]
     public async Task OneUsersUpdates_ArriveInUserSeqOrder_ReadMarksWithoutAMessage()
     {
-        var pusher = new UpdatePusher();
+        var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance);
         var gateway = new FakeGateway(holdFirst: false);
         var m1 = new ChatMessage("c1", 1, "u-x", "a", "one", T0);
         var m2 = new ChatMessage("c2", 1, "u-x", "b", "two", T0);
@@ -53,6 +56,29 @@ public sealed class UpdatePusherTests
         Assert.Equal([1L, 2L, 3L], expanded.Select(e => e.Update.UserSeq));
         Assert.Equal([m1, m2, null], expanded.Select(e => e.Update.Message));
         Assert.All(expanded, e => Assert.Equal("u-me", e.UserId));
+    }
+
+    [Fact]
+    public async Task ABatchOfManyMessages_CarriesEachOnce_AndEveryUpdatePointsAtItsOwn()
+    {
+        var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance);
+        var gateway = new FakeGateway(holdFirst: true);
+        var messages = Enumerable.Range(1, 20).Select(i => new ChatMessage("g", i, "u-x", $"m{i}", $"text {i}", T0)).ToArray();
+
+        var first = Task.Run(() => pusher.Push([gateway], "u-first", [new UserUpdate(1, UpdateKind.Read, "g", 1, null)]));
+        await gateway.FirstArrived;
+        foreach (var user in new[] { "u-a", "u-b" })
+        {
+            // Each user's grain has its own copy of each message (as across silos): equal, not the same object.
+            pusher.Push([gateway], user, messages.Select((m, i) => new UserUpdate(i + 1, UpdateKind.Message, "g", m.Seq, m with { })).ToList());
+        }
+        gateway.Release();
+        await first;
+        var second = (await gateway.WaitForBatches(2))[1];
+
+        Assert.Equal(messages, second.Messages);
+        Assert.Equal(40, second.Updates.Count);
+        Assert.All(second.Expand(), e => Assert.Equal(e.Update.Seq, e.Update.Message!.Seq));
     }
 
     private sealed class FakeGateway : IUpdateObserver

@@ -142,9 +142,22 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
             foreach (var (conversationId, seqs) in seqsByConversation)
             {
                 await using var cmd = connection.CreateCommand();
-                cmd.CommandText = $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq IN (SELECT value FROM json_each($s)) ORDER BY seq";
+                seqs.Sort();
+                var contiguous = seqs[^1] - seqs[0] + 1 == seqs.Count;
+                // A run of seqs (a page of one conversation, the usual case) is one range scan.
+                cmd.CommandText = contiguous
+                    ? $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq BETWEEN $from AND $to ORDER BY seq"
+                    : $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq IN (SELECT value FROM json_each($s)) ORDER BY seq";
                 Sql.Bind(cmd, "$c", conversationId);
-                Sql.Bind(cmd, "$s", JsonArray(seqs));
+                if (contiguous)
+                {
+                    Sql.Bind(cmd, "$from", seqs[0]);
+                    Sql.Bind(cmd, "$to", seqs[^1]);
+                }
+                else
+                {
+                    Sql.Bind(cmd, "$s", JsonArray(seqs));
+                }
                 buffer.Clear();
                 await ReadInto(cmd, conversationId, buffer);
                 foreach (var message in buffer) found[new MessageKey(conversationId, message.Seq)] = message;
