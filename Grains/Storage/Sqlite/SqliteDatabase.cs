@@ -3,8 +3,8 @@ using Microsoft.Data.Sqlite;
 namespace Messenger.Grains.Storage.Sqlite;
 
 /// <summary>
-/// One SQLite file: WAL, <c>synchronous=FULL</c>, one batching writer (<see cref="SqliteWriter"/>)
-/// and pooled read connections. The stores of this folder share it; each touches only its own tables.
+/// One SQLite file: WAL, <c>synchronous=FULL</c>, one batching writer (<see cref="SqliteWriter"/>),
+/// checkpoints on a thread of their own (<see cref="SqliteCheckpointer"/>) and pooled read connections. The stores of this folder share it; each touches only its own tables.
 /// </summary>
 public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
 {
@@ -26,7 +26,10 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
             DefaultTimeout = 30,
         }.ToString();
         Writer = new SqliteWriter(_connectionString, simulatedFlushLatency);
+        _checkpointer = new SqliteCheckpointer(_connectionString, TimeSpan.FromSeconds(1));
     }
+
+    private readonly SqliteCheckpointer _checkpointer;
 
     /// <summary>The database file.</summary>
     public string FilePath { get; }
@@ -50,5 +53,9 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
     internal static DateTimeOffset TruncateToMs(DateTimeOffset t) => FromMs(t.ToUnixTimeMilliseconds());
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        _checkpointer.Dispose();
+        return Writer.DisposeAsync();
+    }
 }
