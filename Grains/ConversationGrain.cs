@@ -167,9 +167,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
             var message = results[i].Message;
             if (results[i].Duplicate)
             {
-                _acks.AwaitDuplicate(message, batch[i]);
-                // Answered now if its sender's log already holds the original.
-                _acks.TakeSettled(message.SenderId, _fanOut!.DeliveredTo(message.SenderId), null, null, _ready);
+                _acks.AwaitDuplicate(message, batch[i], _fanOut!.DeliveredTo(message.SenderId), _ready);
                 continue;
             }
             _lastSeq = message.Seq;
@@ -200,7 +198,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     {
         _liveness.Set(userId, receipt.Live);
         if (markMoved) _mark.Request(_fanOut!.Mark);
-        _acks.TakeSettled(userId, messages[^1].Seq, messages, receipt, _ready);
+        _acks.TakeSettled(userId, messages, receipt, _ready);
         CompleteReadyAcks();
     }
 

@@ -80,9 +80,12 @@ public sealed class UserGrain : Grain, IUserGrain
         {
             await AppendAsync(pointers);
             _log.Conversations.Set(entry);
-            Push(updates);
         }
-        return new DeliveryReceipt(userSeqs, _presence.ReportTo(conversationId));
+        // One look at the sessions serves both the push and the receipt's liveness.
+        var gateways = _presence.LiveGateways();
+        if (updates.Count > 0) _pusher.Push(gateways, Id, updates);
+        _presence.Told(conversationId, gateways.Count > 0);
+        return new DeliveryReceipt(userSeqs, gateways.Count > 0);
     }
 
     /// <summary>
@@ -167,11 +170,7 @@ public sealed class UserGrain : Grain, IUserGrain
     }
 
     /// <summary>Sends updates to each gateway holding a live session, through the silo's outbox.</summary>
-    private void Push(IReadOnlyList<UserUpdate> updates)
-    {
-        if (_presence.Devices.Count == 0) return;
-        _pusher.Push(_presence.Devices.LiveGateways(_presence.Now), Id, updates);
-    }
+    private void Push(IReadOnlyList<UserUpdate> updates) => _pusher.Push(_presence.LiveGateways(), Id, updates);
 
     // ---- devices and presence ----
 
@@ -208,7 +207,7 @@ public sealed class UserGrain : Grain, IUserGrain
 
     public Task PushTypingAsync(TypingEvent typing)
     {
-        foreach (var gateway in _presence.Devices.LiveGateways(_presence.Now)) gateway.OnTypingAsync(Id, typing).Ignore();
+        foreach (var gateway in _presence.LiveGateways()) gateway.OnTypingAsync(Id, typing).Ignore();
         return Task.CompletedTask;
     }
 

@@ -23,21 +23,21 @@ public static class AccountEndpoints
         return v1;
     }
 
-    private static async Task<Created<WireUser>> RegisterAsync(RegisterRequest request, IGrainFactory grains, IOptions<AuthOptions> auth)
+    private static async Task<Created<WireUser>> RegisterAsync(RegisterRequest request, GrainReferences grains, IOptions<AuthOptions> auth)
     {
         var username = Required(request.Username, "username");
         var password = CheckPassword(request.Password, auth.Value);
-        var profile = await grains.GetGrain<IAccountDirectoryGrain>(0).RegisterAsync(username, Hasher.HashPassword(username, password));
+        var profile = await grains.Accounts.RegisterAsync(username, Hasher.HashPassword(username, password));
         return TypedResults.Created($"/v1/users/{profile.UserId}", profile.ToWire());
     }
 
-    private static async Task<Ok<WireSession>> LoginAsync(LoginRequest request, IGrainFactory grains, TokenService tokens)
+    private static async Task<Ok<WireSession>> LoginAsync(LoginRequest request, GrainReferences grains, TokenService tokens)
     {
         var username = Required(request.Username, "username");
         var password = Required(request.Password, "password");
         var deviceId = request.DeviceId ?? Guid.NewGuid().ToString("N");
         if (deviceId.Length is < 1 or > 64) throw new MessengerException(ErrorCode.InvalidRequest, "deviceId must be 1 to 64 characters.");
-        var account = await grains.GetGrain<IAccountDirectoryGrain>(0).FindAsync(username);
+        var account = await grains.Accounts.FindAsync(username);
         // Verify against a real hash even for an unknown user, so timing does not reveal which usernames exist.
         var verified = Hasher.VerifyHashedPassword(username, account?.PasswordHash ?? UnknownUserHash.Value, password);
         if (account is null || verified == PasswordVerificationResult.Failed)
@@ -50,20 +50,20 @@ public static class AccountEndpoints
 
     private static readonly Lazy<string> UnknownUserHash = new(() => Hasher.HashPassword("", Guid.NewGuid().ToString()));
 
-    private static async Task<Ok<WireUser>> GetMeAsync(HttpContext http, IGrainFactory grains) =>
-        TypedResults.Ok((await grains.GetGrain<IUserGrain>(http.User.UserId()).GetProfileAsync()).ToWire());
+    private static async Task<Ok<WireUser>> GetMeAsync(HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok((await grains.User(http.User.UserId()).GetProfileAsync()).ToWire());
 
-    private static async Task<Ok<WireUser>> FindByUsernameAsync(string username, IGrainFactory grains)
+    private static async Task<Ok<WireUser>> FindByUsernameAsync(string username, GrainReferences grains)
     {
-        var account = await grains.GetGrain<IAccountDirectoryGrain>(0).FindAsync(username)
+        var account = await grains.Accounts.FindAsync(username)
             ?? throw new MessengerException(ErrorCode.UserNotFound, $"user '{username}' does not exist.");
         return TypedResults.Ok(account.Profile.ToWire());
     }
 
-    private static async Task<Ok<WireUser>> GetUserAsync(string userId, IGrainFactory grains)
+    private static async Task<Ok<WireUser>> GetUserAsync(string userId, GrainReferences grains)
     {
         if (!UserIds.IsValid(userId)) throw new MessengerException(ErrorCode.UserNotFound, $"user '{userId}' does not exist.");
-        return TypedResults.Ok((await grains.GetGrain<IUserGrain>(userId).GetProfileAsync()).ToWire());
+        return TypedResults.Ok((await grains.User(userId).GetProfileAsync()).ToWire());
     }
 
     private static string CheckPassword(string? password, AuthOptions auth)

@@ -23,54 +23,54 @@ public static class ConversationEndpoints
         return v1;
     }
 
-    private static async Task<Ok<WireConversation>> OpenDirectAsync(OpenDirectRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<WireConversation>> OpenDirectAsync(OpenDirectRequest request, HttpContext http, GrainReferences grains)
     {
         var me = http.User.UserId();
         var other = AccountEndpoints.Required(request.UserId, "userId");
         if (!UserIds.IsValid(other)) throw new MessengerException(ErrorCode.UserNotFound, $"user '{other}' does not exist.");
         if (other == me) throw new MessengerException(ErrorCode.InvalidRequest, "a direct conversation needs another user.");
-        var info = await grains.GetGrain<IConversationGrain>(ConversationIds.Direct(me, other)).OpenDirectAsync(me);
+        var info = await grains.Conversation(ConversationIds.Direct(me, other)).OpenDirectAsync(me);
         return TypedResults.Ok(info.ToWire());
     }
 
-    private static async Task<Ok<WireConversationList>> ListAsync(HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<WireConversationList>> ListAsync(HttpContext http, GrainReferences grains)
     {
-        var list = await grains.GetGrain<IUserGrain>(http.User.UserId()).ListConversationsAsync();
+        var list = await grains.User(http.User.UserId()).ListConversationsAsync();
         var wire = new WireConversationSummary[list.Count];
         for (var i = 0; i < wire.Length; i++) wire[i] = list[i].ToWire();
         return TypedResults.Ok(new WireConversationList(wire));
     }
 
-    private static async Task<Ok<WireConversation>> GetAsync(string conversationId, HttpContext http, IGrainFactory grains) =>
-        TypedResults.Ok((await grains.GetGrain<IConversationGrain>(Requests.CheckConversationId(conversationId)).GetInfoAsync(http.User.UserId())).ToWire());
+    private static async Task<Ok<WireConversation>> GetAsync(string conversationId, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok((await grains.Conversation(Requests.CheckConversationId(conversationId)).GetInfoAsync(http.User.UserId())).ToWire());
 
     private static async Task<Ok<WireHistoryPage>> HistoryAsync(
-        string conversationId, long? before, long? after, int? limit, HttpContext http, IGrainFactory grains)
+        string conversationId, long? before, long? after, int? limit, HttpContext http, GrainReferences grains)
     {
         var page = await Requests.HistoryAsync(grains, http.User.UserId(), conversationId, before, after, limit);
         return TypedResults.Ok(page.ToWire(conversationId));
     }
 
-    private static async Task<Ok<WireAck>> SendAsync(string conversationId, SendMessageRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<WireAck>> SendAsync(string conversationId, SendMessageRequest request, HttpContext http, GrainReferences grains)
     {
         var ack = await Requests.SendAsync(grains, http.User.UserId(), conversationId, request.ClientMsgId, request.Text);
         return TypedResults.Ok(ack.ToWire());
     }
 
-    private static async Task<Ok<WireReadMark>> MarkReadAsync(string conversationId, MarkReadRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<WireReadMark>> MarkReadAsync(string conversationId, MarkReadRequest request, HttpContext http, GrainReferences grains)
     {
         var readSeq = await Requests.MarkReadAsync(grains, http.User.UserId(), conversationId, request.Seq);
         return TypedResults.Ok(new WireReadMark(conversationId, readSeq));
     }
 
-    private static async Task<Ok<WirePresenceList>> PresenceAsync(string? userIds, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<WirePresenceList>> PresenceAsync(string? userIds, HttpContext http, GrainReferences grains)
     {
         var ids = string.IsNullOrEmpty(userIds) ? null : userIds.Split(',', StringSplitOptions.TrimEntries);
         var statuses = await Requests.QueryPresenceAsync(grains, http.User.UserId(), ids);
         return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
     }
 
-    private static async Task<Ok<WireSyncPage>> SyncAsync(long? after, int? limit, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<WireSyncPage>> SyncAsync(long? after, int? limit, HttpContext http, GrainReferences grains)
     {
         var page = await Requests.SyncAsync(grains, http.User.UserId(), after, limit);
         return TypedResults.Ok(page.ToWire());
@@ -101,37 +101,33 @@ public static class Requests
         return id;
     }
 
-    public static Task<SendAck> SendAsync(IGrainFactory grains, string userId, string? conversationId, string? clientMsgId, string? text) =>
-        SendAsync(id => grains.GetGrain<IConversationGrain>(id), userId, conversationId, clientMsgId, text);
-
-    /// <summary>A send, the grain reference coming from <paramref name="conversations"/> (a socket keeps the last one it used).</summary>
-    public static Task<SendAck> SendAsync(Func<string, IConversationGrain> conversations, string userId, string? conversationId, string? clientMsgId, string? text)
+    public static Task<SendAck> SendAsync(GrainReferences grains, string userId, string? conversationId, string? clientMsgId, string? text)
     {
         var conversation = CheckConversationId(conversationId);
         var key = AccountEndpoints.Required(clientMsgId, "clientMsgId");
         var body = AccountEndpoints.Required(text, "text");
-        return conversations(conversation).SendAsync(userId, key, body);
+        return grains.Conversation(conversation).SendAsync(userId, key, body);
     }
 
-    public static Task<HistoryPage> HistoryAsync(IGrainFactory grains, string userId, string? conversationId, long? before, long? after, int? limit)
+    public static Task<HistoryPage> HistoryAsync(GrainReferences grains, string userId, string? conversationId, long? before, long? after, int? limit)
     {
         var conversation = CheckConversationId(conversationId);
         if (before is not null && after is not null)
         {
             throw new MessengerException(ErrorCode.InvalidRequest, "give 'before' or 'after', not both.");
         }
-        var grain = grains.GetGrain<IConversationGrain>(conversation);
+        var grain = grains.Conversation(conversation);
         var size = limit ?? ConversationEndpoints.DefaultPageSize;
         return after is not null
             ? grain.GetHistoryAsync(userId, after.Value, HistoryDirection.After, size)
             : grain.GetHistoryAsync(userId, before ?? long.MaxValue, HistoryDirection.Before, size);
     }
 
-    public static Task<long> MarkReadAsync(IGrainFactory grains, string userId, string? conversationId, long? seq)
+    public static Task<long> MarkReadAsync(GrainReferences grains, string userId, string? conversationId, long? seq)
     {
         var conversation = CheckConversationId(conversationId);
         if (seq is null) throw new MessengerException(ErrorCode.InvalidRequest, "'seq' is required.");
-        return grains.GetGrain<IUserGrain>(userId).MarkReadAsync(conversation, seq.Value);
+        return grains.User(userId).MarkReadAsync(conversation, seq.Value);
     }
 
     public const int MaxUsersPerPresenceRequest = 500;
@@ -154,18 +150,18 @@ public static class Requests
     }
 
     /// <summary>The presence of users the caller shares a conversation with (anyone else is refused).</summary>
-    public static async Task<PresenceStatus[]> QueryPresenceAsync(IGrainFactory grains, string userId, IReadOnlyList<string>? userIds)
+    public static async Task<PresenceStatus[]> QueryPresenceAsync(GrainReferences grains, string userId, IReadOnlyList<string>? userIds)
     {
         var ids = CheckUserList(userIds);
-        await grains.GetGrain<IUserGrain>(userId).CheckContactsAsync(ids);
+        await grains.User(userId).CheckContactsAsync(ids);
         var statuses = new Task<PresenceStatus>[ids.Count];
-        for (var i = 0; i < statuses.Length; i++) statuses[i] = grains.GetGrain<IUserGrain>(ids[i]).GetPresenceAsync();
+        for (var i = 0; i < statuses.Length; i++) statuses[i] = grains.User(ids[i]).GetPresenceAsync();
         return await Task.WhenAll(statuses);
     }
 
-    public static Task TypingAsync(IGrainFactory grains, string userId, string? conversationId) =>
-        grains.GetGrain<IConversationGrain>(CheckConversationId(conversationId)).TypingAsync(userId);
+    public static Task TypingAsync(GrainReferences grains, string userId, string? conversationId) =>
+        grains.Conversation(CheckConversationId(conversationId)).TypingAsync(userId);
 
-    public static Task<SyncPage> SyncAsync(IGrainFactory grains, string userId, long? after, int? limit) =>
-        grains.GetGrain<IUserGrain>(userId).SyncAsync(after ?? 0, limit ?? DefaultSyncLimit);
+    public static Task<SyncPage> SyncAsync(GrainReferences grains, string userId, long? after, int? limit) =>
+        grains.User(userId).SyncAsync(after ?? 0, limit ?? DefaultSyncLimit);
 }

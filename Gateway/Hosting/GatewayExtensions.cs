@@ -71,6 +71,7 @@ public static class GatewayExtensions
             k.Limits.MaxRequestBodySize = ctx.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.MaxBodyBytes ?? 64 * 1024);
 
         services.AddOpenApi();
+        services.AddSingleton<GrainReferences>();
         services.AddSingleton<PresenceSubscriptions>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<GatewayNode>();

@@ -5,37 +5,41 @@ using Messenger.Grains;
 namespace Messenger.Gateway.Protocol;
 
 /// <summary>
-/// Turns a pushed <see cref="UpdateBatch"/> into one <c>updates</c> frame per user. Each message is
-/// serialised once for the whole batch and its bytes are copied into every frame that carries it,
-/// so a message bound for a thousand users on this gateway costs one serialisation here. The frames
-/// are exactly what <see cref="UpdatesFrame"/> serialises to.
+/// Turns a pushed <see cref="UpdateBatch"/> into one <c>updates</c> frame per user this gateway
+/// holds sockets for. Each message is serialised once for the whole batch, and only if some frame
+/// needs it; its bytes are copied into every frame that carries it, so a message bound for a
+/// thousand users on this gateway costs one serialisation here. The frames are exactly what
+/// <see cref="UpdatesFrame"/> serialises to.
 /// </summary>
 public static class UpdateFrames
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = WireJson.Context.Options.Encoder, SkipValidation = true };
 
-    /// <summary>Calls <paramref name="deliver"/> with each user of the batch and their frame, updates in batch order.</summary>
-    public static void ForEachUser(UpdateBatch batch, Action<string, byte[]> deliver)
+    /// <summary>
+    /// Calls <paramref name="deliver"/> with each user of the batch for whom <paramref name="wanted"/>
+    /// holds and their frame, updates in batch order. Users not wanted cost no serialisation.
+    /// </summary>
+    public static void ForEachUser(UpdateBatch batch, Func<string, bool> wanted, Action<string, byte[]> deliver)
     {
-        var messages = new byte[batch.Messages.Count][];
-        for (var i = 0; i < messages.Length; i++)
-        {
-            messages[i] = JsonSerializer.SerializeToUtf8Bytes(batch.Messages[i].ToWire(), WireJson.Context.WireMessage);
-        }
+        var messages = new byte[]?[batch.Messages.Count];
         var updates = batch.Updates;
         if (updates.Count == 1)
         {
-            deliver(updates[0].UserId, Frame(updates, [0], messages));
+            if (wanted(updates[0].UserId)) deliver(updates[0].UserId, Frame(updates, [0], batch.Messages, messages));
             return;
         }
         // A user's updates in batch order (which is their userSeq order).
-        var byUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var byUser = new Dictionary<string, List<int>?>(StringComparer.Ordinal);
         for (var i = 0; i < updates.Count; i++)
         {
-            if (!byUser.TryGetValue(updates[i].UserId, out var indexes)) byUser[updates[i].UserId] = indexes = new List<int>(1);
-            indexes.Add(i);
+            var userId = updates[i].UserId;
+            if (!byUser.TryGetValue(userId, out var indexes)) byUser[userId] = indexes = wanted(userId) ? new List<int>(1) : null;
+            indexes?.Add(i);
         }
-        foreach (var (userId, indexes) in byUser) deliver(userId, Frame(updates, indexes, messages));
+        foreach (var (userId, indexes) in byUser)
+        {
+            if (indexes is not null) deliver(userId, Frame(updates, indexes, batch.Messages, messages));
+        }
     }
 
     // One buffer and writer per thread, reused: Utf8JsonWriter asks its buffer for 4 KiB at a time,
@@ -43,7 +47,7 @@ public static class UpdateFrames
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    private static byte[] Frame(IReadOnlyList<PushedUpdate> updates, IReadOnlyList<int> indexes, byte[][] messages)
+    private static byte[] Frame(IReadOnlyList<PushedUpdate> updates, IReadOnlyList<int> indexes, IReadOnlyList<ChatMessage> messages, byte[]?[] serialised)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
@@ -63,7 +67,8 @@ public static class UpdateFrames
             if (u.MessageIndex >= 0)
             {
                 w.WritePropertyName("message"u8);
-                w.WriteRawValue(messages[u.MessageIndex], skipInputValidation: true);
+                w.WriteRawValue(serialised[u.MessageIndex] ??= JsonSerializer.SerializeToUtf8Bytes(messages[u.MessageIndex].ToWire(), WireJson.Context.WireMessage),
+                    skipInputValidation: true);
             }
             w.WriteEndObject();
         }

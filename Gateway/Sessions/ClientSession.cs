@@ -14,9 +14,7 @@ namespace Messenger.Gateway.Sessions;
 public sealed class ClientSession
 {
     private readonly Channel<byte[]> _outbound;
-    private readonly IGrainFactory _grains;
-    private readonly Func<string, IConversationGrain> _conversation;
-    private (string Id, IConversationGrain Grain)? _lastConversation;
+    private readonly GrainReferences _grains;
     private readonly GatewayNode _node;
     private readonly SemaphoreSlim _inFlight;
     private readonly CancellationTokenSource _closed = new();
@@ -29,7 +27,6 @@ public sealed class ClientSession
         DeviceId = deviceId;
         _node = node;
         _grains = node.Grains;
-        _conversation = Conversation;
         _logger = logger;
         _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection);
         _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.OutboundQueueFrames)
@@ -149,7 +146,7 @@ public sealed class ClientSession
 
     private Task Dispatch(ClientFrame f) => f.Type switch
     {
-        "send" => ReplyAsync(f.Id, Requests.SendAsync(_conversation, UserId, f.ConversationId, f.ClientMsgId, f.Text),
+        "send" => ReplyAsync(f.Id, Requests.SendAsync(_grains, UserId, f.ConversationId, f.ClientMsgId, f.Text),
             static (id, a) => JsonSerializer.SerializeToUtf8Bytes(a.ToAckFrame(id), WireJson.Context.AckFrame)),
         "sync" => ReplyAsync(f.Id, Requests.SyncAsync(_grains, UserId, f.After, f.Limit),
             static (id, p) => JsonSerializer.SerializeToUtf8Bytes(new SyncResultFrame("sync_result", id, p.Updates.ToWire(),
@@ -168,18 +165,6 @@ public sealed class ClientSession
             static (id, _) => JsonSerializer.SerializeToUtf8Bytes(new PongFrame("pong", id), WireJson.Context.PongFrame)),
         _ => throw new MessengerException(ErrorCode.UnknownFrameType, $"unknown frame type '{f.Type}'."),
     };
-
-    /// <summary>
-    /// The grain of a conversation, the last one kept: a device mostly sends to one conversation at a
-    /// time, and making a grain reference is not free (type lookups on every call).
-    /// </summary>
-    private IConversationGrain Conversation(string conversationId)
-    {
-        if (_lastConversation is { } last && last.Id == conversationId) return last.Grain;
-        var grain = _grains.GetGrain<IConversationGrain>(conversationId);
-        _lastConversation = (conversationId, grain);
-        return grain;
-    }
 
     private static byte[] PresenceResult(string? id, PresenceStatus[] statuses) =>
         JsonSerializer.SerializeToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJson.Context.PresenceResultFrame);

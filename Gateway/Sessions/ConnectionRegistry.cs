@@ -14,14 +14,15 @@ public sealed class ConnectionRegistry : IUpdateObserver
 {
     private readonly ConcurrentDictionary<string, ClientSession[]> _byUser = new(StringComparer.Ordinal);
     private readonly Action<string, byte[]> _deliver;
+    private readonly Func<string, bool> _holds;
+    private readonly PresenceSubscriptions _subscriptions;
 
     public ConnectionRegistry(PresenceSubscriptions subscriptions)
     {
         _subscriptions = subscriptions;
         _deliver = Deliver;
+        _holds = _byUser.ContainsKey;
     }
-
-    private readonly PresenceSubscriptions _subscriptions;
 
     public void Add(ClientSession session)
     {
@@ -47,7 +48,7 @@ public sealed class ConnectionRegistry : IUpdateObserver
 
     public Task OnUpdatesAsync(UpdateBatch batch)
     {
-        UpdateFrames.ForEachUser(batch, _deliver);
+        UpdateFrames.ForEachUser(batch, _holds, _deliver);
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Messenger.Gateway.Endpoints;
 using Messenger.Gateway.Hosting;
 using Messenger.Grains;
 using Microsoft.Extensions.Options;
@@ -10,13 +11,14 @@ namespace Messenger.Gateway.Sessions;
 /// that every user grain pushes to, device sessions attached and detached, and their leases renewed.
 /// </summary>
 public sealed class GatewayNode(
-    IGrainFactory grains,
+    IGrainFactory factory,
+    GrainReferences grains,
     ConnectionRegistry registry,
     PresenceSubscriptions subscriptions,
     IOptions<GatewayOptions> options,
     ILogger<GatewayNode> logger) : BackgroundService
 {
-    public IGrainFactory Grains => grains;
+    public GrainReferences Grains => grains;
 
     private IUpdateObserver? _reference;
     private readonly Lock _lock = new();
@@ -28,7 +30,7 @@ public sealed class GatewayNode(
             lock (_lock)
             {
                 // The registry object is held by DI for the life of the process, so the reference stays valid.
-                return _reference ??= grains.CreateObjectReference<IUpdateObserver>(registry);
+                return _reference ??= factory.CreateObjectReference<IUpdateObserver>(registry);
             }
         }
     }
@@ -39,7 +41,7 @@ public sealed class GatewayNode(
         registry.Add(session);
         try
         {
-            return await grains.GetGrain<IUserGrain>(session.UserId).AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+            return await grains.User(session.UserId).AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
         }
         catch
         {
@@ -55,18 +57,18 @@ public sealed class GatewayNode(
     public async Task<PresenceStatus[]> SubscribePresenceAsync(ClientSession session, IReadOnlyList<string>? userIds)
     {
         var ids = Endpoints.Requests.CheckUserList(userIds);
-        await grains.GetGrain<IUserGrain>(session.UserId).CheckContactsAsync(ids);
+        await grains.User(session.UserId).CheckContactsAsync(ids);
         var (_, unwatch) = subscriptions.Replace(session, ids);
         Unwatch(unwatch);
         // Registering with each user's grain returns its status at that moment, so no change is missed in between.
         var statuses = new Task<PresenceStatus>[ids.Count];
-        for (var i = 0; i < statuses.Length; i++) statuses[i] = grains.GetGrain<IUserGrain>(ids[i]).WatchPresenceAsync(Reference);
+        for (var i = 0; i < statuses.Length; i++) statuses[i] = grains.User(ids[i]).WatchPresenceAsync(Reference);
         return await Task.WhenAll(statuses);
     }
 
     private void Unwatch(List<string> userIds)
     {
-        foreach (var userId in userIds) grains.GetGrain<IUserGrain>(userId).UnwatchPresenceAsync(Reference).Ignore();
+        foreach (var userId in userIds) grains.User(userId).UnwatchPresenceAsync(Reference).Ignore();
     }
 
     public async Task DetachAsync(ClientSession session)
@@ -75,7 +77,7 @@ public sealed class GatewayNode(
         Unwatch(subscriptions.Remove(session));
         try
         {
-            await grains.GetGrain<IUserGrain>(session.UserId).DetachDeviceAsync(session.ConnectionId);
+            await grains.User(session.UserId).DetachDeviceAsync(session.ConnectionId);
         }
         catch (Exception ex)
         {
@@ -118,7 +120,7 @@ public sealed class GatewayNode(
         {
             var ids = new string[sessions.Length];
             for (var i = 0; i < ids.Length; i++) ids[i] = sessions[i].ConnectionId;
-            var user = grains.GetGrain<IUserGrain>(userId);
+            var user = grains.User(userId);
             var unknown = await user.RenewDevicesAsync(ids);
             foreach (var session in sessions)
             {
@@ -135,7 +137,7 @@ public sealed class GatewayNode(
     {
         try
         {
-            await grains.GetGrain<IUserGrain>(userId).WatchPresenceAsync(Reference);
+            await grains.User(userId).WatchPresenceAsync(Reference);
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {

@@ -31,27 +31,31 @@ internal sealed class PendingAcks
     /// <summary>A new message, committed and waiting for its sender's delivery.</summary>
     public void AwaitNew(ChatMessage message, PendingSend send) => _new[message.Seq] = send;
 
-    /// <summary>A retry of <paramref name="original"/>; answered once the sender's log is known to hold it.</summary>
-    public void AwaitDuplicate(ChatMessage original, PendingSend send) => _duplicates.Add((original, send));
+    /// <summary>
+    /// A retry of <paramref name="original"/>: answered into <paramref name="ready"/> at once when its
+    /// sender's log already reaches <paramref name="senderDeliveredTo"/> ≥ its seq, else when it does.
+    /// </summary>
+    public void AwaitDuplicate(ChatMessage original, PendingSend send, long senderDeliveredTo, List<ReadyAck> ready)
+    {
+        if (original.Seq <= senderDeliveredTo) ready.Add(new ReadyAck(send, original, 0, Duplicate: true));
+        else _duplicates.Add((original, send));
+    }
 
     /// <summary>
-    /// <paramref name="userId"/>'s log now holds everything up to <paramref name="deliveredTo"/>, the
-    /// last batch being <paramref name="batch"/> with <paramref name="receipt"/> (null when only
-    /// checking duplicates against earlier progress). Moves every ack this settles into <paramref name="ready"/>.
+    /// <paramref name="userId"/>'s log now holds everything up to the last of <paramref name="batch"/>,
+    /// which it took with <paramref name="receipt"/>. Moves every ack this settles into <paramref name="ready"/>.
     /// </summary>
-    public void TakeSettled(string userId, long deliveredTo, IReadOnlyList<ChatMessage>? batch, DeliveryReceipt? receipt, List<ReadyAck> ready)
+    public void TakeSettled(string userId, IReadOnlyList<ChatMessage> batch, DeliveryReceipt receipt, List<ReadyAck> ready)
     {
-        if (batch is not null && receipt is not null && _new.Count > 0)
+        for (var i = 0; _new.Count > 0 && i < batch.Count; i++)
         {
-            for (var i = 0; i < batch.Count; i++)
+            var message = batch[i];
+            if (message.SenderId == userId && _new.Remove(message.Seq, out var send))
             {
-                var message = batch[i];
-                if (message.SenderId == userId && _new.Remove(message.Seq, out var send))
-                {
-                    ready.Add(new ReadyAck(send, message, receipt.UserSeqs[i], Duplicate: false));
-                }
+                ready.Add(new ReadyAck(send, message, receipt.UserSeqs[i], Duplicate: false));
             }
         }
+        var deliveredTo = batch[^1].Seq;
         for (var i = _duplicates.Count - 1; i >= 0; i--)
         {
             var (original, send) = _duplicates[i];

@@ -32,12 +32,10 @@ public static class MessengerSiloExtensions
         return silo;
     }
 
-    private static MessengerStorage OpenStorage(StorageOptions options)
-    {
-        options.Validate();
-        // Validation admits only SQLite so far; PostgreSQL joins here with cluster mode.
-        return SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.SimulatedFlushLatency);
-    }
+    // The options arrive validated (IOptions runs the validator registered above), and validation
+    // admits only SQLite so far; PostgreSQL joins here with cluster mode.
+    private static MessengerStorage OpenStorage(StorageOptions options) =>
+        SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.SimulatedFlushLatency);
 
     private static void AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section, Action<T> validate)
         where T : class

@@ -48,15 +48,19 @@ internal sealed class UserPresence
 
     public PresenceStatus Status => new(UserId, Devices.PublishedOnline, Devices.LastSeen);
 
-    public bool Live => Devices.AnyLive(Now);
+    /// <summary>The gateways holding a live session of the user, each once (none: no allocation).</summary>
+    public IReadOnlyList<IUpdateObserver> LiveGateways() => Devices.Count == 0 ? [] : Devices.LiveGateways(Now);
 
     /// <summary>Whether the user is live, remembering that <paramref name="conversationId"/> now knows it.</summary>
     public bool ReportTo(string conversationId)
     {
-        var live = Live;
-        _reports.Record(conversationId, live);
+        var live = Devices.AnyLive(Now);
+        Told(conversationId, live);
         return live;
     }
+
+    /// <summary><paramref name="conversationId"/> was just told whether the user is live.</summary>
+    public void Told(string conversationId, bool live) => _reports.Record(conversationId, live);
 
     public Task AttachAsync(string connectionId, string deviceId, IUpdateObserver gateway)
     {

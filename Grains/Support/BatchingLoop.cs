@@ -10,9 +10,6 @@ internal sealed class BatchingLoop<T>(Func<List<T>, Task> runBatch)
     private List<T> _pending = [];
     private bool _running;
 
-    /// <summary>Items waiting for the next batch.</summary>
-    public IReadOnlyList<T> Pending => _pending;
-
     /// <summary>Queues an item; starts a batch now if none is running.</summary>
     public void Add(T item)
     {

@@ -13,8 +13,6 @@ internal sealed class UserConversations(string userId)
     private Dictionary<string, UserConversation> _dirty = new(StringComparer.Ordinal);
     private HashSet<string>? _contacts;
 
-    public int Count => _entries.Count;
-
     public IEnumerable<UserConversation> All => _entries.Values;
 
     public bool HasUnsavedChanges => _dirty.Count > 0;

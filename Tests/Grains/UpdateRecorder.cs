@@ -1,4 +1,5 @@
 using Messenger.Grains;
+using Messenger.Tests.Support;
 
 namespace Messenger.Tests.Grains;
 
@@ -12,7 +13,7 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly List<UserUpdate> _updates = [];
-    private readonly List<(Func<IReadOnlyList<UserUpdate>, bool> Done, TaskCompletionSource Signal)> _waiters = [];
+    private readonly Conditions _conditions;
     private readonly IGrainFactory _grains;
     private readonly IUserGrain _user;
     private readonly string _connectionId;
@@ -24,6 +25,7 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         _grains = grains;
         _user = user;
         _connectionId = connectionId;
+        _conditions = new Conditions(_gate);
         Reference = grains.CreateObjectReference<IUpdateObserver>(this);
     }
 
@@ -45,39 +47,22 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         get { lock (_gate) return [.. _updates]; }
     }
 
-    /// <summary>Every batch pushed to this observer, as received.</summary>
-    public IReadOnlyList<UpdateBatch> Batches
-    {
-        get { lock (_gate) return [.. _batches]; }
-    }
-
-    private readonly List<UpdateBatch> _batches = [];
-
     public Task OnUpdatesAsync(UpdateBatch batch)
     {
         lock (_gate)
         {
-            _batches.Add(batch);
             foreach (var (userId, update) in batch.Expand())
             {
                 _recipients.Add(userId);
                 _updates.Add(update);
             }
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Done(_updates))
-                {
-                    _waiters[i].Signal.TrySetResult();
-                    _waiters.RemoveAt(i);
-                }
-            }
+            _conditions.Signal();
         }
         return Task.CompletedTask;
     }
 
     private readonly List<PresenceStatus> _presence = [];
     private readonly List<TypingEvent> _typing = [];
-    private readonly List<(Func<bool> Done, TaskCompletionSource Signal)> _eventWaiters = [];
 
     /// <summary>Presence changes pushed to this gateway, in arrival order.</summary>
     public IReadOnlyList<PresenceStatus> Presence { get { lock (_gate) return [.. _presence]; } }
@@ -87,40 +72,22 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
 
     public Task OnPresenceAsync(PresenceStatus status)
     {
-        lock (_gate) { _presence.Add(status); SignalEvents(); }
+        lock (_gate) { _presence.Add(status); _conditions.Signal(); }
         return Task.CompletedTask;
     }
 
     public Task OnTypingAsync(string userId, TypingEvent typing)
     {
-        lock (_gate) { _typing.Add(typing); SignalEvents(); }
+        lock (_gate) { _typing.Add(typing); _conditions.Signal(); }
         return Task.CompletedTask;
-    }
-
-    private void SignalEvents()
-    {
-        for (var i = _eventWaiters.Count - 1; i >= 0; i--)
-        {
-            if (_eventWaiters[i].Done())
-            {
-                _eventWaiters[i].Signal.TrySetResult();
-                _eventWaiters.RemoveAt(i);
-            }
-        }
     }
 
     /// <summary>Completes once <paramref name="done"/> holds over the presence and typing events received; fails after a deadline.</summary>
     public async Task WaitForEventsAsync(Func<IReadOnlyList<PresenceStatus>, IReadOnlyList<TypingEvent>, bool> done, TimeSpan? timeout = null)
     {
-        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            if (done(_presence, _typing)) return;
-            _eventWaiters.Add((() => done(_presence, _typing), signal));
-        }
         try
         {
-            await signal.Task.WaitAsync(timeout ?? DefaultTimeout);
+            await _conditions.WaitFor(() => done(_presence, _typing), timeout ?? DefaultTimeout);
         }
         catch (TimeoutException)
         {
@@ -131,15 +98,9 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
     /// <summary>Completes with the updates received once <paramref name="done"/> holds for them; fails after a deadline.</summary>
     public async Task<IReadOnlyList<UserUpdate>> WaitForAsync(Func<IReadOnlyList<UserUpdate>, bool> done, TimeSpan? timeout = null)
     {
-        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            if (done(_updates)) return [.. _updates];
-            _waiters.Add((done, signal));
-        }
         try
         {
-            await signal.Task.WaitAsync(timeout ?? DefaultTimeout);
+            await _conditions.WaitFor(() => done(_updates), timeout ?? DefaultTimeout);
         }
         catch (TimeoutException)
         {

@@ -157,17 +157,25 @@ public sealed class GrainHelperTests
         var fromB = new PendingSend(new NewMessage("b", "m1", "y", T0));
         var retryOfA = new PendingSend(new NewMessage("a", "m0", "z", T0));
         ChatMessage m1 = new("c", 1, "a", "m1", "x", T0), m2 = new("c", 2, "b", "m1", "y", T0), m0 = new("c", 1, "a", "m0", "z", T0);
+        var ready = new List<ReadyAck>();
         acks.AwaitNew(m1, fromA);
         acks.AwaitNew(m2, fromB);
-        acks.AwaitDuplicate(m0, retryOfA);
-        var ready = new List<ReadyAck>();
+        acks.AwaitDuplicate(m0, retryOfA, senderDeliveredTo: 0, ready);
+        Assert.Empty(ready);
 
-        acks.TakeSettled("b", 2, [m1, m2], new DeliveryReceipt([7, 8], true), ready); // B's log: only B's send settles
+        acks.TakeSettled("b", [m1, m2], new DeliveryReceipt([7, 8], true), ready); // B's log: only B's send settles
         Assert.Equal([(fromB, 8L, false)], ready.Select(r => (r.Send, r.UserSeq, r.Duplicate)));
 
         ready.Clear();
-        acks.TakeSettled("a", 2, [m1, m2], new DeliveryReceipt([3, 4], false), ready);
+        acks.TakeSettled("a", [m1, m2], new DeliveryReceipt([3, 4], false), ready);
         Assert.Equal([(fromA, 3L, false), (retryOfA, 0L, true)], ready.Select(r => (r.Send, r.UserSeq, r.Duplicate)));
+        Assert.Equal(0, acks.Count);
+
+        // A retry whose original its sender already holds is answered at once.
+        ready.Clear();
+        var lateRetry = new PendingSend(new NewMessage("a", "m0", "z", T0));
+        acks.AwaitDuplicate(m0, lateRetry, senderDeliveredTo: 2, ready);
+        Assert.Equal([(lateRetry, 0L, true)], ready.Select(r => (r.Send, r.UserSeq, r.Duplicate)));
         Assert.Equal(0, acks.Count);
     }
 }

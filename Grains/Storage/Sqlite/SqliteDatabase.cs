@@ -17,7 +17,6 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        FilePath = path;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -30,9 +29,6 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
     }
 
     private readonly SqliteCheckpointer _checkpointer;
-
-    /// <summary>The database file.</summary>
-    public string FilePath { get; }
 
     internal SqliteWriter Writer { get; }
 

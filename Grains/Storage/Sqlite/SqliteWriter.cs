@@ -24,7 +24,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
-    private long _commits;
 
     public SqliteWriter(string connectionString, TimeSpan simulatedFlushLatency)
     {
@@ -51,9 +50,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
         _thread.Start();
     }
-
-    /// <summary>Transactions committed so far (each is one flush of the WAL).</summary>
-    public long Commits => Interlocked.Read(ref _commits);
 
     /// <summary>Runs <paramref name="write"/> in the next transaction; completes after the commit.</summary>
     public Task<T> WriteAsync<T>(Func<SqliteWriter, T> write)
@@ -123,7 +119,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 foreach (var item in batch) RunIsolated(item);
             }
             Execute("COMMIT;");
-            Interlocked.Increment(ref _commits);
             if (_simulatedFlushLatency > TimeSpan.Zero) Thread.Sleep(_simulatedFlushLatency);
         }
         catch (Exception ex)
