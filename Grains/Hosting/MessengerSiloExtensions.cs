@@ -1,5 +1,6 @@
 using Messenger.Grains.Delivery;
 using Messenger.Grains.Storage;
+using Messenger.Grains.Storage.Postgres;
 using Messenger.Grains.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,10 +33,10 @@ public static class MessengerSiloExtensions
         return silo;
     }
 
-    // The options arrive validated (IOptions runs the validator registered above), and validation
-    // admits only SQLite so far; PostgreSQL joins here with cluster mode.
-    private static MessengerStorage OpenStorage(StorageOptions options) =>
-        SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.SimulatedFlushLatency);
+    // The options arrive validated (IOptions runs the validator registered above).
+    private static MessengerStorage OpenStorage(StorageOptions options) => options.IsPostgres
+        ? PostgresStorage.Open(options.Postgres)
+        : SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.SimulatedFlushLatency);
 
     private static void AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section, Action<T> validate)
         where T : class

@@ -10,7 +10,7 @@ namespace Messenger.Tests.EndToEnd;
 
 /// <summary>Every bad input gets a clear error with a stable code, changes nothing, and leaves the connection usable.</summary>
 [Collection(ServerCollection.Name)]
-public sealed class BadInputTests(ServerFixture fixture)
+public sealed class BadInputTests(SqliteServerFixture fixture)
 {
     private Uri Url => fixture.Url;
 
@@ -177,7 +177,7 @@ public sealed class BadInputTests(ServerFixture fixture)
 
 /// <summary>The service documents itself and reports health.</summary>
 [Collection(ServerCollection.Name)]
-public sealed class DiscoveryTests(ServerFixture fixture)
+public sealed class DiscoveryTests(SqliteServerFixture fixture)
 {
     [Fact]
     public async Task OpenApiDocument_ListsTheRestApi_AndHealthzAnswers()

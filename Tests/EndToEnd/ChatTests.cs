@@ -4,9 +4,14 @@ using Messenger.Tests.Support;
 namespace Messenger.Tests.EndToEnd;
 
 /// <summary>1:1 chat through the real gateway process over real WebSockets.</summary>
-[Collection(ServerCollection.Name)]
-public sealed class ChatTests(ServerFixture fixture)
+public abstract class ChatTests(ServerFixture fixture)
 {
+    [Collection(ServerCollection.Name)]
+    public sealed class OnSqlite(SqliteServerFixture fixture) : ChatTests(fixture);
+
+    [Collection(PostgresServerCollection.Name)]
+    public sealed class OnPostgres(PostgresServerFixture fixture) : ChatTests(fixture);
+
     private Uri Url => fixture.Url;
 
     [Fact]
@@ -248,9 +253,14 @@ public sealed class ChatTests(ServerFixture fixture)
 }
 
 /// <summary>A device that kept its cursor gets exactly the updates after it.</summary>
-[Collection(ServerCollection.Name)]
-public sealed class CursorTests(ServerFixture fixture)
+public abstract class CursorTests(ServerFixture fixture)
 {
+    [Collection(ServerCollection.Name)]
+    public sealed class OnSqlite(SqliteServerFixture fixture) : CursorTests(fixture);
+
+    [Collection(PostgresServerCollection.Name)]
+    public sealed class OnPostgres(PostgresServerFixture fixture) : CursorTests(fixture);
+
     [Fact]
     public async Task Device_ReconnectingWithStoredCursor_GetsExactlyTheUpdatesAfterIt()
     {

@@ -7,14 +7,16 @@ namespace Messenger.Tests.EndToEnd;
 /// <summary>Tests that need a gateway process of their own: crashes, restarts, tight limits.</summary>
 public sealed class CrashAndLimitsTests
 {
-    [Fact]
-    public async Task KillDashNine_AfterBurst_EveryAckedMessageSurvives_InOrder_ExactlyOnce()
+    [Theory]
+    [InlineData(GatewayStorage.Sqlite)]
+    [InlineData(GatewayStorage.Postgres)]
+    public async Task KillDashNine_AfterBurst_EveryAckedMessageSurvives_InOrder_ExactlyOnce(string backend)
     {
-        var dataDirectory = ServerProcess.NewDataDirectory();
+        await using var storage = await GatewayStorage.CreateAsync(backend);
         ChatUser alice, bob;
         string conversation;
         var acked = new System.Collections.Concurrent.ConcurrentDictionary<string, Ack>();
-        await using (var server = await ServerProcess.StartAsync(dataDirectory))
+        await using (var server = await storage.StartGatewayAsync())
         {
             alice = await Chat.NewUserAsync(server.BaseAddress);
             bob = await Chat.NewUserAsync(server.BaseAddress);
@@ -36,7 +38,7 @@ public sealed class CrashAndLimitsTests
         var ackedNow = acked.Values.ToList();
         Assert.True(ackedNow.Count >= 500);
 
-        await using var restarted = await ServerProcess.StartAsync(dataDirectory);
+        await using var restarted = await storage.StartGatewayAsync();
         using var http = Chat.Http(restarted.BaseAddress, bob.Sessions[0]);
         var history = new List<Message>();
         HistoryPage page;

@@ -225,12 +225,14 @@ public sealed class PresenceTests(PresenceServerFixture fixture)
 /// <summary>Presence across a crash of the whole process.</summary>
 public sealed class PresenceCrashTests
 {
-    [Fact]
-    public async Task KillDashNine_ThenRestart_LeavesNobodyOnline()
+    [Theory]
+    [InlineData(GatewayStorage.Sqlite)]
+    [InlineData(GatewayStorage.Postgres)]
+    public async Task KillDashNine_ThenRestart_LeavesNobodyOnline(string backend)
     {
-        var data = ServerProcess.NewDataDirectory();
+        await using var storage = await GatewayStorage.CreateAsync(backend);
         ChatUser alice, bob;
-        await using (var server = await ServerProcess.StartAsync(data, PresenceServerFixture.Timings))
+        await using (var server = await storage.StartGatewayAsync(PresenceServerFixture.Timings))
         {
             alice = await Chat.NewUserAsync(server.BaseAddress);
             bob = await Chat.NewUserAsync(server.BaseAddress);
@@ -244,7 +246,7 @@ public sealed class PresenceCrashTests
             await watcher.DisposeAsync();
             await bobDevice.DisposeAsync();
         }
-        await using var restarted = await ServerProcess.StartAsync(data, PresenceServerFixture.Timings);
+        await using var restarted = await storage.StartGatewayAsync(PresenceServerFixture.Timings);
         using var http = Chat.Http(restarted.BaseAddress, alice.Sessions[0]);
         var presence = Assert.Single(await http.GetPresenceAsync([bob.Id]));
         Assert.False(presence.Online);

@@ -1,7 +1,9 @@
 using Messenger.Grains;
 using Messenger.Grains.Hosting;
 using Messenger.Grains.Storage;
+using Messenger.Grains.Storage.Postgres;
 using Messenger.Grains.Storage.Sqlite;
+using Messenger.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -10,45 +12,42 @@ using Orleans.TestingHost;
 namespace Messenger.Tests.Grains;
 
 /// <summary>
-/// Two in-process silos configured by the project's own <see cref="MessengerSiloExtensions.AddMessenger"/>,
-/// sharing real SQLite storage in a temp directory, plus a client. The user logs live in a database
-/// file of their own, apart from accounts and conversations, as a partitioned backend may place
-/// them: every grain test thereby shows that nothing needs a query or transaction spanning both. Tests isolate themselves by
-/// registering fresh users, so one cluster serves the whole collection.
+/// In-process silos (two by default) configured by the project's own <see cref="MessengerSiloExtensions.AddMessenger"/>
+/// over real storage, plus a client. Each backend's fixture places the user logs apart from the
+/// conversations (another SQLite file; other PostgreSQL databases for half the partitions), as a
+/// partitioned backend does: every grain test thereby shows that nothing needs a query or
+/// transaction spanning both. Tests isolate themselves by registering fresh users, so one cluster
+/// serves a whole collection.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public abstract class ClusterFixture : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "messenger-grain-tests", Guid.NewGuid().ToString("N"));
-
-    public InProcessTestCluster Cluster { get; private set; } = null!;
-
     private readonly int _silos;
     private readonly IReadOnlyDictionary<string, string?> _settings;
 
-    /// <summary>Two silos with default settings (the shared collection fixture).</summary>
-    public ClusterFixture() : this(2, new Dictionary<string, string?>()) { }
-
-    /// <summary>A cluster with settings of its own (e.g. short presence timings).</summary>
-    public static ClusterFixture WithSettings(int silos, IReadOnlyDictionary<string, string?> settings) => new(silos, settings);
-
-    private ClusterFixture(int silos, IReadOnlyDictionary<string, string?> settings)
+    protected ClusterFixture(int silos, IReadOnlyDictionary<string, string?> settings)
     {
         _silos = silos;
         _settings = settings;
     }
 
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
     public IClusterClient Client => Cluster.Client;
 
-    public string DataDirectory => _dataDirectory;
 
-    /// <summary>A new handle on the cluster's storage (both files), e.g. to write what a crash leaves behind.</summary>
-    public MessengerStorage OpenStorage() =>
-        SqliteStorage.OpenSplit(Path.Combine(_dataDirectory, SqliteStorage.FileName), Path.Combine(_dataDirectory, "user-logs.db"));
+    /// <summary>A new handle on the cluster's storage, e.g. to write what a crash leaves behind.</summary>
+    public abstract MessengerStorage OpenStorage();
+
+    /// <summary>Creates the empty data set the silos will migrate.</summary>
+    protected abstract Task CreateDataAsync();
+
+    /// <summary>Removes the data set once the silos are gone.</summary>
+    protected abstract Task DeleteDataAsync();
 
     public async Task InitializeAsync()
     {
-        var settings = new Dictionary<string, string?>(_settings) { ["Storage:DataDirectory"] = _dataDirectory };
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        await CreateDataAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build();
         var builder = new InProcessTestClusterBuilder((short)_silos);
         builder.ConfigureSilo((_, silo) =>
         {
@@ -64,8 +63,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dataDirectory, recursive: true);
+        await DeleteDataAsync();
     }
 
     /// <summary>Registers a user with a fresh username; the password hash is opaque to the grains.</summary>
@@ -94,8 +92,58 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
-public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+/// <summary>The cluster over SQLite: accounts and conversations in one file, user logs in another.</summary>
+public sealed class SqliteClusterFixture : ClusterFixture
 {
-    public const string Name = "two-silo cluster";
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "messenger-grain-tests", Guid.NewGuid().ToString("N"));
+
+    public SqliteClusterFixture() : this(2, new Dictionary<string, string?>()) { }
+
+    internal SqliteClusterFixture(int silos, IReadOnlyDictionary<string, string?> settings) : base(silos, settings) { }
+
+
+    public override MessengerStorage OpenStorage() =>
+        SqliteStorage.OpenSplit(Path.Combine(_dataDirectory, SqliteStorage.FileName), Path.Combine(_dataDirectory, "user-logs.db"));
+
+    protected override Task CreateDataAsync()
+    {
+        Directory.CreateDirectory(_dataDirectory);
+        return Task.CompletedTask;
+    }
+
+    protected override Task DeleteDataAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dataDirectory, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The cluster over a real PostgreSQL server, its partitions split over two databases.</summary>
+public sealed class PostgresClusterFixture : ClusterFixture
+{
+    private PostgresDataSet _data = null!;
+
+    public PostgresClusterFixture() : this(2, new Dictionary<string, string?>()) { }
+
+    internal PostgresClusterFixture(int silos, IReadOnlyDictionary<string, string?> settings) : base(silos, settings) { }
+
+
+    public override MessengerStorage OpenStorage() => PostgresStorage.Open(_data.Options);
+
+    protected override async Task CreateDataAsync() => _data = await PostgresDataSet.CreateAsync("grains");
+
+    protected override async Task DeleteDataAsync() => await _data.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SqliteCluster : ICollectionFixture<SqliteClusterFixture>
+{
+    public const string Name = "two silos over SQLite";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCluster : ICollectionFixture<PostgresClusterFixture>
+{
+    public const string Name = "two silos over PostgreSQL";
 }

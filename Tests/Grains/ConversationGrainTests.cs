@@ -5,9 +5,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Messenger.Tests.Grains;
 
 /// <summary>Opening direct conversations, the send path and history, on the two-silo cluster.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ConversationGrainTests(ClusterFixture cluster)
+public abstract class ConversationGrainTests(ClusterFixture cluster)
 {
+    [Collection(SqliteCluster.Name)]
+    public sealed class OnSqlite(SqliteClusterFixture cluster) : ConversationGrainTests(cluster);
+
+    [Collection(PostgresCluster.Name)]
+    public sealed class OnPostgres(PostgresClusterFixture cluster) : ConversationGrainTests(cluster);
+
     [Fact]
     public async Task Silos_ShareOneMigratedStore()
     {

@@ -8,9 +8,14 @@ namespace Messenger.Tests.Grains;
 /// ack waits for the sender's own log only; a slow or failing member delays only itself; a store
 /// conflict retires the stale activation, whose successor reloads and carries on.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class DeliveryPathTests(ClusterFixture cluster)
+public abstract class DeliveryPathTests(ClusterFixture cluster)
 {
+    [Collection(SqliteCluster.Name)]
+    public sealed class OnSqlite(SqliteClusterFixture cluster) : DeliveryPathTests(cluster);
+
+    [Collection(PostgresCluster.Name)]
+    public sealed class OnPostgres(PostgresClusterFixture cluster) : DeliveryPathTests(cluster);
+
     [Fact]
     public async Task Ack_DoesNotWaitForAStalledMember_WhoGetsTheMessageOnceFreed()
     {

@@ -4,9 +4,14 @@ using Messenger.Grains.Storage;
 namespace Messenger.Tests.Grains;
 
 /// <summary>A crash between commit and fan-out loses nothing: the conversation re-drives fan-out from its durable mark.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class FanOutRecoveryTests(ClusterFixture cluster)
+public abstract class FanOutRecoveryTests(ClusterFixture cluster)
 {
+    [Collection(SqliteCluster.Name)]
+    public sealed class OnSqlite(SqliteClusterFixture cluster) : FanOutRecoveryTests(cluster);
+
+    [Collection(PostgresCluster.Name)]
+    public sealed class OnPostgres(PostgresClusterFixture cluster) : FanOutRecoveryTests(cluster);
+
     [Fact]
     public async Task CommittedButNotFannedOut_IsDeliveredToEveryMember_WhenTheConversationResumes()
     {

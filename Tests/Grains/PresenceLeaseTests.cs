@@ -6,16 +6,21 @@ namespace Messenger.Tests.Grains;
 /// A gateway that dies says nothing: its device sessions must end by lease expiry alone. Here the
 /// "gateway" attaches a device and then neither renews nor detaches, as after a kill -9.
 /// </summary>
-public sealed class PresenceLeaseTests : IAsyncLifetime
+public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetime
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
-    private readonly ClusterFixture _cluster = ClusterFixture.WithSettings(1, new Dictionary<string, string?>
+    private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Messenger:DeviceLease"] = Lease.ToString(),
         ["Presence:OnlineSettle"] = "00:00:00",
         ["Presence:OfflineGrace"] = Grace.ToString(),
-    });
+    };
+    private readonly ClusterFixture _cluster = cluster;
+
+    public sealed class OnSqlite() : PresenceLeaseTests(new SqliteClusterFixture(1, Settings));
+
+    public sealed class OnPostgres() : PresenceLeaseTests(new PostgresClusterFixture(1, Settings));
 
     public Task InitializeAsync() => _cluster.InitializeAsync();
 

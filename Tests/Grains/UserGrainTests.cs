@@ -3,9 +3,14 @@ using Messenger.Grains;
 namespace Messenger.Tests.Grains;
 
 /// <summary>Accounts, conversation lists with unread counts, read marks and live pushes, on the two-silo cluster.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class UserGrainTests(ClusterFixture cluster)
+public abstract class UserGrainTests(ClusterFixture cluster)
 {
+    [Collection(SqliteCluster.Name)]
+    public sealed class OnSqlite(SqliteClusterFixture cluster) : UserGrainTests(cluster);
+
+    [Collection(PostgresCluster.Name)]
+    public sealed class OnPostgres(PostgresClusterFixture cluster) : UserGrainTests(cluster);
+
     [Fact]
     public async Task Register_ThenFind_ReturnsProfileAndHash()
     {

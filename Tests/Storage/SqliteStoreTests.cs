@@ -11,6 +11,8 @@ public sealed class SqliteStoreTests : StoreContract
 
     protected override MessengerStorage OpenStorage() => SqliteStorage.Open(Path.Combine(_directory, SqliteStorage.FileName));
 
+    protected override Task RecordSchemaVersionAsync(int version) => SqliteFiles.RecordSchemaVersionAsync(version, Path.Combine(_directory, SqliteStorage.FileName));
+
     protected override Task DeleteDataAsync()
     {
         SqliteConnection.ClearAllPools();
@@ -31,10 +33,28 @@ public sealed class SplitSqliteStoreTests : StoreContract
     protected override MessengerStorage OpenStorage() =>
         SqliteStorage.OpenSplit(Path.Combine(_directory, SqliteStorage.FileName), Path.Combine(_directory, "user-logs.db"));
 
+    protected override Task RecordSchemaVersionAsync(int version) =>
+        SqliteFiles.RecordSchemaVersionAsync(version, Path.Combine(_directory, SqliteStorage.FileName), Path.Combine(_directory, "user-logs.db"));
+
     protected override Task DeleteDataAsync()
     {
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
         return Task.CompletedTask;
+    }
+}
+
+internal static class SqliteFiles
+{
+    public static async Task RecordSchemaVersionAsync(int version, params string[] files)
+    {
+        foreach (var file in files)
+        {
+            await using var connection = new SqliteConnection($"Data Source={file};Pooling=false");
+            await connection.OpenAsync();
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = $"INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, 0)";
+            await cmd.ExecuteNonQueryAsync();
+        }
     }
 }

@@ -31,6 +31,9 @@ public abstract partial class StoreContract : IAsyncLifetime
     /// <summary>Removes this test's data set; every storage opened by the test is already disposed.</summary>
     protected abstract Task DeleteDataAsync();
 
+    /// <summary>Records in every database of the data set that schema <paramref name="version"/> was applied, as a newer build would.</summary>
+    protected abstract Task RecordSchemaVersionAsync(int version);
+
     public async Task InitializeAsync()
     {
         Storage = OpenStorage();
@@ -83,6 +86,17 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Equal(1, record!.LastSeq);
         Assert.Equal("hi", Assert.Single(await Conversations.ReadMessagesAsync(conversation, 0, HistoryDirection.After, 10)).Text);
         Assert.Equal(1, (await UserLogs.LoadUserAsync("u-bob")).LastUserSeq);
+    }
+
+    [Fact]
+    public async Task Migrate_SchemaNewerThanTheBuild_Refuses()
+    {
+        await Accounts.CreateAccountAsync(Account("alice"));
+        await RecordSchemaVersionAsync(9999);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(ReopenAsync);
+
+        Assert.Contains("at version 9999, newer than this build knows", ex.Message);
     }
 
     // ---- accounts ----

@@ -28,6 +28,6 @@ public sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStore
         Sql.Bind(cmd, "$k", key);
         await using var r = await cmd.ExecuteReaderAsync();
         if (!await r.ReadAsync()) return null;
-        return new AccountCredentials(new UserProfile(r.GetString(0), r.GetString(1), SqliteDatabase.FromMs(r.GetInt64(3))), r.GetString(2));
+        return new AccountCredentials(new UserProfile(r.GetString(0), r.GetString(1), StoreTime.FromMs(r.GetInt64(3))), r.GetString(2));
     }
 }

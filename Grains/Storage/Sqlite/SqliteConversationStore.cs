@@ -1,6 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
-using static Messenger.Grains.Storage.Sqlite.SqliteDatabase;
+using static Messenger.Grains.Storage.StoreTime;
 
 namespace Messenger.Grains.Storage.Sqlite;
 

@@ -9,12 +9,14 @@ namespace Messenger.Grains.Storage.Sqlite;
 public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
 {
     private readonly string _connectionString;
+    private readonly string _path;
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/>.</summary>
     /// <param name="path">The database file.</param>
     /// <param name="simulatedFlushLatency">Benchmark-only: extra time each commit takes, as a slower disk's flush would.</param>
     public SqliteDatabase(string path, TimeSpan simulatedFlushLatency = default)
     {
+        _path = path;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         _connectionString = new SqliteConnectionStringBuilder
@@ -34,7 +36,7 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
 
     /// <inheritdoc />
     public Task MigrateAsync(CancellationToken cancellationToken = default) =>
-        Writer.WriteAsync(w => { SqliteMigrations.Apply(w); return 0; });
+        Writer.WriteAsync(w => { SqliteMigrations.Apply(w, _path); return 0; });
 
     /// <summary>A pooled read connection; dispose it to return it.</summary>
     internal async Task<SqliteConnection> OpenReaderAsync()
@@ -43,10 +45,6 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
         await connection.OpenAsync();
         return connection;
     }
-
-    internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    internal static DateTimeOffset TruncateToMs(DateTimeOffset t) => FromMs(t.ToUnixTimeMilliseconds());
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

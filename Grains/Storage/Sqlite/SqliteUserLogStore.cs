@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using static Messenger.Grains.Storage.Sqlite.SqliteDatabase;
+using static Messenger.Grains.Storage.StoreTime;
 
 namespace Messenger.Grains.Storage.Sqlite;
 
@@ -97,16 +97,10 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         var entries = new List<UserConversation>();
         await using (var cmd = connection.CreateCommand())
         {
-            cmd.CommandText = "SELECT conversation_id, kind, created_at, members, last_seq, read_seq FROM user_conversations WHERE user_id = $u";
+            cmd.CommandText = $"SELECT {UserConversationRows.Columns} FROM user_conversations WHERE user_id = $u";
             Sql.Bind(cmd, "$u", userId);
             await using var r = await cmd.ExecuteReaderAsync();
-            while (await r.ReadAsync())
-            {
-                var members = r.GetString(3).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                Array.Sort(members, StringComparer.Ordinal);
-                var info = new ConversationInfo(r.GetString(0), (ConversationKind)r.GetInt32(1), members, FromMs(r.GetInt64(2)));
-                entries.Add(new UserConversation(info, r.GetInt64(4), r.GetInt64(5)));
-            }
+            while (await r.ReadAsync()) entries.Add(UserConversationRows.Read(r));
         }
         return new UserRecord(lastUserSeq, checkpoint, entries, lastSeen);
     }
@@ -129,7 +123,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
                 Sql.Bind(cmd, "$c", info.ConversationId);
                 Sql.Bind(cmd, "$k", (int)info.Kind);
                 Sql.Bind(cmd, "$t", info.CreatedAt.ToUnixTimeMilliseconds());
-                Sql.Bind(cmd, "$m", string.Join(' ', info.Members));
+                Sql.Bind(cmd, "$m", UserConversationRows.JoinMembers(info.Members));
                 Sql.Bind(cmd, "$l", entry.LastSeq);
                 Sql.Bind(cmd, "$r", entry.ReadSeq);
                 cmd.ExecuteNonQuery();
