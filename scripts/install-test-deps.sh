@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `dotnet test` needs beyond the .NET SDK, from Debian packages, when missing:
-# the PostgreSQL server binaries (the tests start a throwaway instance of their own through
-# scripts/postgres.sh; the machine's own PostgreSQL service is neither needed nor touched).
+# the PostgreSQL server binaries and psql (the tests start throwaway instances of their own through
+# scripts/postgres.sh and scripts/cluster.sh; the machine's own PostgreSQL service is neither needed
+# nor touched), and curl (scripts/cluster.sh waits for the gateways with it).
 set -euo pipefail
 
 sudo_if_needed() {
@@ -13,10 +14,14 @@ have_postgres() {
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null
 }
 
-if ! have_postgres; then
-  echo "install-test-deps: installing PostgreSQL server (Debian package postgresql)"
+missing=()
+have_postgres || missing+=(postgresql)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if (( ${#missing[@]} > 0 )); then
+  echo "install-test-deps: installing ${missing[*]} (Debian packages)"
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 if [[ $(id -u) -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
   echo "install-test-deps: the postgres user is missing (PostgreSQL refuses to run as root)" >&2

@@ -18,11 +18,30 @@ public sealed class AuthOptions
     /// </summary>
     public string SigningKeyFile { get; set; } = "signing.key";
 
+    /// <summary>
+    /// The HMAC-SHA256 signing key itself (base64, at least 32 bytes), e.g. from a secret shared by every
+    /// gateway of a cluster. When set, <see cref="SigningKeyFile"/> is not used.
+    /// </summary>
+    public string? SigningKey { get; set; }
+
     /// <summary>Shortest accepted password.</summary>
     public int MinPasswordLength { get; set; } = 8;
 
     /// <summary>Longest accepted password (bounds the hashing work one request can cause).</summary>
     public int MaxPasswordLength { get; set; } = 256;
+
+    /// <summary>The decoded <see cref="SigningKey"/>, or null when it is not valid base64.</summary>
+    public byte[]? SigningKeyBytes()
+    {
+        try
+        {
+            return SigningKey is null ? null : Convert.FromBase64String(SigningKey.Trim());
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Checks every setting; the message names the one that is wrong.</summary>
     public void Validate()
@@ -30,6 +49,10 @@ public sealed class AuthOptions
         if (TokenLifetime < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(TokenLifetime)} must be at least 00:00:01, is {TokenLifetime}.");
         if (string.IsNullOrWhiteSpace(Issuer)) throw new InvalidOperationException($"{SectionName}:{nameof(Issuer)} must be set.");
         if (string.IsNullOrWhiteSpace(SigningKeyFile)) throw new InvalidOperationException($"{SectionName}:{nameof(SigningKeyFile)} must be set.");
+        if (SigningKey is not null && SigningKeyBytes() is not { Length: >= 32 })
+        {
+            throw new InvalidOperationException($"{SectionName}:{nameof(SigningKey)} must be base64 of at least 32 bytes (e.g. the output of: openssl rand -base64 64).");
+        }
         if (MinPasswordLength < 1 || MaxPasswordLength < MinPasswordLength) throw new InvalidOperationException($"{SectionName}:{nameof(MinPasswordLength)} must be at least 1 and not above {nameof(MaxPasswordLength)}.");
     }
 }

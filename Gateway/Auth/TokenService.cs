@@ -14,10 +14,28 @@ public sealed class TokenService
     private readonly AuthOptions _options;
     private readonly JsonWebTokenHandler _handler = new();
 
-    public TokenService(AuthOptions options, string dataDirectory)
+    /// <summary>
+    /// Signs with <see cref="AuthOptions.SigningKey"/> when set, else with the key file under
+    /// <paramref name="dataDirectory"/>, which is created on first start only when
+    /// <paramref name="mayCreateKeyFile"/> (standalone): gateways of a cluster must share one key, so
+    /// one of them making up its own would refuse every token the others issued.
+    /// </summary>
+    public TokenService(AuthOptions options, string dataDirectory, bool mayCreateKeyFile)
     {
         _options = options;
-        SigningKey = new SymmetricSecurityKey(LoadOrCreateKey(Path.Combine(dataDirectory, options.SigningKeyFile)));
+        var key = options.SigningKeyBytes();
+        if (key is null)
+        {
+            var path = Path.Combine(dataDirectory, options.SigningKeyFile);
+            if (!mayCreateKeyFile && !File.Exists(path))
+            {
+                throw new InvalidOperationException(
+                    $"{AuthOptions.SectionName}:{nameof(AuthOptions.SigningKey)} must be set (or {AuthOptions.SectionName}:{nameof(AuthOptions.SigningKeyFile)} name an existing file) "
+                    + "for a gateway in client mode: every gateway of the cluster must sign tokens with the same key.");
+            }
+            key = LoadOrCreateKey(path);
+        }
+        SigningKey = new SymmetricSecurityKey(key);
     }
 
     public SymmetricSecurityKey SigningKey { get; }

@@ -17,8 +17,13 @@ public sealed class GrainReferences(IGrainFactory grains)
     private readonly ConcurrentDictionary<string, IConversationGrain> _conversations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IUserGrain> _users = new(StringComparer.Ordinal);
 
-    /// <summary>The account directory (one grain).</summary>
-    public IAccountDirectoryGrain Accounts { get; } = grains.GetGrain<IAccountDirectoryGrain>(0);
+    private IAccountDirectoryGrain? _accounts;
+
+    /// <summary>
+    /// The account directory (one grain). Made on first use: a gateway in client mode knows the
+    /// cluster's grain types only once it has connected.
+    /// </summary>
+    public IAccountDirectoryGrain Accounts => _accounts ??= grains.GetGrain<IAccountDirectoryGrain>(0);
 
     public IConversationGrain Conversation(string conversationId) => Get(_conversations, conversationId);
 

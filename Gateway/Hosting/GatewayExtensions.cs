@@ -31,7 +31,8 @@ public static class GatewayExtensions
         var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         auth.Validate();
         var dataDirectory = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>()?.DataDirectory ?? "data";
-        var tokens = new TokenService(auth, dataDirectory);
+        var cluster = builder.Configuration.GetSection(MessengerClusterOptions.SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
+        var tokens = new TokenService(auth, dataDirectory, mayCreateKeyFile: !cluster.IsClient);
         services.AddSingleton(tokens);
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>

@@ -33,6 +33,14 @@ public static class MessengerSiloExtensions
         return silo;
     }
 
+    /// <summary>Opens the storage the <c>Storage</c> section names (validated here), e.g. to migrate it.</summary>
+    public static MessengerStorage OpenConfiguredStorage(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        options.Validate();
+        return OpenStorage(options);
+    }
+
     // The options arrive validated (IOptions runs the validator registered above).
     private static MessengerStorage OpenStorage(StorageOptions options) => options.IsPostgres
         ? PostgresStorage.Open(options.Postgres)

@@ -19,10 +19,12 @@ internal sealed class MigrationScripts
     public int Latest => Scripts.Count == 0 ? 0 : Scripts[^1].Version;
 
     /// <summary>The scripts embedded under the <c>Migrations</c> folder of <paramref name="anchor"/>'s namespace.</summary>
-    public static MigrationScripts For(Type anchor)
+    public static MigrationScripts For(Type anchor) => For(anchor.Assembly, anchor.Namespace!);
+
+    /// <summary>The scripts embedded under the <c>Migrations</c> folder of <paramref name="folderNamespace"/>.</summary>
+    public static MigrationScripts For(Assembly assembly, string folderNamespace)
     {
-        var assembly = anchor.Assembly;
-        var prefix = anchor.Namespace + ".Migrations.";
+        var prefix = folderNamespace + ".Migrations.";
         var scripts = assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
             .Select(n => (Version: int.Parse(n.AsSpan(prefix.Length, 4), provider: CultureInfo.InvariantCulture), Sql: Read(assembly, n)))

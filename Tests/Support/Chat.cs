@@ -69,4 +69,22 @@ public static class Chat
             expected++;
         }
     }
+
+    /// <summary>
+    /// Every device saw the same messages of <paramref name="conversationId"/> in the same order, with
+    /// gapless <c>userSeq</c>s, and every ack names the seq its message has there.
+    /// </summary>
+    public static void AssertOneOrderEverywhere(IReadOnlyList<List<Update>> views, string conversationId, IEnumerable<Ack> acks)
+    {
+        var reference = views[0].Where(u => u.Kind == "message" && u.ConversationId == conversationId)
+            .Select(u => (u.Seq, u.Message!.ClientMsgId, u.Message.Text)).ToList();
+        foreach (var view in views)
+        {
+            AssertGapless(view);
+            Assert.Equal(reference, view.Where(u => u.Kind == "message" && u.ConversationId == conversationId)
+                .Select(u => (u.Seq, u.Message!.ClientMsgId, u.Message.Text)));
+        }
+        var seqByClientId = reference.ToDictionary(r => r.ClientMsgId, r => r.Seq);
+        Assert.All(acks, a => Assert.Equal(seqByClientId[a.ClientMsgId], a.Seq));
+    }
 }

@@ -143,27 +143,5 @@ public sealed class PostgresServer
         }
     }
 
-    private static async Task<(int Code, string Output)> RunScriptAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(RepositoryRoot(), "scripts", "postgres.sh"));
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not run bash");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "Messenger.Orleans.sln"))) root = Path.GetDirectoryName(root);
-        return root ?? throw new InvalidOperationException($"repository root not found above {AppContext.BaseDirectory}");
-    }
+    private static Task<(int Code, string Output)> RunScriptAsync(params string[] args) => Repository.RunScriptAsync("postgres.sh", args);
 }

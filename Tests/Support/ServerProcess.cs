@@ -99,12 +99,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private static string GatewayAssemblyPath()
     {
-        var configuration = typeof(ServerProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var testBin = AppContext.BaseDirectory;
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root, "Messenger.Orleans.sln"))) root = Path.GetDirectoryName(root);
-        if (root is null) throw new InvalidOperationException($"solution root not found above {testBin}");
-        var path = Path.Combine(root, "Gateway", "bin", configuration, "net10.0", "Messenger.Gateway.dll");
+        var path = Path.Combine(Repository.Root, "Gateway", "bin", Repository.Configuration, "net10.0", "Messenger.Gateway.dll");
         if (!File.Exists(path)) throw new FileNotFoundException("build the Gateway first (dotnet test builds it)", path);
         return path;
     }

@@ -33,32 +33,8 @@ public sealed class PostgresDatabase : IStoreSchema, IAsyncDisposable
     public static int LatestSchemaVersion => Scripts.Latest;
 
     /// <inheritdoc />
-    public async Task MigrateAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLock})", cancellationToken);
-        await ExecuteAsync(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer NOT NULL PRIMARY KEY, applied_at bigint NOT NULL)", cancellationToken);
-        long current;
-        await using (var cmd = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", connection))
-        {
-            current = Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken));
-        }
-        foreach (var (version, sql) in Scripts.After(current, Name))
-        {
-            await ExecuteAsync(connection, sql, cancellationToken);
-            await using var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", connection);
-            record.Parameters.With(version).With(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            await record.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var cmd = new NpgsqlCommand(sql, connection);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task MigrateAsync(CancellationToken cancellationToken = default) =>
+        PostgresMigrator.ApplyAsync(DataSource, Scripts, "schema_migrations", MigrationLock, Name, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();

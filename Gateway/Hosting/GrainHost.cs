@@ -1,0 +1,44 @@
+using System.Net;
+using System.Net.Sockets;
+using Messenger.Grains.Hosting;
+using Orleans.Configuration;
+
+namespace Messenger.Gateway.Hosting;
+
+/// <summary>
+/// Where the gateway's grains run. Standalone (the default): a single in-process silo with localhost
+/// clustering, its own port picked free at start so several instances can share a machine, no client
+/// gateway port opened. Client mode (<c>Cluster:Mode=client</c>): an Orleans client of the cluster
+/// whose membership table <c>Cluster:ConnectionString</c> names; no silo and no data of its own.
+/// </summary>
+public static class GrainHost
+{
+    public static WebApplicationBuilder AddGrainHost(this WebApplicationBuilder builder)
+    {
+        var cluster = builder.Configuration.GetSection(MessengerClusterOptions.SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
+        cluster.ValidateForGateway();
+        if (!cluster.IsClient) return builder.AddStandaloneSilo();
+        builder.UseOrleansClient(client => client.UseMessengerCluster(cluster));
+        return builder;
+    }
+
+    private static WebApplicationBuilder AddStandaloneSilo(this WebApplicationBuilder builder)
+    {
+        var siloPort = builder.Configuration.GetValue("Orleans:SiloPort", 0);
+        if (siloPort == 0) siloPort = FreeTcpPort();
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: 0, serviceId: "messenger", clusterId: "standalone");
+            silo.Configure<EndpointOptions>(o => o.GatewayPort = 0);
+            silo.AddMessenger(builder.Configuration);
+        });
+        return builder;
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,58 @@
+using Messenger.Grains.Hosting;
+
+// A silo of a cluster: grains over PostgreSQL storage, membership in PostgreSQL.
+//   dotnet run --project Silo                 run a silo (migrates the databases first)
+//   dotnet run --project Silo -- migrate      migrate the membership and storage databases, then exit
+var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : null;
+if (command is not null && command != "migrate")
+{
+    Console.Error.WriteLine($"unknown command '{command}': the only command is 'migrate' (or none, to run a silo)");
+    return 2;
+}
+var settings = command is null ? args : args[1..];
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = settings, ContentRootPath = AppContext.BaseDirectory });
+var cluster = SiloSettings.Read(builder.Configuration);
+
+if (command == "migrate")
+{
+    await ClusterHosting.MigrateAsync(cluster);
+    await using var storage = MessengerSiloExtensions.OpenConfiguredStorage(builder.Configuration);
+    foreach (var schema in storage.Schemas) await schema.MigrateAsync();
+    Console.WriteLine("migrated: the membership database and every storage database are up to date");
+    return 0;
+}
+
+// The membership tables must exist before the clustering provider reads them.
+await ClusterHosting.MigrateAsync(cluster);
+builder.UseOrleans(silo => silo.UseMessengerCluster(cluster).AddMessenger(builder.Configuration));
+var app = builder.Build();
+app.MapGet("/healthz", () => Results.Text("ok"));
+await app.RunAsync();
+return 0;
+
+/// <summary>Reads and checks what a silo needs before anything starts.</summary>
+internal static class SiloSettings
+{
+    public static MessengerClusterOptions Read(IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(MessengerClusterOptions.SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
+        var storage = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        try
+        {
+            cluster.ValidateForSilo();
+            if (!storage.IsPostgres)
+            {
+                throw new InvalidOperationException(
+                    $"{StorageOptions.SectionName}:Provider must be '{StorageOptions.PostgresProvider}' for a silo of a cluster (is '{storage.Provider}'): every silo must see the same data.");
+            }
+            storage.Validate();
+        }
+        catch (InvalidOperationException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            Environment.Exit(2);
+        }
+        return cluster;
+    }
+}

@@ -1,0 +1,85 @@
+using Messenger.Client;
+using Messenger.Tests.Support;
+
+namespace Messenger.Tests.EndToEnd;
+
+/// <summary>Two silos and two gateways in client mode, real processes over a real PostgreSQL (<c>scripts/cluster.sh</c>).</summary>
+public sealed class LocalClusterFixture : IAsyncLifetime
+{
+    public LocalCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await LocalCluster.StartAsync(silos: 2, gateways: 2);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class LocalClusterCollection : ICollectionFixture<LocalClusterFixture>
+{
+    public const string Name = "local cluster";
+}
+
+[Collection(LocalClusterCollection.Name)]
+public sealed class ClusterTests(LocalClusterFixture fixture)
+{
+    private LocalCluster Cluster => fixture.Cluster;
+
+    [Fact]
+    public async Task DevicesOnBothGateways_GetEveryMessage_InOneOrder_WithTokensFromEitherGateway()
+    {
+        var g1 = Cluster.Gateway(1);
+        var g2 = Cluster.Gateway(2);
+        // Registered through one gateway; each device logs in through one and connects through the other.
+        var alice = await Chat.NewUserAsync(g1, devices: 2);
+        var bob = await Chat.NewUserAsync(g2, devices: 2);
+        var conversation = await Chat.OpenDirectAsync(g2, alice, bob);
+        var devices = new List<MessengerClient>
+        {
+            await Chat.ConnectAsync(g2, alice.Sessions[0]),
+            await Chat.ConnectAsync(g1, alice.Sessions[1]),
+            await Chat.ConnectAsync(g1, bob.Sessions[0]),
+            await Chat.ConnectAsync(g2, bob.Sessions[1]),
+        };
+        try
+        {
+            const int perDevice = 25;
+            var acks = (await Task.WhenAll(devices.Select((device, d) => Task.WhenAll(Enumerable.Range(0, perDevice)
+                .Select(i => device.SendAsync(conversation, $"device {d} message {i}", $"d{d}-m{i}")))))).SelectMany(a => a).ToList();
+            var total = perDevice * devices.Count;
+
+            Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), acks.Select(a => a.Seq).Order());
+            var views = await Task.WhenAll(devices.Select(d => Chat.CollectMessagesAsync(d, conversation, total)));
+            Chat.AssertOneOrderEverywhere(views, conversation, acks);
+        }
+        finally
+        {
+            foreach (var d in devices) await d.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task PresenceAndHistory_AreTheSameThroughEitherGateway()
+    {
+        var g1 = Cluster.Gateway(1);
+        var g2 = Cluster.Gateway(2);
+        var alice = await Chat.NewUserAsync(g1);
+        var bob = await Chat.NewUserAsync(g1);
+        var conversation = await Chat.OpenDirectAsync(g1, alice, bob);
+        await using var watcher = await Chat.ConnectAsync(g1, alice.Sessions[0]);
+        await watcher.SubscribePresenceAsync([bob.Id]);
+        await using (var bobDevice = await Chat.ConnectAsync(g2, bob.Sessions[0]))
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var online = await watcher.PresenceChanges.ReadAsync(cts.Token);
+            Assert.Equal((bob.Id, true), (online.UserId, online.Online));
+            await bobDevice.SendAsync(conversation, "through gateway 2", "g2-1");
+        }
+
+        using var viaG1 = Chat.Http(g1, alice.Sessions[0]);
+        using var viaG2 = Chat.Http(g2, alice.Sessions[0]);
+        var page1 = await viaG1.GetHistoryAsync(conversation, after: 0, limit: 50);
+        var page2 = await viaG2.GetHistoryAsync(conversation, after: 0, limit: 50);
+        Assert.Equal("through gateway 2", Assert.Single(page1.Messages).Text);
+        Assert.Equal(page1.Messages.Select(m => (m.Seq, m.ClientMsgId)), page2.Messages.Select(m => (m.Seq, m.ClientMsgId)));
+    }
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Messenger.Tests.Support;
+
+/// <summary>
+/// A real cluster on loopback, brought up by the same script a person uses (<c>scripts/cluster.sh</c>):
+/// a throwaway PostgreSQL instance, silos and gateways in client mode, each a process of its own that
+/// a test can kill -9 and start again. Uses the binaries of the build the tests run from.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private const int PortsPerCluster = 50;
+    private readonly string _directory;
+    private readonly int _portBase;
+    private readonly int _silos;
+    private readonly int _gateways;
+
+    private LocalCluster(string directory, int portBase, int silos, int gateways)
+    {
+        _directory = directory;
+        _portBase = portBase;
+        _silos = silos;
+        _gateways = gateways;
+    }
+
+    /// <summary>Brings up <paramref name="silos"/> silos and <paramref name="gateways"/> gateways and waits until every gateway answers.</summary>
+    public static async Task<LocalCluster> StartAsync(int silos, int gateways)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "messenger-clusters", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var cluster = new LocalCluster(directory, FreePortBlock(), silos, gateways);
+        try
+        {
+            await cluster.RunAsync("up");
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    /// <summary>Gateway <paramref name="n"/> (from 1).</summary>
+    public Uri Gateway(int n) => new($"http://127.0.0.1:{_portBase + 40 + n}/");
+
+    /// <summary>kill -9 one process: <c>silo</c>, <c>gateway</c> or <c>postgres</c> (an immediate stop, as a crash).</summary>
+    public Task KillAsync(string role, int n) => RunAsync("kill", role, n.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Starts one process again (for a gateway: until it answers).</summary>
+    public Task StartAsync(string role, int n) => RunAsync("start", role, n.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The last lines of every process's log, for failure messages.</summary>
+    public string Logs()
+    {
+        var text = new StringBuilder();
+        foreach (var log in Directory.GetFiles(_directory, "*.log"))
+        {
+            var lines = File.ReadAllLines(log);
+            text.AppendLine($"== {Path.GetFileName(log)}").AppendJoin('\n', lines.TakeLast(30)).AppendLine();
+        }
+        return text.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RunAsync("down");
+        }
+        finally
+        {
+            try { Directory.Delete(_directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private async Task RunAsync(params string[] args)
+    {
+        var (code, output) = await Repository.RunScriptAsync("cluster.sh", [.. args, _directory], new Dictionary<string, string>
+        {
+            ["PORT_BASE"] = _portBase.ToString(CultureInfo.InvariantCulture),
+            ["SILOS"] = _silos.ToString(CultureInfo.InvariantCulture),
+            ["GATEWAYS"] = _gateways.ToString(CultureInfo.InvariantCulture),
+            ["CONFIG"] = Repository.Configuration,
+            ["BUILD"] = "0", // dotnet test built the silo and the gateway already
+        });
+        if (code != 0) throw new InvalidOperationException($"scripts/cluster.sh {string.Join(' ', args)} failed ({code}):\n{output}\n{Logs()}");
+    }
+
+    /// <summary>A base port with the next <see cref="PortsPerCluster"/> ports free, in 20000-29999.</summary>
+    private static int FreePortBlock()
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var candidate = 20_000 + Random.Shared.Next(0, 10_000 / PortsPerCluster) * PortsPerCluster;
+            if (Enumerable.Range(candidate, PortsPerCluster).All(IsFree)) return candidate;
+        }
+        throw new InvalidOperationException("no block of free ports found in 20000-29999");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
