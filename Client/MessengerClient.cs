@@ -23,6 +23,18 @@ public sealed class MessengerClientOptions
 
     /// <summary>The cursor (last applied userSeq) to start from; a device persists it between runs.</summary>
     public long InitialCursor { get; set; }
+
+    /// <summary>
+    /// Other gateways of the same cluster. When connecting to one fails, the client tries the next, in
+    /// a ring starting from the server given to <see cref="MessengerClient.ConnectAsync"/>. A token is good on every gateway.
+    /// </summary>
+    public IReadOnlyList<Uri> AlternateServers { get; set; } = [];
+
+    /// <summary>
+    /// First wait before a request answered <c>unavailable</c> is sent again (same frame, so a send keeps
+    /// its clientMsgId); doubles up to 2 s, within <see cref="RequestTimeout"/>.
+    /// </summary>
+    public TimeSpan UnavailableRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 /// <summary>
@@ -34,7 +46,9 @@ public sealed class MessengerClientOptions
 /// </summary>
 public sealed class MessengerClient : IAsyncDisposable
 {
-    private readonly Uri _wsUri;
+    private readonly Uri[] _wsUris;
+    private int _server;
+    private long _retries;
     private readonly MessengerClientOptions _options;
     private readonly ConcurrentDictionary<string, PendingRequest> _pending = new(StringComparer.Ordinal);
     private readonly Channel<Update> _updates = Channel.CreateUnbounded<Update>(new UnboundedChannelOptions { SingleWriter = true });
@@ -52,8 +66,8 @@ public sealed class MessengerClient : IAsyncDisposable
 
     private MessengerClient(Uri server, string token, MessengerClientOptions options)
     {
-        var scheme = server.Scheme == "https" ? "wss" : "ws";
-        _wsUri = new Uri($"{scheme}://{server.Authority}/v1/ws?access_token={Uri.EscapeDataString(token)}");
+        _wsUris = [.. new[] { server }.Concat(options.AlternateServers).Select(s =>
+            new Uri($"{(s.Scheme == "https" ? "wss" : "ws")}://{s.Authority}/v1/ws?access_token={Uri.EscapeDataString(token)}"))];
         _options = options;
         _cursor = options.InitialCursor;
     }
@@ -147,7 +161,30 @@ public sealed class MessengerClient : IAsyncDisposable
     public Task SendRawAsync(string text, CancellationToken ct = default) =>
         WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct);
 
+    /// <summary>How many times a request answered <c>unavailable</c> was sent again.</summary>
+    public long UnavailableRetries => Interlocked.Read(ref _retries);
+
+    // A request answered "unavailable" goes out again, unchanged but for its id, after a backoff.
     private async Task<InFrame> RequestAsync(OutFrame frame, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + _options.RequestTimeout;
+        var delay = _options.UnavailableRetryDelay;
+        while (true)
+        {
+            try
+            {
+                return await RequestOnceAsync(frame, deadline - DateTime.UtcNow, ct);
+            }
+            catch (MessengerClientException e) when (e.Code == "unavailable" && DateTime.UtcNow + delay < deadline)
+            {
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    private async Task<InFrame> RequestOnceAsync(OutFrame frame, TimeSpan timeout, CancellationToken ct)
     {
         frame.Id = "r" + Interlocked.Increment(ref _nextId);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(frame, ClientJson.Default.OutFrame);
@@ -160,7 +197,7 @@ public sealed class MessengerClient : IAsyncDisposable
             {
                 // The socket is down; the request goes out again after the reconnect.
             }
-            return await pending.Reply.Task.WaitAsync(_options.RequestTimeout, ct);
+            return await pending.Reply.Task.WaitAsync(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, ct);
         }
         finally
         {
@@ -184,7 +221,7 @@ public sealed class MessengerClient : IAsyncDisposable
             var socket = new ClientWebSocket();
             try
             {
-                await socket.ConnectAsync(_wsUri, _disposed.Token);
+                await socket.ConnectAsync(_wsUris[_server], _disposed.Token);
                 delay = _options.MinReconnectDelay;
                 _socket = socket;
                 Connections++;
@@ -192,7 +229,8 @@ public sealed class MessengerClient : IAsyncDisposable
             }
             catch (Exception) when (!_disposed.IsCancellationRequested)
             {
-                // Connection refused or dropped: back off and try again.
+                // Connection refused or dropped: back off and try again, at the next gateway if there are several.
+                _server = (_server + 1) % _wsUris.Length;
             }
             catch (OperationCanceledException)
             {

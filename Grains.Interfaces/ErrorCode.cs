@@ -38,6 +38,8 @@ public enum ErrorCode
     NotFound,
     /// <summary>The user asked about someone they share no conversation with.</summary>
     NotContact,
+    /// <summary>A part of the service (a silo, the database) cannot be reached right now; the request may be retried.</summary>
+    Unavailable,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -61,6 +63,7 @@ public static class ErrorCodes
         ErrorCode.SlowConsumer => "slow_consumer",
         ErrorCode.NotFound => "not_found",
         ErrorCode.NotContact => "not_contact",
+        ErrorCode.Unavailable => "unavailable",
         _ => "internal_error",
     };
 }

@@ -1,6 +1,8 @@
 using Messenger.Grains;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace Messenger.Gateway.Protocol;
 
@@ -16,6 +18,7 @@ public static class ErrorMapping
         ErrorCode.UsernameTaken => StatusCodes.Status409Conflict,
         ErrorCode.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        ErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -27,6 +30,10 @@ public static class ErrorMapping
         BadHttpRequestException { InnerException: System.Text.Json.JsonException } => (ErrorCode.MalformedJson, "the request body is not valid JSON."),
         BadHttpRequestException b => (ErrorCode.InvalidRequest, b.Message),
         System.Text.Json.JsonException => (ErrorCode.MalformedJson, "the request body is not valid JSON."),
+        // The cluster could not answer in time, or the silo that was asked is gone: a retry (sends with
+        // the same clientMsgId) reaches the grain again, on whichever silo it lives now.
+        TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException
+            => (ErrorCode.Unavailable, "the service is unavailable for a moment; retry (a send with the same clientMsgId)."),
         _ => (ErrorCode.Internal, "an internal error occurred; the request may be retried."),
     };
 

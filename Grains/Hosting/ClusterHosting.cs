@@ -58,6 +58,7 @@ public static class ClusterHosting
             o.Invariant = Invariant;
             o.ConnectionString = MembershipConnectionString(options);
         });
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
         client.UseConnectionRetryFilter(RetryConnectingAsync);
         return client;
     }

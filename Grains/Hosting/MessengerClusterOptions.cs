@@ -44,6 +44,9 @@ public sealed class MessengerClusterOptions
     /// <summary>How many missed probes in a row make a silo suspect another.</summary>
     public int MissedProbesLimit { get; set; } = 2;
 
+    /// <summary>For a gateway in client mode: how long a call into the cluster may take before it fails as <c>unavailable</c> (e.g. to a silo that just died).</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>True for a gateway in client mode.</summary>
     public bool IsClient => string.Equals(Mode, ClientMode, StringComparison.OrdinalIgnoreCase);
 
@@ -54,7 +57,12 @@ public sealed class MessengerClusterOptions
         {
             throw new InvalidOperationException($"{SectionName}:{nameof(Mode)} must be '{StandaloneMode}' or '{ClientMode}', is '{Mode}'.");
         }
-        if (IsClient) ValidateMembership();
+        if (!IsClient) return;
+        ValidateMembership();
+        if (ResponseTimeout < TimeSpan.FromSeconds(1) || ResponseTimeout > TimeSpan.FromMinutes(5))
+        {
+            throw new InvalidOperationException($"{SectionName}:{nameof(ResponseTimeout)} must be 00:00:01 to 00:05:00, is {ResponseTimeout}.");
+        }
     }
 
     /// <summary>Checks the settings a silo needs; the message names the one that is wrong.</summary>

@@ -30,6 +30,10 @@ public static class MessengerSiloExtensions
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().UserLogs);
         services.AddSingleton<UpdatePusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
+        if (configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>()?.IsPostgres == true)
+        {
+            silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
+        }
         return silo;
     }
 

@@ -40,17 +40,7 @@ public sealed class CrashAndLimitsTests
 
         await using var restarted = await storage.StartGatewayAsync();
         using var http = Chat.Http(restarted.BaseAddress, bob.Sessions[0]);
-        var history = new List<Message>();
-        HistoryPage page;
-        do
-        {
-            page = await http.GetHistoryAsync(conversation, after: history.Count == 0 ? 0 : history[^1].Seq, limit: 500);
-            history.AddRange(page.Messages);
-        }
-        while (page.HasMore);
-
-        Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(m => m.Seq));
-        Assert.Equal(history.Count, history.Select(m => m.ClientMsgId).Distinct().Count());
+        var history = await Chat.ReadHistoryCheckedAsync(http, conversation);
         var bySeq = history.ToDictionary(m => m.Seq);
         foreach (var ack in ackedNow)
         {

@@ -87,4 +87,20 @@ public static class Chat
         var seqByClientId = reference.ToDictionary(r => r.ClientMsgId, r => r.Seq);
         Assert.All(acks, a => Assert.Equal(seqByClientId[a.ClientMsgId], a.Seq));
     }
+
+    /// <summary>A conversation's whole history, page by page; asserts seqs 1..N without a gap and each clientMsgId once.</summary>
+    public static async Task<List<Message>> ReadHistoryCheckedAsync(MessengerHttpClient http, string conversationId)
+    {
+        var history = new List<Message>();
+        HistoryPage page;
+        do
+        {
+            page = await http.GetHistoryAsync(conversationId, after: history.Count == 0 ? 0 : history[^1].Seq, limit: 500);
+            history.AddRange(page.Messages);
+        }
+        while (page.HasMore);
+        Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(m => m.Seq));
+        Assert.Equal(history.Count, history.Select(m => m.ClientMsgId).Distinct().Count());
+        return history;
+    }
 }

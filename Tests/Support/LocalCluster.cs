@@ -17,21 +17,29 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly int _portBase;
     private readonly int _silos;
     private readonly int _gateways;
+    private readonly string _siloArgs;
+    private readonly string _gatewayArgs;
 
-    private LocalCluster(string directory, int portBase, int silos, int gateways)
+    private LocalCluster(string directory, int portBase, int silos, int gateways, string siloArgs, string gatewayArgs)
     {
         _directory = directory;
         _portBase = portBase;
         _silos = silos;
         _gateways = gateways;
+        _siloArgs = siloArgs;
+        _gatewayArgs = gatewayArgs;
     }
 
-    /// <summary>Brings up <paramref name="silos"/> silos and <paramref name="gateways"/> gateways and waits until every gateway answers.</summary>
-    public static async Task<LocalCluster> StartAsync(int silos, int gateways)
+    /// <summary>
+    /// Brings up <paramref name="silos"/> silos and <paramref name="gateways"/> gateways and waits until
+    /// every gateway answers; <paramref name="siloArgs"/> and <paramref name="gatewayArgs"/> (settings such as
+    /// <c>--Messenger:DeviceLease=00:00:10</c>, space-separated) go to every silo and every gateway.
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(int silos, int gateways, string siloArgs = "", string gatewayArgs = "")
     {
         var directory = Path.Combine(Path.GetTempPath(), "messenger-clusters", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var cluster = new LocalCluster(directory, FreePortBlock(), silos, gateways);
+        var cluster = new LocalCluster(directory, FreePortBlock(), silos, gateways, siloArgs, gatewayArgs);
         try
         {
             await cluster.RunAsync("up");
@@ -43,6 +51,9 @@ public sealed class LocalCluster : IAsyncDisposable
         }
         return cluster;
     }
+
+    /// <summary>Every gateway's address.</summary>
+    public IReadOnlyList<Uri> Gateways => [.. Enumerable.Range(1, _gateways).Select(Gateway)];
 
     /// <summary>Gateway <paramref name="n"/> (from 1).</summary>
     public Uri Gateway(int n) => new($"http://127.0.0.1:{_portBase + 40 + n}/");
@@ -86,6 +97,8 @@ public sealed class LocalCluster : IAsyncDisposable
             ["GATEWAYS"] = _gateways.ToString(CultureInfo.InvariantCulture),
             ["CONFIG"] = Repository.Configuration,
             ["BUILD"] = "0", // dotnet test built the silo and the gateway already
+            ["EXTRA_SILO_ARGS"] = _siloArgs,
+            ["EXTRA_GATEWAY_ARGS"] = _gatewayArgs,
         });
         if (code != 0) throw new InvalidOperationException($"scripts/cluster.sh {string.Join(' ', args)} failed ({code}):\n{output}\n{Logs()}");
     }
