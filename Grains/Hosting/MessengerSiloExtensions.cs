@@ -6,6 +6,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Messenger.Grains.Hosting;
 
@@ -30,11 +32,34 @@ public static class MessengerSiloExtensions
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().UserLogs);
         services.AddSingleton<UpdatePusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
-        if (configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>()?.IsPostgres == true)
+        AddGrainStateStorage(silo, configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions());
+        return silo;
+    }
+
+    /// <summary>The name of the grain storage that grains' own small state uses (<c>[PersistentState(name, GrainStateStorage)]</c>).</summary>
+    public const string GrainStateStorage = "messenger";
+
+    // Grains' own small state: Orleans' ADO.NET provider in the PostgreSQL database holding partitions
+    // from 0 (its tables and queries come with the storage migrations), or the SQLite backend's own
+    // provider. Both write the Orleans serializer's version-tolerant format.
+    private static void AddGrainStateStorage(ISiloBuilder silo, StorageOptions options)
+    {
+        silo.Services.TryAddSingleton<IGrainStorageSerializer>(sp => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()));
+        if (options.IsPostgres)
         {
             silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
+            var home = options.Postgres.Databases[options.Postgres.DatabaseOfPartition()[0]];
+            silo.AddAdoNetGrainStorage(GrainStateStorage, o =>
+            {
+                o.Invariant = ClusterHosting.Invariant;
+                o.ConnectionString = home.ConnectionString;
+            });
+            return;
         }
-        return silo;
+        silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStateStorage, (sp, _) =>
+            (sp.GetRequiredService<MessengerStorage>().GrainStorage
+                ?? throw new InvalidOperationException($"{StorageOptions.SectionName}:Provider is not Postgres, but the storage registered has no grain storage of its own."))
+            (sp.GetRequiredService<IGrainStorageSerializer>()));
     }
 
     /// <summary>Opens the storage the <c>Storage</c> section names (validated here), e.g. to migrate it.</summary>

@@ -1,3 +1,5 @@
+using Orleans.Storage;
+
 namespace Messenger.Grains.Storage;
 
 /// <summary>
@@ -9,12 +11,17 @@ namespace Messenger.Grains.Storage;
 /// <param name="UserLogs">Users' update logs, conversation lists and last seen.</param>
 /// <param name="Schemas">Every database behind the three stores, each migrated once.</param>
 /// <param name="Databases">What to dispose when the silo stops.</param>
+/// <param name="GrainStorage">
+/// Makes the backend's Orleans grain storage (grains' own small state) from the silo's grain state
+/// serializer; null where Orleans' own provider serves (PostgreSQL: the ADO.NET provider).
+/// </param>
 public sealed record MessengerStorage(
     IAccountStore Accounts,
     IConversationStore Conversations,
     IUserLogStore UserLogs,
     IReadOnlyList<IStoreSchema> Schemas,
-    IReadOnlyList<IAsyncDisposable> Databases) : IAsyncDisposable
+    IReadOnlyList<IAsyncDisposable> Databases,
+    Func<IGrainStorageSerializer, IGrainStorage>? GrainStorage = null) : IAsyncDisposable
 {
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

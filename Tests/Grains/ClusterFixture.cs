@@ -41,17 +41,23 @@ public abstract class ClusterFixture : IAsyncLifetime
     /// <summary>Creates the empty data set the silos will migrate.</summary>
     protected abstract Task CreateDataAsync();
 
+    /// <summary>Settings that name the storage (for a backend the silos open from configuration).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> StorageSettings => new Dictionary<string, string?>();
+
+    /// <summary>Registers the silos' storage directly (for a backend not opened from configuration).</summary>
+    protected virtual void RegisterStorage(IServiceCollection services) { }
+
     /// <summary>Removes the data set once the silos are gone.</summary>
     protected abstract Task DeleteDataAsync();
 
     public async Task InitializeAsync()
     {
         await CreateDataAsync();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(_settings).AddInMemoryCollection(StorageSettings).Build();
         var builder = new InProcessTestClusterBuilder((short)_silos);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.Services.AddSingleton(_ => OpenStorage());
+            RegisterStorage(silo.Services);
             silo.AddMessenger(configuration);
             silo.AddIncomingGrainCallFilter<DeliveryGateFilter>();
         });
@@ -105,6 +111,9 @@ public sealed class SqliteClusterFixture : ClusterFixture
     public override MessengerStorage OpenStorage() =>
         SqliteStorage.OpenSplit(Path.Combine(_dataDirectory, SqliteStorage.FileName), Path.Combine(_dataDirectory, "user-logs.db"));
 
+    // The split (user logs in a file of their own) is not a configuration the product offers: registered directly.
+    protected override void RegisterStorage(IServiceCollection services) => services.AddSingleton(_ => OpenStorage());
+
     protected override Task CreateDataAsync()
     {
         Directory.CreateDirectory(_dataDirectory);
@@ -130,6 +139,9 @@ public sealed class PostgresClusterFixture : ClusterFixture
 
 
     public override MessengerStorage OpenStorage() => PostgresStorage.Open(_data.Options);
+
+    // Opened by the silos from configuration, as in production (which also picks Orleans' ADO.NET grain storage).
+    protected override IReadOnlyDictionary<string, string?> StorageSettings => _data.Settings();
 
     protected override async Task CreateDataAsync() => _data = await PostgresDataSet.CreateAsync("grains");
 

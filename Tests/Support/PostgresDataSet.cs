@@ -51,17 +51,20 @@ public sealed class PostgresDataSet : IAsyncDisposable
         return new PostgresDataSet(server, databases, schema);
     }
 
-    /// <summary>The gateway's command-line settings for storing in this data set.</summary>
-    public string[] GatewayArgs()
+    /// <summary>The settings that store in this data set, as configuration keys and values.</summary>
+    public IReadOnlyDictionary<string, string?> Settings()
     {
-        var args = new List<string> { $"--{StorageOptions.SectionName}:Provider={StorageOptions.PostgresProvider}" };
+        var settings = new Dictionary<string, string?> { [$"{StorageOptions.SectionName}:Provider"] = StorageOptions.PostgresProvider };
         for (var i = 0; i < Options.Databases.Count; i++)
         {
-            args.Add($"--Storage:Postgres:Databases:{i}:ConnectionString={Options.Databases[i].ConnectionString}");
-            args.Add($"--Storage:Postgres:Databases:{i}:Partitions={Options.Databases[i].Partitions}");
+            settings[$"Storage:Postgres:Databases:{i}:ConnectionString"] = Options.Databases[i].ConnectionString;
+            settings[$"Storage:Postgres:Databases:{i}:Partitions"] = Options.Databases[i].Partitions;
         }
-        return args.ToArray();
+        return settings;
     }
+
+    /// <summary>The same settings as a gateway's command line.</summary>
+    public string[] GatewayArgs() => [.. Settings().Select(s => $"--{s.Key}={s.Value}")];
 
     /// <summary>Runs one statement in the <paramref name="database"/>-th database; <c>{schema}</c> stands for the schema.</summary>
     public Task ExecuteAsync(int database, string sql) => Server.ExecuteAsync(_databases[database], sql.Replace("{schema}", Schema));

@@ -12,7 +12,7 @@ public static class SqliteStorage
         var database = new SqliteDatabase(path, simulatedFlushLatency);
         return new MessengerStorage(
             new SqliteAccountStore(database), new SqliteConversationStore(database), new SqliteUserLogStore(database),
-            [database], [database]);
+            [database], [database], serializer => new SqliteGrainStorage(database, serializer));
     }
 
     /// <summary>
@@ -25,6 +25,6 @@ public static class SqliteStorage
         var userLogs = new SqliteDatabase(userLogPath);
         return new MessengerStorage(
             new SqliteAccountStore(main), new SqliteConversationStore(main), new SqliteUserLogStore(userLogs),
-            [main, userLogs], [main, userLogs]);
+            [main, userLogs], [main, userLogs], serializer => new SqliteGrainStorage(main, serializer));
     }
 }

@@ -3,9 +3,10 @@
 -- parameters by name (@DeploymentId, @Address, …) and reads result columns by name, so those names
 -- are the contract; the SQL behind them is ours. The membership table is guarded by one version row
 -- per cluster: a write succeeds only against the version the writer read, and moves it on.
--- Times are timestamptz; connections to this database use UTC.
+-- Times are timestamptz; connections to this database use UTC. The database may also hold storage
+-- (OrleansQuery is shared with the grain state provider's queries).
 
-CREATE TABLE OrleansQuery (
+CREATE TABLE IF NOT EXISTS OrleansQuery (
     QueryKey  varchar(64) NOT NULL PRIMARY KEY,
     QueryText text        NOT NULL
 );
