@@ -27,6 +27,11 @@ public sealed class BenchOptions
           --toggles N             presence: online/offline cycles of the popular user (default 20)
           --no-cache              register fresh accounts instead of reusing seeded ones
           --gateway PATH          another build of Messenger.Gateway.dll to test (e.g. a before/after copy)
+          --cluster SxG           chat/idle: against a local cluster (scripts/cluster.sh) of S silos and G gateways in
+                                  client mode over PostgreSQL, users spread over the gateways; server CPU and RSS
+                                  are the silos' and gateways' together (PostgreSQL counts as "other")
+          --targets T1,T2,...     chat/idle: the same workloads against each target in turn (standalone or SxG),
+                                  then a table comparing them, e.g. --targets standalone,1x1,2x2
           --server-env K=V        environment variable for the Gateway process (repeatable), e.g. DOTNET_gcServer=0
           --keep                  keep data directories after the run
         """;
@@ -55,6 +60,22 @@ public sealed class BenchOptions
     public bool ReuseAccounts { get; private set; } = true;
     public bool Keep { get; private set; }
     public string? GatewayDll { get; private set; }
+    /// <summary>What the workloads run against, in turn: null is the standalone gateway, else a cluster's shape.</summary>
+    public List<(int Silos, int Gateways)?> Targets { get; private set; } = [null];
+
+    /// <summary>The first target's cluster shape, if a cluster.</summary>
+    public (int Silos, int Gateways)? Cluster => Targets[0];
+
+    /// <summary>These options with one target only.</summary>
+    public BenchOptions ForTarget((int Silos, int Gateways)? target)
+    {
+        var copy = (BenchOptions)MemberwiseClone();
+        copy.Targets = [target];
+        return copy;
+    }
+
+    public static string TargetName((int Silos, int Gateways)? target) =>
+        target is { } t ? $"{t.Silos} silo{(t.Silos == 1 ? "" : "s")} + {t.Gateways} gateway{(t.Gateways == 1 ? "" : "s")}" : "standalone";
     public Dictionary<string, string> ServerEnvironment { get; } = new(StringComparer.Ordinal);
 
     public static BenchOptions Parse(string[] args)
@@ -75,6 +96,12 @@ public sealed class BenchOptions
                 case "--quick": break;
                 case "--url": o.Url = new Uri(Value()); break;
                 case "--pid": o.Pid = Int(Value(), name); break;
+                case "--cluster": o.Targets = [Shape(Value(), name)]; break;
+                case "--targets":
+                    o.Targets = [.. Value().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                        .Select(t => t == "standalone" ? ((int, int)?)null : Shape(t, name))];
+                    if (o.Targets.Count == 0) throw new ArgumentException("--targets needs at least one target");
+                    break;
                 case "--json": o.JsonPath = Value(); break;
                 case "--idle": o.IdleCounts = List(Value(), name).Select(v => (int)v).ToArray(); break;
                 case "--settle": o.Settle = TimeSpan.FromSeconds(Number(Value(), name)); break;
@@ -103,6 +130,12 @@ public sealed class BenchOptions
         if (o.ChatUsers < 2 || o.ChatUsers % 2 != 0) throw new ArgumentException("--users must be an even number of at least 2");
         if (o.Window is < 1 or > 100_000) throw new ArgumentException("--window must be 1..100000");
         if (o.TextBytes is < 1 or > 4000) throw new ArgumentException("--text-bytes must be 1..4000");
+        var clusters = o.Targets.Any(t => t is not null);
+        if (clusters && o.Workload is not ("chat" or "idle"))
+        {
+            throw new ArgumentException("a cluster target runs the chat and idle workloads only (the others restart or inspect a standalone server)");
+        }
+        if ((clusters || o.Targets.Count > 1) && o.Url is not null) throw new ArgumentException("--cluster/--targets and --url exclude each other");
         return o;
     }
 
@@ -141,6 +174,13 @@ public sealed class BenchOptions
     private static int Int(string value, string name) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
             : throw new ArgumentException($"{name} needs a positive integer, got '{value}'");
+
+    private static (int, int) Shape(string value, string name)
+    {
+        var parts = value.Split('x');
+        return parts.Length == 2 ? (Int(parts[0], name), Int(parts[1], name))
+            : throw new ArgumentException($"{name} needs SILOSxGATEWAYS, e.g. 2x2, got '{value}'");
+    }
 
     private static double[] List(string value, string name) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Number(v, name)).ToArray();

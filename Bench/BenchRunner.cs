@@ -30,19 +30,49 @@ public static class BenchRunner
         foreach (var (key, value) in options.ServerEnvironment) ServerProcess.GatewayEnvironment[key] = value;
         report.ServerUnderTest = $"{BenchPaths.GatewayDll} {string.Join(' ', options.ServerEnvironment.Select(p => $"{p.Key}={p.Value}"))}".Trim();
         output.WriteLine($"server under test: {report.ServerUnderTest}");
-        var context = new BenchContext(options, output);
         var failed = false;
         var workloads = options.Workload == "all" ? ["idle", "chat", "offline", "history", "presence"] : new[] { options.Workload };
         var started = DateTime.UtcNow;
+        var byTarget = new List<(string Target, List<WorkloadResult> Results)>();
+        foreach (var target in options.Targets)
+        {
+            var name = BenchOptions.TargetName(target);
+            if (options.Targets.Count > 1) output.WriteLine($"\n==== target: {name}");
+            var results = new List<WorkloadResult>();
+            byTarget.Add((name, results));
+            await using var context = new BenchContext(options.ForTarget(target), output);
+            if (!await RunWorkloadsAsync(context, workloads, results, output)) failed = true;
+            if (options.Targets.Count > 1) foreach (var result in results) result.Parameters["target"] = name;
+            // The bar is about the product as people run it: the standalone server's figures only.
+            if (target is null) report.Workloads.AddRange(results);
+            else report.Extra.AddRange(results);
+        }
+        if (byTarget.Count > 1) output.Write(TargetComparison.Table(byTarget));
+
+        output.WriteLine();
+        output.WriteLine("== The bar (figures from this run only; " + Report.SharedCoresNote + ")");
+        output.Write(Bar.Check(report.Workloads));
+        output.WriteLine($"total {(DateTime.UtcNow - started).TotalSeconds:F0} s; server logs under {BenchPaths.RunDirectory}");
+        if (options.JsonPath is { } path)
+        {
+            await report.WriteJsonAsync(path);
+            output.WriteLine($"wrote {Path.GetFullPath(path)}");
+        }
+        return failed ? 1 : 0;
+    }
+
+    private static async Task<bool> RunWorkloadsAsync(BenchContext context, string[] workloads, List<WorkloadResult> into, TextWriter output)
+    {
         try
         {
-            if (options.AccountsNeeded() > 0) await context.AccountsAsync(options.AccountsNeeded());
+            if (context.Options.AccountsNeeded() > 0) await context.AccountsAsync(context.Options.AccountsNeeded());
         }
         catch (Exception ex)
         {
             output.WriteLine($"FAILED to prepare accounts: {ex}");
-            return 1;
+            return false;
         }
+        var ok = true;
         foreach (var name in workloads)
         {
             output.WriteLine();
@@ -59,25 +89,15 @@ public static class BenchRunner
                     "relay" => [(await RelayWorkload.RunAsync(context)).Result],
                     _ => throw new ArgumentException(name),
                 };
-                report.Workloads.AddRange(results);
+                into.AddRange(results);
                 foreach (var result in results) result.Print(output);
             }
             catch (Exception ex)
             {
-                failed = true;
+                ok = false;
                 output.WriteLine($"FAILED {name}: {ex}");
             }
         }
-
-        output.WriteLine();
-        output.WriteLine("== The bar (figures from this run only; " + Report.SharedCoresNote + ")");
-        output.Write(Bar.Check(report.Workloads));
-        output.WriteLine($"total {(DateTime.UtcNow - started).TotalSeconds:F0} s; server logs under {BenchPaths.RunDirectory}");
-        if (options.JsonPath is { } path)
-        {
-            await report.WriteJsonAsync(path);
-            output.WriteLine($"wrote {Path.GetFullPath(path)}");
-        }
-        return failed ? 1 : 0;
+        return ok;
     }
 }

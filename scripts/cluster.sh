@@ -14,7 +14,8 @@
 # PostgreSQL listens on PORT_BASE, silo N on PORT_BASE+10+N (silo to silo) and PORT_BASE+20+N
 # (gateways to silo), and gateway N serves clients on http://127.0.0.1:PORT_BASE+40+N.
 # CONFIG (Release) picks the build; BUILD=0 skips building. EXTRA_SILO_ARGS and EXTRA_GATEWAY_ARGS
-# are appended to every silo's and gateway's command line.
+# are appended to every silo's and gateway's command line; PG_SETTINGS (space-separated name=value)
+# go to PostgreSQL, e.g. PG_SETTINGS="shared_preload_libraries=pg_stat_statements".
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,7 @@ cmd=${1:-}
 case "$cmd" in
   kill|stop|start) role=${2:?ROLE is required}; n=${3:?N is required}; dir=${4:-.cluster} ;;
   up|down|status) dir=${2:-.cluster} ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
 esac
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -70,7 +71,8 @@ start_one() {
         --data "$dir/gateway-$n" ${EXTRA_GATEWAY_ARGS:-} >>"$dir/gateway-$n.log" 2>&1 &
       ;;
     postgres)
-      "$root/scripts/postgres.sh" start "$dir/pg" "$pg_port" >/dev/null
+      # shellcheck disable=SC2086
+      "$root/scripts/postgres.sh" start "$dir/pg" "$pg_port" ${PG_SETTINGS:-} >/dev/null
       head -n 1 "$dir/pg/data/postmaster.pid" >"$dir/postgres-1.pid"
       echo "postgres started (pid $(pid_of postgres 1), port $pg_port)"
       return

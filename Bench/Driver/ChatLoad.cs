@@ -43,7 +43,7 @@ public sealed class ChatLoad : IFrameHandler
     }
 
     /// <summary>Holds <paramref name="rate"/> msgs/s for <paramref name="duration"/>, then drains and scores the step.</summary>
-    public async Task<ChatStep> RunStepAsync(double rate, TimeSpan duration, bool warmup, int? serverPid)
+    public async Task<ChatStep> RunStepAsync(double rate, TimeSpan duration, bool warmup, IReadOnlyList<int>? serverPids)
     {
         var senders = Array.ConvertAll(_senders, s => s ?? throw new InvalidOperationException("every user must be attached"));
         if (_stepCount == MaxSteps) throw new InvalidOperationException($"at most {MaxSteps} steps per load");
@@ -59,7 +59,7 @@ public sealed class ChatLoad : IFrameHandler
         _steps[_stepCount++] = step;
         Current = step;
         var disconnectsBefore = _events.UnexpectedCloses;
-        var cpuStart = CpuWindow.Mark(serverPid);
+        var cpuStart = CpuWindow.Mark(serverPids);
         var diskStart = ProcStats.DiskFlushes();
         step.StartUs = Clock.NowUs() + 1000;
 
@@ -77,7 +77,7 @@ public sealed class ChatLoad : IFrameHandler
         step.Cpu = cpuStart.Now().Since(cpuStart);
         var diskEnd = ProcStats.DiskFlushes();
         step.Disk = (diskEnd.Flushes - diskStart.Flushes, diskEnd.FlushMs - diskStart.FlushMs, diskEnd.Writes - diskStart.Writes);
-        step.ServerRssKiB = serverPid is { } pid ? ProcStats.RssKiB(pid) : -1;
+        step.ServerRssKiB = serverPids is { } pids ? ProcStats.RssKiB(pids) : -1;
         step.Disconnects = _events.UnexpectedCloses - disconnectsBefore;
         Score(senders, first, step);
         return step;

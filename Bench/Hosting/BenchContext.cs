@@ -1,12 +1,14 @@
 using Messenger.Bench.Results;
 using Messenger.Client;
+using Messenger.Testing;
 
 namespace Messenger.Bench.Hosting;
 
 /// <summary>What every workload gets: the options, the progress log, the accounts, and servers to test.</summary>
-public sealed class BenchContext(BenchOptions options, TextWriter log)
+public sealed class BenchContext(BenchOptions options, TextWriter log) : IAsyncDisposable
 {
     private AccountSeed? _seed;
+    private LocalCluster? _cluster;
 
     public BenchOptions Options { get; } = options;
     public TextWriter Log { get; } = log;
@@ -15,36 +17,64 @@ public sealed class BenchContext(BenchOptions options, TextWriter log)
     public async Task<AccountSeed> AccountsAsync(int count)
     {
         if (_seed is { } seed && seed.Accounts.Count >= count) return seed;
-        _seed = Options.Url is { } url
-            ? await AccountSeed.ForRemoteServerAsync(url, count, Log)
+        _seed = Options.Url is { } url ? await AccountSeed.ForRemoteServerAsync(url, count, Log)
+            : Options.Cluster is { } shape ? await AccountSeed.ForRemoteServerAsync((await ClusterAsync(shape)).Gateways[0], count, Log)
             : await AccountSeed.ForLocalServerAsync(count, Options.ReuseAccounts, Log);
         return _seed;
+    }
+
+    // One cluster serves the whole run (its accounts live in its databases).
+    private async Task<LocalCluster> ClusterAsync((int Silos, int Gateways) shape)
+    {
+        if (_cluster is not null) return _cluster;
+        var directory = Path.Combine(BenchPaths.RunDirectory, "cluster");
+        Log.WriteLine($"  cluster: starting {shape.Silos} silo(s) and {shape.Gateways} gateway(s) over PostgreSQL (scripts/cluster.sh, logs in {directory})");
+        _cluster = await LocalCluster.StartAsync(shape.Silos, shape.Gateways, directory, "", "");
+        Log.WriteLine($"  cluster: gateways {string.Join(", ", _cluster.Gateways)}; silo and gateway pids {string.Join(", ", _cluster.ServerPids())}");
+        return _cluster;
     }
 
     /// <summary>A fresh Gateway process on a fresh data directory holding the seeded accounts, or the <c>--url</c> server.</summary>
     public async Task<GatewayTarget> StartGatewayAsync(string workload, int accounts)
     {
         var seed = await AccountsAsync(accounts);
-        if (Options.Url is { } url) return new GatewayTarget(url, null, Options.Pid, seed.Accounts, null, Options.Keep);
+        if (Options.Url is { } url) return new GatewayTarget([url], null, Options.Pid is { } pid ? [pid] : null, seed.Accounts, null, Options.Keep);
+        if (Options.Cluster is { } shape)
+        {
+            var cluster = await ClusterAsync(shape);
+            return new GatewayTarget(cluster.Gateways, null, cluster.ServerPids(), seed.Accounts, null, keep: true);
+        }
         var directory = Path.Combine(BenchPaths.RunDirectory, workload);
         var data = seed.NewDataDirectory(Path.Combine(directory, "data"));
         var server = await ServerProcess.StartGatewayAsync(data, Path.Combine(directory, "server.log"));
         Log.WriteLine($"  server: gateway pid {server.Pid} at {server.BaseAddress} (log {server.LogPath})");
-        return new GatewayTarget(server.BaseAddress, server, server.Pid, seed.Accounts, data, Options.Keep);
+        return new GatewayTarget([server.BaseAddress], server, [server.Pid], seed.Accounts, data, Options.Keep);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
     }
 }
 
-/// <summary>The server under test for one workload, with its accounts.</summary>
-public sealed class GatewayTarget(Uri baseAddress, ServerProcess? server, int? pid, IReadOnlyList<BenchAccount> accounts, string? dataDirectory, bool keep)
+/// <summary>
+/// The server under test for one workload, with its accounts: one gateway, or the gateways of a
+/// cluster (accounts spread over them by index). <see cref="Pids"/> are the processes whose CPU and
+/// memory count as the server's (a cluster: its silos and gateways; its database counts as "other").
+/// </summary>
+public sealed class GatewayTarget(IReadOnlyList<Uri> baseAddresses, ServerProcess? server, IReadOnlyList<int>? pids,
+    IReadOnlyList<BenchAccount> accounts, string? dataDirectory, bool keep)
     : IAsyncDisposable
 {
-    public Uri BaseAddress { get; private set; } = baseAddress;
+    private IReadOnlyList<Uri> _baseAddresses = baseAddresses;
+
+    public Uri BaseAddress => _baseAddresses[0];
     public ServerProcess? Server { get; private set; } = server;
-    public int? Pid { get; private set; } = pid;
+    public IReadOnlyList<int>? Pids { get; private set; } = pids;
     public IReadOnlyList<BenchAccount> Accounts { get; } = accounts;
 
     public Uri SocketUri(BenchAccount account) =>
-        new($"ws://{BaseAddress.Authority}/v1/ws?access_token={Uri.EscapeDataString(account.Token)}");
+        new($"ws://{_baseAddresses[account.Index % _baseAddresses.Count].Authority}/v1/ws?access_token={Uri.EscapeDataString(account.Token)}");
 
     /// <summary>Opens (idempotently) the direct conversation of two accounts over REST; returns its id.</summary>
     public async Task<string> OpenDirectAsync(BenchAccount from, BenchAccount to)
@@ -59,8 +89,8 @@ public sealed class GatewayTarget(Uri baseAddress, ServerProcess? server, int? p
         if (Server is null || dataDirectory is null) throw new InvalidOperationException("only a server the bench started can be restarted");
         await Server.DisposeAsync();
         Server = await ServerProcess.StartGatewayAsync(dataDirectory, logPath);
-        BaseAddress = Server.BaseAddress;
-        Pid = Server.Pid;
+        _baseAddresses = [Server.BaseAddress];
+        Pids = [Server.Pid];
     }
 
     /// <summary>Adds what the server logged (warnings, errors) to the result.</summary>

@@ -24,6 +24,16 @@ public static class ProcStats
         return -1;
     }
 
+    /// <summary>VmRSS of every process of <paramref name="pids"/> together, in KiB, or -1 when none is known.</summary>
+    public static long RssKiB(IReadOnlyList<int> pids)
+    {
+        var known = pids.Select(RssKiB).Where(kib => kib >= 0).ToList();
+        return known.Count == 0 ? -1 : known.Sum();
+    }
+
+    /// <summary>User + system CPU time of every process of <paramref name="pids"/> together.</summary>
+    public static TimeSpan CpuTime(IReadOnlyList<int> pids) => pids.Aggregate(TimeSpan.Zero, (sum, pid) => sum + CpuTime(pid));
+
     /// <summary>User + system CPU time of <paramref name="pid"/>, or zero when unknown.</summary>
     public static TimeSpan CpuTime(int pid)
     {
@@ -108,13 +118,13 @@ public static class ProcStats
 /// </summary>
 public readonly record struct CpuWindow(double ServerPercent, double BenchPercent, double OtherPercent, double ServerSeconds)
 {
-    public static CpuMark Mark(int? serverPid) =>
-        new(serverPid is { } pid ? ProcStats.CpuTime(pid) : TimeSpan.Zero, ProcStats.OwnCpuTime(), ProcStats.MachineBusyTime(),
-            Driver.Clock.NowUs(), serverPid);
+    public static CpuMark Mark(IReadOnlyList<int>? serverPids) =>
+        new(serverPids is { } pids ? ProcStats.CpuTime(pids) : TimeSpan.Zero, ProcStats.OwnCpuTime(), ProcStats.MachineBusyTime(),
+            Driver.Clock.NowUs(), serverPids);
 }
 
 /// <summary>A CPU reading; <see cref="Since"/> turns two into a <see cref="CpuWindow"/>.</summary>
-public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan Machine, long AtUs, int? ServerPid)
+public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan Machine, long AtUs, IReadOnlyList<int>? ServerPids)
 {
     public CpuWindow Since(CpuMark start)
     {
@@ -123,11 +133,11 @@ public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan 
         var bench = (Bench - start.Bench).TotalSeconds;
         var other = Math.Max(0, (Machine - start.Machine).TotalSeconds - server - bench);
         return new CpuWindow(
-            ServerPid is null ? double.NaN : 100 * server / wall,
+            ServerPids is null ? double.NaN : 100 * server / wall,
             100 * bench / wall,
             100 * other / wall,
-            ServerPid is null ? double.NaN : server);
+            ServerPids is null ? double.NaN : server);
     }
 
-    public CpuMark Now() => CpuWindow.Mark(ServerPid);
+    public CpuMark Now() => CpuWindow.Mark(ServerPids);
 }

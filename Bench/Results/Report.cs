@@ -43,6 +43,9 @@ public sealed class Report
     public const string SharedCoresNote = "server and load generator share the same cores";
 
     public List<WorkloadResult> Workloads { get; } = [];
+
+    /// <summary>Results against cluster targets (<c>--targets</c>): reported, not held against the bar.</summary>
+    public List<WorkloadResult> Extra { get; } = [];
     public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
     public string Commit { get; } = GitCommit();
 
@@ -79,6 +82,7 @@ public sealed class Report
                 ["busyBeforeStartPercent"] = Math.Round(BusyBeforeStartPercent, 1),
             },
             ["workloads"] = new JsonArray(Workloads.Select(w => (JsonNode)w.ToJson()).ToArray()),
+            ["clusterWorkloads"] = new JsonArray(Extra.Select(w => (JsonNode)w.ToJson()).ToArray()),
         };
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);

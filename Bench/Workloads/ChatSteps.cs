@@ -8,15 +8,15 @@ namespace Messenger.Bench.Workloads;
 internal static class ChatSteps
 {
     /// <summary>A warm-up (not reported), then each rate in turn; stops after the first step that clearly fails.</summary>
-    public static async Task<List<ChatStep>> RunAsync(ChatLoad load, IEnumerable<double> rates, BenchOptions options, int? serverPid, TextWriter log, string label)
+    public static async Task<List<ChatStep>> RunAsync(ChatLoad load, IEnumerable<double> rates, BenchOptions options, IReadOnlyList<int>? serverPids, TextWriter log, string label)
     {
         var warmRate = Math.Min(500, rates.First());
-        var warm = await load.RunStepAsync(warmRate, options.Warmup, warmup: true, serverPid);
+        var warm = await load.RunStepAsync(warmRate, options.Warmup, warmup: true, serverPids);
         log.WriteLine($"  {label} warm-up {warmRate:F0}/s: {Describe(warm)}");
         var steps = new List<ChatStep>();
         foreach (var rate in rates)
         {
-            var step = await load.RunStepAsync(rate, options.StepDuration, warmup: false, serverPid);
+            var step = await load.RunStepAsync(rate, options.StepDuration, warmup: false, serverPids);
             steps.Add(step);
             log.WriteLine($"  {label} {rate:F0}/s: {Describe(step)}");
             if (step.ClearlyFailed)

@@ -87,12 +87,12 @@ public static class IdleWorkload
         result.Tables.Add(("RSS = the server's VmRSS; per connection = (RSS - baseline) / connections; ping = round trip on up to " +
                            $"{PingSample} of the sockets; server and load generator share the cores", table));
         foreach (var reason in events.Reasons) result.Notes.Add($"disconnect: {reason}");
-        if (target.Pid is null) result.Notes.Add("no server process id (--url without --pid): no RSS figures");
+        if (target.Pids is null) result.Notes.Add("no server process id (--url without --pid): no RSS figures");
         target.Describe(result);
         return [result];
     }
 
-    private static long Rss(GatewayTarget target) => target.Pid is { } pid ? ProcStats.RssKiB(pid) : 0;
+    private static long Rss(GatewayTarget target) => target.Pids is { } pids ? ProcStats.RssKiB(pids) : 0;
 
     /// <summary>A ping round trip on a sample of the sockets, all at once: is the server still responsive with them all open?</summary>
     private static async Task<Latency> PingAsync(List<BenchSocket> sockets, ReplyTracker tracker)

@@ -30,7 +30,7 @@ public static class RelayWorkload
             i => new Uri($"ws://{relay.BaseAddress.Authority}/v1/ws?user={i.ToString(CultureInfo.InvariantCulture)}"), events, null);
         for (var i = 0; i < users; i++) load.Attach(i, sockets[i], (i ^ 1).ToString(CultureInfo.InvariantCulture), i ^ 1);
 
-        var steps = await ChatSteps.RunAsync(load, options.Rates.Concat(options.RelayExtraRates), options, relay.Pid, log, "relay");
+        var steps = await ChatSteps.RunAsync(load, options.Rates.Concat(options.RelayExtraRates), options, [relay.Pid], log, "relay");
         await BenchSocket.CloseAllAsync(sockets);
 
         var sustainable = ChatSteps.Sustainable(steps);

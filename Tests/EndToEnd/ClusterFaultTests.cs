@@ -1,3 +1,4 @@
+using Messenger.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;

@@ -1,3 +1,4 @@
+using Messenger.Testing;
 using Messenger.Client;
 using Messenger.Tests.Support;
 

@@ -19,6 +19,9 @@ public sealed class PostgresDatabase : IStoreSchema, IAsyncDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
+        // Our statements change no session state, so a connection back in the pool needs no reset
+        // (which would otherwise be two more statements, DISCARD-style, on its next use).
+        builder.NoResetOnClose = true;
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "messenger";
         Name = $"PostgreSQL database '{builder.Database}' on {builder.Host}:{builder.Port}";
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);

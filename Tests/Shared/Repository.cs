@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 
-namespace Messenger.Tests.Support;
+namespace Messenger.Testing;
 
 /// <summary>The repository the tests run from: its root, the build configuration, and its scripts.</summary>
 public static class Repository

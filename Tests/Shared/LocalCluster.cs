@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Messenger.Tests.Support;
+namespace Messenger.Testing;
 
 /// <summary>
 /// A real cluster on loopback, brought up by the same script a person uses (<c>scripts/cluster.sh</c>):
@@ -38,6 +38,12 @@ public sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(int silos, int gateways, string siloArgs = "", string gatewayArgs = "")
     {
         var directory = Path.Combine(Path.GetTempPath(), "messenger-clusters", Guid.NewGuid().ToString("N"));
+        return await StartAsync(silos, gateways, directory, siloArgs, gatewayArgs);
+    }
+
+    /// <summary>As above, with everything the cluster writes (PIDs, logs, PostgreSQL's data) under <paramref name="directory"/>.</summary>
+    public static async Task<LocalCluster> StartAsync(int silos, int gateways, string directory, string siloArgs, string gatewayArgs)
+    {
         Directory.CreateDirectory(directory);
         var cluster = new LocalCluster(directory, FreePortBlock(), silos, gateways, siloArgs, gatewayArgs);
         try
@@ -54,6 +60,13 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>Every gateway's address.</summary>
     public IReadOnlyList<Uri> Gateways => [.. Enumerable.Range(1, _gateways).Select(Gateway)];
+
+    /// <summary>The process ids of the silos and gateways (not PostgreSQL's), as running now.</summary>
+    public IReadOnlyList<int> ServerPids() =>
+    [
+        .. Directory.GetFiles(_directory, "silo-*.pid").Concat(Directory.GetFiles(_directory, "gateway-*.pid"))
+            .Select(f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture)),
+    ];
 
     /// <summary>Gateway <paramref name="n"/> (from 1).</summary>
     public Uri Gateway(int n) => new($"http://127.0.0.1:{_portBase + 40 + n}/");
