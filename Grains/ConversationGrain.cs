@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Messenger.Grains.Conversations;
 using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
@@ -153,7 +154,11 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
             // The in-memory log position can no longer be trusted (a conflict means another activation
             // wrote): fail everything queued (clients retry with the same clientMsgId) and reload.
             _logger.LogError(ex, "Conversation {ConversationId}: commit of {Count} messages failed; reloading", Id, batch.Count);
-            var error = new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId.");
+            // A database that is away for a moment: retrying is the whole remedy, so the client hears
+            // "unavailable"; anything else (another activation that wrote first too) is an internal error.
+            var error = ex is DbException { IsTransient: true }
+                ? new MessengerException(ErrorCode.Unavailable, "the message could not be stored just now; retry with the same clientMsgId.")
+                : new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId.");
             foreach (var send in (List<PendingSend>)[.. batch, .. _commits.TakeAll()])
             {
                 _dedup.Remove(send.Message.SenderId, send.Message.ClientMsgId);

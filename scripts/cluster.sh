@@ -83,10 +83,11 @@ start_one() {
   echo "$role $n started (pid $!)"
 }
 
-wait_healthy() {
+# A gateway is ready once it has reached the cluster (/readyz answers 200).
+wait_ready() {
   local url=$1 name=$2 deadline=$((SECONDS + 180))
-  until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
-    if (( SECONDS > deadline )); then echo "$name did not answer $url/healthz within 180 s; see $dir/$name.log" >&2; exit 1; fi
+  until curl -fsS -o /dev/null "$url/${PROBE:-readyz}" 2>/dev/null; do
+    if (( SECONDS > deadline )); then echo "$name was not ready at $url/readyz within 180 s; see $dir/$name.log" >&2; exit 1; fi
     sleep 0.5
   done
 }
@@ -123,7 +124,9 @@ case "$cmd" in
     dotnet "$silo_dll" migrate >>"$dir/migrate.log" 2>&1 || { cat "$dir/migrate.log" >&2; exit 1; }
     for n in $(seq 1 "$SILOS"); do start_one silo "$n"; done
     for n in $(seq 1 "$GATEWAYS"); do start_one gateway "$n"; done
-    for n in $(seq 1 "$GATEWAYS"); do wait_healthy "http://127.0.0.1:$((PORT_BASE + 40 + n))" "gateway-$n"; done
+    # With no silo yet, a gateway cannot be ready: then only wait for it to listen.
+    probe=readyz; [[ "$SILOS" -gt 0 ]] || probe=healthz
+    for n in $(seq 1 "$GATEWAYS"); do PROBE=$probe wait_ready "http://127.0.0.1:$((PORT_BASE + 40 + n))" "gateway-$n"; done
     for n in $(seq 1 "$GATEWAYS"); do echo "gateway $n: http://127.0.0.1:$((PORT_BASE + 40 + n))"; done
     ;;
   down)
@@ -147,6 +150,6 @@ case "$cmd" in
   stop) stop_one "$role" "$n" TERM ;;
   start)
     start_one "$role" "$n"
-    if [[ $role == gateway ]]; then wait_healthy "http://127.0.0.1:$((PORT_BASE + 40 + n))" "gateway-$n"; fi
+    if [[ $role == gateway ]]; then wait_ready "http://127.0.0.1:$((PORT_BASE + 40 + n))" "gateway-$n"; fi
     ;;
 esac

@@ -30,6 +30,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log) : IAsyncD
         var directory = Path.Combine(BenchPaths.RunDirectory, "cluster");
         Log.WriteLine($"  cluster: starting {shape.Silos} silo(s) and {shape.Gateways} gateway(s) over PostgreSQL (scripts/cluster.sh, logs in {directory})");
         _cluster = await LocalCluster.StartAsync(shape.Silos, shape.Gateways, directory, "", "");
+        _cluster.KeepLogs = true;
         Log.WriteLine($"  cluster: gateways {string.Join(", ", _cluster.Gateways)}; silo and gateway pids {string.Join(", ", _cluster.ServerPids())}");
         return _cluster;
     }

@@ -17,7 +17,7 @@ public static class TargetComparison
             var first = (chat?["steps"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(s => s["warmup"]?.GetValue<bool>() == false);
             var idle = results.FirstOrDefault(r => r.Name == "idle")?.Figures;
             table.Add(target,
-                Text(chat?["sustainableDeliveredPerSecond"]) ?? "none",
+                chat is null ? "-" : Text(chat["sustainableDeliveredPerSecond"]) ?? "none",
                 Text(first?["targetPerSecond"]),
                 Text(first?["latencyFromScheduleMs"]?["p50Ms"]),
                 Text(first?["latencyFromScheduleMs"]?["p99Ms"]),

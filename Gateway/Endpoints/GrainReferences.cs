@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Messenger.Gateway.Hosting;
 using Messenger.Grains;
 
 namespace Messenger.Gateway.Endpoints;
@@ -9,7 +10,9 @@ namespace Messenger.Gateway.Endpoints;
 /// same few thousand over and over (every send, sync, lease renewal). Each cache is bounded: past its
 /// capacity it starts over, so keys from requests (valid or not) cannot grow it without end.
 /// </summary>
-public sealed class GrainReferences(IGrainFactory grains)
+/// <remarks>Every request reaches the grains through here, so here it is refused (<c>unavailable</c>) while
+/// the gateway is not connected to the cluster.</remarks>
+public sealed class GrainReferences(IGrainFactory grains, ClusterConnection connection)
 {
     /// <summary>References kept per grain type before a cache starts over.</summary>
     public const int Capacity = 65_536;
@@ -23,7 +26,14 @@ public sealed class GrainReferences(IGrainFactory grains)
     /// The account directory (one grain). Made on first use: a gateway in client mode knows the
     /// cluster's grain types only once it has connected.
     /// </summary>
-    public IAccountDirectoryGrain Accounts => _accounts ??= grains.GetGrain<IAccountDirectoryGrain>(0);
+    public IAccountDirectoryGrain Accounts
+    {
+        get
+        {
+            connection.EnsureConnected();
+            return _accounts ??= grains.GetGrain<IAccountDirectoryGrain>(0);
+        }
+    }
 
     public IConversationGrain Conversation(string conversationId) => Get(_conversations, conversationId);
 
@@ -31,6 +41,7 @@ public sealed class GrainReferences(IGrainFactory grains)
 
     private T Get<T>(ConcurrentDictionary<string, T> cache, string key) where T : IGrainWithStringKey
     {
+        connection.EnsureConnected();
         if (cache.TryGetValue(key, out var grain)) return grain;
         if (cache.Count >= Capacity) cache.Clear();
         grain = grains.GetGrain<T>(key);

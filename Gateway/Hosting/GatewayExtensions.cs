@@ -92,6 +92,10 @@ public static class GatewayExtensions
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok"))).AllowAnonymous();
+        // Ready: requests that need the grains can be served (a client-mode gateway has its cluster).
+        app.MapGet("/readyz", (ClusterConnection cluster) => cluster.IsConnected
+            ? Results.Ok(new HealthReport("ready"))
+            : Results.Json(new HealthReport("unavailable"), WireJson.Context.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable)).AllowAnonymous();
         var v1 = app.MapGroup("/v1").RequireAuthorization();
         v1.MapAccountEndpoints();
         v1.MapConversationEndpoints();

@@ -17,7 +17,11 @@ public static class GrainHost
     {
         var cluster = builder.Configuration.GetSection(MessengerClusterOptions.SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
         cluster.ValidateForGateway();
+        builder.Services.AddSingleton(sp => new ClusterConnection(sp.GetRequiredService<IHostApplicationLifetime>(), inProcess: !cluster.IsClient));
         if (!cluster.IsClient) return builder.AddStandaloneSilo();
+        builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnection>());
+        // Serve (and answer "unavailable") while the client is still connecting, instead of not listening.
+        builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         builder.UseOrleansClient(client => client.UseMessengerCluster(cluster));
         return builder;
     }

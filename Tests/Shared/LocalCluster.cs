@@ -89,6 +89,9 @@ public sealed class LocalCluster : IAsyncDisposable
         return text.ToString();
     }
 
+    /// <summary>When set, stopping the cluster keeps its processes' logs (and deletes only its data).</summary>
+    public bool KeepLogs { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -97,7 +100,10 @@ public sealed class LocalCluster : IAsyncDisposable
         }
         finally
         {
-            try { Directory.Delete(_directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            foreach (var path in KeepLogs ? Directory.GetDirectories(_directory) : [_directory])
+            {
+                try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
         }
     }
 

@@ -11,6 +11,9 @@ public sealed class PostgresDatabase : IStoreSchema, IAsyncDisposable
 {
     private static readonly MigrationScripts Scripts = MigrationScripts.For(typeof(PostgresDatabase));
 
+    /// <summary>Connections per database per process unless the connection string says otherwise.</summary>
+    public const int DefaultMaxPoolSize = 32;
+
     // Any constant: serialises migrations of one database between processes starting at once.
     private const long MigrationLock = 0x6D657373656E6772; // "messengr"
 
@@ -19,6 +22,13 @@ public sealed class PostgresDatabase : IStoreSchema, IAsyncDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
+        // A few connections per silo keep a database busiest: more only add backends competing for its
+        // cores (and several silos times Npgsql's default of 100 would pass PostgreSQL's max_connections).
+        var keys = connectionString.Replace(" ", "", StringComparison.Ordinal);
+        if (!keys.Contains("maxpoolsize", StringComparison.OrdinalIgnoreCase) && !keys.Contains("maximumpoolsize", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
         // Our statements change no session state, so a connection back in the pool needs no reset
         // (which would otherwise be two more statements, DISCARD-style, on its next use).
         builder.NoResetOnClose = true;
