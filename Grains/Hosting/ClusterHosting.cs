@@ -14,7 +14,7 @@ namespace Messenger.Grains.Hosting;
 public static class ClusterHosting
 {
     /// <summary>The ADO.NET invariant of Npgsql, as the Orleans providers name it.</summary>
-    public const string Invariant = "Npgsql";
+    public const string Invariant = AdoNetTables.Npgsql;
 
     private static readonly MigrationScripts Scripts = MigrationScripts.For(typeof(ClusterHosting).Assembly, "Messenger.Grains.Hosting.Cluster");
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 
@@ -32,7 +33,9 @@ public static class MessengerSiloExtensions
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().UserLogs);
         services.AddSingleton<UpdatePusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
-        AddGrainStateStorage(silo, configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions());
+        var storageOptions = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        AddGrainStateStorage(silo, storageOptions);
+        AddReminders(silo, storageOptions);
         return silo;
     }
 
@@ -48,18 +51,35 @@ public static class MessengerSiloExtensions
         if (options.IsPostgres)
         {
             silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
-            var home = options.Postgres.Databases[options.Postgres.DatabaseOfPartition()[0]];
-            silo.AddAdoNetGrainStorage(GrainStateStorage, o =>
+            silo.AddAdoNetGrainStorage(GrainStateStorage, (OptionsBuilder<AdoNetGrainStorageOptions> state) => state.Configure<MessengerStorage>((o, storage) =>
             {
-                o.Invariant = ClusterHosting.Invariant;
-                o.ConnectionString = home.ConnectionString;
-            });
+                o.Invariant = storage.OrleansTables.Invariant;
+                o.ConnectionString = storage.OrleansTables.ConnectionString;
+            }));
             return;
         }
         silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStateStorage, (sp, _) =>
             (sp.GetRequiredService<MessengerStorage>().GrainStorage
                 ?? throw new InvalidOperationException($"{StorageOptions.SectionName}:Provider is not Postgres, but the storage registered has no grain storage of its own."))
             (sp.GetRequiredService<IGrainStorageSerializer>()));
+    }
+
+    // Durable reminders: Orleans' ADO.NET provider in the PostgreSQL database holding partition 0 (its
+    // table and queries come with the storage migrations), or the SQLite backend's own table.
+    private static void AddReminders(ISiloBuilder silo, StorageOptions options)
+    {
+        if (options.IsPostgres)
+        {
+            silo.UseAdoNetReminderService((OptionsBuilder<AdoNetReminderTableOptions> reminders) => reminders.Configure<MessengerStorage>((o, storage) =>
+            {
+                o.Invariant = storage.OrleansTables.Invariant;
+                o.ConnectionString = storage.OrleansTables.ConnectionString;
+            }));
+            return;
+        }
+        silo.AddReminders();
+        silo.Services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Reminders
+            ?? throw new InvalidOperationException($"{StorageOptions.SectionName}:Provider is not Postgres, but the storage registered has no reminder table of its own."));
     }
 
     /// <summary>Opens the storage the <c>Storage</c> section names (validated here), e.g. to migrate it.</summary>

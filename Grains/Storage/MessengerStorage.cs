@@ -11,6 +11,11 @@ namespace Messenger.Grains.Storage;
 /// <param name="UserLogs">Users' update logs, conversation lists and last seen.</param>
 /// <param name="Schemas">Every database behind the three stores, each migrated once.</param>
 /// <param name="Databases">What to dispose when the silo stops.</param>
+/// <param name="OrleansTables">
+/// Where Orleans' own ADO.NET providers (reminders; grain state on PostgreSQL) find their tables and
+/// named queries in this storage, which its migrations create.
+/// </param>
+/// <param name="Reminders">The backend's own reminder table; null where Orleans' ADO.NET provider serves (PostgreSQL).</param>
 /// <param name="GrainStorage">
 /// Makes the backend's Orleans grain storage (grains' own small state) from the silo's grain state
 /// serializer; null where Orleans' own provider serves (PostgreSQL: the ADO.NET provider).
@@ -21,11 +26,23 @@ public sealed record MessengerStorage(
     IUserLogStore UserLogs,
     IReadOnlyList<IStoreSchema> Schemas,
     IReadOnlyList<IAsyncDisposable> Databases,
-    Func<IGrainStorageSerializer, IGrainStorage>? GrainStorage = null) : IAsyncDisposable
+    AdoNetTables OrleansTables,
+    Func<IGrainStorageSerializer, IGrainStorage>? GrainStorage = null,
+    IReminderTable? Reminders = null) : IAsyncDisposable
 {
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         foreach (var database in Databases) await database.DisposeAsync();
     }
+}
+
+/// <summary>An ADO.NET database as Orleans' providers name one: the provider's invariant and a connection string.</summary>
+public sealed record AdoNetTables(string Invariant, string ConnectionString)
+{
+    /// <summary>Npgsql's invariant name.</summary>
+    public const string Npgsql = "Npgsql";
+
+    /// <summary>Microsoft.Data.Sqlite's invariant name.</summary>
+    public const string Sqlite = "Microsoft.Data.Sqlite";
 }

@@ -10,8 +10,9 @@ public static class PostgresStorage
     {
         var databases = options.Databases.Select(d => new PostgresDatabase(d.ConnectionString)).ToList();
         var shards = new PostgresShards(databases, options.DatabaseOfPartition());
+        var home = options.Databases[options.DatabaseOfPartition()[0]];
         return new MessengerStorage(
             new PostgresAccountStore(shards), new PostgresConversationStore(shards), new PostgresUserLogStore(shards),
-            databases, databases);
+            databases, databases, new AdoNetTables(AdoNetTables.Npgsql, home.ConnectionString));
     }
 }

@@ -12,7 +12,8 @@ public static class SqliteStorage
         var database = new SqliteDatabase(path, simulatedFlushLatency);
         return new MessengerStorage(
             new SqliteAccountStore(database), new SqliteConversationStore(database), new SqliteUserLogStore(database),
-            [database], [database], serializer => new SqliteGrainStorage(database, serializer));
+            [database], [database], database.OrleansTables, serializer => new SqliteGrainStorage(database, serializer),
+            new SqliteReminderTable(database));
     }
 
     /// <summary>
@@ -25,6 +26,7 @@ public static class SqliteStorage
         var userLogs = new SqliteDatabase(userLogPath);
         return new MessengerStorage(
             new SqliteAccountStore(main), new SqliteConversationStore(main), new SqliteUserLogStore(userLogs),
-            [main, userLogs], [main, userLogs], serializer => new SqliteGrainStorage(main, serializer));
+            [main, userLogs], [main, userLogs], main.OrleansTables, serializer => new SqliteGrainStorage(main, serializer),
+            new SqliteReminderTable(main));
     }
 }
