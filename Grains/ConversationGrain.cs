@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Data.Common;
 using Messenger.Grains.Conversations;
 using Messenger.Grains.Presence;
@@ -147,7 +148,9 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         IReadOnlyList<AppendResult> results;
         try
         {
+            var started = Stopwatch.GetTimestamp();
             results = await _store.AppendMessagesAsync(Id, _lastSeq, messages);
+            MessengerMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex)
         {
@@ -176,6 +179,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
                 continue;
             }
             _lastSeq = message.Seq;
+            MessengerMetrics.Committed.Add(1);
             _recent.Add(message);
             _typing.Stopped(message.SenderId);
             _acks.AwaitNew(message, batch[i]);

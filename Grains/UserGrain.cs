@@ -1,3 +1,4 @@
+using Messenger.Grains.Support;
 using Messenger.Grains.Delivery;
 using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
@@ -79,6 +80,7 @@ public sealed class UserGrain : Grain, IUserGrain
         if (pointers.Count > 0)
         {
             await AppendAsync(pointers);
+            MessengerMetrics.Delivered.Add(pointers.Count);
             _log.Conversations.Set(entry);
         }
         // One look at the sessions serves both the push and the receipt's liveness.

@@ -1,4 +1,6 @@
 using Messenger.Grains.Hosting;
+using Messenger.Grains.Support;
+using OpenTelemetry.Metrics;
 
 // A silo of a cluster: grains over PostgreSQL storage, membership in PostgreSQL.
 //   dotnet run --project Silo                 run a silo (migrates the databases first)
@@ -26,8 +28,12 @@ if (command == "migrate")
 // The membership tables must exist before the clustering provider reads them.
 await ClusterHosting.MigrateAsync(cluster);
 builder.UseOrleans(silo => silo.UseMessengerCluster(cluster).AddMessenger(builder.Configuration));
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+    .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
+    .AddPrometheusExporter());
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapPrometheusScrapingEndpoint(); // GET /metrics, Prometheus text format
 await app.RunAsync();
 return 0;
 

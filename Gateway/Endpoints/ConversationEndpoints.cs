@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Messenger.Grains.Support;
 using Messenger.Gateway.Auth;
 using Messenger.Gateway.Protocol;
 using Messenger.Grains;
@@ -101,12 +103,15 @@ public static class Requests
         return id;
     }
 
-    public static Task<SendAck> SendAsync(GrainReferences grains, string userId, string? conversationId, string? clientMsgId, string? text)
+    public static async Task<SendAck> SendAsync(GrainReferences grains, string userId, string? conversationId, string? clientMsgId, string? text)
     {
         var conversation = CheckConversationId(conversationId);
         var key = AccountEndpoints.Required(clientMsgId, "clientMsgId");
         var body = AccountEndpoints.Required(text, "text");
-        return grains.Conversation(conversation).SendAsync(userId, key, body);
+        var started = Stopwatch.GetTimestamp();
+        var ack = await grains.Conversation(conversation).SendAsync(userId, key, body);
+        MessengerMetrics.AckDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return ack;
     }
 
     public static Task<HistoryPage> HistoryAsync(GrainReferences grains, string userId, string? conversationId, long? before, long? after, int? limit)

@@ -1,3 +1,5 @@
+using Messenger.Grains.Support;
+using OpenTelemetry.Metrics;
 using Messenger.Gateway.Auth;
 using Messenger.Gateway.Endpoints;
 using Messenger.Gateway.Protocol;
@@ -72,6 +74,9 @@ public static class GatewayExtensions
             k.Limits.MaxRequestBodySize = ctx.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.MaxBodyBytes ?? 64 * 1024);
 
         services.AddOpenApi();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
+            .AddPrometheusExporter());
         services.AddSingleton<GrainReferences>();
         services.AddSingleton<PresenceSubscriptions>();
         services.AddSingleton<ConnectionRegistry>();
@@ -92,6 +97,7 @@ public static class GatewayExtensions
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok"))).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint(); // GET /metrics, Prometheus text format
         // Ready: requests that need the grains can be served (a client-mode gateway has its cluster).
         app.MapGet("/readyz", (ClusterConnection cluster) => cluster.IsConnected
             ? Results.Ok(new HealthReport("ready"))

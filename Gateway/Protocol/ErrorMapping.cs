@@ -1,3 +1,4 @@
+using Messenger.Grains.Support;
 using Messenger.Grains;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -51,9 +52,13 @@ public static class ErrorMapping
         }).ToWire();
     }
 
+    /// <summary>Counts an error answered to a client (metric <c>messenger.errors</c>, tag <c>code</c>).</summary>
+    public static void Count(ErrorCode code) => MessengerMetrics.Errors.Add(1, new KeyValuePair<string, object?>("code", code.ToWire()));
+
     /// <summary>Writes a problem+json response with a stable code.</summary>
     public static Task WriteProblemAsync(HttpContext context, ErrorCode code, string message)
     {
+        Count(code);
         var status = code.ToHttpStatus();
         context.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = code.ToWire(), Detail = message };

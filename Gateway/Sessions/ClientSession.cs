@@ -99,8 +99,11 @@ public sealed class ClientSession
     public void Enqueue<T>(T frame, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, type));
 
-    public void EnqueueError(string? id, ErrorCode code, string message) =>
+    public void EnqueueError(string? id, ErrorCode code, string message)
+    {
+        ErrorMapping.Count(code);
         Enqueue(new ErrorFrame("error", id, code.ToWire(), message), WireJson.Context.ErrorFrame);
+    }
 
     /// <summary>Ends the session: no more frames are written.</summary>
     public void Complete()

@@ -1,3 +1,4 @@
+using Messenger.Grains.Support;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Messenger.Gateway.Protocol;
@@ -27,6 +28,7 @@ public sealed class ConnectionRegistry : IUpdateObserver
     public void Add(ClientSession session)
     {
         _byUser.AddOrUpdate(session.UserId, static (_, s) => [s], static (_, list, s) => [.. list, s], session);
+        MessengerMetrics.Sockets.Add(1);
     }
 
     public void Remove(ClientSession session)
@@ -39,7 +41,11 @@ public sealed class ConnectionRegistry : IUpdateObserver
             var done = next is null
                 ? _byUser.TryRemove(new KeyValuePair<string, ClientSession[]>(session.UserId, list))
                 : _byUser.TryUpdate(session.UserId, next, list);
-            if (done) return;
+            if (done)
+            {
+                MessengerMetrics.Sockets.Add(-1);
+                return;
+            }
         }
     }
 

@@ -83,4 +83,33 @@ public sealed class ClusterTests(LocalClusterFixture fixture)
         Assert.Equal("through gateway 2", Assert.Single(page1.Messages).Text);
         Assert.Equal(page1.Messages.Select(m => (m.Seq, m.ClientMsgId)), page2.Messages.Select(m => (m.Seq, m.ClientMsgId)));
     }
+
+    [Fact]
+    public async Task SiloMetrics_CountTheMessagesCommittedThroughTheCluster()
+    {
+        using var http = new HttpClient();
+        async Task<double> CommittedAsync()
+        {
+            var total = 0.0;
+            foreach (var silo in Cluster.Silos)
+            {
+                total += MetricsTests.Parse(await http.GetStringAsync(new Uri(silo, "/metrics"))).GetValueOrDefault("messenger_messages_committed_total");
+            }
+            return total;
+        }
+        var before = await CommittedAsync();
+        var alice = await Chat.NewUserAsync(Cluster.Gateway(1));
+        var bob = await Chat.NewUserAsync(Cluster.Gateway(2));
+        var conversation = await Chat.OpenDirectAsync(Cluster.Gateway(1), alice, bob);
+        using var send = Chat.Http(Cluster.Gateway(2), alice.Sessions[0]);
+        for (var i = 0; i < 3; i++) await send.SendAsync(conversation, $"m{i}", $"metric {i}");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (await CommittedAsync() < before + 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the silos' /metrics did not count the 3 messages within 20 s");
+            await Task.Delay(250);
+        }
+        Assert.Equal(before + 3, await CommittedAsync());
+    }
 }

@@ -68,6 +68,12 @@ public sealed class LocalCluster : IAsyncDisposable
             .Select(f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture)),
     ];
 
+    /// <summary>Silo <paramref name="n"/>'s HTTP endpoint (<c>/healthz</c>, <c>/metrics</c>), from 1.</summary>
+    public Uri Silo(int n) => new($"http://127.0.0.1:{_portBase + 30 + n}/");
+
+    /// <summary>Every silo's HTTP endpoint.</summary>
+    public IReadOnlyList<Uri> Silos => [.. Enumerable.Range(1, _silos).Select(Silo)];
+
     /// <summary>Gateway <paramref name="n"/> (from 1).</summary>
     public Uri Gateway(int n) => new($"http://127.0.0.1:{_portBase + 40 + n}/");
 

@@ -1,0 +1,33 @@
+using System.Diagnostics.Metrics;
+
+namespace Messenger.Grains.Support;
+
+/// <summary>
+/// The messenger's own metrics (meter <see cref="MeterName"/>), exported at <c>/metrics</c> by gateways
+/// and silos. Silo side: messages committed and delivered, and how long a commit takes; gateway side:
+/// open sockets, the send-to-ack time, and errors by code.
+/// </summary>
+public static class MessengerMetrics
+{
+    public const string MeterName = "Messenger";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Messages committed to conversation logs (duplicates not counted).</summary>
+    public static readonly Counter<long> Committed = Meter.CreateCounter<long>("messenger.messages.committed", "{message}", "Messages committed to conversation logs");
+
+    /// <summary>Messages appended to users' update logs (one per member and message).</summary>
+    public static readonly Counter<long> Delivered = Meter.CreateCounter<long>("messenger.messages.delivered", "{message}", "Messages appended to members' update logs");
+
+    /// <summary>Time to commit one batch to a conversation log.</summary>
+    public static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("messenger.store.commit.duration", "ms", "Time to commit a batch of messages to a conversation log");
+
+    /// <summary>Open client sockets on a gateway.</summary>
+    public static readonly UpDownCounter<long> Sockets = Meter.CreateUpDownCounter<long>("messenger.gateway.sockets", "{socket}", "Open client sockets");
+
+    /// <summary>Time from a send reaching the gateway to its ack.</summary>
+    public static readonly Histogram<double> AckDuration = Meter.CreateHistogram<double>("messenger.send.ack.duration", "ms", "Time from a send reaching the gateway to its ack");
+
+    /// <summary>Errors answered to clients, by code (tag <c>code</c>).</summary>
+    public static readonly Counter<long> Errors = Meter.CreateCounter<long>("messenger.errors", "{error}", "Errors answered to clients, by code");
+}

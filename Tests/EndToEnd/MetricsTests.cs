@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Messenger.Tests.Support;
+
+namespace Messenger.Tests.EndToEnd;
+
+/// <summary><c>/metrics</c> (Prometheus text) after real traffic: the counters match what was sent.</summary>
+public sealed partial class MetricsTests
+{
+    [Fact]
+    public async Task Metrics_AfterTraffic_CountWhatWasSentDeliveredRefusedAndConnected()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        var alice = await Chat.NewUserAsync(server.BaseAddress);
+        var bob = await Chat.NewUserAsync(server.BaseAddress);
+        var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
+        await using var bobDevice = await Chat.ConnectAsync(server.BaseAddress, bob.Sessions[0]);
+        using var http = Chat.Http(server.BaseAddress, alice.Sessions[0]);
+        for (var i = 0; i < 5; i++) await http.SendAsync(conversation, $"m{i}", $"message {i}");
+        await http.SendAsync(conversation, "m0", "message 0"); // a retry: no second message
+        await Assert.ThrowsAnyAsync<Exception>(() => http.SendAsync(conversation, new string('x', 65), "too long an id"));
+
+        using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
+        var expected = new Dictionary<string, double>
+        {
+            ["messenger_messages_committed_total"] = 5,
+            ["messenger_messages_delivered_total"] = 10, // to both members
+            ["messenger_errors_total{code=\"invalid_request\"}"] = 1,
+            ["messenger_gateway_sockets"] = 1,
+            ["messenger_send_ack_duration_milliseconds_count"] = 6, // the retry was answered too
+        };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        Dictionary<string, double> seen;
+        while (true)
+        {
+            seen = Parse(await scraper.GetStringAsync("/metrics"));
+            if (expected.All(e => seen.GetValueOrDefault(e.Key) == e.Value)) break;
+            Assert.True(DateTime.UtcNow < deadline,
+                "after 20 s: " + string.Join(", ", expected.Keys.Select(k => $"{k} = {seen.GetValueOrDefault(k)} (want {expected[k]})")));
+            await Task.Delay(250); // the exporter caches a scrape briefly
+        }
+        Assert.Contains(seen.Keys, k => k.StartsWith("orleans_", StringComparison.Ordinal)); // Orleans' own meters too
+    }
+
+    /// <summary>Series name (with its labels other than <c>otel_scope_name</c>) to value.</summary>
+    internal static Dictionary<string, double> Parse(string text)
+    {
+        var series = new Dictionary<string, double>();
+        foreach (var line in text.Split('\n'))
+        {
+            var match = Sample().Match(line);
+            if (!match.Success) continue;
+            var labels = ScopeLabel().Replace(match.Groups["labels"].Value, "").Trim(',');
+            var name = match.Groups["name"].Value + (labels.Length > 0 ? "{" + labels + "}" : "");
+            series[name] = double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
+        }
+        return series;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)")]
+    private static partial Regex Sample();
+
+    [GeneratedRegex(@"otel_scope_name=""[^""]*"",?")]
+    private static partial Regex ScopeLabel();
+}
