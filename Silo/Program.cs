@@ -1,4 +1,5 @@
 using Messenger.Grains.Hosting;
+using Messenger.Grains.Storage;
 using Messenger.Grains.Support;
 using OpenTelemetry.Metrics;
 
@@ -33,6 +34,22 @@ builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddPrometheusExporter());
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
+// Ready: this silo is an active member of the cluster and reaches every storage database.
+app.MapGet("/readyz", async (IClusterMembershipService membership, ILocalSiloDetails local, MessengerStorage storage, CancellationToken ct) =>
+{
+    if (membership.CurrentSnapshot.GetSiloStatus(local.SiloAddress) != SiloStatus.Active) return Results.Text("not an active member of the cluster", statusCode: 503);
+    try
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        foreach (var schema in storage.Schemas) await schema.PingAsync(timeout.Token);
+    }
+    catch (Exception ex) when (ex is System.Data.Common.DbException or OperationCanceledException or TimeoutException)
+    {
+        return Results.Text($"storage unreachable: {ex.Message}", statusCode: 503);
+    }
+    return Results.Text("ready");
+});
 app.MapPrometheusScrapingEndpoint(); // GET /metrics, Prometheus text format
 await app.RunAsync();
 return 0;

@@ -5,4 +5,7 @@ public interface IStoreSchema
 {
     /// <summary>Applies the backend's versioned migrations that are not applied yet. Idempotent.</summary>
     Task MigrateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Answers one trivial query; throws when the database cannot be reached (readiness checks).</summary>
+    Task PingAsync(CancellationToken cancellationToken = default);
 }

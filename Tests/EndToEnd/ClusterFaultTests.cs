@@ -1,6 +1,7 @@
 using Messenger.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Threading.Channels;
 using Messenger.Client;
 using Messenger.Tests.Support;
@@ -45,9 +46,19 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             await FaultAsync(traffic, "kill -9 gateway 1", () => cluster.KillAsync("gateway", 1));
             await FaultAsync(traffic, "PostgreSQL stopped immediately (started again 2 s later)", () => cluster.KillAsync("postgres", 1), async () =>
             {
+                // A silo without its database says so on /readyz.
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, await ReadinessAsync(cluster.Silo(2)));
                 await Task.Delay(TimeSpan.FromSeconds(2));
                 await cluster.StartAsync("postgres", 1);
             });
+            // ... and is ready again once the database is back.
+            var readyBy = Stopwatch.StartNew();
+            while (await ReadinessAsync(cluster.Silo(2)) != HttpStatusCode.OK)
+            {
+                Assert.True(readyBy.Elapsed < TimeSpan.FromSeconds(90), "silo 2 not ready 90 s after PostgreSQL came back");
+                await Task.Delay(200);
+            }
+            output.WriteLine($"silo 2 ready again {readyBy.Elapsed.TotalSeconds:F1} s after service came back");
             await cluster.StartAsync("silo", 1);
             await cluster.StartAsync("gateway", 1);
             await traffic.WaitForAcksAsync(traffic.Acked + 60, TimeSpan.FromSeconds(60));
@@ -70,6 +81,13 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         // Nobody is left online: every device is gone now.
         await traffic.DisposeDevicesAsync();
         await AssertEveryoneOfflineAsync(users, gateways[1], Lease + Grace + TimeSpan.FromSeconds(20));
+    }
+
+    private static async Task<HttpStatusCode> ReadinessAsync(Uri silo)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await http.GetAsync(new Uri(silo, "/readyz"));
+        return response.StatusCode;
     }
 
     /// <summary>

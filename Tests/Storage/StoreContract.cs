@@ -62,6 +62,12 @@ public abstract partial class StoreContract : IAsyncLifetime
     // ---- migrations ----
 
     [Fact]
+    public async Task Ping_MigratedStorage_AnswersForEveryDatabase()
+    {
+        foreach (var schema in Storage.Schemas) await schema.PingAsync();
+    }
+
+    [Fact]
     public async Task Migrate_RunTwice_Succeeds()
     {
         await MigrateAsync();

@@ -50,5 +50,12 @@ public sealed class PostgresDatabase : IStoreSchema, IAsyncDisposable
         PostgresMigrator.ApplyAsync(DataSource, Scripts, "schema_migrations", MigrationLock, Name, cancellationToken);
 
     /// <inheritdoc />
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = DataSource.CreateCommand("SELECT 1");
+        await cmd.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }

@@ -41,6 +41,15 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
     public Task MigrateAsync(CancellationToken cancellationToken = default) =>
         Writer.WriteAsync(w => { SqliteMigrations.Apply(w, _path); return 0; });
 
+    /// <inheritdoc />
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT 1";
+        await cmd.ExecuteScalarAsync(cancellationToken);
+    }
+
     /// <summary>A pooled read connection; dispose it to return it.</summary>
     internal async Task<SqliteConnection> OpenReaderAsync()
     {
