@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Data.Common;
 using Messenger.Grains.Conversations;
+using Messenger.Grains.Hosting;
 using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Support;
@@ -159,9 +159,8 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
             _logger.LogError(ex, "Conversation {ConversationId}: commit of {Count} messages failed; reloading", Id, batch.Count);
             // A database that is away for a moment: retrying is the whole remedy, so the client hears
             // "unavailable"; anything else (another activation that wrote first too) is an internal error.
-            var error = ex is DbException { IsTransient: true }
-                ? new MessengerException(ErrorCode.Unavailable, "the message could not be stored just now; retry with the same clientMsgId.")
-                : new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId.");
+            var error = StorageFailureFilter.Unavailable(ex)
+                ?? new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId.");
             foreach (var send in (List<PendingSend>)[.. batch, .. _commits.TakeAll()])
             {
                 _dedup.Remove(send.Message.SenderId, send.Message.ClientMsgId);

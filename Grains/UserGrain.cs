@@ -1,7 +1,7 @@
-using Messenger.Grains.Support;
 using Messenger.Grains.Delivery;
 using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
+using Messenger.Grains.Support;
 using Messenger.Grains.Users;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -85,7 +85,7 @@ public sealed class UserGrain : Grain, IUserGrain
         }
         // One look at the sessions serves both the push and the receipt's liveness.
         var gateways = _presence.LiveGateways();
-        if (updates.Count > 0) _pusher.Push(gateways, Id, updates);
+        _pusher.Push(gateways, Id, updates);
         _presence.Told(conversationId, gateways.Count > 0);
         return new DeliveryReceipt(userSeqs, gateways.Count > 0);
     }

@@ -59,8 +59,8 @@ internal static class SiloSettings
 {
     public static MessengerClusterOptions Read(IConfiguration configuration)
     {
-        var cluster = configuration.GetSection(MessengerClusterOptions.SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
-        var storage = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        var cluster = MessengerClusterOptions.From(configuration);
+        var storage = StorageOptions.From(configuration);
         try
         {
             cluster.ValidateForSilo();

@@ -32,8 +32,8 @@ public static class GatewayExtensions
 
         var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         auth.Validate();
-        var dataDirectory = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>()?.DataDirectory ?? "data";
-        var cluster = builder.Configuration.GetSection(MessengerClusterOptions.SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
+        var dataDirectory = StorageOptions.From(builder.Configuration).DataDirectory;
+        var cluster = MessengerClusterOptions.From(builder.Configuration);
         var tokens = new TokenService(auth, dataDirectory, mayCreateKeyFile: !cluster.IsClient);
         services.AddSingleton(tokens);
 

@@ -15,7 +15,7 @@ public static class GrainHost
 {
     public static WebApplicationBuilder AddGrainHost(this WebApplicationBuilder builder)
     {
-        var cluster = builder.Configuration.GetSection(MessengerClusterOptions.SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
+        var cluster = MessengerClusterOptions.From(builder.Configuration);
         cluster.ValidateForGateway();
         builder.Services.AddSingleton(sp => new ClusterConnection(sp.GetRequiredService<IHostApplicationLifetime>(), inProcess: !cluster.IsClient));
         if (!cluster.IsClient) return builder.AddStandaloneSilo();

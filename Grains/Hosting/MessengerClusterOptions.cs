@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 
 namespace Messenger.Grains.Hosting;
 
@@ -46,6 +47,10 @@ public sealed class MessengerClusterOptions
 
     /// <summary>For a gateway in client mode: how long a call into the cluster may take before it fails as <c>unavailable</c> (e.g. to a silo that just died).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The <c>Cluster</c> section of <paramref name="configuration"/> (defaults where it says nothing).</summary>
+    public static MessengerClusterOptions From(IConfiguration configuration) =>
+        configuration.GetSection(SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
 
     /// <summary>True for a gateway in client mode.</summary>
     public bool IsClient => string.Equals(Mode, ClientMode, StringComparison.OrdinalIgnoreCase);

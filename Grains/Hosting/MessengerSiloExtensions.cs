@@ -33,59 +33,47 @@ public static class MessengerSiloExtensions
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().UserLogs);
         services.AddSingleton<UpdatePusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
-        var storageOptions = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
-        AddGrainStateStorage(silo, storageOptions);
-        AddReminders(silo, storageOptions);
+        AddOrleansProviders(silo, StorageOptions.From(configuration));
         return silo;
     }
 
     /// <summary>The name of the grain storage that grains' own small state uses (<c>[PersistentState(name, GrainStateStorage)]</c>).</summary>
     public const string GrainStateStorage = "messenger";
 
-    // Grains' own small state: Orleans' ADO.NET provider in the PostgreSQL database holding partitions
-    // from 0 (its tables and queries come with the storage migrations), or the SQLite backend's own
-    // provider. Both write the Orleans serializer's version-tolerant format.
-    private static void AddGrainStateStorage(ISiloBuilder silo, StorageOptions options)
+    // Grains' own small state and durable reminders. On PostgreSQL: Orleans' ADO.NET providers in the
+    // database holding partition 0 (their tables and queries come with the storage migrations), and a
+    // filter that answers transient database failures "unavailable". On SQLite: the backend's own
+    // grain storage and reminder table. Grain state is in the Orleans serializer's version-tolerant format.
+    private static void AddOrleansProviders(ISiloBuilder silo, StorageOptions options)
     {
         silo.Services.TryAddSingleton<IGrainStorageSerializer>(sp => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()));
         if (options.IsPostgres)
         {
             silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
-            silo.AddAdoNetGrainStorage(GrainStateStorage, (OptionsBuilder<AdoNetGrainStorageOptions> state) => state.Configure<MessengerStorage>((o, storage) =>
-            {
-                o.Invariant = storage.OrleansTables.Invariant;
-                o.ConnectionString = storage.OrleansTables.ConnectionString;
-            }));
+            silo.AddAdoNetGrainStorage(GrainStateStorage, (OptionsBuilder<AdoNetGrainStorageOptions> state) =>
+                state.Configure<MessengerStorage>((o, storage) => (o.Invariant, o.ConnectionString) = Tables(storage)));
+            silo.UseAdoNetReminderService((OptionsBuilder<AdoNetReminderTableOptions> reminders) =>
+                reminders.Configure<MessengerStorage>((o, storage) => (o.Invariant, o.ConnectionString) = Tables(storage)));
             return;
         }
         silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStateStorage, (sp, _) =>
-            (sp.GetRequiredService<MessengerStorage>().GrainStorage
-                ?? throw new InvalidOperationException($"{StorageOptions.SectionName}:Provider is not Postgres, but the storage registered has no grain storage of its own."))
-            (sp.GetRequiredService<IGrainStorageSerializer>()));
+            Own(sp, s => s.GrainStorage)(sp.GetRequiredService<IGrainStorageSerializer>()));
+        silo.AddReminders();
+        silo.Services.AddSingleton(sp => Own(sp, s => s.Reminders));
     }
 
-    // Durable reminders: Orleans' ADO.NET provider in the PostgreSQL database holding partition 0 (its
-    // table and queries come with the storage migrations), or the SQLite backend's own table.
-    private static void AddReminders(ISiloBuilder silo, StorageOptions options)
-    {
-        if (options.IsPostgres)
-        {
-            silo.UseAdoNetReminderService((OptionsBuilder<AdoNetReminderTableOptions> reminders) => reminders.Configure<MessengerStorage>((o, storage) =>
-            {
-                o.Invariant = storage.OrleansTables.Invariant;
-                o.ConnectionString = storage.OrleansTables.ConnectionString;
-            }));
-            return;
-        }
-        silo.AddReminders();
-        silo.Services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Reminders
-            ?? throw new InvalidOperationException($"{StorageOptions.SectionName}:Provider is not Postgres, but the storage registered has no reminder table of its own."));
-    }
+    private static (string, string) Tables(MessengerStorage storage) =>
+        storage.OrleansTables is { } t ? (t.Invariant, t.ConnectionString)
+            : throw new InvalidOperationException($"{StorageOptions.SectionName}:Provider is Postgres, but the storage registered has no tables for Orleans' providers.");
+
+    private static T Own<T>(IServiceProvider services, Func<MessengerStorage, T?> provider) where T : class =>
+        provider(services.GetRequiredService<MessengerStorage>())
+            ?? throw new InvalidOperationException($"{StorageOptions.SectionName}:Provider is not Postgres, but the storage registered does not bring its own {typeof(T).Name}.");
 
     /// <summary>Opens the storage the <c>Storage</c> section names (validated here), e.g. to migrate it.</summary>
     public static MessengerStorage OpenConfiguredStorage(IConfiguration configuration)
     {
-        var options = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        var options = StorageOptions.From(configuration);
         options.Validate();
         return OpenStorage(options);
     }

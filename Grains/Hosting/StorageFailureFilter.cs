@@ -16,9 +16,14 @@ internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
         {
             await context.Invoke();
         }
-        catch (DbException ex) when (ex.IsTransient)
+        catch (DbException ex) when (Unavailable(ex) is { } error)
         {
-            throw new MessengerException(ErrorCode.Unavailable, $"the database cannot be reached for a moment ({ex.Message}); retry (a send with the same clientMsgId).");
+            throw error;
         }
     }
+
+    /// <summary>The client's error for a transient database failure, or null for any other failure.</summary>
+    public static MessengerException? Unavailable(Exception ex) => ex is DbException { IsTransient: true }
+        ? new MessengerException(ErrorCode.Unavailable, $"the database cannot be reached for a moment ({ex.Message}); retry (a send with the same clientMsgId).")
+        : null;
 }

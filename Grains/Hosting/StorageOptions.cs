@@ -1,4 +1,5 @@
 using Messenger.Grains.Storage;
+using Microsoft.Extensions.Configuration;
 
 namespace Messenger.Grains.Hosting;
 
@@ -28,6 +29,10 @@ public sealed class StorageOptions
     /// is that slow. Zero (the default) in any real deployment. SQLite only.
     /// </summary>
     public TimeSpan SimulatedFlushLatency { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The <c>Storage</c> section of <paramref name="configuration"/> (defaults where it says nothing).</summary>
+    public static StorageOptions From(IConfiguration configuration) =>
+        configuration.GetSection(SectionName).Get<StorageOptions>() ?? new StorageOptions();
 
     /// <summary>True when <see cref="Provider"/> names the PostgreSQL backend.</summary>
     public bool IsPostgres => string.Equals(Provider, PostgresProvider, StringComparison.OrdinalIgnoreCase);
@@ -86,9 +91,7 @@ public sealed class PostgresStorageOptions
             int[] partitions;
             try
             {
-                partitions = database.Partitions is null && Databases.Count == 1
-                    ? StoragePartitions.All()
-                    : StoragePartitions.ParseRanges(database.Partitions ?? "");
+                partitions = PartitionsOf(database);
             }
             catch (FormatException ex)
             {
@@ -118,13 +121,15 @@ public sealed class PostgresStorageOptions
         var owner = new int[StoragePartitions.Count];
         for (var i = 0; i < Databases.Count; i++)
         {
-            var partitions = Databases[i].Partitions is null && Databases.Count == 1
-                ? StoragePartitions.All()
-                : StoragePartitions.ParseRanges(Databases[i].Partitions!);
-            foreach (var partition in partitions) owner[partition] = i;
+            foreach (var partition in PartitionsOf(Databases[i])) owner[partition] = i;
         }
         return owner;
     }
+
+    // A lone database may leave its partitions out: it holds them all.
+    private int[] PartitionsOf(PostgresDatabaseOptions database) => database.Partitions is null && Databases.Count == 1
+        ? StoragePartitions.All()
+        : StoragePartitions.ParseRanges(database.Partitions ?? "");
 }
 
 /// <summary>One PostgreSQL database of the cluster.</summary>

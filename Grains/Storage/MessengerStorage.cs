@@ -12,21 +12,19 @@ namespace Messenger.Grains.Storage;
 /// <param name="Schemas">Every database behind the three stores, each migrated once.</param>
 /// <param name="Databases">What to dispose when the silo stops.</param>
 /// <param name="OrleansTables">
-/// Where Orleans' own ADO.NET providers (reminders; grain state on PostgreSQL) find their tables and
-/// named queries in this storage, which its migrations create.
+/// Where Orleans' own ADO.NET providers (grain state, reminders) find their tables and named queries in
+/// this storage, which its migrations create; null for a backend that brings its own
+/// (<paramref name="GrainStorage"/> and <paramref name="Reminders"/>).
 /// </param>
-/// <param name="Reminders">The backend's own reminder table; null where Orleans' ADO.NET provider serves (PostgreSQL).</param>
-/// <param name="GrainStorage">
-/// Makes the backend's Orleans grain storage (grains' own small state) from the silo's grain state
-/// serializer; null where Orleans' own provider serves (PostgreSQL: the ADO.NET provider).
-/// </param>
+/// <param name="GrainStorage">Makes the backend's own grain storage from the silo's grain state serializer.</param>
+/// <param name="Reminders">The backend's own reminder table.</param>
 public sealed record MessengerStorage(
     IAccountStore Accounts,
     IConversationStore Conversations,
     IUserLogStore UserLogs,
     IReadOnlyList<IStoreSchema> Schemas,
     IReadOnlyList<IAsyncDisposable> Databases,
-    AdoNetTables OrleansTables,
+    AdoNetTables? OrleansTables = null,
     Func<IGrainStorageSerializer, IGrainStorage>? GrainStorage = null,
     IReminderTable? Reminders = null) : IAsyncDisposable
 {
@@ -42,7 +40,4 @@ public sealed record AdoNetTables(string Invariant, string ConnectionString)
 {
     /// <summary>Npgsql's invariant name.</summary>
     public const string Npgsql = "Npgsql";
-
-    /// <summary>Microsoft.Data.Sqlite's invariant name.</summary>
-    public const string Sqlite = "Microsoft.Data.Sqlite";
 }

@@ -19,7 +19,19 @@ public sealed record NewMessage(string SenderId, string ClientMsgId, string Text
 public readonly record struct AppendResult(ChatMessage Message, bool Duplicate);
 
 /// <summary>Names one message: its conversation and seq.</summary>
-public readonly record struct MessageKey(string ConversationId, long Seq);
+public readonly record struct MessageKey(string ConversationId, long Seq)
+{
+    /// <summary>The messages of <paramref name="found"/> in the order of <paramref name="keys"/>, leaving out keys found nothing for.</summary>
+    internal static List<ChatMessage> InKeyOrder(IReadOnlyList<MessageKey> keys, Dictionary<MessageKey, ChatMessage> found)
+    {
+        var result = new List<ChatMessage>(found.Count);
+        foreach (var key in keys)
+        {
+            if (found.TryGetValue(key, out var message)) result.Add(message);
+        }
+        return result;
+    }
+}
 
 /// <summary>One entry of a user's update log as stored: a pointer, never a message body.</summary>
 /// <param name="UserSeq">Position in the user's log.</param>

@@ -105,12 +105,14 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
             INSERT INTO messages ({MessageColumns})
             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[])
             """);
-        insert.Parameters.With(conversationId)
-            .With(fresh.Select(m => m.Seq).ToArray())
-            .With(fresh.Select(m => m.SenderId).ToArray())
-            .With(fresh.Select(m => m.ClientMsgId).ToArray())
-            .With(fresh.Select(m => m.Text).ToArray())
-            .With(fresh.Select(m => m.SentAt.ToUnixTimeMilliseconds()).ToArray());
+        var (seqs, freshSenders, freshIds, texts, sentAt) =
+            (new long[fresh.Count], new string[fresh.Count], new string[fresh.Count], new string[fresh.Count], new long[fresh.Count]);
+        for (var i = 0; i < fresh.Count; i++)
+        {
+            (seqs[i], freshSenders[i], freshIds[i], texts[i], sentAt[i]) =
+                (fresh[i].Seq, fresh[i].SenderId, fresh[i].ClientMsgId, fresh[i].Text, fresh[i].SentAt.ToUnixTimeMilliseconds());
+        }
+        insert.Parameters.With(conversationId).With(seqs).With(freshSenders).With(freshIds).With(texts).With(sentAt);
         try
         {
             await insert.ExecuteNonQueryAsync();
@@ -167,12 +169,7 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
                 found[new MessageKey(message.ConversationId, message.Seq)] = message;
             }
         }
-        var result = new List<ChatMessage>(found.Count);
-        foreach (var key in keys)
-        {
-            if (found.TryGetValue(key, out var message)) result.Add(message);
-        }
-        return result;
+        return MessageKey.InKeyOrder(keys, found);
     }
 
     /// <inheritdoc />

@@ -9,10 +9,11 @@ public static class PostgresStorage
     public static MessengerStorage Open(PostgresStorageOptions options)
     {
         var databases = options.Databases.Select(d => new PostgresDatabase(d.ConnectionString)).ToList();
-        var shards = new PostgresShards(databases, options.DatabaseOfPartition());
-        var home = options.Databases[options.DatabaseOfPartition()[0]];
+        var databaseOfPartition = options.DatabaseOfPartition();
+        var shards = new PostgresShards(databases, databaseOfPartition);
+        var home = options.Databases[databaseOfPartition[0]];
         return new MessengerStorage(
             new PostgresAccountStore(shards), new PostgresConversationStore(shards), new PostgresUserLogStore(shards),
-            databases, databases, new AdoNetTables(AdoNetTables.Npgsql, home.ConnectionString));
+            databases, databases, OrleansTables: new AdoNetTables(AdoNetTables.Npgsql, home.ConnectionString));
     }
 }

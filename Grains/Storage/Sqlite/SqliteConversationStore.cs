@@ -163,12 +163,7 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
                 foreach (var message in buffer) found[new MessageKey(conversationId, message.Seq)] = message;
             }
         }
-        var result = new List<ChatMessage>(found.Count);
-        foreach (var key in keys)
-        {
-            if (found.TryGetValue(key, out var message)) result.Add(message);
-        }
-        return result;
+        return MessageKey.InKeyOrder(keys, found);
     }
 
     private static string JsonArray(List<long> values)

@@ -34,9 +34,6 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
 
     internal SqliteWriter Writer { get; }
 
-    /// <summary>This file as Orleans' ADO.NET providers open it (their own connections, beside our writer).</summary>
-    public AdoNetTables OrleansTables => new(AdoNetTables.Sqlite, _connectionString);
-
     /// <inheritdoc />
     public Task MigrateAsync(CancellationToken cancellationToken = default) =>
         Writer.WriteAsync(w => { SqliteMigrations.Apply(w, _path); return 0; });

@@ -12,8 +12,8 @@ public static class SqliteStorage
         var database = new SqliteDatabase(path, simulatedFlushLatency);
         return new MessengerStorage(
             new SqliteAccountStore(database), new SqliteConversationStore(database), new SqliteUserLogStore(database),
-            [database], [database], database.OrleansTables, serializer => new SqliteGrainStorage(database, serializer),
-            new SqliteReminderTable(database));
+            [database], [database], GrainStorage: serializer => new SqliteGrainStorage(database, serializer),
+            Reminders: new SqliteReminderTable(database));
     }
 
     /// <summary>
@@ -26,7 +26,7 @@ public static class SqliteStorage
         var userLogs = new SqliteDatabase(userLogPath);
         return new MessengerStorage(
             new SqliteAccountStore(main), new SqliteConversationStore(main), new SqliteUserLogStore(userLogs),
-            [main, userLogs], [main, userLogs], main.OrleansTables, serializer => new SqliteGrainStorage(main, serializer),
-            new SqliteReminderTable(main));
+            [main, userLogs], [main, userLogs], GrainStorage: serializer => new SqliteGrainStorage(main, serializer),
+            Reminders: new SqliteReminderTable(main));
     }
 }
