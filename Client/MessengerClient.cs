@@ -219,13 +219,19 @@ public sealed class MessengerClient : IAsyncDisposable
         while (!_disposed.IsCancellationRequested)
         {
             var socket = new ClientWebSocket();
+            var connected = false;
+            var moveOn = false;
             try
             {
                 await socket.ConnectAsync(_wsUris[_server], _disposed.Token);
+                connected = true;
                 delay = _options.MinReconnectDelay;
                 _socket = socket;
                 Connections++;
                 await ReceiveLoopAsync(socket);
+                // A gateway that shuts down closes with 1012: go to the next gateway at once, no backoff.
+                moveOn = socket.CloseStatus == ServiceRestart;
+                if (moveOn) await AnswerCloseAsync(socket);
             }
             catch (Exception) when (!_disposed.IsCancellationRequested)
             {
@@ -238,13 +244,49 @@ public sealed class MessengerClient : IAsyncDisposable
             }
             finally
             {
+                if (connected && !_disposed.IsCancellationRequested)
+                {
+                    Interlocked.CompareExchange(ref _downSince, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+                    Disconnected?.Invoke(socket.CloseStatus, socket.CloseStatusDescription);
+                }
                 socket.Dispose();
             }
             if (_disposed.IsCancellationRequested) break;
+            if (moveOn)
+            {
+                _server = (_server + 1) % _wsUris.Length;
+                continue;
+            }
             await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
         }
     }
+
+    /// <summary>Close status 1012 ("Service Restart"): the gateway is shutting down; reconnect at once, elsewhere.</summary>
+    public const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
+
+    private static async Task AnswerCloseAsync(ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
+        catch (Exception) { socket.Abort(); }
+    }
+
+    private long _downSince;  // Stopwatch timestamp of the last lost socket, 0 while connected
+    private long _downTicks;  // total Stopwatch ticks spent without a socket, after the first hello
+    private int _reconnects;
+
+    /// <summary>
+    /// Raised when a socket that was open ends: the close status and reason the server sent, or nulls
+    /// for a connection that broke. The client reconnects by itself.
+    /// </summary>
+    public event Action<WebSocketCloseStatus?, string?>? Disconnected;
+
+    /// <summary>How many times a lost socket was replaced by a new one (a new hello).</summary>
+    public int Reconnects => Volatile.Read(ref _reconnects);
+
+    /// <summary>Total time spent between losing a socket and the next hello.</summary>
+    public TimeSpan TimeReconnecting => TimeSpan.FromSeconds((double)Interlocked.Read(ref _downTicks) / System.Diagnostics.Stopwatch.Frequency);
 
     private async Task ReceiveLoopAsync(ClientWebSocket socket)
     {
@@ -265,6 +307,12 @@ public sealed class MessengerClient : IAsyncDisposable
             switch (frame.Type)
             {
                 case "hello":
+                    var downSince = Interlocked.Exchange(ref _downSince, 0);
+                    if (downSince != 0)
+                    {
+                        Interlocked.Add(ref _downTicks, System.Diagnostics.Stopwatch.GetTimestamp() - downSince);
+                        Interlocked.Increment(ref _reconnects);
+                    }
                     UserId = frame.UserId ?? "";
                     DeviceId = frame.DeviceId ?? "";
                     HelloUserSeq = frame.UserSeq;

@@ -40,6 +40,8 @@ public enum ErrorCode
     NotContact,
     /// <summary>A part of the service (a silo, the database) cannot be reached right now; the request may be retried.</summary>
     Unavailable,
+    /// <summary>The gateway is shutting down and closed the connection; reconnect at once, to another gateway if possible.</summary>
+    ServerShutdown,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -64,6 +66,7 @@ public static class ErrorCodes
         ErrorCode.NotFound => "not_found",
         ErrorCode.NotContact => "not_contact",
         ErrorCode.Unavailable => "unavailable",
+        ErrorCode.ServerShutdown => "server_shutdown",
         _ => "internal_error",
     };
 }

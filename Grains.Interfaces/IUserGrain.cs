@@ -97,4 +97,12 @@ public interface IUpdateObserver : IGrainObserver
     /// <summary>A typing event for <paramref name="userId"/>'s sockets.</summary>
     [Orleans.Concurrency.OneWay]
     Task OnTypingAsync(string userId, TypingEvent typing);
+
+    /// <summary>
+    /// <paramref name="userId"/>'s grain is deactivating (its silo is stopping, or it was idle) while this
+    /// gateway holds a device session or a presence watch on it, which live only in that activation:
+    /// the gateway attaches its sessions and renews its watch again now, which reaches the next activation.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task OnUserReleasedAsync(string userId);
 }

@@ -48,7 +48,11 @@ public sealed class UserGrain : Grain, IUserGrain
         _presence.Devices.LastSeen = await _log.LoadAsync();
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _log.FlushAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _presence.Release();
+        return _log.FlushAsync();
+    }
 
     public Task<UserProfile> GetProfileAsync() => Task.FromResult(EnsureExists());
 

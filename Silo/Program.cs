@@ -1,6 +1,8 @@
 using Messenger.Grains.Hosting;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Support;
+using Messenger.Silo;
+using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
 
 // A silo of a cluster: grains over PostgreSQL storage, membership in PostgreSQL.
@@ -15,7 +17,7 @@ if (command is not null && command != "migrate")
 var settings = command is null ? args : args[1..];
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = settings, ContentRootPath = AppContext.BaseDirectory });
-var cluster = SiloSettings.Read(builder.Configuration);
+var (cluster, dashboard) = SiloSettings.Read(builder.Configuration);
 
 if (command == "migrate")
 {
@@ -28,7 +30,12 @@ if (command == "migrate")
 
 // The membership tables must exist before the clustering provider reads them.
 await ClusterHosting.MigrateAsync(cluster);
-builder.UseOrleans(silo => silo.UseMessengerCluster(cluster).AddMessenger(builder.Configuration));
+builder.UseOrleans(silo =>
+{
+    silo.UseMessengerCluster(cluster).AddMessenger(builder.Configuration);
+    if (cluster.Kubernetes) silo.UseKubernetesHosting();
+    if (dashboard.Enabled) silo.AddDashboard();
+});
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
     .AddPrometheusExporter());
@@ -51,18 +58,20 @@ app.MapGet("/readyz", async (IClusterMembershipService membership, ILocalSiloDet
     return Results.Text("ready");
 });
 app.MapPrometheusScrapingEndpoint(); // GET /metrics, Prometheus text format
+if (dashboard.Enabled) app.MapOrleansDashboard(dashboard.Path);
 await app.RunAsync();
 return 0;
 
 /// <summary>Reads and checks what a silo needs before anything starts.</summary>
 internal static class SiloSettings
 {
-    public static MessengerClusterOptions Read(IConfiguration configuration)
+    public static (MessengerClusterOptions Cluster, SiloDashboardOptions Dashboard) Read(IConfiguration configuration)
     {
         var cluster = MessengerClusterOptions.From(configuration);
         var storage = StorageOptions.From(configuration);
         try
         {
+            var dashboard = SiloDashboardOptions.From(configuration);
             cluster.ValidateForSilo();
             if (!storage.IsPostgres)
             {
@@ -70,12 +79,13 @@ internal static class SiloSettings
                     $"{StorageOptions.SectionName}:Provider must be '{StorageOptions.PostgresProvider}' for a silo of a cluster (is '{storage.Provider}'): every silo must see the same data.");
             }
             storage.Validate();
+            return (cluster, dashboard);
         }
         catch (InvalidOperationException ex)
         {
             Console.Error.WriteLine($"error: {ex.Message}");
             Environment.Exit(2);
+            throw;
         }
-        return cluster;
     }
 }

@@ -3,12 +3,13 @@
 # instance (scripts/postgres.sh) holding the membership table and the data in two databases,
 # SILOS silos and GATEWAYS gateways in client mode. Every process's PID and log is under DIR.
 #
-#   scripts/cluster.sh up [DIR]              build, start everything, wait until every gateway answers
+#   scripts/cluster.sh up [DIR]              build, start everything, wait until every silo and gateway is ready
 #   scripts/cluster.sh down [DIR]            stop every process (gracefully, then kill -9), stop PostgreSQL
 #   scripts/cluster.sh status [DIR]          what runs, with PIDs and addresses
 #   scripts/cluster.sh kill ROLE N [DIR]     kill -9 one process (ROLE: silo, gateway or postgres; N from 1)
-#   scripts/cluster.sh stop ROLE N [DIR]     ask one process to stop (SIGTERM) and wait for it
-#   scripts/cluster.sh start ROLE N [DIR]    (re)start one process
+#   scripts/cluster.sh stop ROLE N [DIR]     ask one process to stop (SIGTERM) and wait for it; fails if it
+#                                            had to be killed after STOP_TIMEOUT (30) seconds
+#   scripts/cluster.sh start ROLE N [DIR]    (re)start one process (a silo or gateway: until it is ready)
 #
 # DIR defaults to ./.cluster. Settings (environment): SILOS (3), GATEWAYS (2), PORT_BASE (20000):
 # PostgreSQL listens on PORT_BASE, silo N on PORT_BASE+10+N (silo to silo) and PORT_BASE+20+N
@@ -99,13 +100,21 @@ stop_one() {
     rm -f "$dir/postgres-1.pid"
     return
   fi
+  local graceful=0
   pid=$(pid_of "$role" "$n")
   if alive "$pid"; then
     kill -"$signal" "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    local started=$SECONDS
+    for _ in $(seq 1 $((${STOP_TIMEOUT:-30} * 10))); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then
+      kill -KILL "$pid" 2>/dev/null || true
+      [[ $signal == KILL ]] || { echo "$role $n did not stop within ${STOP_TIMEOUT:-30} s of SIG$signal; killed it" >&2; graceful=1; }
+    elif [[ $signal != KILL ]]; then
+      echo "$role $n stopped by itself $((SECONDS - started)) s after SIG$signal"
+    fi
   fi
   rm -f "$dir/$role-$n.pid"
+  return $graceful
 }
 
 case "$cmd" in
@@ -126,6 +135,7 @@ case "$cmd" in
     for n in $(seq 1 "$GATEWAYS"); do start_one gateway "$n"; done
     # With no silo yet, a gateway cannot be ready: then only wait for it to listen.
     probe=readyz; [[ "$SILOS" -gt 0 ]] || probe=healthz
+    for n in $(seq 1 "$SILOS"); do wait_ready "http://127.0.0.1:$((PORT_BASE + 30 + n))" "silo-$n"; done
     for n in $(seq 1 "$GATEWAYS"); do PROBE=$probe wait_ready "http://127.0.0.1:$((PORT_BASE + 40 + n))" "gateway-$n"; done
     for n in $(seq 1 "$GATEWAYS"); do echo "gateway $n: http://127.0.0.1:$((PORT_BASE + 40 + n))"; done
     ;;
@@ -133,7 +143,7 @@ case "$cmd" in
     for f in "$dir"/gateway-*.pid "$dir"/silo-*.pid; do
       [[ -e "$f" ]] || continue
       name=$(basename "$f" .pid)
-      stop_one "${name%-*}" "${name##*-}" TERM
+      stop_one "${name%-*}" "${name##*-}" TERM || true
     done
     stop_one postgres 1 TERM
     echo "cluster in $dir stopped"
@@ -151,5 +161,6 @@ case "$cmd" in
   start)
     start_one "$role" "$n"
     if [[ $role == gateway ]]; then wait_ready "http://127.0.0.1:$((PORT_BASE + 40 + n))" "gateway-$n"; fi
+    if [[ $role == silo ]]; then wait_ready "http://127.0.0.1:$((PORT_BASE + 30 + n))" "silo-$n"; fi
     ;;
 esac

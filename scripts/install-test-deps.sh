@@ -2,8 +2,12 @@
 # Installs what `dotnet test` needs beyond the .NET SDK, from Debian packages, when missing:
 # the PostgreSQL server binaries and psql (the tests start throwaway instances of their own through
 # scripts/postgres.sh and scripts/cluster.sh; the machine's own PostgreSQL service is neither needed
-# nor touched), and curl (scripts/cluster.sh waits for the gateways with it).
+# nor touched), curl (scripts/cluster.sh waits for the gateways with it), and Node.js with npm (the
+# Kubernetes manifests' validator, k8s/validate, runs on it); then always the validator's npm packages,
+# exactly as k8s/validate/package-lock.json pins them.
 set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 sudo_if_needed() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
@@ -18,6 +22,7 @@ missing=()
 have_postgres || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 if (( ${#missing[@]} > 0 )); then
   echo "install-test-deps: installing ${missing[*]} (Debian packages)"
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -27,4 +32,5 @@ if [[ $(id -u) -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
   echo "install-test-deps: the postgres user is missing (PostgreSQL refuses to run as root)" >&2
   exit 1
 fi
-echo "install-test-deps: PostgreSQL $(bash "$(dirname "$0")/postgres.sh" version)"
+npm ci --prefix "$root/k8s/validate" --no-audit --no-fund --loglevel=error >/dev/null
+echo "install-test-deps: PostgreSQL $(bash "$(dirname "$0")/postgres.sh" version); Node.js $(node --version) with k8s/validate's npm packages"

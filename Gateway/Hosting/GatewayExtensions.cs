@@ -82,6 +82,8 @@ public static class GatewayExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<GatewayNode>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayNode>());
+        services.AddHostedService<GatewayShutdown>();
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) => host.ShutdownTimeout = gateway.Value.HostShutdownTimeout);
         return builder;
     }
 
@@ -98,8 +100,8 @@ public static class GatewayExtensions
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok"))).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint(); // GET /metrics, Prometheus text format
-        // Ready: requests that need the grains can be served (a client-mode gateway has its cluster).
-        app.MapGet("/readyz", (ClusterConnection cluster) => cluster.IsConnected
+        // Ready: requests that need the grains can be served (a client-mode gateway has its cluster), and it is not shutting down.
+        app.MapGet("/readyz", (ClusterConnection cluster, GatewayNode node) => cluster.IsConnected && !node.IsShuttingDown
             ? Results.Ok(new HealthReport("ready"))
             : Results.Json(new HealthReport("unavailable"), WireJson.Context.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable)).AllowAnonymous();
         var v1 = app.MapGroup("/v1").RequireAuthorization();
@@ -134,6 +136,11 @@ public static class GatewayExtensions
             await ErrorMapping.WriteProblemAsync(http, ErrorCode.InvalidRequest, "this endpoint accepts WebSocket upgrades only.");
             return;
         }
+        if (node.IsShuttingDown)
+        {
+            await ErrorMapping.WriteProblemAsync(http, ErrorCode.Unavailable, "this gateway is shutting down; connect to another one.");
+            return;
+        }
         var session = new ClientSession(caller.UserId!, caller.DeviceId!, node, options.Value, logger);
         var userSeq = await node.AttachAsync(session);
         try
@@ -145,6 +152,7 @@ public static class GatewayExtensions
         finally
         {
             await node.DetachAsync(session);
+            session.MarkEnded();
         }
     }
 

@@ -30,6 +30,18 @@ public sealed class GatewayOptions
     /// <summary>How often device leases of open sockets are renewed (must be well under the lease).</summary>
     public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// On shutdown, how long the gateway waits for requests in progress to be answered before it closes
+    /// its sockets (with status 1012, <c>server_shutdown</c>). Keep the orchestrator's grace period longer.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the .NET host may take to stop: the drain, the clients' answers to the close, then the
+    /// Orleans client (or the in-process silo) — never less than the host's default of 30 s.
+    /// </summary>
+    public TimeSpan HostShutdownTimeout => TimeSpan.FromSeconds(Math.Max(30, (DrainTimeout + TimeSpan.FromSeconds(20)).TotalSeconds));
+
     /// <summary>Checks every setting; the message names the one that is wrong.</summary>
     public void Validate()
     {
@@ -41,6 +53,7 @@ public sealed class GatewayOptions
         if (KeepAliveInterval < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveInterval)} must be at least 00:00:01.");
         if (KeepAliveTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveTimeout)} must be at least 00:00:01.");
         if (SendTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(SendTimeout)} must be at least 00:00:01.");
+        if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(5)) throw new InvalidOperationException($"{SectionName}:{nameof(DrainTimeout)} must be 00:00:00 to 00:05:00, is {DrainTimeout}.");
         if (LeaseRenewInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(LeaseRenewInterval)} must be at least 00:00:00.1.");
     }
 }

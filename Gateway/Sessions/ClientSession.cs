@@ -20,6 +20,10 @@ public sealed class ClientSession
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _logger;
     private volatile bool _completed;
+    private volatile bool _shuttingDown;
+    private int _requests; // requests in progress, for a drain to wait on
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ClientSession(string userId, string deviceId, GatewayNode node, Hosting.GatewayOptions options, ILogger logger)
     {
@@ -48,6 +52,38 @@ public sealed class ClientSession
 
     /// <summary>True when the session ended because its queue overflowed.</summary>
     public bool IsSlowConsumer { get; private set; }
+
+    /// <summary>True once the gateway is shutting down this session: the transport closes it with <c>server_shutdown</c>.</summary>
+    public bool IsShuttingDown => _shuttingDown;
+
+    /// <summary>Completes when the transport is done with the session and it is detached.</summary>
+    public Task Ended => _ended.Task;
+
+    /// <summary>Called by the transport's host once the session is detached.</summary>
+    public void MarkEnded() => _ended.TrySetResult();
+
+    /// <summary>
+    /// First step of a shutdown: requests that arrive from now on are answered <c>unavailable</c> (the
+    /// client sends them again after reconnecting); the task completes once every request already in
+    /// progress has its reply queued.
+    /// </summary>
+    public Task StopTakingRequestsAsync()
+    {
+        _shuttingDown = true;
+        if (Volatile.Read(ref _requests) == 0) _idle.TrySetResult();
+        return _idle.Task;
+    }
+
+    /// <summary>
+    /// Second step of a shutdown: nothing more is queued; the transport writes what is queued, then
+    /// closes the connection telling the client to reconnect elsewhere.
+    /// </summary>
+    public void FinishShutdown()
+    {
+        _shuttingDown = true;
+        _completed = true;
+        _outbound.Writer.TryComplete();
+    }
 
     private List<byte[]>? _early = [];
     private readonly Lock _helloLock = new();
@@ -134,7 +170,23 @@ public sealed class ClientSession
             EnqueueError(frame?.Id, ErrorCode.InvalidRequest, "'type' is required.");
             return;
         }
-        await _inFlight.WaitAsync(_closed.Token);
+        // Counted before the shutdown flag is read, so a drain either sees this request or it sees the flag.
+        Interlocked.Increment(ref _requests);
+        if (_shuttingDown)
+        {
+            EndRequest();
+            EnqueueError(frame.Id, ErrorCode.Unavailable, "this gateway is shutting down; reconnect (to another gateway) and send the request again.");
+            return;
+        }
+        try
+        {
+            await _inFlight.WaitAsync(_closed.Token);
+        }
+        catch
+        {
+            EndRequest();
+            throw;
+        }
         Task work;
         try
         {
@@ -199,6 +251,12 @@ public sealed class ClientSession
         finally
         {
             _inFlight.Release();
+            EndRequest();
         }
+    }
+
+    private void EndRequest()
+    {
+        if (Interlocked.Decrement(ref _requests) == 0 && _shuttingDown) _idle.TrySetResult();
     }
 }

@@ -52,10 +52,43 @@ public sealed class ConnectionRegistry : IUpdateObserver
     /// <summary>A snapshot of users and their sessions (for lease renewal).</summary>
     public KeyValuePair<string, ClientSession[]>[] Snapshot() => _byUser.ToArray();
 
+    /// <summary>The sessions of one user here now.</summary>
+    public ClientSession[] SessionsOf(string userId) => _byUser.TryGetValue(userId, out var sessions) ? sessions : [];
+
+    /// <summary>Every session here now.</summary>
+    public List<ClientSession> AllSessions()
+    {
+        var all = new List<ClientSession>();
+        foreach (var (_, sessions) in _byUser) all.AddRange(sessions);
+        return all;
+    }
+
+    /// <summary>Raised when a user grain says it is deactivating; see <see cref="IUpdateObserver.OnUserReleasedAsync"/>.</summary>
+    public event Action<string>? UserReleased;
+
+    public Task OnUserReleasedAsync(string userId)
+    {
+        UserReleased?.Invoke(userId);
+        return Task.CompletedTask;
+    }
+
     public Task OnUpdatesAsync(UpdateBatch batch)
     {
         UpdateFrames.ForEachUser(batch, _holds, _deliver);
+        if (MessengerMetrics.DeliveryDuration.Enabled) RecordDeliveryTimes(batch);
         return Task.CompletedTask;
+    }
+
+    private void RecordDeliveryTimes(UpdateBatch batch)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var update in batch.Updates)
+        {
+            if (update.MessageIndex >= 0 && _byUser.ContainsKey(update.UserId))
+            {
+                MessengerMetrics.DeliveryDuration.Record((now - batch.Messages[update.MessageIndex].SentAt).TotalMilliseconds);
+            }
+        }
     }
 
     private void Deliver(string userId, byte[] frame)

@@ -41,11 +41,15 @@ public sealed class GatewayNode(
         registry.Add(session);
         try
         {
-            return await grains.User(session.UserId).AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+            var userSeq = await grains.User(session.UserId).AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+            // A shutdown that began after this socket was accepted may not have seen it: close it at once.
+            if (_shuttingDown) session.FinishShutdown();
+            return userSeq;
         }
         catch
         {
             registry.Remove(session);
+            session.MarkEnded();
             throw;
         }
     }
@@ -96,6 +100,7 @@ public sealed class GatewayNode(
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        registry.UserReleased += userId => _ = ReattachAsync(userId);
         var interval = options.Value.LeaseRenewInterval;
         using var timer = new PeriodicTimer(interval);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = RenewConcurrency, CancellationToken = stoppingToken };
@@ -132,6 +137,32 @@ public sealed class GatewayNode(
             logger.LogWarning(ex, "Renewing device leases of {UserId} failed", userId);
         }
     }
+
+    /// <summary>
+    /// The user's grain deactivated (e.g. its silo is stopping): its next activation knows none of this
+    /// gateway's sessions or watches, so attach them again now rather than at the next renewal.
+    /// </summary>
+    private async Task ReattachAsync(string userId)
+    {
+        try
+        {
+            var user = grains.User(userId);
+            foreach (var session in registry.SessionsOf(userId)) await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+            if (subscriptions.WatchersOf(userId).Length > 0) await user.WatchPresenceAsync(Reference);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Attaching the sessions of {UserId} again failed; the next lease renewal retries", userId);
+        }
+    }
+
+    private volatile bool _shuttingDown;
+
+    /// <summary>True once this gateway began shutting down: it takes no new sockets and says it is not ready.</summary>
+    public bool IsShuttingDown => _shuttingDown;
+
+    /// <summary>Marks this gateway as shutting down (see <see cref="GatewayShutdown"/>).</summary>
+    public void BeginShutdown() => _shuttingDown = true;
 
     private async Task RenewWatchAsync(string userId, CancellationToken stoppingToken)
     {

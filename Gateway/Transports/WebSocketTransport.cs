@@ -157,11 +157,17 @@ public static class WebSocketTransport
         {
             sendTimer.Dispose();
         }
-        if (session.IsSlowConsumer)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            try { await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, ErrorCode.SlowConsumer.ToWire(), timeout.Token); }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
-        }
+        if (session.IsSlowConsumer) await CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, ErrorCode.SlowConsumer.ToWire());
+        else if (session.IsShuttingDown) await CloseAsync(socket, ServiceRestart, ErrorCode.ServerShutdown.ToWire());
+    }
+
+    /// <summary>Close status 1012 (RFC 6455 registry: "Service Restart"): reconnect at once, elsewhere if possible.</summary>
+    public const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
+
+    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try { await socket.CloseOutputAsync(status, reason, timeout.Token); }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
     }
 }

@@ -48,6 +48,16 @@ public sealed class MessengerClusterOptions
     /// <summary>For a gateway in client mode: how long a call into the cluster may take before it fails as <c>unavailable</c> (e.g. to a silo that just died).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// For a silo in a Kubernetes pod: use Orleans' Kubernetes hosting (silo named after the pod, the
+    /// pod's IP advertised, silos whose pods are gone declared dead at once). Needs the environment
+    /// variables <c>POD_NAME</c>, <c>POD_NAMESPACE</c> and <c>POD_IP</c> (the manifests in <c>k8s/</c> set them).
+    /// </summary>
+    public bool Kubernetes { get; set; }
+
+    /// <summary>The environment variables <see cref="Kubernetes"/> hosting reads.</summary>
+    public static readonly string[] KubernetesEnvironment = ["POD_NAME", "POD_NAMESPACE", "POD_IP"];
+
     /// <summary>The <c>Cluster</c> section of <paramref name="configuration"/> (defaults where it says nothing).</summary>
     public static MessengerClusterOptions From(IConfiguration configuration) =>
         configuration.GetSection(SectionName).Get<MessengerClusterOptions>() ?? new MessengerClusterOptions();
@@ -88,6 +98,31 @@ public sealed class MessengerClusterOptions
         if (MissedProbesLimit is < 1 or > 10)
         {
             throw new InvalidOperationException($"{SectionName}:{nameof(MissedProbesLimit)} must be 1 to 10, is {MissedProbesLimit}.");
+        }
+        if (Kubernetes) ValidateKubernetes();
+    }
+
+    private void ValidateKubernetes()
+    {
+        foreach (var name in KubernetesEnvironment)
+        {
+            if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(name)))
+            {
+                throw new InvalidOperationException($"{SectionName}:{nameof(Kubernetes)} is on, so the environment variable {name} must be set (from the pod's fieldRef).");
+            }
+        }
+        if (AdvertisedAddress is not null)
+        {
+            throw new InvalidOperationException($"{SectionName}:{nameof(AdvertisedAddress)} must not be set with {SectionName}:{nameof(Kubernetes)}: the pod's IP is advertised.");
+        }
+        // Orleans' Kubernetes hosting takes the cluster's ids from these variables when they are set: they must agree with ours.
+        foreach (var (variable, value, setting) in new[] { ("ORLEANS_CLUSTER_ID", ClusterId, nameof(ClusterId)), ("ORLEANS_SERVICE_ID", ServiceId, nameof(ServiceId)) })
+        {
+            var fromEnvironment = Environment.GetEnvironmentVariable(variable);
+            if (!string.IsNullOrWhiteSpace(fromEnvironment) && fromEnvironment != value)
+            {
+                throw new InvalidOperationException($"the environment variable {variable} ('{fromEnvironment}') and {SectionName}:{setting} ('{value}') must be equal.");
+            }
         }
     }
 

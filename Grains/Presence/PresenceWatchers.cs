@@ -12,6 +12,9 @@ internal sealed class PresenceWatchers(TimeSpan lease)
 
     public void Unwatch(IUpdateObserver gateway) => _watchers.Remove(gateway);
 
+    /// <summary>Every watching gateway, expired or not.</summary>
+    public Dictionary<IUpdateObserver, DateTimeOffset>.KeyCollection Gateways => _watchers.Keys;
+
     /// <summary>Tells every watching gateway (one call each, however many sockets watch there); drops expired ones.</summary>
     public void Publish(PresenceStatus status, DateTimeOffset now)
     {

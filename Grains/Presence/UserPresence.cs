@@ -97,6 +97,21 @@ internal sealed class UserPresence
     public void Unwatch(IUpdateObserver gateway) => _watchers.Unwatch(gateway);
 
     /// <summary>
+    /// This activation is going away (its silo stops, or it was collected): device sessions and watches
+    /// live only here, so tell each gateway holding one to attach again at once, to the next activation,
+    /// rather than at its next lease renewal.
+    /// </summary>
+    public void Release()
+    {
+        var gateways = Devices.LiveGateways(Now);
+        foreach (var gateway in _watchers.Gateways)
+        {
+            if (!gateways.Contains(gateway)) gateways.Add(gateway);
+        }
+        foreach (var gateway in gateways) gateway.OnUserReleasedAsync(UserId).Ignore();
+    }
+
+    /// <summary>
     /// Applies the debounce rules now; tells watchers of a published change and conversations of a
     /// change in liveness; re-arms the timer.
     /// </summary>

@@ -5,7 +5,7 @@ namespace Messenger.Grains.Support;
 /// <summary>
 /// The messenger's own metrics (meter <see cref="MeterName"/>), exported at <c>/metrics</c> by gateways
 /// and silos. Silo side: messages committed and delivered, and how long a commit takes; gateway side:
-/// open sockets, the send-to-ack time, and errors by code.
+/// open sockets, the send-to-ack time, the commit-to-socket delivery time, and errors by code.
 /// </summary>
 public static class MessengerMetrics
 {
@@ -27,6 +27,12 @@ public static class MessengerMetrics
 
     /// <summary>Time from a send reaching the gateway to its ack.</summary>
     public static readonly Histogram<double> AckDuration = Meter.CreateHistogram<double>("messenger.send.ack.duration", "ms", "Time from a send reaching the gateway to its ack");
+
+    /// <summary>
+    /// Time from a message's commit (its <c>sentAt</c>, the silo's clock) to its frame being queued on a
+    /// recipient's sockets at the gateway (the gateway's clock), once per recipient user and message.
+    /// </summary>
+    public static readonly Histogram<double> DeliveryDuration = Meter.CreateHistogram<double>("messenger.delivery.duration", "ms", "Time from a message's commit to its frame being queued on a recipient's sockets");
 
     /// <summary>Errors answered to clients, by code (tag <c>code</c>).</summary>
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>("messenger.errors", "{error}", "Errors answered to clients, by code");

@@ -9,7 +9,7 @@ public sealed class LocalClusterFixture : IAsyncLifetime
 {
     public LocalCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Cluster = await LocalCluster.StartAsync(silos: 2, gateways: 2);
+    public async Task InitializeAsync() => Cluster = await LocalCluster.StartAsync(silos: 2, gateways: 2, siloArgs: "--Dashboard:Enabled=true");
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
@@ -82,6 +82,18 @@ public sealed class ClusterTests(LocalClusterFixture fixture)
         var page2 = await viaG2.GetHistoryAsync(conversation, after: 0, limit: 50);
         Assert.Equal("through gateway 2", Assert.Single(page1.Messages).Text);
         Assert.Equal(page1.Messages.Select(m => (m.Seq, m.ClientMsgId)), page2.Messages.Select(m => (m.Seq, m.ClientMsgId)));
+    }
+
+    [Fact]
+    public async Task Dashboard_WhenEnabled_IsServedOnEverySilosHttpPort()
+    {
+        using var http = new HttpClient();
+        foreach (var silo in Cluster.Silos)
+        {
+            using var page = await http.GetAsync(new Uri(silo, "/dashboard"));
+            Assert.True(page.IsSuccessStatusCode, $"{silo}dashboard answered {(int)page.StatusCode}");
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        }
     }
 
     [Fact]

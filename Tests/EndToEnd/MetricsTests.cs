@@ -28,6 +28,7 @@ public sealed partial class MetricsTests
             ["messenger_errors_total{code=\"invalid_request\"}"] = 1,
             ["messenger_gateway_sockets"] = 1,
             ["messenger_send_ack_duration_milliseconds_count"] = 6, // the retry was answered too
+            ["messenger_delivery_duration_milliseconds_count"] = 5, // to Bob's socket (Alice has none)
         };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         Dictionary<string, double> seen;

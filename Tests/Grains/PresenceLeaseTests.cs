@@ -27,6 +27,32 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
     public Task DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
+    public async Task UserGrainDeactivating_TellsTheGatewaysHoldingItsSessionsAndWatches_SoTheyAttachAgain()
+    {
+        var client = _cluster.Client;
+        var alice = await _cluster.NewUserAsync();
+        var bob = await _cluster.NewUserAsync();
+        var carol = await _cluster.NewUserAsync();
+        await _cluster.OpenDirectAsync(alice, bob);
+        var bobGrain = client.GetGrain<IUserGrain>(bob.UserId);
+        await using var devicesGateway = new UpdateRecorder(client, bobGrain, "bob-conn");
+        await using var watchersGateway = new UpdateRecorder(client, client.GetGrain<IUserGrain>(alice.UserId), "alice-conn");
+        await using var bystander = new UpdateRecorder(client, client.GetGrain<IUserGrain>(carol.UserId), "carol-conn");
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", devicesGateway.Reference);
+        await bobGrain.WatchPresenceAsync(watchersGateway.Reference);
+
+        // Every idle activation goes, as when a silo shuts down.
+        await client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        await devicesGateway.WaitForReleaseAsync(bob.UserId);
+        await watchersGateway.WaitForReleaseAsync(bob.UserId);
+        Assert.DoesNotContain(bob.UserId, bystander.Released);
+        // The next activation starts with nothing: attaching again is what makes the device live there.
+        Assert.False((await bobGrain.GetPresenceAsync()).Online);
+        Assert.Equal(["bob-conn"], await bobGrain.RenewDevicesAsync(["bob-conn"]));
+    }
+
+    [Fact]
     public async Task DeadGatewaysSessions_GoOfflineForWatchers_AfterLeasePlusGrace()
     {
         var client = _cluster.Client;

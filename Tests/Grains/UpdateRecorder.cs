@@ -82,6 +82,21 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    private readonly List<string> _released = [];
+
+    /// <summary>Users whose grain told this gateway it was deactivating, in arrival order.</summary>
+    public IReadOnlyList<string> Released { get { lock (_gate) return [.. _released]; } }
+
+    public Task OnUserReleasedAsync(string userId)
+    {
+        lock (_gate) { _released.Add(userId); _conditions.Signal(); }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Completes once <paramref name="userId"/>'s grain has told this gateway it was deactivating; fails after a deadline.</summary>
+    public Task WaitForReleaseAsync(string userId, TimeSpan? timeout = null) =>
+        _conditions.WaitFor(() => _released.Contains(userId), timeout ?? DefaultTimeout);
+
     /// <summary>Completes once <paramref name="done"/> holds over the presence and typing events received; fails after a deadline.</summary>
     public async Task WaitForEventsAsync(Func<IReadOnlyList<PresenceStatus>, IReadOnlyList<TypingEvent>, bool> done, TimeSpan? timeout = null)
     {

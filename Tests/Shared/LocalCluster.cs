@@ -80,7 +80,19 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>kill -9 one process: <c>silo</c>, <c>gateway</c> or <c>postgres</c> (an immediate stop, as a crash).</summary>
     public Task KillAsync(string role, int n) => RunAsync("kill", role, n.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>Starts one process again (for a gateway: until it answers).</summary>
+    /// <summary>
+    /// SIGTERM to one process (<c>silo</c> or <c>gateway</c>), as a rolling upgrade or a scale-down asks it to
+    /// stop; returns once it exited by itself. Fails if it had to be killed after <c>STOP_TIMEOUT</c> (30 s).
+    /// </summary>
+    public Task StopAsync(string role, int n) => RunAsync("stop", role, n.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Npgsql connection string of the database holding the membership table.</summary>
+    public string MembershipConnectionString => $"Host=127.0.0.1;Port={_portBase};Username=postgres;Database=postgres";
+
+    /// <summary>The port silo <paramref name="n"/> talks to other silos on (its key in the membership table).</summary>
+    public int SiloPort(int n) => _portBase + 10 + n;
+
+    /// <summary>Starts one process again (a silo or gateway: until it is ready).</summary>
     public Task StartAsync(string role, int n) => RunAsync("start", role, n.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The last lines of every process's log, for failure messages.</summary>

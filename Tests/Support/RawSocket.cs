@@ -45,6 +45,31 @@ public sealed class RawSocket : IAsyncDisposable
         return doc.RootElement.Clone();
     }
 
+    /// <summary>
+    /// Receives every frame until the server's Close (fails after <paramref name="timeout"/>); returns
+    /// the frames and the close status and reason.
+    /// </summary>
+    public async Task<(List<JsonElement> Frames, WebSocketCloseStatus? Status, string? Reason)> ReceiveUntilCloseAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var frames = new List<JsonElement>();
+        var buffer = new byte[256 * 1024];
+        while (true)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await _socket.ReceiveAsync(buffer.AsMemory(length), cts.Token);
+                if (result.MessageType == WebSocketMessageType.Close) return (frames, _socket.CloseStatus, _socket.CloseStatusDescription);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+            using var doc = JsonDocument.Parse(buffer.AsMemory(0, length));
+            frames.Add(doc.RootElement.Clone());
+        }
+    }
+
     /// <summary>Receives until a frame of <paramref name="type"/> arrives (skipping pushes).</summary>
     public async Task<JsonElement> ReceiveTypeAsync(string type)
     {

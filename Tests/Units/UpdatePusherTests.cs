@@ -101,6 +101,8 @@ public sealed class UpdatePusherTests
 
         public void Release() => _release.Set();
 
+        public Task OnUserReleasedAsync(string userId) => Task.CompletedTask;
+
         public Task OnUpdatesAsync(UpdateBatch batch)
         {
             lock (_gate) { _batches.Add(batch); _conditions.Signal(); }
