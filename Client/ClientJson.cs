@@ -49,6 +49,9 @@ internal sealed record Credentials(string Username, string Password, string? Dev
 internal sealed record UserRef(string UserId);
 internal sealed record SendBody(string ClientMsgId, string Text);
 internal sealed record ReadBody(long Seq);
+
+/// <summary>Body of PUT /v1/poll/presence.</summary>
+internal sealed record PresenceSubscriptionBody(IReadOnlyList<string> UserIds);
 internal sealed record ConversationList(IReadOnlyList<ConversationSummary> Conversations);
 internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 
@@ -69,4 +72,6 @@ internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 [JsonSerializable(typeof(HistoryPage))]
 [JsonSerializable(typeof(ReadMark))]
 [JsonSerializable(typeof(PresenceList))]
+[JsonSerializable(typeof(PollResult))]
+[JsonSerializable(typeof(PresenceSubscriptionBody))]
 internal sealed partial class ClientJson : JsonSerializerContext;

@@ -35,6 +35,13 @@ public sealed class MessengerClientOptions
     /// its clientMsgId); doubles up to 2 s, within <see cref="RequestTimeout"/>.
     /// </summary>
     public TimeSpan UnavailableRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// WebSocket, long-poll, or (the default) a WebSocket that falls back to long-poll for good when the
+    /// handshake is answered by anything other than the server's own refusals (a proxy that does not pass
+    /// WebSockets answers 400, 403, 404, 426, …).
+    /// </summary>
+    public ClientTransport Transport { get; set; } = ClientTransport.Auto;
 }
 
 /// <summary>
@@ -64,8 +71,15 @@ public sealed class MessengerClient : IAsyncDisposable
     private Task _connectionLoop = Task.CompletedTask;
     private Task _applyLoop = Task.CompletedTask;
 
+    private readonly Uri[] _servers;
+    private readonly string _token;
+    private volatile LongPollTransport? _poll; // set once the client long-polls
+
     private MessengerClient(Uri server, string token, MessengerClientOptions options)
     {
+        _servers = [server, .. options.AlternateServers];
+        _token = token;
+        if (options.Transport == ClientTransport.LongPoll) _poll = new LongPollTransport(_servers, token);
         _wsUris = [.. new[] { server }.Concat(options.AlternateServers).Select(s =>
             new Uri($"{(s.Scheme == "https" ? "wss" : "ws")}://{s.Authority}/v1/ws?access_token={Uri.EscapeDataString(token)}"))];
         _options = options;
@@ -105,8 +119,11 @@ public sealed class MessengerClient : IAsyncDisposable
     /// <summary>Typing starts and stops of other members.</summary>
     public ChannelReader<TypingChange> TypingChanges => _typing.Reader;
 
-    /// <summary>How many times the socket has been (re)opened.</summary>
+    /// <summary>How many times the socket has been (re)opened, or a long-poll succeeded after none had.</summary>
     public int Connections { get; private set; }
+
+    /// <summary>The transport in use now: <see cref="ClientTransport.WebSocket"/> or <see cref="ClientTransport.LongPoll"/>.</summary>
+    public ClientTransport ActiveTransport => _poll is null ? ClientTransport.WebSocket : ClientTransport.LongPoll;
 
     /// <summary>Errors the server reported without a request id (e.g. an unparsable frame).</summary>
     public event Action<MessengerClientException>? ServerError;
@@ -186,9 +203,10 @@ public sealed class MessengerClient : IAsyncDisposable
 
     private async Task<InFrame> RequestOnceAsync(OutFrame frame, TimeSpan timeout, CancellationToken ct)
     {
+        if (_poll is { } poll) return await poll.RequestAsync(frame, timeout, _options.MinReconnectDelay, ct);
         frame.Id = "r" + Interlocked.Increment(ref _nextId);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(frame, ClientJson.Default.OutFrame);
-        var pending = new PendingRequest(bytes);
+        var pending = new PendingRequest(bytes, frame);
         _pending[frame.Id] = pending;
         try
         {
@@ -218,7 +236,13 @@ public sealed class MessengerClient : IAsyncDisposable
         var delay = _options.MinReconnectDelay;
         while (!_disposed.IsCancellationRequested)
         {
+            if (_poll is not null)
+            {
+                await PollLoopAsync();
+                return;
+            }
             var socket = new ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
             var connected = false;
             var moveOn = false;
             try
@@ -232,6 +256,12 @@ public sealed class MessengerClient : IAsyncDisposable
                 // A gateway that shuts down closes with 1012: go to the next gateway at once, no backoff.
                 moveOn = socket.CloseStatus == ServiceRestart;
                 if (moveOn) await AnswerCloseAsync(socket);
+            }
+            catch (WebSocketException) when (!connected && _options.Transport == ClientTransport.Auto && BlockedOnTheWay(socket.HttpStatusCode))
+            {
+                // Something between us and the server does not pass WebSockets: long-poll from now on.
+                SwitchToLongPoll();
+                continue;
             }
             catch (Exception) when (!_disposed.IsCancellationRequested)
             {
@@ -260,6 +290,103 @@ public sealed class MessengerClient : IAsyncDisposable
             await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
         }
+    }
+
+    /// <summary>
+    /// A handshake answered with an HTTP status, but not one of the server's own refusals (401 a bad
+    /// token, 429, 503 a gateway not ready or shutting down): a proxy on the way refused the upgrade.
+    /// </summary>
+    private static bool BlockedOnTheWay(System.Net.HttpStatusCode status) =>
+        status != 0 && status != System.Net.HttpStatusCode.Unauthorized && status != System.Net.HttpStatusCode.TooManyRequests
+        && status != System.Net.HttpStatusCode.ServiceUnavailable && (int)status < 500;
+
+    private void SwitchToLongPoll()
+    {
+        _poll = new LongPollTransport(_servers, _token);
+        // Requests written to sockets and waiting for a reconnect go over REST now.
+        foreach (var pending in _pending.Values) _ = ResendOverRestAsync(pending.Out, pending);
+    }
+
+    private async Task ResendOverRestAsync(OutFrame frame, PendingRequest pending)
+    {
+        try { pending.Reply.TrySetResult(await _poll!.RequestAsync(frame, _options.RequestTimeout, _options.MinReconnectDelay, _disposed.Token)); }
+        catch (Exception ex) { pending.Reply.TrySetException(ex); }
+    }
+
+    /// <summary>
+    /// Long-polls from the cursor until disposed: updates go to the same apply loop as a socket's pushes
+    /// (so order, gaps and duplicates are handled in one place), events to the presence and typing
+    /// channels. A failed poll moves to the next server and backs off as a reconnect does.
+    /// </summary>
+    private async Task PollLoopAsync()
+    {
+        var poll = _poll!;
+        var delay = _options.MinReconnectDelay;
+        var after = Cursor;
+        var polling = false;
+        while (!_disposed.IsCancellationRequested)
+        {
+            try
+            {
+                // The first poll after (re)connecting answers at once, so that connecting does not wait for the hold.
+                var result = await poll.Current.PollAsync(after, _options.SyncPageSize, wait: polling ? null : TimeSpan.Zero, _disposed.Token);
+                delay = _options.MinReconnectDelay;
+                if (!polling)
+                {
+                    polling = true;
+                    Connections++;
+                    if (UserId.Length == 0) UserId = (await poll.Current.GetMeAsync(_disposed.Token)).UserId;
+                    MarkConnected();
+                    _firstConnect.TrySetResult();
+                }
+                if (result.Updates.Count > 0)
+                {
+                    _inbox.Writer.TryWrite(new InFrame { Type = "updates", Updates = [.. result.Updates] });
+                    after = result.Updates[^1].UserSeq;
+                }
+                foreach (var e in result.Events)
+                {
+                    var frame = e.Deserialize(ClientJson.Default.InFrame);
+                    if (frame?.Type == "presence") foreach (var presence in frame.Users ?? []) _presence.Writer.TryWrite(presence);
+                    else if (frame?.Type == "typing") _typing.Writer.TryWrite(new TypingChange(frame.ConversationId ?? "", frame.UserId ?? "", frame.Typing, frame.ExpiresInMs));
+                }
+                continue;
+            }
+            catch (MessengerClientException ex) when (ex.Code == "out_of_range" && after > 0)
+            {
+                // The server's log is behind this device's cursor (its data was reset): start over.
+                ResetCursor();
+                after = 0;
+                continue;
+            }
+            catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // The server is away (or another poll of this device replaced ours): next server, with backoff.
+                if (polling)
+                {
+                    polling = false;
+                    Interlocked.CompareExchange(ref _downSince, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+                    Disconnected?.Invoke(null, null);
+                }
+                poll.NextServer();
+                after = Cursor;
+            }
+            await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+        }
+    }
+
+    /// <summary>A connection is back (a hello, or a first successful poll): the time without one ends.</summary>
+    private void MarkConnected()
+    {
+        var downSince = Interlocked.Exchange(ref _downSince, 0);
+        if (downSince == 0) return;
+        Interlocked.Add(ref _downTicks, System.Diagnostics.Stopwatch.GetTimestamp() - downSince);
+        Interlocked.Increment(ref _reconnects);
     }
 
     /// <summary>Close status 1012 ("Service Restart"): the gateway is shutting down; reconnect at once, elsewhere.</summary>
@@ -307,12 +434,7 @@ public sealed class MessengerClient : IAsyncDisposable
             switch (frame.Type)
             {
                 case "hello":
-                    var downSince = Interlocked.Exchange(ref _downSince, 0);
-                    if (downSince != 0)
-                    {
-                        Interlocked.Add(ref _downTicks, System.Diagnostics.Stopwatch.GetTimestamp() - downSince);
-                        Interlocked.Increment(ref _reconnects);
-                    }
+                    MarkConnected();
                     UserId = frame.UserId ?? "";
                     DeviceId = frame.DeviceId ?? "";
                     HelloUserSeq = frame.UserSeq;
@@ -436,12 +558,14 @@ public sealed class MessengerClient : IAsyncDisposable
             catch (Exception) { socket.Abort(); }
         }
         await Task.WhenAll(_connectionLoop, _applyLoop).ContinueWith(_ => { });
+        _poll?.Dispose();
         _updates.Writer.TryComplete();
     }
 
-    private sealed class PendingRequest(byte[] frame)
+    private sealed class PendingRequest(byte[] frame, OutFrame request)
     {
         public byte[] Frame { get; } = frame;
+        public OutFrame Out { get; } = request;
         public TaskCompletionSource<InFrame> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -9,10 +9,13 @@ public sealed class MessengerHttpClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    /// <summary>A client for the server at <paramref name="baseAddress"/>, optionally authenticated.</summary>
-    public MessengerHttpClient(Uri baseAddress, string? token = null)
+    /// <summary>
+    /// A client for the server at <paramref name="baseAddress"/>, optionally authenticated; each request
+    /// may take up to <paramref name="timeout"/> (default 30 s, enough for a long-poll's default hold).
+    /// </summary>
+    public MessengerHttpClient(Uri baseAddress, string? token = null, TimeSpan? timeout = null)
     {
-        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
@@ -70,6 +73,29 @@ public sealed class MessengerHttpClient : IDisposable
     /// <summary>The presence of users the caller shares a conversation with.</summary>
     public async Task<IReadOnlyList<Presence>> GetPresenceAsync(IEnumerable<string> userIds, CancellationToken ct = default) =>
         (await GetAsync("v1/presence?userIds=" + string.Join(',', userIds.Select(Uri.EscapeDataString)), ClientJson.Default.PresenceList, ct)).Users;
+
+    /// <summary>
+    /// Long-polls: the updates after <paramref name="after"/> as soon as there are any, or an empty answer
+    /// once <paramref name="wait"/> (default: the server's hold, 25 s) is over.
+    /// </summary>
+    public Task<PollResult> PollAsync(long after, int? limit = null, TimeSpan? wait = null, CancellationToken ct = default) =>
+        GetAsync($"v1/poll?after={after}" + (limit is null ? "" : $"&limit={limit}")
+            + (wait is null ? "" : $"&wait={wait.Value.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
+            ClientJson.Default.PollResult, ct);
+
+    /// <summary>Replaces this polling device's presence subscription; changes arrive as poll events.</summary>
+    public async Task<IReadOnlyList<Presence>> SubscribePresenceAsync(IReadOnlyList<string> userIds, CancellationToken ct = default)
+    {
+        using var response = await _http.PutAsJsonAsync("v1/poll/presence", new PresenceSubscriptionBody(userIds), ClientJson.Default.PresenceSubscriptionBody, ct);
+        return (await ReadAsync(response, ClientJson.Default.PresenceList, ct)).Users;
+    }
+
+    /// <summary>Signals that this user is typing in a conversation.</summary>
+    public async Task SendTypingAsync(string conversationId, CancellationToken ct = default)
+    {
+        using var response = await _http.PostAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/typing", null, ct);
+        if (!response.IsSuccessStatusCode) await ReadAsync(response, ClientJson.Default.ProblemBody, ct);
+    }
 
     private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)
     {

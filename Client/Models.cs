@@ -47,6 +47,13 @@ public sealed record TypingChange(string ConversationId, string UserId, bool IsT
 /// <param name="UserSeq">The newest userSeq at the time.</param>
 public sealed record SyncPage(IReadOnlyList<Update> Updates, bool HasMore, long UserSeq);
 
+/// <summary>The answer to a long-poll.</summary>
+/// <param name="Updates">Updates after the cursor, in order (as a sync page).</param>
+/// <param name="HasMore">More follow: poll (or sync) again at once.</param>
+/// <param name="UserSeq">The newest userSeq at the time.</param>
+/// <param name="Events">Presence and typing frames pushed to this device since its last poll, as on a socket.</param>
+public sealed record PollResult(IReadOnlyList<Update> Updates, bool HasMore, long UserSeq, IReadOnlyList<System.Text.Json.JsonElement> Events);
+
 /// <summary>A page of history, ascending by seq.</summary>
 /// <param name="ConversationId">The conversation.</param>
 /// <param name="Messages">Messages ascending by seq.</param>

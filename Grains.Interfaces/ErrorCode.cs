@@ -42,6 +42,8 @@ public enum ErrorCode
     Unavailable,
     /// <summary>The gateway is shutting down and closed the connection; reconnect at once, to another gateway if possible.</summary>
     ServerShutdown,
+    /// <summary>A newer long-poll of the same device replaced this one.</summary>
+    PollReplaced,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -67,6 +69,7 @@ public static class ErrorCodes
         ErrorCode.NotContact => "not_contact",
         ErrorCode.Unavailable => "unavailable",
         ErrorCode.ServerShutdown => "server_shutdown",
+        ErrorCode.PollReplaced => "poll_replaced",
         _ => "internal_error",
     };
 }

@@ -59,7 +59,9 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
 
     private string Id => this.GetPrimaryKeyString();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync);
+
+    private async Task LoadAsync()
     {
         var record = await _store.GetConversationAsync(Id);
         if (record is null) return;

@@ -1,4 +1,5 @@
 using Messenger.Grains.Delivery;
+using Messenger.Grains.Hosting;
 using Messenger.Grains.Presence;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Support;
@@ -40,7 +41,9 @@ public sealed class UserGrain : Grain, IUserGrain
 
     private string Id => this.GetPrimaryKeyString();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync);
+
+    private async Task LoadAsync()
     {
         _profile = (await _accounts.FindAccountAsync(Id))?.Profile;
         if (_profile is null) return;

@@ -20,6 +20,7 @@ public static class ConversationEndpoints
         v1.MapGet("/conversations/{conversationId}/messages", HistoryAsync);
         v1.MapPost("/conversations/{conversationId}/messages", SendAsync);
         v1.MapPost("/conversations/{conversationId}/read", MarkReadAsync);
+        v1.MapPost("/conversations/{conversationId}/typing", TypingAsync);
         v1.MapGet("/sync", SyncAsync);
         v1.MapGet("/presence", PresenceAsync);
         return v1;
@@ -63,6 +64,12 @@ public static class ConversationEndpoints
     {
         var readSeq = await Requests.MarkReadAsync(grains, http.User.UserId(), conversationId, request.Seq);
         return TypedResults.Ok(new WireReadMark(conversationId, readSeq));
+    }
+
+    private static async Task<NoContent> TypingAsync(string conversationId, HttpContext http, GrainReferences grains)
+    {
+        await Requests.TypingAsync(grains, http.User.UserId(), conversationId);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Ok<WirePresenceList>> PresenceAsync(string? userIds, HttpContext http, GrainReferences grains)

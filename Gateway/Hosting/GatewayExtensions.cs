@@ -8,6 +8,7 @@ using Messenger.Gateway.Transports;
 using Messenger.Grains;
 using Messenger.Grains.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -82,6 +83,9 @@ public static class GatewayExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<GatewayNode>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayNode>());
+        services.AddSingleton<PollSessions>();
+        services.AddHostedService(sp => sp.GetRequiredService<PollSessions>());
+        services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<GatewayShutdown>();
         services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) => host.ShutdownTimeout = gateway.Value.HostShutdownTimeout);
         return builder;
@@ -108,6 +112,7 @@ public static class GatewayExtensions
         v1.MapAccountEndpoints();
         v1.MapConversationEndpoints();
         v1.Map("/ws", AcceptWebSocketAsync).AllowAnonymous();
+        v1.MapLongPoll();
         return app;
     }
 

@@ -36,6 +36,15 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The longest a long-poll request waits for something to answer (<c>wait</c> may ask for less).</summary>
+    public TimeSpan PollHold { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// A polling device's session (its liveness for presence, its presence subscription) ends this long
+    /// after its last poll finished, unless another poll came.
+    /// </summary>
+    public TimeSpan PollSessionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// How long the .NET host may take to stop: the drain, the clients' answers to the close, then the
     /// Orleans client (or the in-process silo) — never less than the host's default of 30 s.
@@ -54,6 +63,8 @@ public sealed class GatewayOptions
         if (KeepAliveTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveTimeout)} must be at least 00:00:01.");
         if (SendTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(SendTimeout)} must be at least 00:00:01.");
         if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(5)) throw new InvalidOperationException($"{SectionName}:{nameof(DrainTimeout)} must be 00:00:00 to 00:05:00, is {DrainTimeout}.");
+        if (PollHold < TimeSpan.FromSeconds(1) || PollHold > TimeSpan.FromMinutes(5)) throw new InvalidOperationException($"{SectionName}:{nameof(PollHold)} must be 00:00:01 to 00:05:00, is {PollHold}.");
+        if (PollSessionTimeout < TimeSpan.FromSeconds(1) || PollSessionTimeout > TimeSpan.FromHours(1)) throw new InvalidOperationException($"{SectionName}:{nameof(PollSessionTimeout)} must be 00:00:01 to 01:00:00, is {PollSessionTimeout}.");
         if (LeaseRenewInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(LeaseRenewInterval)} must be at least 00:00:00.1.");
     }
 }

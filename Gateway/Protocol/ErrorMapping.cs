@@ -16,7 +16,7 @@ public static class ErrorMapping
         ErrorCode.Unauthorized or ErrorCode.TokenExpired or ErrorCode.InvalidCredentials => StatusCodes.Status401Unauthorized,
         ErrorCode.NotMember or ErrorCode.NotContact => StatusCodes.Status403Forbidden,
         ErrorCode.UserNotFound or ErrorCode.NotFound => StatusCodes.Status404NotFound,
-        ErrorCode.UsernameTaken => StatusCodes.Status409Conflict,
+        ErrorCode.UsernameTaken or ErrorCode.PollReplaced => StatusCodes.Status409Conflict,
         ErrorCode.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
@@ -27,6 +27,8 @@ public static class ErrorMapping
     public static (ErrorCode Code, string Message) Classify(Exception exception) => exception switch
     {
         MessengerException m => (m.Code, m.Detail),
+        // A grain's error that reached us wrapped (e.g. in a failed activation's exception).
+        { InnerException: { } inner } when Find<MessengerException>(inner) is { } m => (m.Code, m.Detail),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (ErrorCode.TooLarge, "the request body is larger than the limit."),
         BadHttpRequestException { InnerException: System.Text.Json.JsonException } => (ErrorCode.MalformedJson, "the request body is not valid JSON."),
         BadHttpRequestException b => (ErrorCode.InvalidRequest, b.Message),
@@ -37,6 +39,15 @@ public static class ErrorMapping
             => (ErrorCode.Unavailable, "the service is unavailable for a moment; retry (a send with the same clientMsgId)."),
         _ => (ErrorCode.Internal, "an internal error occurred; the request may be retried."),
     };
+
+    private static T? Find<T>(Exception? exception) where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found) return found;
+        }
+        return null;
+    }
 
     /// <summary>Sets the <c>code</c> extension on problem details that lack one, from their status.</summary>
     public static void AddCode(ProblemDetails problem)

@@ -42,6 +42,9 @@ public static class UpdateFrames
         }
     }
 
+    /// <summary>True for a frame this class built (an <c>updates</c> frame): it starts with exactly these bytes.</summary>
+    public static bool IsUpdatesFrame(ReadOnlySpan<byte> frame) => frame.StartsWith("{\"type\":\"updates\""u8);
+
     // One buffer and writer per thread, reused: Utf8JsonWriter asks its buffer for 4 KiB at a time,
     // which a fresh buffer per frame would allocate every time. Only the finished frame is copied out.
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;

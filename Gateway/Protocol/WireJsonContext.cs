@@ -21,6 +21,8 @@ namespace Messenger.Gateway.Protocol;
 [JsonSerializable(typeof(WirePresenceList))]
 [JsonSerializable(typeof(WireAck))]
 [JsonSerializable(typeof(WireSyncPage))]
+[JsonSerializable(typeof(WirePollResult))]
+[JsonSerializable(typeof(PresenceSubscriptionRequest))]
 [JsonSerializable(typeof(WireHistoryPage))]
 [JsonSerializable(typeof(WireConversation))]
 [JsonSerializable(typeof(WireConversationList))]

@@ -21,6 +21,15 @@ public sealed record WirePresenceList(IReadOnlyList<WirePresence> Users);
 /// <summary>A page of the update log.</summary>
 public sealed record WireSyncPage(IReadOnlyList<WireUpdate> Updates, bool HasMore, long UserSeq);
 
+/// <summary>
+/// The answer to a long-poll: a page of the update log after the cursor (as <see cref="WireSyncPage"/>) and
+/// the presence and typing frames pushed to this device since its last poll, exactly as a socket gets them.
+/// </summary>
+public sealed record WirePollResult(IReadOnlyList<WireUpdate> Updates, bool HasMore, long UserSeq, IReadOnlyList<System.Text.Json.JsonElement> Events);
+
+/// <summary>PUT /v1/poll/presence: the users a polling device subscribes to.</summary>
+public sealed record PresenceSubscriptionRequest(IReadOnlyList<string>? UserIds);
+
 /// <summary>A page of a conversation's history, ascending by seq.</summary>
 public sealed record WireHistoryPage(string ConversationId, IReadOnlyList<WireMessage> Messages, bool HasMore, long LastSeq);
 

@@ -89,13 +89,14 @@ public sealed class ClientSession
     private readonly Lock _helloLock = new();
 
     /// <summary>
-    /// Queues the hello frame, then any push that arrived before it, so a client always sees hello first.
+    /// Queues the hello frame, then any push that arrived before it, so a client always sees hello first
+    /// (a polling device has no hello: null only releases the pushes).
     /// </summary>
-    public void EnqueueHello(HelloFrame hello)
+    public void EnqueueHello(HelloFrame? hello)
     {
         lock (_helloLock)
         {
-            Enqueue(JsonSerializer.SerializeToUtf8Bytes(hello, WireJson.Context.HelloFrame));
+            if (hello is not null) Enqueue(JsonSerializer.SerializeToUtf8Bytes(hello, WireJson.Context.HelloFrame));
             foreach (var frame in _early!) Enqueue(frame);
             _early = null;
         }

@@ -43,6 +43,10 @@ public static class ClusterHosting
             o.ProbeTimeout = options.ProbeTimeout;
             o.NumMissedProbesLimit = options.MissedProbesLimit;
         });
+        // A call between grains whose message was lost (its silo died, or dropped it while shutting down)
+        // fails after this rather than Orleans' 30 s, which would hold the caller (a send, a deactivation,
+        // the shutdown itself) that long.
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
         return silo;
     }
 

@@ -45,7 +45,10 @@ public sealed class MessengerClusterOptions
     /// <summary>How many missed probes in a row make a silo suspect another.</summary>
     public int MissedProbesLimit { get; set; } = 2;
 
-    /// <summary>For a gateway in client mode: how long a call into the cluster may take before it fails as <c>unavailable</c> (e.g. to a silo that just died).</summary>
+    /// <summary>
+    /// How long a call may take before it fails: for a gateway in client mode, a call into the cluster
+    /// (answered <c>unavailable</c>); for a silo, a call between grains (e.g. to a silo that just died).
+    /// </summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -74,6 +77,11 @@ public sealed class MessengerClusterOptions
         }
         if (!IsClient) return;
         ValidateMembership();
+        ValidateResponseTimeout();
+    }
+
+    private void ValidateResponseTimeout()
+    {
         if (ResponseTimeout < TimeSpan.FromSeconds(1) || ResponseTimeout > TimeSpan.FromMinutes(5))
         {
             throw new InvalidOperationException($"{SectionName}:{nameof(ResponseTimeout)} must be 00:00:01 to 00:05:00, is {ResponseTimeout}.");
@@ -84,6 +92,7 @@ public sealed class MessengerClusterOptions
     public void ValidateForSilo()
     {
         ValidateMembership();
+        ValidateResponseTimeout();
         ValidatePort(SiloPort, nameof(SiloPort));
         ValidatePort(GatewayPort, nameof(GatewayPort));
         if (SiloPort == GatewayPort) throw new InvalidOperationException($"{SectionName}:{nameof(SiloPort)} and {SectionName}:{nameof(GatewayPort)} must differ (both are {SiloPort}).");

@@ -3,10 +3,12 @@ using System.Data.Common;
 namespace Messenger.Grains.Hosting;
 
 /// <summary>
-/// Turns a transient database failure (the database restarting, a connection refused or cut) that
-/// escapes a grain call into <see cref="ErrorCode.Unavailable"/>, which the gateway passes to the client
-/// as "retry": nothing half-done stays behind such a failure (a write either committed or not, and a
-/// retried send finds its original). Installed where storage is reached over the network (PostgreSQL).
+/// Turns a database failure that escapes a grain call into an error the caller can use: a transient one
+/// (the database restarting, a connection refused or cut) into <see cref="ErrorCode.Unavailable"/>, which
+/// the gateway passes to the client as "retry"; any other into <see cref="ErrorCode.Internal"/>. Nothing
+/// half-done stays behind either (a write either committed or not, and a retried send finds its
+/// original). Raw driver exceptions never cross a silo boundary: Orleans has no codec for them, and the
+/// caller would get a serialization failure instead of the error.
 /// </summary>
 internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
 {
@@ -16,14 +18,43 @@ internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
         {
             await context.Invoke();
         }
-        catch (DbException ex) when (Unavailable(ex) is { } error)
+        catch (Exception ex) when (ex is not MessengerException && Translate(ex) is { } error)
         {
             throw error;
         }
     }
 
+    /// <summary>
+    /// Runs a grain's activation (which no call filter sees) with the same translation, so that callers
+    /// waiting for an activation that failed on the database get the same errors.
+    /// </summary>
+    public static async Task ActivateAsync(Func<Task> activate)
+    {
+        try
+        {
+            await activate();
+        }
+        catch (Exception ex) when (ex is not MessengerException && Translate(ex) is { } error)
+        {
+            throw error;
+        }
+    }
+
+    /// <summary>The client's error for a database failure anywhere in <paramref name="ex"/>'s chain, or null when no database failed.</summary>
+    public static MessengerException? Translate(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is DbException db)
+            {
+                return db.IsTransient
+                    ? new MessengerException(ErrorCode.Unavailable, $"the database cannot be reached for a moment ({db.Message}); retry (a send with the same clientMsgId).")
+                    : new MessengerException(ErrorCode.Internal, "a database operation failed; the request may be retried.");
+            }
+        }
+        return null;
+    }
+
     /// <summary>The client's error for a transient database failure, or null for any other failure.</summary>
-    public static MessengerException? Unavailable(Exception ex) => ex is DbException { IsTransient: true }
-        ? new MessengerException(ErrorCode.Unavailable, $"the database cannot be reached for a moment ({ex.Message}); retry (a send with the same clientMsgId).")
-        : null;
+    public static MessengerException? Unavailable(Exception ex) => Translate(ex) is { Code: ErrorCode.Unavailable } error ? error : null;
 }

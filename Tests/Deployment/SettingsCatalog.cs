@@ -146,12 +146,34 @@ internal static class SettingsCatalog
         return new ComponentContext(path).LoadFromAssemblyPath(path);
     }
 
-    /// <summary>Resolves an assembly's dependencies from its own deps.json, else from the test host.</summary>
+    /// <summary>
+    /// Resolves an assembly's dependencies from its own deps.json, then from the ASP.NET Core shared
+    /// framework (which the test host does not load), else from the test host. Everything must resolve:
+    /// Orleans, starting a test cluster in this process, reads the attributes of every loaded assembly,
+    /// these included, and one it cannot resolve fails that cluster.
+    /// </summary>
     private sealed class ComponentContext(string path) : AssemblyLoadContext($"settings of {Path.GetFileName(path)}")
     {
+        private static readonly string? AspNetCore = FindAspNetCore();
         private readonly AssemblyDependencyResolver _resolver = new(path);
 
-        protected override Assembly? Load(AssemblyName assemblyName) =>
-            _resolver.ResolveAssemblyToPath(assemblyName) is { } dependency ? LoadFromAssemblyPath(dependency) : null;
+        protected override Assembly? Load(AssemblyName assemblyName)
+        {
+            if (_resolver.ResolveAssemblyToPath(assemblyName) is { } dependency) return LoadFromAssemblyPath(dependency);
+            var shared = AspNetCore is null ? null : Path.Combine(AspNetCore, assemblyName.Name + ".dll");
+            return shared is not null && File.Exists(shared) ? LoadFromAssemblyPath(shared) : null;
+        }
+
+        // <dotnet>/shared/Microsoft.NETCore.App/<version>/ is where the runtime runs from; ASP.NET Core of
+        // the same version (else the newest) is beside it.
+        private static string? FindAspNetCore()
+        {
+            var runtime = new DirectoryInfo(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory());
+            var frameworks = runtime.Parent?.Parent;
+            var aspNetCore = frameworks is null ? null : new DirectoryInfo(Path.Combine(frameworks.FullName, "Microsoft.AspNetCore.App"));
+            if (aspNetCore is null || !aspNetCore.Exists) return null;
+            var same = Path.Combine(aspNetCore.FullName, runtime.Name);
+            return Directory.Exists(same) ? same : aspNetCore.GetDirectories().Select(d => d.FullName).Order(StringComparer.Ordinal).LastOrDefault();
+        }
     }
 }

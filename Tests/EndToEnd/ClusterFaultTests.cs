@@ -17,6 +17,7 @@ namespace Messenger.Tests.EndToEnd;
 /// Afterwards every device's log and every conversation's history are checked: nothing acked lost,
 /// nothing twice, one order everywhere, gapless userSeq, nobody online who is gone.
 /// </summary>
+[Collection(ClusterScenarios.Name)]
 public sealed class ClusterFaultTests(ITestOutputHelper output)
 {
     private const int Users = 6;
@@ -101,4 +102,15 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             }
         }
     }
+}
+
+/// <summary>
+/// The tests that start whole clusters and time how fast they recover run one after another, not side
+/// by side: each brings up five processes and PostgreSQL, and on a 2-core machine two of them at once
+/// would mostly measure each other.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ClusterScenarios
+{
+    public const string Name = "cluster scenarios, one at a time";
 }

@@ -10,6 +10,7 @@ namespace Messenger.Tests.EndToEnd;
 /// A gateway in client mode whose cluster has no silo yet: it answers at once, and serves once a silo
 /// comes; its <c>/readyz</c> follows whether it can reach the cluster.
 /// </summary>
+[Collection(ClusterScenarios.Name)]
 public sealed class ClusterStartupTests
 {
     [Fact]

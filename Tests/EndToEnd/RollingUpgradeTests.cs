@@ -15,6 +15,7 @@ namespace Messenger.Tests.EndToEnd;
 /// move to the other gateway at once. Afterwards the same invariants as after kill -9 hold, and the
 /// time clients spent reconnecting is reported.
 /// </summary>
+[Collection(ClusterScenarios.Name)]
 public sealed class RollingUpgradeTests(ITestOutputHelper output)
 {
     private const int Users = 6;
@@ -53,7 +54,7 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
             + $"max {reconnecting.Max().TotalMilliseconds:F0} ms, mean {reconnecting.Average(t => t.TotalMilliseconds):F0} ms, total {reconnecting.Sum(t => t.TotalMilliseconds):F0} ms");
 
         // No client saw an error beyond a retried call, and every socket a gateway closed said why.
-        Assert.True(traffic.Retries == 0, "sends failed: " + string.Join("; ", traffic.Errors.Select(e => $"{e.Value}× {e.Key}")));
+        Assert.True(traffic.Retries == 0, "sends failed: " + string.Join("; ", traffic.Errors.Select(e => $"{e.Value}× {e.Key}")) + "\n" + cluster.Logs());
         foreach (var device in traffic.Devices)
         {
             List<(System.Net.WebSockets.WebSocketCloseStatus? Status, string? Reason)> closes;

@@ -1,0 +1,56 @@
+using Messenger.Gateway.Auth;
+using Messenger.Gateway.Hosting;
+using Messenger.Gateway.Protocol;
+using Messenger.Gateway.Sessions;
+using Messenger.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Messenger.Gateway.Transports;
+
+/// <summary>
+/// Long-poll, for clients that cannot keep a WebSocket: <c>GET /v1/poll</c> answers the updates after
+/// the caller's cursor as soon as there are any (or the hold ends), over one <see cref="PollSession"/> per
+/// device; sends and every other request go over REST. No business rules here.
+/// </summary>
+public static class LongPollTransport
+{
+    public static RouteGroupBuilder MapLongPoll(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/poll", PollAsync);
+        v1.MapPut("/poll/presence", SubscribePresenceAsync);
+        return v1;
+    }
+
+    private static async Task<Ok<WirePollResult>> PollAsync(long? after, int? limit, double? wait, HttpContext http,
+        PollSessions polls, GatewayNode node, IOptions<GatewayOptions> options)
+    {
+        var hold = options.Value.PollHold;
+        if (wait is not null)
+        {
+            if (!(wait >= 0 && wait <= hold.TotalSeconds))
+            {
+                throw new MessengerException(ErrorCode.OutOfRange, $"wait must be 0 to {hold.TotalSeconds:0.###} seconds.");
+            }
+            hold = TimeSpan.FromSeconds(wait.Value);
+        }
+        EnsureNotShuttingDown(node);
+        var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId());
+        return TypedResults.Ok(await session.PollAsync(node.Grains, after, limit, hold, http.RequestAborted));
+    }
+
+    /// <summary>The polling device's presence subscription, as <c>presence_subscribe</c> on a socket; changes come as poll events.</summary>
+    private static async Task<Ok<WirePresenceList>> SubscribePresenceAsync(PresenceSubscriptionRequest request, HttpContext http,
+        PollSessions polls, GatewayNode node)
+    {
+        EnsureNotShuttingDown(node);
+        var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId());
+        var statuses = await node.SubscribePresenceAsync(session.Session, request.UserIds);
+        return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
+    }
+
+    private static void EnsureNotShuttingDown(GatewayNode node)
+    {
+        if (node.IsShuttingDown) throw new MessengerException(ErrorCode.Unavailable, "this gateway is shutting down; poll another one.");
+    }
+}
