@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Messenger.Gateway.Endpoints;
 using Messenger.Gateway.Hosting;
+using Messenger.Gateway.Protocol;
 using Messenger.Grains;
 using Microsoft.Extensions.Options;
 
@@ -60,7 +61,7 @@ public sealed class GatewayNode(
     /// </summary>
     public async Task<PresenceStatus[]> SubscribePresenceAsync(ClientSession session, IReadOnlyList<string>? userIds)
     {
-        var ids = Endpoints.Requests.CheckUserList(userIds);
+        var ids = Requests.CheckUserList(userIds);
         await grains.User(session.UserId).CheckContactsAsync(ids);
         var (_, unwatch) = subscriptions.Replace(session, ids);
         Unwatch(unwatch);

@@ -63,9 +63,16 @@ public static class ClusterHosting
             o.ConnectionString = MembershipConnectionString(options);
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
+        // A silo that restarts comes back under a new generation, which the client learns only from the
+        // membership table: read it every few seconds, not every minute, or a rolling restart of every silo
+        // can leave a gateway knowing none that is alive.
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefreshPeriod);
         client.UseConnectionRetryFilter(RetryConnectingAsync);
         return client;
     }
+
+    /// <summary>How often a client-mode gateway reads the list of silos it may connect to.</summary>
+    public static readonly TimeSpan GatewayListRefreshPeriod = TimeSpan.FromSeconds(5);
 
     private static void Identify(ClusterOptions orleans, MessengerClusterOptions options)
     {

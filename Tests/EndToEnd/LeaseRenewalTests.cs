@@ -38,8 +38,10 @@ public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
                 await Task.WhenAll(batch);
             }
 
-            // Three full rounds over every socket, each done in well under half the interval.
-            var rounds = await WaitForRoundsAsync(server, 3, TimeSpan.FromSeconds(60));
+            // Three full rounds over every socket, each done in well under half the interval. The first full
+            // round is left out: it overlaps the aftermath of 3,000 connections (each user going online and
+            // storing "last seen"), work the connecting did, not the renewal.
+            var rounds = (await WaitForRoundsAsync(server, 4, TimeSpan.FromSeconds(60))).Skip(1).ToList();
             output.WriteLine($"renewal rounds over {Users} users: {string.Join(", ", rounds.Select(r => r.ElapsedMs))} ms");
             Assert.True(rounds.All(r => r.ElapsedMs < Interval.TotalMilliseconds / 2),
                 $"renewal rounds over {Users} users took {string.Join(", ", rounds.Select(r => r.ElapsedMs))} ms; the interval is {Interval.TotalMilliseconds} ms");

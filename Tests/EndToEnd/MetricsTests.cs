@@ -41,6 +41,8 @@ public sealed partial class MetricsTests
             await Task.Delay(250); // the exporter caches a scrape briefly
         }
         Assert.Contains(seen.Keys, k => k.StartsWith("orleans_", StringComparison.Ordinal)); // Orleans' own meters too
+        // Grain activations, by grain type, among them.
+        Assert.Contains(seen.Keys, k => k.StartsWith("orleans_catalog_activation_working_set{", StringComparison.Ordinal) && k.Contains("grain_type=", StringComparison.Ordinal));
     }
 
     /// <summary>Series name (with its labels other than <c>otel_scope_name</c>) to value.</summary>

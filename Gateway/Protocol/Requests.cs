@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Messenger.Grains.Support;
+using Messenger.Gateway.Auth;
+using Messenger.Grains;
+using Messenger.Gateway.Endpoints;
+
+namespace Messenger.Gateway.Protocol;
+
+/// <summary>
+/// Request checks and grain calls shared by every transport (REST, the WebSocket, long-poll), so
+/// all enforce the same rules with the same errors.
+/// </summary>
+public static class Requests
+{
+    public const int DefaultSyncLimit = 500;
+    public const int MaxConversationIdLength = 128;
+
+    public static string CheckConversationId(string? conversationId)
+    {
+        var id = AccountEndpoints.Required(conversationId, "conversationId");
+        if (id.Length > MaxConversationIdLength)
+        {
+            throw new MessengerException(ErrorCode.InvalidRequest, $"conversationId is longer than {MaxConversationIdLength} characters.");
+        }
+        // An id that cannot name any conversation is answered here, without activating a grain for it.
+        if (!ConversationIds.TryParseDirect(id, out _, out _))
+        {
+            throw new MessengerException(ErrorCode.NotMember, $"conversation '{id}' does not exist or you are not a member of it.");
+        }
+        return id;
+    }
+
+    public static async Task<SendAck> SendAsync(GrainReferences grains, string userId, string? conversationId, string? clientMsgId, string? text)
+    {
+        var conversation = CheckConversationId(conversationId);
+        var key = AccountEndpoints.Required(clientMsgId, "clientMsgId");
+        var body = AccountEndpoints.Required(text, "text");
+        var started = Stopwatch.GetTimestamp();
+        var ack = await grains.Conversation(conversation).SendAsync(userId, key, body);
+        MessengerMetrics.AckDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return ack;
+    }
+
+    public static Task<HistoryPage> HistoryAsync(GrainReferences grains, string userId, string? conversationId, long? before, long? after, int? limit)
+    {
+        var conversation = CheckConversationId(conversationId);
+        if (before is not null && after is not null)
+        {
+            throw new MessengerException(ErrorCode.InvalidRequest, "give 'before' or 'after', not both.");
+        }
+        var grain = grains.Conversation(conversation);
+        var size = limit ?? ConversationEndpoints.DefaultPageSize;
+        return after is not null
+            ? grain.GetHistoryAsync(userId, after.Value, HistoryDirection.After, size)
+            : grain.GetHistoryAsync(userId, before ?? long.MaxValue, HistoryDirection.Before, size);
+    }
+
+    public static Task<long> MarkReadAsync(GrainReferences grains, string userId, string? conversationId, long? seq)
+    {
+        var conversation = CheckConversationId(conversationId);
+        if (seq is null) throw new MessengerException(ErrorCode.InvalidRequest, "'seq' is required.");
+        return grains.User(userId).MarkReadAsync(conversation, seq.Value);
+    }
+
+    public const int MaxUsersPerPresenceRequest = 500;
+
+    /// <summary>A non-empty-string, de-duplicated user list within the size limit (an empty list is allowed).</summary>
+    public static List<string> CheckUserList(IReadOnlyList<string>? userIds)
+    {
+        if (userIds is null) throw new MessengerException(ErrorCode.InvalidRequest, "'userIds' is required.");
+        if (userIds.Count > MaxUsersPerPresenceRequest)
+        {
+            throw new MessengerException(ErrorCode.OutOfRange, $"at most {MaxUsersPerPresenceRequest} users per request.");
+        }
+        var distinct = new List<string>(userIds.Count);
+        foreach (var id in userIds)
+        {
+            if (string.IsNullOrEmpty(id)) throw new MessengerException(ErrorCode.InvalidRequest, "'userIds' must not contain empty ids.");
+            if (!distinct.Contains(id)) distinct.Add(id);
+        }
+        return distinct;
+    }
+
+    /// <summary>The presence of users the caller shares a conversation with (anyone else is refused).</summary>
+    public static async Task<PresenceStatus[]> QueryPresenceAsync(GrainReferences grains, string userId, IReadOnlyList<string>? userIds)
+    {
+        var ids = CheckUserList(userIds);
+        await grains.User(userId).CheckContactsAsync(ids);
+        var statuses = new Task<PresenceStatus>[ids.Count];
+        for (var i = 0; i < statuses.Length; i++) statuses[i] = grains.User(ids[i]).GetPresenceAsync();
+        return await Task.WhenAll(statuses);
+    }
+
+    public static Task TypingAsync(GrainReferences grains, string userId, string? conversationId) =>
+        grains.Conversation(CheckConversationId(conversationId)).TypingAsync(userId);
+
+    public static Task<SyncPage> SyncAsync(GrainReferences grains, string userId, long? after, int? limit) =>
+        grains.User(userId).SyncAsync(after ?? 0, limit ?? DefaultSyncLimit);
+}
