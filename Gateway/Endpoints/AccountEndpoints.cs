@@ -15,11 +15,17 @@ public static class AccountEndpoints
 
     public static RouteGroupBuilder MapAccountEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/accounts", RegisterAsync).AllowAnonymous();
-        v1.MapPost("/sessions", LoginAsync).AllowAnonymous();
-        v1.MapGet("/me", GetMeAsync);
-        v1.MapGet("/users/by-username/{username}", FindByUsernameAsync);
-        v1.MapGet("/users/{userId}", GetUserAsync);
+        var accounts = v1.MapGroup("").WithTags("Accounts");
+        accounts.MapPost("/accounts", RegisterAsync).AllowAnonymous().WithName("Register")
+            .WithSummary("Registers an account").ProducesProblem(StatusCodes.Status409Conflict);
+        accounts.MapPost("/sessions", LoginAsync).AllowAnonymous().WithName("Login")
+            .WithSummary("Logs in one device and returns its token");
+        var users = v1.MapGroup("").WithTags("Users");
+        users.MapGet("/me", GetMeAsync).WithName("GetMe").WithSummary("The caller's account");
+        users.MapGet("/users/by-username/{username}", FindByUsernameAsync).WithName("FindUserByUsername")
+            .WithSummary("Finds a user by username").ProducesProblem(StatusCodes.Status404NotFound);
+        users.MapGet("/users/{userId}", GetUserAsync).WithName("GetUser")
+            .WithSummary("A user by id").ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }
 

@@ -14,15 +14,20 @@ public static class ConversationEndpoints
 
     public static RouteGroupBuilder MapConversationEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/conversations/direct", OpenDirectAsync);
-        v1.MapGet("/conversations", ListAsync);
-        v1.MapGet("/conversations/{conversationId}", GetAsync);
-        v1.MapGet("/conversations/{conversationId}/messages", HistoryAsync);
-        v1.MapPost("/conversations/{conversationId}/messages", SendAsync);
-        v1.MapPost("/conversations/{conversationId}/read", MarkReadAsync);
-        v1.MapPost("/conversations/{conversationId}/typing", TypingAsync);
-        v1.MapGet("/sync", SyncAsync);
-        v1.MapGet("/presence", PresenceAsync);
+        var conversations = v1.MapGroup("/conversations").WithTags("Conversations");
+        conversations.MapPost("/direct", OpenDirectAsync).WithName("OpenDirectConversation")
+            .WithSummary("Opens (idempotently) the direct conversation with another user").ProducesProblem(StatusCodes.Status404NotFound);
+        conversations.MapGet("", ListAsync).WithName("ListConversations").WithSummary("The caller's conversations, with unread counts");
+        var one = conversations.MapGroup("/{conversationId}").ProducesProblem(StatusCodes.Status403Forbidden);
+        one.MapGet("", GetAsync).WithName("GetConversation").WithSummary("A conversation's metadata");
+        one.MapGet("/messages", HistoryAsync).WithName("GetHistory").WithSummary("A page of a conversation's history");
+        one.MapPost("/messages", SendAsync).WithName("SendMessage").WithSummary("Sends a message; answers once it is durable (idempotent on clientMsgId)");
+        one.MapPost("/read", MarkReadAsync).WithName("MarkRead").WithSummary("Moves the caller's read mark forward");
+        one.MapPost("/typing", TypingAsync).WithName("SignalTyping").WithSummary("Tells the other members the caller is typing")
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        v1.MapGet("/sync", SyncAsync).WithTags("Updates").WithName("Sync").WithSummary("A page of the caller's update log after a cursor");
+        v1.MapGet("/presence", PresenceAsync).WithTags("Presence").WithName("QueryPresence")
+            .WithSummary("The presence of contacts").ProducesProblem(StatusCodes.Status403Forbidden);
         return v1;
     }
 

@@ -74,7 +74,7 @@ public static class GatewayExtensions
         builder.WebHost.ConfigureKestrel((ctx, k) =>
             k.Limits.MaxRequestBodySize = ctx.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.MaxBodyBytes ?? 64 * 1024);
 
-        services.AddOpenApi();
+        services.AddOpenApi(o => OpenApiDescription.Configure(o));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
             .AddPrometheusExporter());
@@ -102,16 +102,23 @@ public static class GatewayExtensions
         app.UseAuthorization();
 
         app.MapOpenApi();
-        app.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok"))).AllowAnonymous();
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok"))).AllowAnonymous()
+            .WithTags("Operations").WithName("Health").WithSummary("200 while the process runs");
         app.MapPrometheusScrapingEndpoint(); // GET /metrics, Prometheus text format
         // Ready: requests that need the grains can be served (a client-mode gateway has its cluster), and it is not shutting down.
         app.MapGet("/readyz", (ClusterConnection cluster, GatewayNode node) => cluster.IsConnected && !node.IsShuttingDown
             ? Results.Ok(new HealthReport("ready"))
-            : Results.Json(new HealthReport("unavailable"), WireJson.Context.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable)).AllowAnonymous();
-        var v1 = app.MapGroup("/v1").RequireAuthorization();
+            : Results.Json(new HealthReport("unavailable"), WireJson.Context.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable)).AllowAnonymous()
+            .WithTags("Operations").WithName("Ready").WithSummary("200 when requests can be served, 503 otherwise")
+            .Produces<HealthReport>().Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
+        // Every endpoint can answer these (400 bad input, 401 no valid token, 413, 500, 503 unavailable).
+        var v1 = app.MapGroup("/v1").RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status500InternalServerError)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapAccountEndpoints();
         v1.MapConversationEndpoints();
-        v1.Map("/ws", AcceptWebSocketAsync).AllowAnonymous();
+        v1.Map("/ws", AcceptWebSocketAsync).AllowAnonymous().ExcludeFromDescription();
         v1.MapLongPoll();
         return app;
     }

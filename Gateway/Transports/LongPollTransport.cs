@@ -17,8 +17,12 @@ public static class LongPollTransport
 {
     public static RouteGroupBuilder MapLongPoll(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/poll", PollAsync);
-        v1.MapPut("/poll/presence", SubscribePresenceAsync);
+        var poll = v1.MapGroup("/poll").WithTags("Long-poll");
+        poll.MapGet("", PollAsync).WithName("Poll")
+            .WithSummary("Updates after a cursor as soon as there are any, plus queued presence and typing events")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        poll.MapPut("/presence", SubscribePresenceAsync).WithName("SubscribePresence")
+            .WithSummary("Replaces the polling device's presence subscription").ProducesProblem(StatusCodes.Status403Forbidden);
         return v1;
     }
 

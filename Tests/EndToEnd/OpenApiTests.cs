@@ -1,0 +1,84 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Messenger.Testing;
+
+namespace Messenger.Tests.EndToEnd;
+
+/// <summary>
+/// The OpenAPI document a client generator reads: every operation named and tagged, its errors as
+/// problem details, the bearer scheme where a token is needed, and exactly the REST endpoints that
+/// docs/PROTOCOL.md lists.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed partial class OpenApiTests(SqliteServerFixture fixture)
+{
+    private static readonly string[] Anonymous = ["Register", "Login", "Health", "Ready"];
+
+    [Fact]
+    public async Task Document_NamesTagsAndSecuresEveryOperation_WithProblemDetailsForErrors()
+    {
+        var operations = await OperationsAsync();
+        Assert.NotEmpty(operations);
+        using var http = new HttpClient { BaseAddress = fixture.Url };
+        using var document = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
+        var bearer = document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        Assert.Equal(("http", "bearer"), (bearer.GetProperty("type").GetString(), bearer.GetProperty("scheme").GetString()));
+
+        var ids = new HashSet<string>();
+        foreach (var (method, path, operation) in operations)
+        {
+            var where = $"{method} {path}";
+            var id = operation.TryGetProperty("operationId", out var value) ? value.GetString() : null;
+            Assert.False(string.IsNullOrEmpty(id), $"{where} has no operationId");
+            Assert.True(ids.Add(id!), $"{where}: operationId {id} is used twice");
+            Assert.True(operation.TryGetProperty("tags", out var tags) && tags.GetArrayLength() > 0, $"{where} has no tag");
+            var secured = operation.TryGetProperty("security", out var security) && security.ToString().Contains("bearer", StringComparison.Ordinal);
+            Assert.True(secured != Anonymous.Contains(id), $"{where} ({id}): bearer security {(secured ? "required" : "missing")}");
+            foreach (var response in operation.GetProperty("responses").EnumerateObject())
+            {
+                if (!path.StartsWith("/v1/", StringComparison.Ordinal) || int.Parse(response.Name) < 400) continue;
+                Assert.True(response.Value.TryGetProperty("content", out var content) && content.TryGetProperty("application/problem+json", out _),
+                    $"{where}: response {response.Name} is not described as application/problem+json");
+            }
+            if (path.StartsWith("/v1/", StringComparison.Ordinal))
+            {
+                foreach (var status in new[] { "400", "401", "500", "503" })
+                {
+                    Assert.True(operation.GetProperty("responses").TryGetProperty(status, out _), $"{where} does not list {status}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Document_HasExactlyTheRestEndpointsOfTheProtocolDocument()
+    {
+        var documented = new HashSet<string>();
+        var protocol = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "docs", "PROTOCOL.md"));
+        foreach (Match row in TableRow().Matches(protocol))
+        {
+            if (row.Groups["method"].Value.Contains("upgrade", StringComparison.Ordinal)) continue; // the WebSocket: not REST
+            var path = row.Groups["path"].Value.Split('?')[0];
+            documented.Add($"{row.Groups["method"].Value.ToUpperInvariant()} {path}");
+        }
+        var served = (await OperationsAsync()).Select(o => $"{o.Method} {o.Path}").ToHashSet();
+        served.Add("GET /openapi/v1.json"); // the document itself is not one of its operations
+        Assert.Equal(documented.Order(), served.Order());
+    }
+
+    private async Task<List<(string Method, string Path, JsonElement Operation)>> OperationsAsync()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Url };
+        using var document = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
+        var operations = new List<(string, string, JsonElement)>();
+        foreach (var path in document.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject()) operations.Add((operation.Name.ToUpperInvariant(), path.Name, operation.Value.Clone()));
+        }
+        return operations;
+    }
+
+    // A row of the endpoint table in section 4: | METHOD | `path` | auth | success |
+    [GeneratedRegex(@"^\| (?<method>GET|POST|PUT|DELETE|GET \(upgrade\)) \| `(?<path>/[^`]*)` \|", RegexOptions.Multiline)]
+    private static partial Regex TableRow();
+}
