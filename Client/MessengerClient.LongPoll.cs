@@ -43,7 +43,9 @@ public sealed partial class MessengerClient
             try
             {
                 // The first poll after (re)connecting answers at once, so that connecting does not wait for the hold.
-                var result = await poll.Current.PollAsync(after, _options.SyncPageSize, wait: polling ? null : TimeSpan.Zero, _disposed.Token);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
+                attempt.CancelAfter(_options.LongPollTimeout);
+                var result = await poll.Current.PollAsync(after, _options.SyncPageSize, wait: polling ? null : TimeSpan.Zero, attempt.Token);
                 delay = _options.MinReconnectDelay;
                 if (!polling)
                 {

@@ -172,6 +172,8 @@ public sealed partial class MessengerClient : IAsyncDisposable
         _pending[frame.Id] = pending;
         try
         {
+            // The client switched to long-poll after the check above and may have missed this one: REST now.
+            if (_poll is { } switched) return await switched.RequestAsync(frame, timeout, _options.MinReconnectDelay, ct);
             try { await WriteAsync(bytes, ct); }
             catch (Exception) when (!ct.IsCancellationRequested)
             {

@@ -36,4 +36,11 @@ public sealed class MessengerClientOptions
     /// WebSockets answers 400, 403, 404, 426, …).
     /// </summary>
     public ClientTransport Transport { get; set; } = ClientTransport.Auto;
+
+    /// <summary>
+    /// Long-poll: how long one poll may take before the connection is taken for dead and the client
+    /// polls again (elsewhere, if there are alternates). Keep it above the server's hold
+    /// (<c>Gateway:PollHold</c>, 25 s by default).
+    /// </summary>
+    public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -59,7 +59,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
 
     private string Id => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync);
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
 
     private async Task LoadAsync()
     {

@@ -41,7 +41,7 @@ public sealed class UserGrain : Grain, IUserGrain
 
     private string Id => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync);
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
 
     private async Task LoadAsync()
     {

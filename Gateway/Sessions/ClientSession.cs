@@ -20,7 +20,7 @@ public sealed class ClientSession
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _logger;
     private volatile bool _completed;
-    private volatile bool _shuttingDown;
+    private int _shuttingDown; // 1 once shutting down; set with a full fence (see StopTakingRequestsAsync)
     private int _requests; // requests in progress, for a drain to wait on
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,7 +54,7 @@ public sealed class ClientSession
     public bool IsSlowConsumer { get; private set; }
 
     /// <summary>True once the gateway is shutting down this session: the transport closes it with <c>server_shutdown</c>.</summary>
-    public bool IsShuttingDown => _shuttingDown;
+    public bool IsShuttingDown => Volatile.Read(ref _shuttingDown) == 1;
 
     /// <summary>Completes when the transport is done with the session and it is detached.</summary>
     public Task Ended => _ended.Task;
@@ -69,7 +69,9 @@ public sealed class ClientSession
     /// </summary>
     public Task StopTakingRequestsAsync()
     {
-        _shuttingDown = true;
+        // Interlocked on both sides: the request side counts itself, then reads the flag; this side sets
+        // the flag, then reads the count. With full fences one of them sees the other.
+        Interlocked.Exchange(ref _shuttingDown, 1);
         if (Volatile.Read(ref _requests) == 0) _idle.TrySetResult();
         return _idle.Task;
     }
@@ -80,7 +82,7 @@ public sealed class ClientSession
     /// </summary>
     public void FinishShutdown()
     {
-        _shuttingDown = true;
+        Interlocked.Exchange(ref _shuttingDown, 1);
         _completed = true;
         _outbound.Writer.TryComplete();
     }
@@ -173,7 +175,7 @@ public sealed class ClientSession
         }
         // Counted before the shutdown flag is read, so a drain either sees this request or it sees the flag.
         Interlocked.Increment(ref _requests);
-        if (_shuttingDown)
+        if (IsShuttingDown)
         {
             EndRequest();
             EnqueueError(frame.Id, ErrorCode.Unavailable, "this gateway is shutting down; reconnect (to another gateway) and send the request again.");
@@ -258,6 +260,6 @@ public sealed class ClientSession
 
     private void EndRequest()
     {
-        if (Interlocked.Decrement(ref _requests) == 0 && _shuttingDown) _idle.TrySetResult();
+        if (Interlocked.Decrement(ref _requests) == 0 && IsShuttingDown) _idle.TrySetResult();
     }
 }

@@ -145,19 +145,29 @@ public sealed class GatewayNode(
     /// </summary>
     private async Task ReattachAsync(string userId)
     {
+        // A silo that stops releases all of its users at once: at most RenewConcurrency of these in flight.
+        await _reattaching.WaitAsync();
         try
         {
             var user = grains.User(userId);
-            foreach (var session in registry.SessionsOf(userId)) await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+            foreach (var session in registry.SessionsOf(userId))
+            {
+                if (!session.IsShuttingDown && !session.Ended.IsCompleted) await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+            }
             if (subscriptions.WatchersOf(userId).Length > 0) await user.WatchPresenceAsync(Reference);
         }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Attaching the sessions of {UserId} again failed; the next lease renewal retries", userId);
         }
+        finally
+        {
+            _reattaching.Release();
+        }
     }
 
     private volatile bool _shuttingDown;
+    private readonly SemaphoreSlim _reattaching = new(RenewConcurrency);
 
     /// <summary>True once this gateway began shutting down: it takes no new sockets and says it is not ready.</summary>
     public bool IsShuttingDown => _shuttingDown;

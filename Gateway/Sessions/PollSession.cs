@@ -9,13 +9,15 @@ namespace Messenger.Gateway.Sessions;
 /// A device that long-polls: one <see cref="ClientSession"/> (attached like a socket's, so the device is
 /// live and gets pushes) that outlives each HTTP request. Updates always come from the user's log after
 /// the caller's cursor, so a poll can neither skip nor repeat one; a pushed <c>updates</c> frame only
-/// says the log moved. Presence and typing frames pushed meanwhile are handed over as they are.
-/// One poll at a time: a newer one replaces the one waiting.
+/// says the log moved. Presence and typing frames pushed meanwhile are handed over as they are, and
+/// stay here until a poll answers with them. One poll at a time: a newer one replaces the one waiting,
+/// which answers <c>poll_replaced</c> and hands its events on.
 /// </summary>
 public sealed class PollSession(ClientSession session, TimeProvider time)
 {
     private readonly Lock _lock = new();
-    private CancellationTokenSource? _waiting; // the poll in progress, cancelled when a newer one replaces it
+    private readonly List<JsonElement> _events = []; // drained from the session, not yet answered
+    private CancellationTokenSource? _waiting;       // the poll in progress, cancelled when a newer one replaces it
     private long _idleSince = time.GetTimestamp();
 
     public ClientSession Session => session;
@@ -33,43 +35,53 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
     /// </summary>
     public async Task<WirePollResult> PollAsync(GrainReferences grains, long? after, int? limit, TimeSpan hold, CancellationToken aborted)
     {
-        using var mine = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        CancellationTokenSource? previous;
-        lock (_lock)
-        {
-            previous = _waiting;
-            _waiting = mine;
-        }
-        previous?.Cancel();
-        var replacedOrGone = mine.Token;
+        var mine = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         try
         {
-            var events = new List<JsonElement>();
+            CancellationTokenSource? previous;
+            lock (_lock)
+            {
+                previous = _waiting;
+                _waiting = mine;
+            }
+            try
+            {
+                previous?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended meanwhile.
+            }
             var deadline = time.GetTimestamp() + (long)(hold.TotalSeconds * time.TimestampFrequency);
             while (true)
             {
                 // Frames first, then the log: an update pushed after this drain stays queued and wakes the wait below.
-                Drain(events);
+                var events = Drain();
                 var page = await Requests.SyncAsync(grains, session.UserId, after, limit);
                 var remaining = TimeSpan.FromSeconds((double)(deadline - time.GetTimestamp()) / time.TimestampFrequency);
-                if (page.Updates.Count > 0 || events.Count > 0 || remaining <= TimeSpan.Zero) return Result(page, events);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(replacedOrGone);
+                if (page.Updates.Count > 0 || events > 0 || remaining <= TimeSpan.Zero) return Answer(page, mine);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(mine.Token);
                 timeout.CancelAfter(remaining);
                 bool open;
                 try
                 {
                     open = await session.Outbound.WaitToReadAsync(timeout.Token);
                 }
-                catch (OperationCanceledException) when (!replacedOrGone.IsCancellationRequested)
+                catch (OperationCanceledException) when (!mine.IsCancellationRequested)
                 {
-                    return Result(page, events); // the hold is over
+                    return Answer(page, mine); // the hold is over
                 }
-                if (!open) return Result(await Requests.SyncAsync(grains, session.UserId, after, limit), events); // shutting down
+                if (!open)
+                {
+                    // The session ends (the gateway shuts down): answer what there is, at once.
+                    Drain();
+                    return Answer(await Requests.SyncAsync(grains, session.UserId, after, limit), mine);
+                }
             }
         }
         catch (OperationCanceledException) when (mine.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
-            throw new MessengerException(ErrorCode.PollReplaced, "a newer poll of this device replaced this one.");
+            throw Replaced();
         }
         finally
         {
@@ -81,19 +93,40 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
                     _idleSince = time.GetTimestamp();
                 }
             }
+            mine.Dispose();
         }
     }
 
-    private void Drain(List<JsonElement> events)
+    /// <summary>Moves queued presence and typing frames to the events kept here; returns how many are kept.</summary>
+    private int Drain()
     {
-        while (session.Outbound.TryRead(out var frame))
+        lock (_lock)
         {
-            if (UpdateFrames.IsUpdatesFrame(frame)) continue;
-            using var document = JsonDocument.Parse(frame);
-            events.Add(document.RootElement.Clone());
+            while (session.Outbound.TryRead(out var frame))
+            {
+                if (UpdateFrames.IsUpdatesFrame(frame)) continue;
+                using var document = JsonDocument.Parse(frame);
+                _events.Add(document.RootElement.Clone());
+            }
+            return _events.Count;
         }
     }
 
-    private static WirePollResult Result(SyncPage page, List<JsonElement> events) =>
-        new(page.Updates.ToWire(), page.HasMore, page.LastUserSeq, events);
+    /// <summary>
+    /// The answer, with the events kept so far, unless a newer poll replaced this one (it gets them) or
+    /// the client went away (its next poll gets them).
+    /// </summary>
+    private WirePollResult Answer(SyncPage page, CancellationTokenSource mine)
+    {
+        lock (_lock)
+        {
+            if (_waiting != mine) throw Replaced();
+            mine.Token.ThrowIfCancellationRequested(); // the client is gone: the events wait for its next poll
+            JsonElement[] events = [.. _events];
+            _events.Clear();
+            return new WirePollResult(page.Updates.ToWire(), page.HasMore, page.LastUserSeq, events);
+        }
+    }
+
+    private static MessengerException Replaced() => new(ErrorCode.PollReplaced, "a newer poll of this device replaced this one.");
 }

@@ -63,16 +63,20 @@ public sealed class PollSessions(GatewayNode node, IOptions<GatewayOptions> opti
 
     private async Task SweepAsync(TimeSpan timeout)
     {
+        var ending = new List<PollSession>();
         foreach (var (key, entry) in _sessions)
         {
             if (!entry.IsValueCreated || !entry.Value.IsCompletedSuccessfully) continue;
             var poll = entry.Value.Result;
-            var ending = poll.Session.IsShuttingDown;
-            if (!ending && !poll.IdleLongerThan(timeout)) continue;
-            if (!_sessions.TryRemove(new KeyValuePair<(string, string), Lazy<Task<PollSession>>>(key, entry))) continue;
+            if (!poll.Session.IsShuttingDown && !poll.IdleLongerThan(timeout)) continue;
+            if (_sessions.TryRemove(new KeyValuePair<(string, string), Lazy<Task<PollSession>>>(key, entry))) ending.Add(poll);
+        }
+        // Many at a time (a shutdown ends them all at once), as lease renewal does.
+        await Parallel.ForEachAsync(ending, new ParallelOptions { MaxDegreeOfParallelism = GatewayNode.RenewConcurrency }, async (poll, _) =>
+        {
             poll.Session.FinishShutdown(); // wakes a poll still waiting
             await node.DetachAsync(poll.Session);
             poll.Session.MarkEnded();
-        }
+        });
     }
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Extensions.Logging;
 
 namespace Messenger.Grains.Hosting;
 
@@ -10,7 +11,7 @@ namespace Messenger.Grains.Hosting;
 /// original). Raw driver exceptions never cross a silo boundary: Orleans has no codec for them, and the
 /// caller would get a serialization failure instead of the error.
 /// </summary>
-internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
+internal sealed class StorageFailureFilter(ILogger<StorageFailureFilter> logger) : IIncomingGrainCallFilter
 {
     public async Task Invoke(IIncomingGrainCallContext context)
     {
@@ -20,6 +21,8 @@ internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
         }
         catch (Exception ex) when (ex is not MessengerException && Translate(ex) is { } error)
         {
+            // The caller gets only the code: the cause stays here, in the silo's log.
+            logger.LogWarning(ex, "{Method} failed on the database; answered {Code}", context.InterfaceMethod?.Name, error.Code);
             throw error;
         }
     }
@@ -28,7 +31,7 @@ internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
     /// Runs a grain's activation (which no call filter sees) with the same translation, so that callers
     /// waiting for an activation that failed on the database get the same errors.
     /// </summary>
-    public static async Task ActivateAsync(Func<Task> activate)
+    public static async Task ActivateAsync(Func<Task> activate, ILogger logger)
     {
         try
         {
@@ -36,6 +39,7 @@ internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
         }
         catch (Exception ex) when (ex is not MessengerException && Translate(ex) is { } error)
         {
+            logger.LogWarning(ex, "Activation failed on the database; callers are answered {Code}", error.Code);
             throw error;
         }
     }
