@@ -42,6 +42,7 @@ internal sealed class InFrame
     public List<Presence>? Users { get; set; }
     public bool Typing { get; set; }
     public int ExpiresInMs { get; set; }
+    public int MaxFrameBytes { get; set; }
 }
 
 internal sealed record ProblemBody(string? Code, string? Detail, string? Title);

@@ -69,6 +69,9 @@ public sealed partial class MessengerClient : IAsyncDisposable
     /// <summary>The device id of the token.</summary>
     public string DeviceId { get; private set; } = "";
 
+    /// <summary>The largest frame the server accepts, from its hello (0 before one, and over long-poll).</summary>
+    public int MaxFrameBytes { get; private set; }
+
     /// <summary>The last applied userSeq: every update up to it has been written to <see cref="Updates"/>.</summary>
     public long Cursor => Interlocked.Read(ref _cursor);
 
@@ -312,6 +315,7 @@ public sealed partial class MessengerClient : IAsyncDisposable
                 case "hello":
                     MarkConnected();
                     UserId = frame.UserId ?? "";
+                    MaxFrameBytes = frame.MaxFrameBytes;
                     DeviceId = frame.DeviceId ?? "";
                     HelloUserSeq = frame.UserSeq;
                     _inbox.Writer.TryWrite(null); // catch up from the cursor

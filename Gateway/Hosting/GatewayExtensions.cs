@@ -102,6 +102,8 @@ public static class GatewayExtensions
         app.UseAuthorization();
 
         app.MapOpenApi();
+        // The frames of the real-time transports, which OpenAPI cannot describe.
+        app.MapGet("/openapi/frames.json", () => Results.Text(FrameSchemas.Json, "application/schema+json")).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthReport("ok"))).AllowAnonymous()
             .WithTags("Operations").WithName("Health").WithSummary("200 while the process runs");
         app.MapPrometheusScrapingEndpoint(); // GET /metrics, Prometheus text format
