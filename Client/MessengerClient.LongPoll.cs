@@ -70,8 +70,9 @@ public sealed partial class MessengerClient
             }
             catch (MessengerClientException ex) when (ex.Code == "out_of_range" && after > 0)
             {
-                // The server's log is behind this device's cursor (its data was reset): start over.
-                ResetCursor();
+                // The server's log is behind this device's cursor (its data was reset). The apply loop, the
+                // one place the cursor moves, starts over (as after a hello); polling goes on from 0.
+                _inbox.Writer.TryWrite(null);
                 after = 0;
                 continue;
             }

@@ -279,8 +279,10 @@ public abstract class CursorTests(ServerFixture fixture)
         Assert.False(again.Updates.TryRead(out var extra), $"unexpected extra update {extra}");
     }
 
-    [Fact]
-    public async Task Device_WithCursorBeyondTheServersLog_StartsOverFromZero()
+    [Theory]
+    [InlineData(ClientTransport.WebSocket)]
+    [InlineData(ClientTransport.LongPoll)]
+    public async Task Device_WithCursorBeyondTheServersLog_StartsOverFromZero(ClientTransport transport)
     {
         var alice = await Chat.NewUserAsync(fixture.Url);
         var bob = await Chat.NewUserAsync(fixture.Url);
@@ -290,7 +292,8 @@ public abstract class CursorTests(ServerFixture fixture)
 
         // As after the server's data was replaced: the device remembers more than the server has.
         await using var device = await MessengerClient.ConnectAsync(fixture.Url, bob.Sessions[0].Token,
-            new MessengerClientOptions { InitialCursor = 1000 });
+            new MessengerClientOptions { InitialCursor = 1000, Transport = transport });
+        Assert.Equal(transport, device.ActiveTransport);
         var updates = await Chat.CollectMessagesAsync(device, conversation, 3);
         Assert.Equal([1L, 2L, 3L], updates.Select(u => u.UserSeq));
         Assert.Equal(3, device.Cursor);
