@@ -92,8 +92,7 @@ public sealed partial class MessengerClient
                 poll.NextServer();
                 after = Cursor;
             }
-            await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+            delay = await BackOffAsync(delay);
         }
     }
 }

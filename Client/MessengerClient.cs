@@ -254,9 +254,15 @@ public sealed partial class MessengerClient : IAsyncDisposable
                 _server = (_server + 1) % _wsUris.Length;
                 continue;
             }
-            await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+            delay = await BackOffAsync(delay);
         }
+    }
+
+    /// <summary>Waits <paramref name="delay"/> plus jitter (less if disposed meanwhile); returns the next, doubled up to the maximum.</summary>
+    private async Task<TimeSpan> BackOffAsync(TimeSpan delay)
+    {
+        await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
+        return TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
     }
 
     /// <summary>A connection is back (a hello, or a first successful poll): the time without one ends.</summary>

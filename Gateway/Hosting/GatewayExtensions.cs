@@ -150,11 +150,7 @@ public static class GatewayExtensions
             await ErrorMapping.WriteProblemAsync(http, ErrorCode.InvalidRequest, "this endpoint accepts WebSocket upgrades only.");
             return;
         }
-        if (node.IsShuttingDown)
-        {
-            await ErrorMapping.WriteProblemAsync(http, ErrorCode.Unavailable, "this gateway is shutting down; connect to another one.");
-            return;
-        }
+        node.EnsureTakingSessions();
         var session = new ClientSession(caller.UserId!, caller.DeviceId!, node, options.Value, logger);
         var userSeq = await node.AttachAsync(session);
         try

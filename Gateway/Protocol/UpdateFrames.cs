@@ -15,17 +15,20 @@ public static class UpdateFrames
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = WireJson.Context.Options.Encoder, SkipValidation = true };
 
+    private static readonly int[] OnlyUpdate = [0];
+
     /// <summary>
     /// Calls <paramref name="deliver"/> with each user of the batch for whom <paramref name="wanted"/>
-    /// holds and their frame, updates in batch order. Users not wanted cost no serialisation.
+    /// holds, their frame, and the indexes in the batch of the updates it carries (in batch order).
+    /// Users not wanted cost no serialisation.
     /// </summary>
-    public static void ForEachUser(UpdateBatch batch, Func<string, bool> wanted, Action<string, byte[]> deliver)
+    public static void ForEachUser(UpdateBatch batch, Func<string, bool> wanted, Action<UpdateBatch, string, byte[], IReadOnlyList<int>> deliver)
     {
         var messages = new byte[]?[batch.Messages.Count];
         var updates = batch.Updates;
         if (updates.Count == 1)
         {
-            if (wanted(updates[0].UserId)) deliver(updates[0].UserId, Frame(updates, [0], batch.Messages, messages));
+            if (wanted(updates[0].UserId)) deliver(batch, updates[0].UserId, Frame(updates, OnlyUpdate, batch.Messages, messages), OnlyUpdate);
             return;
         }
         // A user's updates in batch order (which is their userSeq order).
@@ -38,7 +41,7 @@ public static class UpdateFrames
         }
         foreach (var (userId, indexes) in byUser)
         {
-            if (indexes is not null) deliver(userId, Frame(updates, indexes, batch.Messages, messages));
+            if (indexes is not null) deliver(batch, userId, Frame(updates, indexes, batch.Messages, messages), indexes);
         }
     }
 

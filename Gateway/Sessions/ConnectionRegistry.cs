@@ -14,7 +14,7 @@ namespace Messenger.Gateway.Sessions;
 public sealed class ConnectionRegistry : IUpdateObserver
 {
     private readonly ConcurrentDictionary<string, ClientSession[]> _byUser = new(StringComparer.Ordinal);
-    private readonly Action<string, byte[]> _deliver;
+    private readonly Action<UpdateBatch, string, byte[], IReadOnlyList<int>> _deliver;
     private readonly Func<string, bool> _holds;
     private readonly PresenceSubscriptions _subscriptions;
 
@@ -75,26 +75,21 @@ public sealed class ConnectionRegistry : IUpdateObserver
     public Task OnUpdatesAsync(UpdateBatch batch)
     {
         UpdateFrames.ForEachUser(batch, _holds, _deliver);
-        if (MessengerMetrics.DeliveryDuration.Enabled) RecordDeliveryTimes(batch);
         return Task.CompletedTask;
     }
 
-    private void RecordDeliveryTimes(UpdateBatch batch)
-    {
-        var now = DateTimeOffset.UtcNow;
-        foreach (var update in batch.Updates)
-        {
-            if (update.MessageIndex >= 0 && _byUser.ContainsKey(update.UserId))
-            {
-                MessengerMetrics.DeliveryDuration.Record((now - batch.Messages[update.MessageIndex].SentAt).TotalMilliseconds);
-            }
-        }
-    }
-
-    private void Deliver(string userId, byte[] frame)
+    private void Deliver(UpdateBatch batch, string userId, byte[] frame, IReadOnlyList<int> indexes)
     {
         if (!_byUser.TryGetValue(userId, out var sessions)) return;
         foreach (var session in sessions) session.EnqueuePush(frame);
+        if (!MessengerMetrics.DeliveryDuration.Enabled) return;
+        // Commit to queued on this user's sockets, once per message (not per socket).
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < indexes.Count; i++)
+        {
+            var update = batch.Updates[indexes[i]];
+            if (update.MessageIndex >= 0) MessengerMetrics.DeliveryDuration.Record((now - batch.Messages[update.MessageIndex].SentAt).TotalMilliseconds);
+        }
     }
 
     public Task OnPresenceAsync(PresenceStatus status)

@@ -172,6 +172,12 @@ public sealed class GatewayNode(
     /// <summary>True once this gateway began shutting down: it takes no new sockets and says it is not ready.</summary>
     public bool IsShuttingDown => _shuttingDown;
 
+    /// <summary>Refuses a new socket or poll session once this gateway is shutting down (the client goes elsewhere).</summary>
+    public void EnsureTakingSessions()
+    {
+        if (_shuttingDown) throw new MessengerException(ErrorCode.Unavailable, "this gateway is shutting down; connect to another one.");
+    }
+
     /// <summary>Marks this gateway as shutting down (see <see cref="GatewayShutdown"/>).</summary>
     public void BeginShutdown() => _shuttingDown = true;
 

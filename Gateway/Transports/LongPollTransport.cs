@@ -38,7 +38,7 @@ public static class LongPollTransport
             }
             hold = TimeSpan.FromSeconds(wait.Value);
         }
-        EnsureNotShuttingDown(node);
+        node.EnsureTakingSessions();
         var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId());
         return TypedResults.Ok(await session.PollAsync(node.Grains, after, limit, hold, http.RequestAborted));
     }
@@ -47,14 +47,9 @@ public static class LongPollTransport
     private static async Task<Ok<WirePresenceList>> SubscribePresenceAsync(PresenceSubscriptionRequest request, HttpContext http,
         PollSessions polls, GatewayNode node)
     {
-        EnsureNotShuttingDown(node);
+        node.EnsureTakingSessions();
         var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId());
         var statuses = await node.SubscribePresenceAsync(session.Session, request.UserIds);
         return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
-    }
-
-    private static void EnsureNotShuttingDown(GatewayNode node)
-    {
-        if (node.IsShuttingDown) throw new MessengerException(ErrorCode.Unavailable, "this gateway is shutting down; poll another one.");
     }
 }

@@ -7,18 +7,13 @@ using Messenger.Tests.Support;
 namespace Messenger.Tests.EndToEnd;
 
 /// <summary>A gateway with short long-poll and lease timings, so a device that stops polling is seen going away in seconds.</summary>
-public sealed class LongPollServerFixture : IAsyncLifetime
+public sealed class LongPollServerFixture() : SettingsServerFixture(Timings)
 {
     public static readonly string[] Timings =
     [
         "--Gateway:PollHold=00:00:05", "--Gateway:PollSessionTimeout=00:00:01", "--Gateway:LeaseRenewInterval=00:00:01",
         "--Messenger:DeviceLease=00:00:03", "--Presence:OnlineSettle=00:00:00", "--Presence:OfflineGrace=00:00:01",
     ];
-
-    public ServerProcess Server { get; private set; } = null!;
-    public Uri Url => Server.BaseAddress;
-    public async Task InitializeAsync() => Server = await ServerProcess.StartAsync(null, Timings);
-    public async Task DisposeAsync() => await Server.DisposeAsync();
 }
 
 [CollectionDefinition(Name)]

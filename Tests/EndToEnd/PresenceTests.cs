@@ -4,7 +4,7 @@ using Messenger.Tests.Support;
 namespace Messenger.Tests.EndToEnd;
 
 /// <summary>A gateway with short presence timings, so debouncing can be watched in seconds.</summary>
-public sealed class PresenceServerFixture : IAsyncLifetime
+public sealed class PresenceServerFixture() : SettingsServerFixture(Timings)
 {
     // Both delays are generous next to a connect-and-drop or an SDK reconnect (~0.1-0.5 s), so a
     // loaded CI machine cannot stretch a flap past them.
@@ -13,11 +13,6 @@ public sealed class PresenceServerFixture : IAsyncLifetime
         "--Presence:OnlineSettle=00:00:02", "--Presence:OfflineGrace=00:00:03",
         "--Presence:TypingTimeout=00:00:01.500", "--Presence:TypingMinInterval=00:00:00.500",
     ];
-
-    public ServerProcess Server { get; private set; } = null!;
-    public Uri Url => Server.BaseAddress;
-    public async Task InitializeAsync() => Server = await ServerProcess.StartAsync(null, Timings);
-    public async Task DisposeAsync() => await Server.DisposeAsync();
 }
 
 [CollectionDefinition(Name)]

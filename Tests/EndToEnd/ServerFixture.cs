@@ -23,6 +23,15 @@ public abstract class ServerFixture(string backend) : IAsyncLifetime
     }
 }
 
+/// <summary>One real gateway process (SQLite) started with <paramref name="settings"/>, shared by a collection.</summary>
+public abstract class SettingsServerFixture(params string[] settings) : IAsyncLifetime
+{
+    public ServerProcess Server { get; private set; } = null!;
+    public Uri Url => Server.BaseAddress;
+    public async Task InitializeAsync() => Server = await ServerProcess.StartAsync(null, settings);
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
 /// <summary>The gateway as it runs by default: SQLite in its data directory.</summary>
 public sealed class SqliteServerFixture() : ServerFixture(GatewayStorage.Sqlite);
 
