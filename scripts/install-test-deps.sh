@@ -3,8 +3,8 @@
 # the PostgreSQL server binaries and psql (the tests start throwaway instances of their own through
 # scripts/postgres.sh and scripts/cluster.sh; the machine's own PostgreSQL service is neither needed
 # nor touched), curl (scripts/cluster.sh waits for the gateways with it), and Node.js with npm (the
-# Kubernetes manifests' validator, k8s/validate, runs on it); then always the validator's npm packages,
-# exactly as k8s/validate/package-lock.json pins them.
+# Kubernetes manifests' validator, k8s/validate, and the TypeScript client's suite, Client.TypeScript,
+# run on it); then always the npm packages of both, exactly as their package-lock.json files pin them.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,5 +32,7 @@ if [[ $(id -u) -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
   echo "install-test-deps: the postgres user is missing (PostgreSQL refuses to run as root)" >&2
   exit 1
 fi
-npm ci --prefix "$root/k8s/validate" --no-audit --no-fund --loglevel=error >/dev/null
-echo "install-test-deps: PostgreSQL $(bash "$(dirname "$0")/postgres.sh" version); Node.js $(node --version) with k8s/validate's npm packages"
+for package in k8s/validate Client.TypeScript; do
+  npm ci --prefix "$root/$package" --no-audit --no-fund --loglevel=error >/dev/null
+done
+echo "install-test-deps: PostgreSQL $(bash "$(dirname "$0")/postgres.sh" version); Node.js $(node --version) with the npm packages of k8s/validate and Client.TypeScript"

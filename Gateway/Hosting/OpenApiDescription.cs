@@ -1,12 +1,14 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
+using Messenger.Gateway.Protocol;
 using Microsoft.OpenApi;
 
 namespace Messenger.Gateway.Hosting;
 
 /// <summary>
 /// What the OpenAPI document says beyond what the endpoints declare: the API's title, the bearer token
-/// scheme, and which operations need it (every one but those that allow anonymous callers).
+/// scheme, which operations need it (every one but those that allow anonymous callers), and the exact
+/// shape of what the server writes (<see cref="ServerWrites"/>).
 /// </summary>
 public static class OpenApiDescription
 {
@@ -17,6 +19,9 @@ public static class OpenApiDescription
         options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Messenger.Orleans";
+            // The address a request came in on is not the API's: the same document is served by every
+            // gateway and kept in docs/, and a client uses the base URL it was given.
+            document.Servers = [];
             document.Info.Description = "REST API of the gateway. The WebSocket (/v1/ws) and the frames of both real-time transports are described in docs/PROTOCOL.md.";
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
@@ -38,6 +43,52 @@ public static class OpenApiDescription
             }
             return Task.CompletedTask;
         });
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            foreach (var (name, schema) in document.Components?.Schemas ?? new Dictionary<string, IOpenApiSchema>())
+            {
+                if (IsResponseModel(name) && schema is OpenApiSchema model) ServerWrites(model);
+            }
+            return Task.CompletedTask;
+        });
         return options;
+    }
+
+    // The response models (Wire*) are only ever written by the server, and code generated from the
+    // document (the TypeScript SDK's types) should see what is sent, not what the shared JSON settings
+    // would accept on reading.
+    // (Nullable references are wrapped in "oneOf null" only when the document is assembled, so this runs
+    // on the finished document, where a model's component is named after its type.)
+    private static bool IsResponseModel(string componentName) =>
+        componentName.StartsWith("Wire", StringComparison.Ordinal) && typeof(WireMessage).Assembly.GetType($"{typeof(WireMessage).Namespace}.{componentName}") is not null;
+
+    /// <summary>
+    /// Numbers are written as numbers (the JSON settings also read them from strings, which the exporter
+    /// describes as "integer or string" with a pattern), and a property without a value is left out,
+    /// never written as null: so it is optional and, when present, not null.
+    /// </summary>
+    private static void ServerWrites(OpenApiSchema schema)
+    {
+        if (schema.Properties is null) return;
+        foreach (var (name, property) in schema.Properties.ToList())
+        {
+            if (property is not OpenApiSchema value) continue;
+            if (value.Type is { } type && type.HasFlag(JsonSchemaType.Integer) && type.HasFlag(JsonSchemaType.String))
+            {
+                value.Type = type & ~JsonSchemaType.String;
+                value.Pattern = null;
+            }
+            if (value.Type is { } nullable && nullable.HasFlag(JsonSchemaType.Null))
+            {
+                value.Type = nullable & ~JsonSchemaType.Null;
+                schema.Required?.Remove(name);
+            }
+            else if (value.OneOf is { Count: 2 } choices && choices.SingleOrDefault(c => c.Type != JsonSchemaType.Null) is { } single
+                && choices.Any(c => c.Type == JsonSchemaType.Null))
+            {
+                schema.Properties[name] = single;
+                schema.Required?.Remove(name);
+            }
+        }
     }
 }

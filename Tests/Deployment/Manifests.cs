@@ -30,41 +30,7 @@ internal static class Manifests
         {
             Assert.Fail($"{modules} is missing: run scripts/install-test-deps.sh (it installs Node.js when missing and the validator's npm packages).");
         }
-        var info = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Repository.Root,
-        };
-        info.ArgumentList.Add(Validator);
-        if (directory is not null) info.ArgumentList.Add(directory);
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new InvalidOperationException("could not start node");
-        }
-        catch (Win32Exception ex)
-        {
-            Assert.Fail($"could not run node ({ex.Message}): run scripts/install-test-deps.sh, which installs Node.js when missing.");
-            throw;
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail("node k8s/validate/validate.mjs did not finish within 60 s");
-            }
-            return (process.ExitCode, await stdout, await stderr);
-        }
+        return await Repository.RunAsync("node", directory is null ? [Validator] : [Validator, directory], Repository.Root, null, TimeSpan.FromSeconds(60));
     }
 
     private static async Task<ManifestSummary> LoadAsync()

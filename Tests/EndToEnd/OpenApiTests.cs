@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Messenger.Testing;
 
@@ -65,6 +66,41 @@ public sealed partial class OpenApiTests(SqliteServerFixture fixture)
         served.Add("GET /openapi/v1.json"); // the document itself is not one of its operations
         served.Add("GET /openapi/frames.json"); // nor is the frames' schema
         Assert.Equal(documented.Order(), served.Order());
+    }
+
+    [Fact]
+    public async Task Document_IsTheCopyInDocs_AndDescribesResponsesAsTheServerWritesThem()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Url };
+        var served = JsonNode.Parse(await http.GetStringAsync("/openapi/v1.json"))!;
+        var committed = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "docs", "openapi.json")));
+        Assert.True(JsonNode.DeepEquals(served, committed),
+            "docs/openapi.json differs from what the server serves at /openapi/v1.json: copy the served one over it (and regenerate the TypeScript SDK's types: npm run generate in Client.TypeScript)");
+
+        // Code generated from the document (the TypeScript SDK's types) must see what is sent: numbers as
+        // numbers only, and properties the server leaves out optional rather than nullable.
+        var models = served["components"]!["schemas"]!.AsObject().Where(s => s.Key.StartsWith("Wire", StringComparison.Ordinal)).ToList();
+        Assert.Contains(models, m => m.Key == "WireConversationSummary");
+        foreach (var (name, model) in models)
+        {
+            var required = model!["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToHashSet() ?? [];
+            foreach (var (property, schema) in model["properties"]!.AsObject())
+            {
+                var text = schema!.ToJsonString();
+                Assert.False(text.Contains("\"null\"", StringComparison.Ordinal), $"{name}.{property} may be null: {text}");
+                Assert.False(text.Contains("\"integer\"", StringComparison.Ordinal) && text.Contains("\"string\"", StringComparison.Ordinal),
+                    $"{name}.{property} is described as a number or a string: {text}");
+            }
+            var optional = model["properties"]!.AsObject().Select(p => p.Key).Except(required).ToList();
+            var expected = name switch
+            {
+                "WireConversationSummary" => ["lastMessage"],
+                "WireUpdate" => ["message"],
+                "WirePresence" => ["lastSeen"],
+                _ => Array.Empty<string>(),
+            };
+            Assert.True(expected.Order().SequenceEqual(optional.Order()), $"{name}: optional properties {string.Join(",", optional)}");
+        }
     }
 
     private async Task<List<(string Method, string Path, JsonElement Operation)>> OperationsAsync()

@@ -17,20 +17,52 @@ public static class Repository
     public static async Task<(int Code, string Output)> RunScriptAsync(string script, IEnumerable<string> args,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo("bash")
+        var (code, stdout, stderr) = await RunAsync("bash", [Path.Combine(Root, "scripts", script), .. args], Root, environment, Timeout.InfiniteTimeSpan);
+        return (code, stdout + stderr);
+    }
+
+    /// <summary>
+    /// Runs a program from the repository's root (or <paramref name="workingDirectory"/>) and returns its exit
+    /// code and output. A run that outlasts <paramref name="timeout"/> is killed with its children, and a program
+    /// that is not installed is named with a pointer to scripts/install-test-deps.sh: both throw.
+    /// </summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, IEnumerable<string> args,
+        string? workingDirectory, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Root,
         };
-        info.ArgumentList.Add(Path.Combine(Root, "scripts", script));
         foreach (var arg in args) info.ArgumentList.Add(arg);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not run bash");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {program}");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"could not run {program} ({ex.Message}): run scripts/install-test-deps.sh, which installs what the tests need.", ex);
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{program} {string.Join(' ', info.ArgumentList)} did not finish within {timeout}:\n{await stdout}\n{await stderr}");
+            }
+            return (process.ExitCode, await stdout, await stderr);
+        }
     }
 
     private static string FindRoot()

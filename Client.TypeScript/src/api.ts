@@ -1,0 +1,169 @@
+import { MessengerError } from './errors.js';
+import type {
+  Ack, Conversation, ConversationSummary, HistoryPage, PollResult, Presence, ReadMark, Session, SyncPage, User,
+} from './types.js';
+
+export interface ApiOptions {
+  /** The server's base URL, e.g. `http://localhost:5000` (a page served by the gateway uses its own origin). */
+  baseUrl: string;
+  /** The device token from {@link MessengerApi.login}; not needed to register or log in. */
+  token?: string;
+  /** How long a request may take before it fails with `network_error` (default 30 s). */
+  timeoutMs?: number;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+export interface HistoryQuery {
+  /** Messages with seq below this (the newest page when neither cursor is given). */
+  before?: number;
+  /** Messages with seq above this. */
+  after?: number;
+  /** Page size, 1 to 500 (default 50). */
+  limit?: number;
+}
+
+/**
+ * The REST API (docs/PROTOCOL.md section 4), one method per endpoint. Errors are thrown as
+ * {@link MessengerError} with the server's code; a request that gets no answer throws `network_error`.
+ */
+export class MessengerApi {
+  readonly baseUrl: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: ApiOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** The same API with a device token. */
+  withToken(token: string): MessengerApi {
+    return new MessengerApi({ ...this.options, token });
+  }
+
+  /** Registers an account (it does not log in). */
+  register(username: string, password: string): Promise<User> {
+    return this.call('POST', '/v1/accounts', { username, password });
+  }
+
+  /** Logs in one device; keep `deviceId` and send the same one on every login of this device. */
+  login(username: string, password: string, deviceId?: string): Promise<Session> {
+    return this.call('POST', '/v1/sessions', { username, password, deviceId });
+  }
+
+  me(): Promise<User> {
+    return this.call('GET', '/v1/me');
+  }
+
+  user(userId: string): Promise<User> {
+    return this.call('GET', `/v1/users/${encodeURIComponent(userId)}`);
+  }
+
+  userByUsername(username: string): Promise<User> {
+    return this.call('GET', `/v1/users/by-username/${encodeURIComponent(username)}`);
+  }
+
+  /** Opens (creates or returns) the direct conversation with another user. */
+  openDirect(userId: string): Promise<Conversation> {
+    return this.call('POST', '/v1/conversations/direct', { userId });
+  }
+
+  async conversations(): Promise<ConversationSummary[]> {
+    return (await this.call<{ conversations: ConversationSummary[] }>('GET', '/v1/conversations')).conversations;
+  }
+
+  conversation(conversationId: string): Promise<Conversation> {
+    return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}`);
+  }
+
+  history(conversationId: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+    return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}/messages${queryString({ ...query })}`);
+  }
+
+  /** Sends a message; answers once it is durable. The same clientMsgId again returns the original ack. */
+  send(conversationId: string, clientMsgId: string, text: string): Promise<Ack> {
+    return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/messages`, { clientMsgId, text });
+  }
+
+  markRead(conversationId: string, seq: number): Promise<ReadMark> {
+    return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/read`, { seq });
+  }
+
+  typing(conversationId: string): Promise<void> {
+    return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/typing`);
+  }
+
+  sync(after: number, limit?: number): Promise<SyncPage> {
+    return this.call('GET', `/v1/sync${queryString({ after, limit })}`);
+  }
+
+  async presence(userIds: readonly string[]): Promise<Presence[]> {
+    if (userIds.length === 0) return [];
+    return (await this.call<{ users: Presence[] }>('GET', `/v1/presence?userIds=${userIds.map(encodeURIComponent).join(',')}`)).users;
+  }
+
+  /** One long-poll (5.6): held up to `waitSeconds` (server default 25 s) unless there is news. */
+  poll(after: number, options: { limit?: number; waitSeconds?: number; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<PollResult> {
+    return this.call('GET', `/v1/poll${queryString({ after, limit: options.limit, wait: options.waitSeconds })}`, undefined,
+      { signal: options.signal, timeoutMs: options.timeoutMs });
+  }
+
+  /** Replaces the presence subscription of this device's poll session (long-poll only). */
+  async subscribePollPresence(userIds: readonly string[]): Promise<Presence[]> {
+    return (await this.call<{ users: Presence[] }>('PUT', '/v1/poll/presence', { userIds })).users;
+  }
+
+  /** Sends one request; the answer's JSON, or a {@link MessengerError}. */
+  async call<T>(method: string, path: string, body?: unknown, extra: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.options.token) headers.Authorization = `Bearer ${this.options.token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const timeout = AbortSignal.timeout(extra.timeoutMs ?? this.options.timeoutMs ?? 30_000);
+    const signal = extra.signal ? anySignal([extra.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await this.fetch(this.baseUrl + path, {
+        method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      if (extra.signal?.aborted) throw new MessengerError('closed', 'the request was cancelled.');
+      throw new MessengerError('network_error', `no answer from ${this.baseUrl}: ${describe(error)}`);
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
+    throw problem(response, text);
+  }
+}
+
+function problem(response: Response, text: string): MessengerError {
+  let code = response.status >= 500 ? 'internal_error' : 'invalid_request';
+  let detail = `${response.status} ${response.statusText}`;
+  try {
+    const body = JSON.parse(text) as { code?: string; detail?: string; title?: string };
+    code = body.code ?? code;
+    detail = body.detail ?? body.title ?? detail;
+  } catch {
+    // Not problem+json (a proxy answered): the status says enough.
+  }
+  if (response.status === 503 && code === 'internal_error') code = 'unavailable';
+  const retryAfter = Number(response.headers.get('Retry-After'));
+  return new MessengerError(code, detail, response.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+}
+
+function queryString(query: Record<string, number | undefined>): string {
+  const parts = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  const any = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any(signals);
+  const controller = new AbortController();
+  for (const s of signals) s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  return controller.signal;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.name === 'TimeoutError' ? 'timed out' : error.message;
+  return String(error);
+}
