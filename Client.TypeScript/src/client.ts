@@ -79,6 +79,7 @@ export class MessengerClient {
   private readonly events = new Emitter<ClientEvents>();
   private readonly store: DeviceStore;
   private readonly abort = new AbortController();
+  private wake = new AbortController();
   private readonly pending = new Map<string, Pending>();
   private readonly outbox = new Map<string, OutboxEntry>();
   private readonly sending = new Map<string, Promise<Ack>>();
@@ -224,6 +225,16 @@ export class MessengerClient {
     return this.applying;
   }
 
+  /**
+   * Reconnects now if the client is waiting to reconnect (a page calls this when the browser comes back
+   * online), instead of waiting out the backoff.
+   */
+  reconnectNow(): void {
+    const wake = this.wake;
+    this.wake = new AbortController();
+    wake.abort();
+  }
+
   /** Drops the current connection as a network failure would (the client reconnects); for tests and diagnostics. */
   dropConnection(): void {
     this.socket?.close(4000, 'dropped by the client');
@@ -233,6 +244,7 @@ export class MessengerClient {
   close(): void {
     if (this.currentState === 'closed') return;
     this.abort.abort();
+    this.wake.abort();
     this.socket?.close();
     for (const pending of this.pending.values()) pending.reject(new MessengerError('closed', 'the client was closed.'));
     this.pending.clear();
@@ -361,7 +373,7 @@ export class MessengerClient {
         }
         if (this.currentState === 'online') this.setState('offline');
       }
-      if (!atOnce) await sleep(backoff.take(), this.abort.signal);
+      if (!atOnce) await sleep(backoff.take(), this.wake.signal);
     }
   }
 
@@ -469,7 +481,7 @@ export class MessengerClient {
         }
         after = this.cursor;
       }
-      await sleep(backoff.take(), this.abort.signal);
+      await sleep(backoff.take(), this.wake.signal);
     }
   }
 

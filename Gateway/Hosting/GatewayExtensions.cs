@@ -98,6 +98,9 @@ public static class GatewayExtensions
         app.UseStatusCodePages();
         // Ping every interval; a client that answers no ping within the timeout is dropped.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
+        // The web client (wwwroot, built from Client.TypeScript/web): index.html at /, then its scripts and styles.
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
 

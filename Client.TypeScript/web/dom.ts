@@ -1,0 +1,75 @@
+// Small DOM helpers shared by the page's parts, and the words shown for errors.
+import { MessengerError } from '../src/index.js';
+
+export function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return element as T;
+}
+
+export function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+let alertTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Shows an error to the person, in words, for a while. */
+export function showAlert(message: string): void {
+  const alert = $('alert');
+  alert.textContent = message;
+  alert.hidden = false;
+  clearTimeout(alertTimer);
+  alertTimer = setTimeout(() => (alert.hidden = true), 8000);
+}
+
+/** Shows (or, with undefined, hides) the connection status line. */
+export function showStatus(message: string | undefined): void {
+  const status = $('status');
+  status.textContent = message ?? '';
+  status.hidden = message === undefined;
+}
+
+const words: Record<string, string> = {
+  network_error: 'the server cannot be reached; check your connection',
+  unavailable: 'the service is briefly unavailable; try again in a moment',
+  internal_error: 'the server failed; try again',
+  invalid_credentials: 'the username or password is wrong',
+  username_taken: 'that username is taken',
+  user_not_found: 'there is no user with that name',
+  not_member: 'you are not a member of that conversation',
+  not_contact: 'you share no conversation with that user',
+  rate_limited: 'too many attempts; wait a little and try again',
+  too_large: 'the message is too long',
+  token_expired: 'your session has expired; log in again',
+  unauthorized: 'your session is no longer valid; log in again',
+};
+
+/** "What failed: why", from the server's code (and its own detail where the code alone says too little). */
+export function describeError(error: unknown, what: string): string {
+  if (error instanceof MessengerError) {
+    const why = words[error.code] ?? error.message;
+    const wait = error.retryAfterMs ? ` (wait ${Math.ceil(error.retryAfterMs / 1000)} s)` : '';
+    const detail = error.code === 'invalid_request' || error.code === 'out_of_range' ? error.message : why;
+    return `${what}: ${detail}${wait}.`;
+  }
+  return `${what}: ${error instanceof Error ? error.message : String(error)}.`;
+}
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  const today = new Date();
+  const time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return date.toDateString() === today.toDateString() ? time : `${date.toLocaleDateString()} ${time}`;
+}
+
+export function lastSeen(iso: string | undefined, now: number): string {
+  if (!iso) return 'offline';
+  const minutes = Math.floor((now - Date.parse(iso)) / 60_000);
+  if (minutes < 1) return 'last seen just now';
+  if (minutes < 60) return `last seen ${minutes} min ago`;
+  if (minutes < 24 * 60) return `last seen ${Math.floor(minutes / 60)} h ago`;
+  return `last seen ${formatTime(iso)}`;
+}

@@ -1,0 +1,134 @@
+import { MessengerError } from './errors.js';
+/**
+ * The REST API (docs/PROTOCOL.md section 4), one method per endpoint. Errors are thrown as
+ * {@link MessengerError} with the server's code; a request that gets no answer throws `network_error`.
+ */
+export class MessengerApi {
+    options;
+    baseUrl;
+    fetch;
+    constructor(options) {
+        this.options = options;
+        this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+        this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    }
+    /** The same API with a device token. */
+    withToken(token) {
+        return new MessengerApi({ ...this.options, token });
+    }
+    /** Registers an account (it does not log in). */
+    register(username, password) {
+        return this.call('POST', '/v1/accounts', { username, password });
+    }
+    /** Logs in one device; keep `deviceId` and send the same one on every login of this device. */
+    login(username, password, deviceId) {
+        return this.call('POST', '/v1/sessions', { username, password, deviceId });
+    }
+    me() {
+        return this.call('GET', '/v1/me');
+    }
+    user(userId) {
+        return this.call('GET', `/v1/users/${encodeURIComponent(userId)}`);
+    }
+    userByUsername(username) {
+        return this.call('GET', `/v1/users/by-username/${encodeURIComponent(username)}`);
+    }
+    /** Opens (creates or returns) the direct conversation with another user. */
+    openDirect(userId) {
+        return this.call('POST', '/v1/conversations/direct', { userId });
+    }
+    async conversations() {
+        return (await this.call('GET', '/v1/conversations')).conversations;
+    }
+    conversation(conversationId) {
+        return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}`);
+    }
+    history(conversationId, query = {}) {
+        return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}/messages${queryString({ ...query })}`);
+    }
+    /** Sends a message; answers once it is durable. The same clientMsgId again returns the original ack. */
+    send(conversationId, clientMsgId, text) {
+        return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/messages`, { clientMsgId, text });
+    }
+    markRead(conversationId, seq) {
+        return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/read`, { seq });
+    }
+    typing(conversationId) {
+        return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/typing`);
+    }
+    sync(after, limit) {
+        return this.call('GET', `/v1/sync${queryString({ after, limit })}`);
+    }
+    async presence(userIds) {
+        if (userIds.length === 0)
+            return [];
+        return (await this.call('GET', `/v1/presence?userIds=${userIds.map(encodeURIComponent).join(',')}`)).users;
+    }
+    /** One long-poll (5.6): held up to `waitSeconds` (server default 25 s) unless there is news. */
+    poll(after, options = {}) {
+        return this.call('GET', `/v1/poll${queryString({ after, limit: options.limit, wait: options.waitSeconds })}`, undefined, { signal: options.signal, timeoutMs: options.timeoutMs });
+    }
+    /** Replaces the presence subscription of this device's poll session (long-poll only). */
+    async subscribePollPresence(userIds) {
+        return (await this.call('PUT', '/v1/poll/presence', { userIds })).users;
+    }
+    /** Sends one request; the answer's JSON, or a {@link MessengerError}. */
+    async call(method, path, body, extra = {}) {
+        const headers = { Accept: 'application/json' };
+        if (this.options.token)
+            headers.Authorization = `Bearer ${this.options.token}`;
+        if (body !== undefined)
+            headers['Content-Type'] = 'application/json';
+        const timeout = AbortSignal.timeout(extra.timeoutMs ?? this.options.timeoutMs ?? 30_000);
+        const signal = extra.signal ? anySignal([extra.signal, timeout]) : timeout;
+        let response;
+        try {
+            response = await this.fetch(this.baseUrl + path, {
+                method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+            });
+        }
+        catch (error) {
+            if (extra.signal?.aborted)
+                throw new MessengerError('closed', 'the request was cancelled.');
+            throw new MessengerError('network_error', `no answer from ${this.baseUrl}: ${describe(error)}`);
+        }
+        const text = await response.text().catch(() => '');
+        if (response.ok)
+            return (text ? JSON.parse(text) : undefined);
+        throw problem(response, text);
+    }
+}
+function problem(response, text) {
+    let code = response.status >= 500 ? 'internal_error' : 'invalid_request';
+    let detail = `${response.status} ${response.statusText}`;
+    try {
+        const body = JSON.parse(text);
+        code = body.code ?? code;
+        detail = body.detail ?? body.title ?? detail;
+    }
+    catch {
+        // Not problem+json (a proxy answered): the status says enough.
+    }
+    if (response.status === 503 && code === 'internal_error')
+        code = 'unavailable';
+    const retryAfter = Number(response.headers.get('Retry-After'));
+    return new MessengerError(code, detail, response.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+}
+function queryString(query) {
+    const parts = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    return parts.length ? `?${parts.join('&')}` : '';
+}
+function anySignal(signals) {
+    const any = AbortSignal.any;
+    if (any)
+        return any(signals);
+    const controller = new AbortController();
+    for (const s of signals)
+        s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+    return controller.signal;
+}
+function describe(error) {
+    if (error instanceof Error)
+        return error.name === 'TimeoutError' ? 'timed out' : error.message;
+    return String(error);
+}

@@ -1,0 +1,34 @@
+/**
+ * A socket request over REST: what a long-polling client does with every request, so that the client's
+ * logic is the same on both transports. The answer is the frame the socket would have brought.
+ */
+export async function requestOverRest(api, frame) {
+    switch (frame.type) {
+        case 'send':
+            return { type: 'ack', ...(await api.send(frame.conversationId, frame.clientMsgId, frame.text)) };
+        case 'sync':
+            return { type: 'sync_result', ...(await api.sync(Number(frame.after ?? 0), numberOrUndefined(frame.limit))) };
+        case 'history':
+            return {
+                type: 'history_result',
+                ...(await api.history(frame.conversationId, {
+                    before: numberOrUndefined(frame.before), after: numberOrUndefined(frame.after), limit: numberOrUndefined(frame.limit),
+                })),
+            };
+        case 'read':
+            return { type: 'read_result', ...(await api.markRead(frame.conversationId, Number(frame.seq))) };
+        case 'presence_query':
+            return { type: 'presence_result', users: await api.presence(frame.userIds) };
+        case 'presence_subscribe':
+            return { type: 'presence_result', users: await api.subscribePollPresence(frame.userIds) };
+        case 'typing':
+            await api.typing(frame.conversationId);
+            return { type: 'typing_result' };
+        case 'ping':
+            await api.me();
+            return { type: 'pong' };
+    }
+}
+function numberOrUndefined(value) {
+    return value === undefined ? undefined : Number(value);
+}

@@ -1,0 +1,109 @@
+export class Model {
+    me;
+    chats = new Map();
+    presence = new Map();
+    names = new Map();
+    /** Who is typing where: conversation → user → when the indicator ends (ms since epoch). */
+    typing = new Map();
+    constructor(me) {
+        this.me = me;
+    }
+    loadSummaries(summaries) {
+        for (const s of summaries) {
+            const chat = this.chat(s.conversationId, s.members);
+            chat.lastSeq = Math.max(chat.lastSeq, s.lastSeq);
+            chat.readSeq = Math.max(chat.readSeq, s.readSeq);
+            if (s.lastMessage)
+                this.addMessage(chat, s.lastMessage);
+        }
+    }
+    chat(id, members = []) {
+        let chat = this.chats.get(id);
+        if (!chat) {
+            chat = { id, members, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false };
+            this.chats.set(id, chat);
+        }
+        if (chat.members.length === 0 && members.length > 0)
+            chat.members = members;
+        return chat;
+    }
+    /** Applies one update of the log (docs/PROTOCOL.md 6.3). Returns the conversation it changed. */
+    apply(update) {
+        const chat = this.chat(update.conversationId, membersOf(update.conversationId));
+        if (update.kind === 'message' && update.message) {
+            this.addMessage(chat, update.message);
+            if (update.message.senderId === this.me)
+                chat.readSeq = Math.max(chat.readSeq, update.seq);
+            this.typing.get(chat.id)?.delete(update.message.senderId);
+        }
+        else if (update.kind === 'read') {
+            chat.readSeq = Math.max(chat.readSeq, update.seq);
+        }
+        return chat;
+    }
+    addMessage(chat, message) {
+        if (!chat.messages.has(message.seq))
+            chat.messages.set(message.seq, message);
+        chat.lastSeq = Math.max(chat.lastSeq, message.seq);
+        if (!chat.lastMessage || message.seq > chat.lastMessage.seq)
+            chat.lastMessage = message;
+    }
+    /** Adds a page of history (ascending seq). */
+    addHistory(chat, messages, hasMore, before) {
+        for (const m of messages)
+            this.addMessage(chat, m);
+        if (messages.length > 0)
+            chat.oldestLoaded = Math.min(chat.oldestLoaded ?? Infinity, messages[0].seq);
+        if (before && !hasMore)
+            chat.complete = true;
+        if (!before && messages.length === 0)
+            chat.complete = true;
+    }
+    unread(chat) {
+        return Math.max(0, chat.lastSeq - chat.readSeq);
+    }
+    /** The other member of a direct conversation. */
+    peer(chat) {
+        return chat.members.find((m) => m !== this.me) ?? chat.members[0];
+    }
+    /** Conversations with the newest message first; those without messages last. */
+    ordered() {
+        return [...this.chats.values()].sort((a, b) => (b.lastMessage?.sentAt ?? '').localeCompare(a.lastMessage?.sentAt ?? ''));
+    }
+    /** Messages of a conversation in seq order. */
+    messages(chat) {
+        return [...chat.messages.values()].sort((a, b) => a.seq - b.seq);
+    }
+    contacts() {
+        const ids = new Set();
+        for (const chat of this.chats.values())
+            for (const m of chat.members)
+                if (m !== this.me)
+                    ids.add(m);
+        return [...ids];
+    }
+    /** Who is typing in a conversation now. */
+    typists(conversationId, now) {
+        const typing = this.typing.get(conversationId);
+        if (!typing)
+            return [];
+        for (const [user, until] of typing)
+            if (until <= now)
+                typing.delete(user);
+        return [...typing.keys()];
+    }
+    setTyping(conversationId, userId, typing, expiresInMs, now) {
+        let map = this.typing.get(conversationId);
+        if (!map)
+            this.typing.set(conversationId, (map = new Map()));
+        if (typing)
+            map.set(userId, now + expiresInMs);
+        else
+            map.delete(userId);
+    }
+}
+/** The members of a direct conversation, from its id (`d:{min}:{max}`). */
+export function membersOf(conversationId) {
+    const parts = conversationId.split(':');
+    return parts[0] === 'd' && parts.length === 3 ? [parts[1], parts[2]] : [];
+}

@@ -1,0 +1,155 @@
+using Messenger.Tests.Support;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Messenger.Tests.Browser;
+
+/// <summary>
+/// The web client served at / by the real gateway, in Chromium: two people chat both ways, one goes
+/// offline (network emulation) and catches up in order, typing and presence show on the other side,
+/// tabs of one person stay identical, a browser whose WebSockets are blocked chats over long-poll, and
+/// server errors reach the person in words. Screenshots go to Tests/TestResults/browser.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class WebClientTests(BrowserFixture fixture)
+{
+    private const string Password = "correct-horse-battery";
+
+    [Fact]
+    public async Task TwoPeopleChat_OneGoesOfflineAndCatchesUpInOrder_TypingAndPresenceShowOnTheOtherSide()
+    {
+        await using var aliceContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        var alice = await WebPage.OpenAsync(aliceContext);
+        var bob = await WebPage.OpenAsync(bobContext);
+        var (aliceName, bobName) = (WebPage.NewUsername("alice"), WebPage.NewUsername("bob"));
+        await alice.RegisterAsync(aliceName, Password);
+        await bob.RegisterAsync(bobName, Password);
+
+        await alice.StartChatAsync(bobName);
+        await alice.SendAsync("Hi Bob!");
+        await Expect(alice.Messages).ToHaveTextAsync(["Hi Bob!"]);
+        // Bob's list shows the new conversation, unread, with its last message.
+        await Expect(bob.Conversation(aliceName)).ToContainTextAsync("Hi Bob!");
+        await Expect(bob.Conversation(aliceName).Locator(".badge")).ToHaveTextAsync("1");
+        await BrowserFixture.ScreenshotAsync(bob.Page, "1-bob-unread");
+        await bob.OpenChatAsync(aliceName);
+        await Expect(bob.Messages).ToHaveTextAsync(["Hi Bob!"]);
+        await Expect(bob.Conversation(aliceName).Locator(".badge")).ToHaveCountAsync(0);
+
+        // Presence both ways, typing from Bob to Alice.
+        await Expect(alice.Presence).ToHaveTextAsync("online");
+        await Expect(bob.Presence).ToHaveTextAsync("online");
+        await bob.Composer.PressSequentiallyAsync("Hey");
+        await Expect(alice.Typing).ToHaveTextAsync($"{bobName} is typing…");
+        await BrowserFixture.ScreenshotAsync(alice.Page, "2-alice-sees-typing");
+        await bob.Composer.PressAsync("Enter");
+        await Expect(alice.Messages).ToHaveTextAsync(["Hi Bob!", "Hey"]);
+        await Expect(alice.Typing).ToHaveTextAsync("");
+
+        // Bob loses the network; Alice sees him go offline and keeps writing.
+        await bobContext.SetOfflineAsync(true);
+        await Expect(bob.Status).ToHaveTextAsync("Offline — reconnecting…");
+        await Expect(alice.Presence).ToContainTextAsync("last seen");
+        string[] whileAway = ["one", "two", "three", "four", "five"];
+        foreach (var text in whileAway) await alice.SendAsync(text);
+        string[] all = ["Hi Bob!", "Hey", .. whileAway];
+        await Expect(alice.Messages).ToHaveTextAsync(all);
+        await Expect(alice.Page.Locator("#messages li.pending")).ToHaveCountAsync(0);
+        await Expect(bob.Messages).ToHaveTextAsync(["Hi Bob!", "Hey"]);
+        await BrowserFixture.ScreenshotAsync(bob.Page, "3-bob-offline");
+
+        // Back online: everything, in order, nothing twice.
+        await bobContext.SetOfflineAsync(false);
+        await Expect(bob.Messages).ToHaveTextAsync(all);
+        await Expect(bob.Status).ToBeHiddenAsync();
+        await Expect(alice.Presence).ToHaveTextAsync("online");
+        await BrowserFixture.ScreenshotAsync(bob.Page, "4-bob-caught-up");
+        var seqs = await bob.Page.Locator("#messages li").EvaluateAllAsync<int[]>("items => items.map(i => Number(i.dataset.seq))");
+        Assert.Equal(Enumerable.Range(1, all.Length), seqs);
+    }
+
+    [Fact]
+    public async Task TabsOfOnePerson_StayIdentical_AndAReloadedTabShowsTheSameHistory()
+    {
+        await using var aliceContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        var (aliceName, bobName) = (WebPage.NewUsername("alice"), WebPage.NewUsername("bob"));
+        var alice = await WebPage.OpenAsync(aliceContext);
+        await alice.RegisterAsync(aliceName, Password);
+        var bob = await WebPage.OpenAsync(bobContext);
+        await bob.RegisterAsync(bobName, Password);
+        await bob.StartChatAsync(aliceName);
+        // A second tab of Alice's browser: same session, same device.
+        var aliceTab2 = await WebPage.OpenAsync(aliceContext);
+        await Expect(aliceTab2.Page.Locator("#me-name")).ToHaveTextAsync(aliceName);
+
+        for (var i = 1; i <= 3; i++) await bob.SendAsync($"message {i}");
+        await Expect(bob.Messages).ToHaveTextAsync(["message 1", "message 2", "message 3"]);
+        foreach (var tab in new[] { alice, aliceTab2 })
+        {
+            await Expect(tab.Conversation(bobName).Locator(".badge")).ToHaveTextAsync("3");
+        }
+        // Reading in one tab clears the unread count in the other (the read mark is in the user's log).
+        await aliceTab2.Page.BringToFrontAsync();
+        await aliceTab2.OpenChatAsync(bobName);
+        await Expect(aliceTab2.Messages).ToHaveTextAsync(["message 1", "message 2", "message 3"]);
+        await Expect(alice.Conversation(bobName).Locator(".badge")).ToHaveCountAsync(0);
+        await aliceTab2.SendAsync("reply from tab 2");
+        await alice.Page.BringToFrontAsync();
+        await alice.OpenChatAsync(bobName);
+        string[] expected = ["message 1", "message 2", "message 3", "reply from tab 2"];
+        await Expect(alice.Messages).ToHaveTextAsync(expected);
+        await Expect(aliceTab2.Messages).ToHaveTextAsync(expected);
+        await Expect(bob.Messages).ToHaveTextAsync(expected);
+
+        await alice.Page.ReloadAsync();
+        await Expect(alice.Messages).ToHaveTextAsync(expected);
+        await BrowserFixture.ScreenshotAsync(alice.Page, "5-alice-after-reload");
+    }
+
+    [Fact]
+    public async Task ABrowserWhoseWebSocketsAreBlocked_ChatsOverLongPollWithAWebSocketClient()
+    {
+        await using var proxy = new NoWebSocketProxy(fixture.Url);
+        await using var carolContext = await fixture.NewContextAsync(proxy.Address);
+        await using var daveContext = await fixture.NewContextAsync();
+        var (carolName, daveName) = (WebPage.NewUsername("carol"), WebPage.NewUsername("dave"));
+        var carol = await WebPage.OpenAsync(carolContext);
+        await carol.RegisterAsync(carolName, Password);
+        var dave = await WebPage.OpenAsync(daveContext);
+        await dave.RegisterAsync(daveName, Password);
+        await Expect(carol.Status).ToHaveTextAsync("Connected (long-poll)");
+        Assert.True(proxy.RefusedUpgrades > 0, "the proxy refused no WebSocket handshake");
+
+        await carol.StartChatAsync(daveName);
+        await carol.SendAsync("from long-poll");
+        await dave.OpenChatAsync(carolName);
+        await dave.SendAsync("from the socket");
+        await Expect(carol.Messages).ToHaveTextAsync(["from long-poll", "from the socket"]);
+        await Expect(dave.Messages).ToHaveTextAsync(["from long-poll", "from the socket"]);
+        await dave.Composer.PressSequentiallyAsync("typing");
+        await Expect(carol.Typing).ToHaveTextAsync($"{daveName} is typing…");
+        await Expect(carol.Presence).ToHaveTextAsync("online");
+        await BrowserFixture.ScreenshotAsync(carol.Page, "6-carol-long-poll");
+    }
+
+    [Fact]
+    public async Task ServerErrors_ReachThePersonInWords()
+    {
+        await using var context = await fixture.NewContextAsync();
+        var page = await WebPage.OpenAsync(context);
+        var name = WebPage.NewUsername("erin");
+        await page.LogInAsync(name, Password);
+        await Expect(page.Alert).ToHaveTextAsync("Could not log in: the username or password is wrong.");
+        await page.Page.GetByLabel("Username").FillAsync("x");
+        await page.Page.GetByLabel("Password").FillAsync(Password);
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        await Expect(page.Alert).ToContainTextAsync("Could not create the account: username must be 3 to 32 characters");
+        await page.RegisterAsync(name, Password);
+        await page.Page.GetByLabel("Start a chat with").FillAsync("nobody-by-this-name");
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Open", Exact = true }).ClickAsync();
+        await Expect(page.Alert).ToHaveTextAsync("Could not open a chat with nobody-by-this-name: there is no user with that name.");
+        await BrowserFixture.ScreenshotAsync(page.Page, "7-error-in-words");
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Messenger.Tests.Browser;
+
+/// <summary>The web client as a person uses it, through its labels and roles.</summary>
+public sealed class WebPage(IPage page)
+{
+    private static int _users;
+
+    public IPage Page { get; } = page;
+
+    public static string NewUsername(string prefix) => $"{prefix}{Environment.ProcessId % 10000}x{Interlocked.Increment(ref _users)}x{Random.Shared.Next(1000)}";
+
+    public static async Task<WebPage> OpenAsync(IBrowserContext context, string path = "/")
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(path);
+        return new WebPage(page);
+    }
+
+    public async Task RegisterAsync(string username, string password)
+    {
+        await Page.GetByLabel("Username").FillAsync(username);
+        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        await Expect(Page.Locator("#me-name")).ToHaveTextAsync(username);
+    }
+
+    public async Task LogInAsync(string username, string password)
+    {
+        await Page.GetByLabel("Username").FillAsync(username);
+        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+    }
+
+    public async Task StartChatAsync(string username)
+    {
+        await Page.GetByLabel("Start a chat with").FillAsync(username);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Open", Exact = true }).ClickAsync();
+        await Expect(Page.Locator("#chat-title")).ToHaveTextAsync(username);
+    }
+
+    /// <summary>The conversation with <paramref name="username"/> in the list.</summary>
+    public ILocator Conversation(string username) =>
+        Page.Locator("#conversation-list li > button").Filter(new() { Has = Page.Locator(".name", new() { HasText = username }) });
+
+    public async Task OpenChatAsync(string username)
+    {
+        await Conversation(username).ClickAsync();
+        await Expect(Page.Locator("#chat-title")).ToHaveTextAsync(username);
+    }
+
+    public async Task SendAsync(string text)
+    {
+        await Composer.FillAsync(text);
+        await Composer.PressAsync("Enter");
+    }
+
+    /// <summary>The message box of the open chat.</summary>
+    public ILocator Composer => Page.GetByRole(AriaRole.Textbox, new() { Name = "Message", Exact = true });
+
+    /// <summary>The texts of the open chat, in the order shown.</summary>
+    public ILocator Messages => Page.Locator("#messages li .text");
+
+    public ILocator Typing => Page.Locator("#typing");
+    public ILocator Presence => Page.Locator("#chat-presence");
+    public ILocator Status => Page.Locator("#status");
+    public ILocator Alert => Page.GetByRole(AriaRole.Alert);
+}
