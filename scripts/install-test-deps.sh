@@ -4,7 +4,9 @@
 # scripts/postgres.sh and scripts/cluster.sh; the machine's own PostgreSQL service is neither needed
 # nor touched), curl (scripts/cluster.sh waits for the gateways with it), and Node.js with npm (the
 # Kubernetes manifests' validator, k8s/validate, and the TypeScript client's suite, Client.TypeScript,
-# run on it); then always the npm packages of both, exactly as their package-lock.json files pin them.
+# run on it), and Chromium (the web client's browser tests drive it with Playwright; a browser download
+# cannot work here, so it comes from Debian); then always the npm packages of k8s/validate and
+# Client.TypeScript, exactly as their package-lock.json files pin them.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +25,7 @@ have_postgres || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+[[ -n "${MESSENGER_CHROMIUM:-}" || -x /usr/bin/chromium ]] || missing+=(chromium)
 if (( ${#missing[@]} > 0 )); then
   echo "install-test-deps: installing ${missing[*]} (Debian packages)"
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -35,4 +38,4 @@ fi
 for package in k8s/validate Client.TypeScript; do
   npm ci --prefix "$root/$package" --no-audit --no-fund --loglevel=error >/dev/null
 done
-echo "install-test-deps: PostgreSQL $(bash "$(dirname "$0")/postgres.sh" version); Node.js $(node --version) with the npm packages of k8s/validate and Client.TypeScript"
+echo "install-test-deps: PostgreSQL $(bash "$(dirname "$0")/postgres.sh" version); Node.js $(node --version) with the npm packages of k8s/validate and Client.TypeScript; $("${MESSENGER_CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | head -n 1)"

@@ -135,6 +135,31 @@ public sealed class WebClientTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task LongHistory_ScrollsBackPageByPage_InOrder()
+    {
+        var alice = await Chat.NewUserAsync(fixture.Url);
+        var bob = await Chat.NewUserAsync(fixture.Url);
+        var conversation = await Chat.OpenDirectAsync(fixture.Url, alice, bob);
+        using var http = Chat.Http(fixture.Url, alice.Sessions[0]);
+        for (var i = 1; i <= 120; i++) await http.SendAsync(conversation, $"h{i}", $"history {i}");
+
+        await using var context = await fixture.NewContextAsync();
+        var page = await WebPage.OpenAsync(context);
+        await page.LogInAsync(bob.User.Username, bob.Password);
+        await Expect(page.Conversation(alice.User.Username).Locator(".badge")).ToHaveTextAsync("120");
+        await page.OpenChatAsync(alice.User.Username);
+        string[] Texts(int from) => [.. Enumerable.Range(from, 121 - from).Select(i => $"history {i}")];
+        await Expect(page.Messages).ToHaveTextAsync(Texts(71)); // the newest page: 50
+        var earlier = page.Page.GetByRole(AriaRole.Button, new() { Name = "Load earlier messages" });
+        await earlier.ClickAsync();
+        await Expect(page.Messages).ToHaveTextAsync(Texts(21));
+        await earlier.ClickAsync();
+        await Expect(page.Messages).ToHaveTextAsync(Texts(1));
+        await Expect(earlier).ToBeHiddenAsync(); // the first message is loaded: nothing older
+        await Expect(page.Conversation(alice.User.Username).Locator(".badge")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task ServerErrors_ReachThePersonInWords()
     {
         await using var context = await fixture.NewContextAsync();
