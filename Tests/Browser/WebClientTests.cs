@@ -160,6 +160,37 @@ public sealed class WebClientTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task KeyboardAlone_LogsIn_OpensAChat_AndSends()
+    {
+        var alice = await Chat.NewUserAsync(fixture.Url);
+        var bob = await Chat.NewUserAsync(fixture.Url);
+        await using var context = await fixture.NewContextAsync();
+        var page = await WebPage.OpenAsync(context);
+        var keyboard = page.Page.Keyboard;
+        await Expect(page.Page.GetByLabel("Username")).ToBeFocusedAsync();
+        await keyboard.TypeAsync(alice.User.Username);
+        await keyboard.PressAsync("Tab");
+        await keyboard.TypeAsync(alice.Password);
+        await keyboard.PressAsync("Enter");
+        await Expect(page.Page.Locator("#me-name")).ToHaveTextAsync(alice.User.Username);
+        // Account, then the "Start a chat with" box.
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Account" }).FocusAsync();
+        await keyboard.PressAsync("Tab");
+        await Expect(page.Page.GetByLabel("Start a chat with")).ToBeFocusedAsync();
+        await keyboard.TypeAsync(bob.User.Username);
+        await keyboard.PressAsync("Enter");
+        await Expect(page.Page.Locator("#chat-title")).ToHaveTextAsync(bob.User.Username);
+        await Expect(page.Composer).ToBeFocusedAsync();
+        await keyboard.TypeAsync("typed, not clicked");
+        await keyboard.PressAsync("Enter");
+        await Expect(page.Messages).ToHaveTextAsync(["typed, not clicked"]);
+        // The conversation in the list is a button a keyboard reaches and presses.
+        await page.Conversation(bob.User.Username).FocusAsync();
+        await keyboard.PressAsync("Enter");
+        await Expect(page.Conversation(bob.User.Username)).ToHaveAttributeAsync("aria-current", "true");
+    }
+
+    [Fact]
     public async Task ServerErrors_ReachThePersonInWords()
     {
         await using var context = await fixture.NewContextAsync();
