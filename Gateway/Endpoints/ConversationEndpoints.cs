@@ -53,9 +53,10 @@ public static class ConversationEndpoints
         TypedResults.Ok((await grains.Conversation(Requests.CheckConversationId(conversationId)).GetInfoAsync(http.User.UserId())).ToWire());
 
     private static async Task<Ok<WireHistoryPage>> HistoryAsync(
-        string conversationId, long? before, long? after, int? limit, HttpContext http, GrainReferences grains)
+        string conversationId, QueryInteger? before, QueryInteger? after, QueryInteger? limit, HttpContext http, GrainReferences grains)
     {
-        var page = await Requests.HistoryAsync(grains, http.User.UserId(), conversationId, before, after, limit);
+        var page = await Requests.HistoryAsync(grains, http.User.UserId(), conversationId,
+            before.Read(nameof(before)), after.Read(nameof(after)), limit.Read(nameof(limit)));
         return TypedResults.Ok(page.ToWire(conversationId));
     }
 
@@ -84,9 +85,9 @@ public static class ConversationEndpoints
         return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
     }
 
-    private static async Task<Ok<WireSyncPage>> SyncAsync(long? after, int? limit, HttpContext http, GrainReferences grains)
+    private static async Task<Ok<WireSyncPage>> SyncAsync(QueryInteger? after, QueryInteger? limit, HttpContext http, GrainReferences grains)
     {
-        var page = await Requests.SyncAsync(grains, http.User.UserId(), after, limit);
+        var page = await Requests.SyncAsync(grains, http.User.UserId(), after.Read(nameof(after)), limit.Read(nameof(limit)));
         return TypedResults.Ok(page.ToWire());
     }
 }

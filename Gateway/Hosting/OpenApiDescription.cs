@@ -41,6 +41,7 @@ public static class OpenApiDescription
             {
                 operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] }];
             }
+            DescribeQueryNumbers(operation, context);
             return Task.CompletedTask;
         });
         options.AddDocumentTransformer((document, _, _) =>
@@ -88,6 +89,26 @@ public static class OpenApiDescription
             {
                 schema.Properties[name] = single;
                 schema.Required?.Remove(name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Query numbers are bound as text and parsed by the endpoints (see <see cref="QueryValues"/>), which the
+    /// generator would describe as strings; to a client they are numbers.
+    /// </summary>
+    private static void DescribeQueryNumbers(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    {
+        foreach (var description in context.Description.ParameterDescriptions)
+        {
+            var type = Nullable.GetUnderlyingType(description.Type) ?? description.Type;
+            OpenApiSchema? schema = type == typeof(QueryInteger) ? new() { Type = JsonSchemaType.Integer, Format = "int64" }
+                : type == typeof(QuerySeconds) ? new() { Type = JsonSchemaType.Number, Format = "double" }
+                : null;
+            if (schema is null) continue;
+            foreach (var parameter in operation.Parameters ?? [])
+            {
+                if (parameter is OpenApiParameter p && p.Name == description.Name) p.Schema = schema;
             }
         }
     }

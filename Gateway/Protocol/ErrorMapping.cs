@@ -29,9 +29,12 @@ public static class ErrorMapping
         MessengerException m => (m.Code, m.Detail),
         // A grain's error that reached us wrapped (e.g. in a failed activation's exception).
         { InnerException: { } inner } when Find<MessengerException>(inner) is { } m => (m.Code, m.Detail),
+        // The framework's own words never reach a client: they name its types ("Nullable<int> limit").
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (ErrorCode.TooLarge, "the request body is larger than the limit."),
         BadHttpRequestException { InnerException: System.Text.Json.JsonException } => (ErrorCode.MalformedJson, "the request body is not valid JSON."),
-        BadHttpRequestException b => (ErrorCode.InvalidRequest, b.Message),
+        BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType }
+            => (ErrorCode.InvalidRequest, "the body must be JSON, sent with Content-Type: application/json."),
+        BadHttpRequestException => (ErrorCode.InvalidRequest, "the request body is missing or cannot be read."),
         System.Text.Json.JsonException => (ErrorCode.MalformedJson, "the request body is not valid JSON."),
         // The cluster could not answer in time, or the silo that was asked is gone: a retry (sends with
         // the same clientMsgId) reaches the grain again, on whichever silo it lives now.
@@ -39,6 +42,13 @@ public static class ErrorMapping
             => (ErrorCode.Unavailable, "the service is unavailable for a moment; retry (a send with the same clientMsgId)."),
         _ => (ErrorCode.Internal, "an internal error occurred; the request may be retried."),
     };
+
+    /// <summary>
+    /// The HTTP status of a failure: the code's, except where the framework refused the request with a more
+    /// precise 4xx of its own (415 for a body without a JSON content type), which the code does not carry.
+    /// </summary>
+    public static int HttpStatus(Exception exception, ErrorCode code) =>
+        exception is BadHttpRequestException { StatusCode: >= 400 and < 500 and not StatusCodes.Status400BadRequest } b ? b.StatusCode : code.ToHttpStatus();
 
     private static T? Find<T>(Exception? exception) where T : Exception
     {
@@ -67,11 +77,11 @@ public static class ErrorMapping
     public static void Count(ErrorCode code) => MessengerMetrics.Errors.Add(1, new KeyValuePair<string, object?>("code", code.ToWire()));
 
     /// <summary>Writes a problem+json response with a stable code.</summary>
-    public static Task WriteProblemAsync(HttpContext context, ErrorCode code, string message)
+    public static Task WriteProblemAsync(HttpContext context, ErrorCode code, string message, int? status = null)
     {
         Count(code);
-        var status = code.ToHttpStatus();
-        context.Response.StatusCode = status;
+        status ??= code.ToHttpStatus();
+        context.Response.StatusCode = status.Value;
         var problem = new ProblemDetails { Status = status, Title = code.ToWire(), Detail = message };
         problem.Extensions["code"] = code.ToWire();
         return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -89,7 +99,7 @@ public sealed class MessengerExceptionHandler(ILogger<MessengerExceptionHandler>
     {
         var (code, message) = ErrorMapping.Classify(exception);
         if (code == ErrorCode.Internal) logger.LogError(exception, "Unhandled error on {Path}", httpContext.Request.Path);
-        await ErrorMapping.WriteProblemAsync(httpContext, code, message);
+        await ErrorMapping.WriteProblemAsync(httpContext, code, message, ErrorMapping.HttpStatus(exception, code));
         return true;
     }
 }

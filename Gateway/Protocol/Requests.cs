@@ -41,7 +41,7 @@ public static class Requests
         return ack;
     }
 
-    public static Task<HistoryPage> HistoryAsync(GrainReferences grains, string userId, string? conversationId, long? before, long? after, int? limit)
+    public static Task<HistoryPage> HistoryAsync(GrainReferences grains, string userId, string? conversationId, long? before, long? after, long? limit)
     {
         var conversation = CheckConversationId(conversationId);
         if (before is not null && after is not null)
@@ -49,7 +49,7 @@ public static class Requests
             throw new MessengerException(ErrorCode.InvalidRequest, "give 'before' or 'after', not both.");
         }
         var grain = grains.Conversation(conversation);
-        var size = limit ?? ConversationEndpoints.DefaultPageSize;
+        var size = QueryValues.PageSize(limit, ConversationEndpoints.DefaultPageSize);
         return after is not null
             ? grain.GetHistoryAsync(userId, after.Value, HistoryDirection.After, size)
             : grain.GetHistoryAsync(userId, before ?? long.MaxValue, HistoryDirection.Before, size);
@@ -94,6 +94,6 @@ public static class Requests
     public static Task TypingAsync(GrainReferences grains, string userId, string? conversationId) =>
         grains.Conversation(CheckConversationId(conversationId)).TypingAsync(userId);
 
-    public static Task<SyncPage> SyncAsync(GrainReferences grains, string userId, long? after, int? limit) =>
-        grains.User(userId).SyncAsync(after ?? 0, limit ?? DefaultSyncLimit);
+    public static Task<SyncPage> SyncAsync(GrainReferences grains, string userId, long? after, long? limit) =>
+        grains.User(userId).SyncAsync(after ?? 0, QueryValues.PageSize(limit, DefaultSyncLimit));
 }

@@ -90,8 +90,8 @@ public sealed class ClientFrame
     public long? After { get; set; }
     /// <summary>Cursor: messages before this seq.</summary>
     public long? Before { get; set; }
-    /// <summary>Page size.</summary>
-    public int? Limit { get; set; }
+    /// <summary>Page size (64-bit, as in a query, so that a huge one is out_of_range rather than unreadable).</summary>
+    public long? Limit { get; set; }
     /// <summary>Read mark.</summary>
     public long? Seq { get; set; }
     /// <summary>Users of a presence query or subscription.</summary>

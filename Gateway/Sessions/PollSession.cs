@@ -33,7 +33,7 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
     /// otherwise waits up to <paramref name="hold"/> for a push, then answers (empty if nothing came).
     /// Ends at once, answering what there is, when the gateway shuts the session down.
     /// </summary>
-    public async Task<WirePollResult> PollAsync(GrainReferences grains, long? after, int? limit, TimeSpan hold, CancellationToken aborted)
+    public async Task<WirePollResult> PollAsync(GrainReferences grains, long? after, long? limit, TimeSpan hold, CancellationToken aborted)
     {
         var mine = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         try

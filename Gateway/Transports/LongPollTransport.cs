@@ -26,21 +26,23 @@ public static class LongPollTransport
         return v1;
     }
 
-    private static async Task<Ok<WirePollResult>> PollAsync(long? after, int? limit, double? wait, HttpContext http,
+    private static async Task<Ok<WirePollResult>> PollAsync(QueryInteger? after, QueryInteger? limit, QuerySeconds? wait, HttpContext http,
         PollSessions polls, GatewayNode node, IOptions<GatewayOptions> options)
     {
+        var cursor = after.Read(nameof(after));
+        var size = limit.Read(nameof(limit));
         var hold = options.Value.PollHold;
-        if (wait is not null)
+        if (wait.Read(nameof(wait)) is { } seconds)
         {
-            if (!(wait >= 0 && wait <= hold.TotalSeconds))
+            if (!(seconds >= 0 && seconds <= hold.TotalSeconds))
             {
                 throw new MessengerException(ErrorCode.OutOfRange, $"wait must be 0 to {hold.TotalSeconds:0.###} seconds.");
             }
-            hold = TimeSpan.FromSeconds(wait.Value);
+            hold = TimeSpan.FromSeconds(seconds);
         }
         node.EnsureTakingSessions();
         var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId());
-        return TypedResults.Ok(await session.PollAsync(node.Grains, after, limit, hold, http.RequestAborted));
+        return TypedResults.Ok(await session.PollAsync(node.Grains, cursor, size, hold, http.RequestAborted));
     }
 
     /// <summary>The polling device's presence subscription, as <c>presence_subscribe</c> on a socket; changes come as poll events.</summary>

@@ -126,6 +126,41 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
     }
 
     [Fact]
+    public async Task Rest_ValuesTheFrameworkCannotRead_GetTheDocumentedCodes_InOurWords()
+    {
+        var (alice, _, conversation) = await PairAsync();
+        using var http = new HttpClient { BaseAddress = Url };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", alice.Sessions[0].Token);
+
+        // A JSON body sent without any Content-Type, and no body at all.
+        var untyped = new StringContent("""{"clientMsgId":"k1","text":"hi"}""", Encoding.UTF8);
+        untyped.Headers.ContentType = null;
+        await AssertProblemAsync(await http.PostAsync($"v1/conversations/{conversation}/messages", untyped), 415, "invalid_request");
+        await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/messages", ""), 400, "invalid_request");
+
+        // Every numeric query parameter: a number too large for any of its values is out of range, text is invalid.
+        foreach (var (path, name) in new[]
+        {
+            ("v1/sync", "after"), ("v1/sync", "limit"), ("v1/poll", "after"), ("v1/poll", "limit"), ("v1/poll", "wait"),
+            ($"v1/conversations/{conversation}/messages", "before"), ($"v1/conversations/{conversation}/messages", "after"),
+            ($"v1/conversations/{conversation}/messages", "limit"),
+        })
+        {
+            var huge = name switch { "limit" => "10000000000", "wait" => "1e999", _ => "99999999999999999999" };
+            await AssertProblemAsync(await http.GetAsync($"{path}?{name}={huge}"), 400, "out_of_range");
+            await AssertProblemAsync(await http.GetAsync($"{path}?{name}=ten"), 400, "invalid_request");
+        }
+        // An empty value is no value, as before.
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("v1/sync?after=&limit=")).StatusCode);
+
+        // The socket reads page sizes as 64-bit too, so a huge one is out of range there as well.
+        await using var socket = await RawSocket.ConnectAsync(Url, alice.Sessions[0].Token);
+        await socket.SendTextAsync($$"""{"type":"history","id":"h1","conversationId":"{{conversation}}","limit":10000000000}""");
+        Assert.Equal("h1", (await socket.ExpectErrorAsync("out_of_range")).GetProperty("id").GetString());
+        Assert.Equal(0, (await Chat.Http(Url, alice.Sessions[0]).GetHistoryAsync(conversation)).LastSeq);
+    }
+
+    [Fact]
     public async Task Accounts_BadRegistrationsAndLogins_AreRefused()
     {
         using var http = new MessengerHttpClient(Url);
@@ -172,6 +207,12 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
         using var doc = JsonDocument.Parse(body);
         Assert.Equal(code, doc.RootElement.GetProperty("code").GetString());
         Assert.Equal(status, doc.RootElement.GetProperty("status").GetInt32());
+        // The framework's own words (its type and parameter names) never reach a client.
+        var detail = doc.RootElement.TryGetProperty("detail", out var value) ? value.GetString() ?? "" : "";
+        foreach (var word in new[] { "bind", "Nullable", "parameter", "Expected a supported", "Implicit body" })
+        {
+            Assert.DoesNotContain(word, detail, StringComparison.OrdinalIgnoreCase);
+        }
     }
 }
 

@@ -1075,9 +1075,9 @@ export interface operations {
     GetHistory: {
         parameters: {
             query?: {
-                before?: number | string;
-                after?: number | string;
-                limit?: number | string;
+                before?: number;
+                after?: number;
+                limit?: number;
             };
             header?: never;
             path: {
@@ -1398,8 +1398,8 @@ export interface operations {
     Sync: {
         parameters: {
             query?: {
-                after?: number | string;
-                limit?: number | string;
+                after?: number;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -1542,9 +1542,9 @@ export interface operations {
     Poll: {
         parameters: {
             query?: {
-                after?: number | string;
-                limit?: number | string;
-                wait?: number | string;
+                after?: number;
+                limit?: number;
+                wait?: number;
             };
             header?: never;
             path?: never;
