@@ -51,8 +51,8 @@ internal sealed record UserRef(string UserId);
 internal sealed record SendBody(string ClientMsgId, string Text);
 internal sealed record ReadBody(long Seq);
 
-/// <summary>Body of PUT /v1/poll/presence.</summary>
-internal sealed record PresenceSubscriptionBody(IReadOnlyList<string> UserIds);
+/// <summary>Body of POST /v1/presence/query and PUT /v1/poll/presence.</summary>
+internal sealed record UserIdsBody(IReadOnlyList<string> UserIds);
 internal sealed record ConversationList(IReadOnlyList<ConversationSummary> Conversations);
 internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 
@@ -74,5 +74,5 @@ internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 [JsonSerializable(typeof(ReadMark))]
 [JsonSerializable(typeof(PresenceList))]
 [JsonSerializable(typeof(PollResult))]
-[JsonSerializable(typeof(PresenceSubscriptionBody))]
+[JsonSerializable(typeof(UserIdsBody))]
 internal sealed partial class ClientJson : JsonSerializerContext;

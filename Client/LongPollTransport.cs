@@ -79,7 +79,7 @@ internal sealed class LongPollTransport : IDisposable
                 var mark = await http.MarkReadAsync(f.ConversationId!, f.Seq ?? 0, ct);
                 return new InFrame { Type = "read_result", ConversationId = mark.ConversationId, ReadSeq = mark.ReadSeq };
             case "presence_query":
-                var statuses = f.UserIds is { Count: > 0 } ids ? await http.GetPresenceAsync(ids, ct) : [];
+                var statuses = await http.GetPresenceAsync(f.UserIds ?? [], ct);
                 return new InFrame { Type = "presence_result", Users = [.. statuses] };
             case "presence_subscribe":
                 return new InFrame { Type = "presence_result", Users = [.. await http.SubscribePresenceAsync(f.UserIds ?? [], ct)] };

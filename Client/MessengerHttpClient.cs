@@ -70,9 +70,12 @@ public sealed class MessengerHttpClient : IDisposable
     public Task<SyncPage> SyncAsync(long after, int? limit = null, CancellationToken ct = default) =>
         GetAsync($"v1/sync?after={after}" + (limit is null ? "" : $"&limit={limit}"), ClientJson.Default.SyncPage, ct);
 
-    /// <summary>The presence of users the caller shares a conversation with.</summary>
+    /// <summary>
+    /// The presence of users the caller shares a conversation with. Sent as <c>POST /v1/presence/query</c>:
+    /// the ids in a URL (<c>GET /v1/presence</c>) outgrow what many proxies take long before the server's limit.
+    /// </summary>
     public async Task<IReadOnlyList<Presence>> GetPresenceAsync(IEnumerable<string> userIds, CancellationToken ct = default) =>
-        (await GetAsync("v1/presence?userIds=" + string.Join(',', userIds.Select(Uri.EscapeDataString)), ClientJson.Default.PresenceList, ct)).Users;
+        (await PostAsync("v1/presence/query", new UserIdsBody([.. userIds]), ClientJson.Default.UserIdsBody, ClientJson.Default.PresenceList, ct)).Users;
 
     /// <summary>
     /// Long-polls: the updates after <paramref name="after"/> as soon as there are any, or an empty answer
@@ -86,7 +89,7 @@ public sealed class MessengerHttpClient : IDisposable
     /// <summary>Replaces this polling device's presence subscription; changes arrive as poll events.</summary>
     public async Task<IReadOnlyList<Presence>> SubscribePresenceAsync(IReadOnlyList<string> userIds, CancellationToken ct = default)
     {
-        using var response = await _http.PutAsJsonAsync("v1/poll/presence", new PresenceSubscriptionBody(userIds), ClientJson.Default.PresenceSubscriptionBody, ct);
+        using var response = await _http.PutAsJsonAsync("v1/poll/presence", new UserIdsBody(userIds), ClientJson.Default.UserIdsBody, ct);
         return (await ReadAsync(response, ClientJson.Default.PresenceList, ct)).Users;
     }
 

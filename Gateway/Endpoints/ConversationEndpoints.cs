@@ -28,6 +28,8 @@ public static class ConversationEndpoints
         v1.MapGet("/sync", SyncAsync).WithTags("Updates").WithName("Sync").WithSummary("A page of the caller's update log after a cursor");
         v1.MapGet("/presence", PresenceAsync).WithTags("Presence").WithName("QueryPresence")
             .WithSummary("The presence of contacts").ProducesProblem(StatusCodes.Status403Forbidden);
+        v1.MapPost("/presence/query", PresenceQueryAsync).WithTags("Presence").WithName("QueryPresenceWithBody")
+            .WithSummary("The presence of contacts, the ids in the body (for lists too long for a URL)").ProducesProblem(StatusCodes.Status403Forbidden);
         return v1;
     }
 
@@ -82,6 +84,13 @@ public static class ConversationEndpoints
     {
         var ids = string.IsNullOrEmpty(userIds) ? null : userIds.Split(',', StringSplitOptions.TrimEntries);
         var statuses = await Requests.QueryPresenceAsync(grains, http.User.UserId(), ids);
+        return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
+    }
+
+    /// <summary>As the GET, for the documented 500 ids: their URL (about 17 KB) is longer than many proxies take.</summary>
+    private static async Task<Ok<WirePresenceList>> PresenceQueryAsync(PresenceQueryRequest request, HttpContext http, GrainReferences grains)
+    {
+        var statuses = await Requests.QueryPresenceAsync(grains, http.User.UserId(), request.UserIds);
         return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
     }
 

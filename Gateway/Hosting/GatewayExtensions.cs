@@ -72,7 +72,10 @@ public static class GatewayExtensions
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx => ErrorMapping.AddCode(ctx.ProblemDetails));
         services.AddExceptionHandler<MessengerExceptionHandler>();
         builder.WebHost.ConfigureKestrel((ctx, k) =>
-            k.Limits.MaxRequestBodySize = ctx.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.MaxBodyBytes ?? 64 * 1024);
+        {
+            k.Limits.MaxRequestBodySize = ctx.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.MaxBodyBytes ?? 64 * 1024;
+            k.Limits.MaxRequestLineSize = GatewayOptions.MaxRequestLineBytes;
+        });
 
         services.AddOpenApi(o => OpenApiDescription.Configure(o));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -6,6 +6,13 @@ public sealed class GatewayOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Gateway";
 
+    /// <summary>
+    /// Longest request line (method, path and query) the HTTP server takes, in bytes. Kestrel refuses a
+    /// longer one itself (414, no body: no middleware runs), so this is well above any URL the API needs
+    /// (a presence query for 500 ids is about 17 KB) and Kestrel's own default of 8 KiB.
+    /// </summary>
+    public const int MaxRequestLineBytes = 64 * 1024;
+
     /// <summary>Largest inbound WebSocket frame (one JSON message), in bytes.</summary>
     public int MaxFrameBytes { get; set; } = 64 * 1024;
 

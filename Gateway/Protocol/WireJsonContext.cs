@@ -23,6 +23,7 @@ namespace Messenger.Gateway.Protocol;
 [JsonSerializable(typeof(WireSyncPage))]
 [JsonSerializable(typeof(WirePollResult))]
 [JsonSerializable(typeof(PresenceSubscriptionRequest))]
+[JsonSerializable(typeof(PresenceQueryRequest))]
 [JsonSerializable(typeof(WireHistoryPage))]
 [JsonSerializable(typeof(WireConversation))]
 [JsonSerializable(typeof(WireConversationList))]

@@ -27,6 +27,9 @@ public sealed record WireSyncPage(IReadOnlyList<WireUpdate> Updates, bool HasMor
 /// </summary>
 public sealed record WirePollResult(IReadOnlyList<WireUpdate> Updates, bool HasMore, long UserSeq, IReadOnlyList<System.Text.Json.JsonElement> Events);
 
+/// <summary>POST /v1/presence/query: the users whose presence is asked for.</summary>
+public sealed record PresenceQueryRequest(IReadOnlyList<string>? UserIds);
+
 /// <summary>PUT /v1/poll/presence: the users a polling device subscribes to.</summary>
 public sealed record PresenceSubscriptionRequest(IReadOnlyList<string>? UserIds);
 
