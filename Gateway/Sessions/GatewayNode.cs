@@ -36,7 +36,11 @@ public sealed class GatewayNode(
         }
     }
 
-    /// <summary>Registers the session so pushes reach it; returns the user's newest userSeq.</summary>
+    /// <summary>
+    /// Registers the session so pushes reach it; returns the user's newest userSeq. A token whose user does
+    /// not exist (the account was deleted) is refused as <c>unauthorized</c>: to its client it is simply a
+    /// token that no longer works, as the handshake and the poll document.
+    /// </summary>
     public async Task<long> AttachAsync(ClientSession session)
     {
         registry.Add(session);
@@ -47,10 +51,14 @@ public sealed class GatewayNode(
             if (_shuttingDown) session.FinishShutdown();
             return userSeq;
         }
-        catch
+        catch (Exception ex)
         {
             registry.Remove(session);
             session.MarkEnded();
+            if (ex is MessengerException { Code: ErrorCode.UserNotFound })
+            {
+                throw new MessengerException(ErrorCode.Unauthorized, "the token's account does not exist.");
+            }
             throw;
         }
     }

@@ -196,6 +196,29 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
         Assert.Contains("401", refused.Message);
     }
 
+    [Fact]
+    public async Task TokenOfAUserThatDoesNotExist_IsUnauthorized_AtTheHandshakeAndThePoll()
+    {
+        var key = TestTokens.SigningKeyOf(fixture.Server);
+        var alice = await Chat.NewUserAsync(Url);
+        using var http = new HttpClient { BaseAddress = Url };
+        // The test's tokens are genuine: one for a user that exists works.
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Sign(key, alice.Id, "d1", alice.Username));
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("v1/me")).StatusCode);
+
+        // One for a user that does not exist (a deleted account) is a token that no longer works.
+        var ghost = TestTokens.Sign(key, TestTokens.UnknownUserId(), "d1");
+        var (status, head, body) = await RawHttp.SendAsync(Url,
+            $"GET /v1/ws?access_token={ghost} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\n"
+            + $"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {Convert.ToBase64String(Guid.NewGuid().ToByteArray())}\r\n\r\n");
+        Assert.True(status == 401, $"{status}: {body}");
+        Assert.Contains("application/problem+json", head, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"unauthorized\"", body, StringComparison.Ordinal);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ghost);
+        await AssertProblemAsync(await http.GetAsync("v1/poll?wait=0"), 401, "unauthorized");
+        await AssertProblemAsync(await http.PutAsync("v1/poll/presence", new StringContent("""{"userIds":[]}""", Encoding.UTF8, "application/json")), 401, "unauthorized");
+    }
+
     internal static Task<HttpResponseMessage> PostRawAsync(HttpClient http, string path, string body) =>
         http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
 
