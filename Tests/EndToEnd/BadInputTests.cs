@@ -70,6 +70,29 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
     }
 
     [Fact]
+    public async Task Socket_TextThatIsNotUtf8_ClosesTheConnectionWith1007_AsDocumented()
+    {
+        var alice = await Chat.NewUserAsync(Url);
+        await using var socket = await RawSocket.ConnectAsync(Url, alice.Sessions[0].Token);
+        await socket.AssertUsableAsync();
+        // RFC 6455 section 8.1: invalid UTF-8 in a text message fails the connection; no error frame comes first.
+        await socket.SendTextBytesAsync([(byte)'{', 0xFF, (byte)'}']);
+        // No frame arrives: the next thing is the Close (1007, no reason), or the connection breaking if the
+        // server's drop of it overtakes that Close, as documented.
+        var ended = await Assert.ThrowsAsync<WebSocketException>(() => socket.ReceiveAsync());
+        if (socket.Socket.CloseStatus is { } status)
+        {
+            Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, status);
+            Assert.True(string.IsNullOrEmpty(socket.Socket.CloseStatusDescription), socket.Socket.CloseStatusDescription);
+        }
+        else
+        {
+            Assert.Equal(WebSocketError.ConnectionClosedPrematurely, ended.WebSocketErrorCode);
+        }
+        Assert.NotEqual(WebSocketState.Open, socket.Socket.State);
+    }
+
+    [Fact]
     public async Task Strangers_CannotReadOrWriteAConversation()
     {
         var (alice, bob, conversation) = await PairAsync();
