@@ -19,10 +19,16 @@ public sealed class GatewayOptions
     /// <summary>Largest REST request body, in bytes.</summary>
     public int MaxBodyBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Frames queued for one socket before it counts as a slow consumer and is closed.</summary>
+    /// <summary>
+    /// Pushed frames queued for one socket before it counts as a slow consumer and is closed. Replies have
+    /// room of their own besides: one per request in flight (see <see cref="MaxInFlightPerConnection"/>).
+    /// </summary>
     public int OutboundQueueFrames { get; set; } = 1024;
 
-    /// <summary>Requests one socket may have in progress; reading pauses beyond it.</summary>
+    /// <summary>
+    /// Requests one socket may have unanswered: from when the server reads one until its reply is written to
+    /// the socket. Reading pauses beyond it, so a client that does not read its replies is not read either.
+    /// </summary>
     public int MaxInFlightPerConnection { get; set; } = 256;
 
     /// <summary>Interval of WebSocket protocol pings.</summary>
@@ -65,7 +71,6 @@ public sealed class GatewayOptions
         if (MaxBodyBytes is < 1024 or > 16 * 1024 * 1024) throw new InvalidOperationException($"{SectionName}:{nameof(MaxBodyBytes)} must be 1024..16777216, is {MaxBodyBytes}.");
         if (OutboundQueueFrames is < 16 or > 1_000_000) throw new InvalidOperationException($"{SectionName}:{nameof(OutboundQueueFrames)} must be 16..1000000, is {OutboundQueueFrames}.");
         if (MaxInFlightPerConnection is < 1 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxInFlightPerConnection)} must be 1..100000, is {MaxInFlightPerConnection}.");
-        if (OutboundQueueFrames < 2 * MaxInFlightPerConnection) throw new InvalidOperationException($"{SectionName}:{nameof(OutboundQueueFrames)} must be at least twice {nameof(MaxInFlightPerConnection)} (replies to every request in flight must fit beside pushes), is {OutboundQueueFrames}.");
         if (KeepAliveInterval < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveInterval)} must be at least 00:00:01.");
         if (KeepAliveTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(KeepAliveTimeout)} must be at least 00:00:01.");
         if (SendTimeout < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(SendTimeout)} must be at least 00:00:01.");

@@ -8,12 +8,18 @@ namespace Messenger.Gateway.Sessions;
 
 /// <summary>
 /// One connected device, whatever the transport: turns inbound frames into grain calls and queues
-/// outbound frames. The queue is bounded; when it overflows the session is marked slow and the
-/// transport closes it (the client reconnects and syncs), so memory never grows without bound.
+/// outbound frames. The queue is bounded in two parts. Replies: every inbound frame is answered once
+/// (a reply or an error) and holds one of <see cref="Hosting.GatewayOptions.MaxInFlightPerConnection"/>
+/// slots from when it is read until that answer is written, so a client that does not read its replies
+/// stops being read instead of filling the queue. Pushes: at most
+/// <see cref="Hosting.GatewayOptions.OutboundQueueFrames"/> wait; past that the session is marked slow
+/// and the transport closes it (the client reconnects and syncs). Memory never grows without bound.
 /// </summary>
 public sealed class ClientSession
 {
-    private readonly Channel<byte[]> _outbound;
+    private readonly Channel<OutboundFrame> _outbound; // unbounded: see the counts above
+    private readonly int _pushCapacity;
+    private int _queuedPushes;
     private readonly GrainReferences _grains;
     private readonly GatewayNode _node;
     private readonly SemaphoreSlim _inFlight;
@@ -33,19 +39,30 @@ public sealed class ClientSession
         _grains = node.Grains;
         _logger = logger;
         _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection);
-        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.OutboundQueueFrames)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _pushCapacity = options.OutboundQueueFrames;
+        _outbound = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
     }
 
     public string ConnectionId { get; } = Guid.CreateVersion7().ToString("N");
     public string UserId { get; }
     public string DeviceId { get; }
 
-    /// <summary>Frames to write, in order.</summary>
-    public ChannelReader<byte[]> Outbound => _outbound.Reader;
+    /// <summary>Waits until a frame is queued; false once nothing more will be.</summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _outbound.Reader.WaitToReadAsync(cancellationToken);
+
+    /// <summary>The next frame to write, in order; a push's room in the queue is free again from here.</summary>
+    public bool TryRead(out OutboundFrame frame)
+    {
+        if (!_outbound.Reader.TryRead(out frame)) return false;
+        if (!frame.IsReply) Interlocked.Decrement(ref _queuedPushes);
+        return true;
+    }
+
+    /// <summary>The transport wrote <paramref name="frame"/>: a reply frees its request's in-flight slot.</summary>
+    public void Written(OutboundFrame frame)
+    {
+        if (frame.IsReply) _inFlight.Release();
+    }
 
     /// <summary>Cancelled when the session must end (slow consumer or shutdown).</summary>
     public CancellationToken Closed => _closed.Token;
@@ -121,27 +138,30 @@ public sealed class ClientSession
         Enqueue(frame);
     }
 
-    /// <summary>Queues a frame; on overflow marks the session slow and closes it.</summary>
-    public bool Enqueue(byte[] frame)
+    /// <summary>Queues a pushed frame (or hello) in the pushes' room; on overflow marks the session slow and closes it.</summary>
+    private void Enqueue(byte[] frame)
     {
-        if (_outbound.Writer.TryWrite(frame)) return true;
-        if (_completed) return false; // closing anyway: a late reply is simply dropped
+        if (Interlocked.Increment(ref _queuedPushes) <= _pushCapacity && _outbound.Writer.TryWrite(new OutboundFrame(frame, IsReply: false))) return;
+        Interlocked.Decrement(ref _queuedPushes);
+        if (_completed) return; // closing anyway: a late push is simply dropped
         if (!IsSlowConsumer)
         {
             IsSlowConsumer = true;
             _logger.LogWarning("Connection {ConnectionId} of {UserId} is a slow consumer; closing it", ConnectionId, UserId);
             _closed.Cancel();
         }
-        return false;
     }
 
-    public void Enqueue<T>(T frame, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
-        Enqueue(JsonSerializer.SerializeToUtf8Bytes(frame, type));
+    /// <summary>
+    /// Queues the answer to a frame, which holds an in-flight slot: it always fits, as at most that many
+    /// exist. Dropped once the session is closing (the slot goes with it).
+    /// </summary>
+    private void Reply(byte[] frame) => _outbound.Writer.TryWrite(new OutboundFrame(frame, IsReply: true));
 
-    public void EnqueueError(string? id, ErrorCode code, string message)
+    private void ReplyError(string? id, ErrorCode code, string message)
     {
         ErrorMapping.Count(code);
-        Enqueue(new ErrorFrame("error", id, code.ToWire(), message), WireJson.Context.ErrorFrame);
+        Reply(JsonSerializer.SerializeToUtf8Bytes(new ErrorFrame("error", id, code.ToWire(), message), WireJson.Context.ErrorFrame));
     }
 
     /// <summary>Ends the session: no more frames are written.</summary>
@@ -153,11 +173,12 @@ public sealed class ClientSession
     }
 
     /// <summary>
-    /// Handles one inbound frame. Requests are started in arrival order and may complete out of order;
-    /// reading waits only when too many are in progress.
+    /// Handles one inbound text frame. Requests are started in arrival order and may complete out of order;
+    /// reading waits while too many are unanswered (in progress, or their answer not yet written).
     /// </summary>
     public async Task HandleFrameAsync(ReadOnlyMemory<byte> utf8)
     {
+        await _inFlight.WaitAsync(_closed.Token);
         ClientFrame? frame;
         try
         {
@@ -165,12 +186,12 @@ public sealed class ClientSession
         }
         catch (JsonException)
         {
-            EnqueueError(null, ErrorCode.MalformedJson, "the frame is not valid JSON.");
+            ReplyError(null, ErrorCode.MalformedJson, "the frame is not valid JSON.");
             return;
         }
         if (frame?.Type is null)
         {
-            EnqueueError(frame?.Id, ErrorCode.InvalidRequest, "'type' is required.");
+            ReplyError(frame?.Id, ErrorCode.InvalidRequest, "'type' is required.");
             return;
         }
         // Counted before the shutdown flag is read, so a drain either sees this request or it sees the flag.
@@ -178,17 +199,8 @@ public sealed class ClientSession
         if (IsShuttingDown)
         {
             EndRequest();
-            EnqueueError(frame.Id, ErrorCode.Unavailable, "this gateway is shutting down; reconnect (to another gateway) and send the request again.");
+            ReplyError(frame.Id, ErrorCode.Unavailable, "this gateway is shutting down; reconnect (to another gateway) and send the request again.");
             return;
-        }
-        try
-        {
-            await _inFlight.WaitAsync(_closed.Token);
-        }
-        catch
-        {
-            EndRequest();
-            throw;
         }
         Task work;
         try
@@ -227,16 +239,23 @@ public sealed class ClientSession
     private static byte[] PresenceResult(string? id, PresenceStatus[] statuses) =>
         JsonSerializer.SerializeToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJson.Context.PresenceResultFrame);
 
+    /// <summary>Answers a frame the transport could not hand over (too large, binary) with an error, as any frame is answered.</summary>
+    public async Task RefuseFrameAsync(ErrorCode code, string message)
+    {
+        await _inFlight.WaitAsync(_closed.Token);
+        ReplyError(null, code, message);
+    }
+
     private async Task ReplyAsync(string? id, Task call, Func<string?, byte[]> serialize)
     {
         await call;
-        Enqueue(serialize(id));
+        Reply(serialize(id));
     }
 
     private async Task ReplyAsync<T>(string? id, Task<T> call, Func<string?, T, byte[]> serialize)
     {
         var result = await call;
-        Enqueue(serialize(id, result));
+        Reply(serialize(id, result));
     }
 
     private async Task CompleteAsync(string? id, Task work)
@@ -249,12 +268,11 @@ public sealed class ClientSession
         {
             var (code, message) = ErrorMapping.Classify(ex);
             if (code == ErrorCode.Internal) _logger.LogError(ex, "Frame {Id} of {UserId} failed", id, UserId);
-            EnqueueError(id, code, message);
+            ReplyError(id, code, message);
         }
         finally
         {
-            _inFlight.Release();
-            EndRequest();
+            EndRequest(); // answered; its slot is freed once the answer is written (Written)
         }
     }
 
@@ -263,3 +281,6 @@ public sealed class ClientSession
         if (Interlocked.Decrement(ref _requests) == 0 && IsShuttingDown) _idle.TrySetResult();
     }
 }
+
+/// <summary>A frame queued for a session; a reply holds its request's in-flight slot until it is written.</summary>
+public readonly record struct OutboundFrame(byte[] Bytes, bool IsReply);

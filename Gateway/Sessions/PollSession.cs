@@ -65,7 +65,7 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
                 bool open;
                 try
                 {
-                    open = await session.Outbound.WaitToReadAsync(timeout.Token);
+                    open = await session.WaitToReadAsync(timeout.Token);
                 }
                 catch (OperationCanceledException) when (!mine.IsCancellationRequested)
                 {
@@ -102,10 +102,11 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
     {
         lock (_lock)
         {
-            while (session.Outbound.TryRead(out var frame))
+            while (session.TryRead(out var frame))
             {
-                if (UpdateFrames.IsUpdatesFrame(frame)) continue;
-                using var document = JsonDocument.Parse(frame);
+                session.Written(frame); // (a poll session has pushes only: nothing to free)
+                if (UpdateFrames.IsUpdatesFrame(frame.Bytes)) continue;
+                using var document = JsonDocument.Parse(frame.Bytes);
                 _events.Add(document.RootElement.Clone());
             }
             return _events.Count;

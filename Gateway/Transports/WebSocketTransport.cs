@@ -112,28 +112,19 @@ public static class WebSocketTransport
 
     private static Task HandleAsync(ClientSession session, WebSocketMessageType type, ReadOnlyMemory<byte> frame, bool tooLarge, int maxFrameBytes)
     {
-        if (tooLarge)
-        {
-            session.EnqueueError(null, ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
-            return Task.CompletedTask;
-        }
-        if (type != WebSocketMessageType.Text)
-        {
-            session.EnqueueError(null, ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
-            return Task.CompletedTask;
-        }
+        if (tooLarge) return session.RefuseFrameAsync(ErrorCode.TooLarge, $"frames are limited to {maxFrameBytes} bytes.");
+        if (type != WebSocketMessageType.Text) return session.RefuseFrameAsync(ErrorCode.InvalidRequest, "frames must be UTF-8 JSON text messages.");
         return session.HandleFrameAsync(frame);
     }
 
     private static async Task WriteLoopAsync(WebSocket socket, ClientSession session, TimeSpan sendTimeout)
     {
-        var outbound = session.Outbound;
         var sendTimer = new CancellationTokenSource(); // one per connection, re-armed per frame
         try
         {
-            while (await outbound.WaitToReadAsync(session.Closed))
+            while (await session.WaitToReadAsync(session.Closed))
             {
-                while (!session.IsSlowConsumer && outbound.TryRead(out var frame))
+                while (!session.IsSlowConsumer && session.TryRead(out var frame))
                 {
                     if (!sendTimer.TryReset())
                     {
@@ -141,7 +132,8 @@ public static class WebSocketTransport
                         sendTimer = new CancellationTokenSource();
                     }
                     sendTimer.CancelAfter(sendTimeout);
-                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, sendTimer.Token);
+                    await socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, sendTimer.Token);
+                    session.Written(frame);
                 }
             }
         }

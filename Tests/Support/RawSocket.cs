@@ -40,6 +40,7 @@ public sealed class RawSocket : IAsyncDisposable
         ValueWebSocketReceiveResult result;
         do
         {
+            if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
             result = await _socket.ReceiveAsync(buffer.AsMemory(length), cts.Token);
             if (result.MessageType == WebSocketMessageType.Close) throw new WebSocketException("closed by server");
             length += result.Count;
@@ -64,6 +65,7 @@ public sealed class RawSocket : IAsyncDisposable
             ValueWebSocketReceiveResult result;
             do
             {
+                if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
                 result = await _socket.ReceiveAsync(buffer.AsMemory(length), cts.Token);
                 if (result.MessageType == WebSocketMessageType.Close) return (frames, _socket.CloseStatus, _socket.CloseStatusDescription);
                 length += result.Count;
