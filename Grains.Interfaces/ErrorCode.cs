@@ -88,6 +88,12 @@ public sealed class MessengerException : Exception
         Detail = message;
     }
 
+    /// <summary>Creates the exception for a refusal that ends by itself, e.g. a rate limit's.</summary>
+    public MessengerException(ErrorCode code, string message, TimeSpan retryAfter) : this(code, message)
+    {
+        RetryAfter = retryAfter;
+    }
+
     /// <summary>The stable error code.</summary>
     [Id(0)]
     public ErrorCode Code { get; }
@@ -95,4 +101,8 @@ public sealed class MessengerException : Exception
     /// <summary>A human-readable explanation, safe to show to the caller.</summary>
     [Id(1)]
     public string Detail { get; }
+
+    /// <summary>How long until the same request may succeed, when that is known; REST sends it as <c>Retry-After</c>.</summary>
+    [Id(2)]
+    public TimeSpan? RetryAfter { get; }
 }

@@ -49,7 +49,8 @@ public sealed class ServerProcess : IAsyncDisposable
                 "(dotnet run --project Bench builds it, as Bench.csproj references it).", BenchPaths.GatewayDll);
         }
         var port = ServerProbe.FreePort();
-        return StartAsync("gateway", [BenchPaths.GatewayDll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory], port, logPath, GatewayEnvironment);
+        return StartAsync("gateway", [BenchPaths.GatewayDll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory, .. ServerProbe.GatewayArgs],
+            port, logPath, GatewayEnvironment);
     }
 
     /// <summary>Starts this bench binary as the bare relay (hidden verb <c>relay-server</c>), with the Gateway's GC mode.</summary>

@@ -2,7 +2,6 @@ using Messenger.Gateway.Auth;
 using Messenger.Gateway.Protocol;
 using Messenger.Grains;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Messenger.Gateway.Endpoints;
@@ -10,16 +9,15 @@ namespace Messenger.Gateway.Endpoints;
 /// <summary>Registration, login (one token per device), and user lookup.</summary>
 public static class AccountEndpoints
 {
-    // The hasher only needs a type argument; accounts are not Identity users.
-    private static readonly PasswordHasher<string> Hasher = new();
-
     public static RouteGroupBuilder MapAccountEndpoints(this RouteGroupBuilder v1)
     {
         var accounts = v1.MapGroup("").WithTags("Accounts");
         accounts.MapPost("/accounts", RegisterAsync).AllowAnonymous().WithName("Register")
-            .WithSummary("Registers an account").ProducesProblem(StatusCodes.Status409Conflict);
+            .WithSummary("Registers an account").ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireRateLimiting(CredentialLimits.AddressPolicy).ProducesProblem(StatusCodes.Status429TooManyRequests);
         accounts.MapPost("/sessions", LoginAsync).AllowAnonymous().WithName("Login")
-            .WithSummary("Logs in one device and returns its token");
+            .WithSummary("Logs in one device and returns its token")
+            .RequireRateLimiting(CredentialLimits.AddressPolicy).ProducesProblem(StatusCodes.Status429TooManyRequests);
         var users = v1.MapGroup("").WithTags("Users");
         users.MapGet("/me", GetMeAsync).WithName("GetMe").WithSummary("The caller's account");
         users.MapGet("/users/by-username/{username}", FindByUsernameAsync).WithName("FindUserByUsername")
@@ -29,32 +27,35 @@ public static class AccountEndpoints
         return v1;
     }
 
-    private static async Task<Created<WireUser>> RegisterAsync(RegisterRequest request, GrainReferences grains, IOptions<AuthOptions> auth)
+    // Both check the request's shape first, then charge the username's attempts, then hash: a malformed request
+    // costs no attempt and no hash, and a refused one changes nothing.
+
+    private static async Task<Created<WireUser>> RegisterAsync(RegisterRequest request, GrainReferences grains, IOptions<AuthOptions> auth,
+        UsernameAttempts attempts, PasswordHashing passwords, HttpContext http)
     {
-        var username = Required(request.Username, "username");
+        var username = AccountDirectoryGrain.NormalizeUsername(Required(request.Username, "username"));
         var password = CheckPassword(request.Password, auth.Value);
-        var profile = await grains.Accounts.RegisterAsync(username, Hasher.HashPassword(username, password));
+        attempts.Charge(username);
+        var profile = await grains.Accounts.RegisterAsync(username, await passwords.HashAsync(password, http.RequestAborted));
         return TypedResults.Created($"/v1/users/{profile.UserId}", profile.ToWire());
     }
 
-    private static async Task<Ok<WireSession>> LoginAsync(LoginRequest request, GrainReferences grains, TokenService tokens)
+    private static async Task<Ok<WireSession>> LoginAsync(LoginRequest request, GrainReferences grains, TokenService tokens,
+        UsernameAttempts attempts, PasswordHashing passwords, HttpContext http)
     {
         var username = Required(request.Username, "username");
         var password = Required(request.Password, "password");
         var deviceId = request.DeviceId ?? Guid.NewGuid().ToString("N");
         if (deviceId.Length is < 1 or > 64) throw new MessengerException(ErrorCode.InvalidRequest, "deviceId must be 1 to 64 characters.");
+        attempts.Charge(username);
         var account = await grains.Accounts.FindAsync(username);
-        // Verify against a real hash even for an unknown user, so timing does not reveal which usernames exist.
-        var verified = Hasher.VerifyHashedPassword(username, account?.PasswordHash ?? UnknownUserHash.Value, password);
-        if (account is null || verified == PasswordVerificationResult.Failed)
+        if (!await passwords.VerifyAsync(account?.PasswordHash, password, http.RequestAborted))
         {
             throw new MessengerException(ErrorCode.InvalidCredentials, "username or password is wrong.");
         }
-        var (token, expiresAt) = tokens.Issue(account.Profile.UserId, account.Profile.Username, deviceId);
+        var (token, expiresAt) = tokens.Issue(account!.Profile.UserId, account.Profile.Username, deviceId);
         return TypedResults.Ok(new WireSession(token, account.Profile.UserId, account.Profile.Username, deviceId, expiresAt));
     }
-
-    private static readonly Lazy<string> UnknownUserHash = new(() => Hasher.HashPassword("", Guid.NewGuid().ToString()));
 
     private static async Task<Ok<WireUser>> GetMeAsync(HttpContext http, GrainReferences grains) =>
         TypedResults.Ok((await grains.User(http.User.UserId()).GetProfileAsync()).ToWire());

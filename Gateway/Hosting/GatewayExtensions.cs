@@ -37,6 +37,7 @@ public static class GatewayExtensions
         var cluster = MessengerClusterOptions.From(builder.Configuration);
         var tokens = new TokenService(auth, dataDirectory, mayCreateKeyFile: !cluster.IsClient);
         services.AddSingleton(tokens);
+        services.AddCredentialLimits(auth);
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
@@ -106,6 +107,7 @@ public static class GatewayExtensions
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapOpenApi();
         // The frames of the real-time transports, which OpenAPI cannot describe.

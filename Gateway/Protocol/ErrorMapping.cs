@@ -50,6 +50,9 @@ public static class ErrorMapping
     public static int HttpStatus(Exception exception, ErrorCode code) =>
         exception is BadHttpRequestException { StatusCode: >= 400 and < 500 and not StatusCodes.Status400BadRequest } b ? b.StatusCode : code.ToHttpStatus();
 
+    /// <summary>When a refused request may succeed, if the refusal says (a rate limit's).</summary>
+    public static TimeSpan? RetryAfter(Exception exception) => (exception as MessengerException ?? Find<MessengerException>(exception))?.RetryAfter;
+
     private static T? Find<T>(Exception? exception) where T : Exception
     {
         for (var e = exception; e is not null; e = e.InnerException)
@@ -59,9 +62,13 @@ public static class ErrorMapping
         return null;
     }
 
-    /// <summary>Sets the <c>code</c> extension on problem details that lack one, from their status.</summary>
+    /// <summary>
+    /// Sets the <c>code</c> extension on problem details that lack one, from their status; and the <c>type</c>
+    /// of a 429, for which the framework has no default.
+    /// </summary>
     public static void AddCode(ProblemDetails problem)
     {
+        if (problem.Status == StatusCodes.Status429TooManyRequests) problem.Type ??= "https://tools.ietf.org/html/rfc6585#section-4";
         if (problem.Extensions.ContainsKey("code")) return;
         problem.Extensions["code"] = (problem.Status switch
         {
@@ -77,11 +84,13 @@ public static class ErrorMapping
     public static void Count(ErrorCode code) => MessengerMetrics.Errors.Add(1, new KeyValuePair<string, object?>("code", code.ToWire()));
 
     /// <summary>Writes a problem+json response with a stable code.</summary>
-    public static Task WriteProblemAsync(HttpContext context, ErrorCode code, string message, int? status = null)
+    public static Task WriteProblemAsync(HttpContext context, ErrorCode code, string message, int? status = null, TimeSpan? retryAfter = null)
     {
         Count(code);
         status ??= code.ToHttpStatus();
         context.Response.StatusCode = status.Value;
+        // Whole seconds (RFC 9110 section 10.2.3), rounded up so that a retry at that time is not refused again.
+        if (retryAfter is { } after) context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var problem = new ProblemDetails { Status = status, Title = code.ToWire(), Detail = message };
         problem.Extensions["code"] = code.ToWire();
         return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -99,7 +108,7 @@ public sealed class MessengerExceptionHandler(ILogger<MessengerExceptionHandler>
     {
         var (code, message) = ErrorMapping.Classify(exception);
         if (code == ErrorCode.Internal) logger.LogError(exception, "Unhandled error on {Path}", httpContext.Request.Path);
-        await ErrorMapping.WriteProblemAsync(httpContext, code, message, ErrorMapping.HttpStatus(exception, code));
+        await ErrorMapping.WriteProblemAsync(httpContext, code, message, ErrorMapping.HttpStatus(exception, code), ErrorMapping.RetryAfter(exception));
         return true;
     }
 }

@@ -22,7 +22,7 @@ internal sealed class TypingTracker(TimeSpan timeout, TimeSpan minInterval)
             if (now - typist.LastSignal < minInterval)
             {
                 throw new MessengerException(ErrorCode.RateLimited,
-                    $"typing may be signalled at most once per {minInterval.TotalMilliseconds:0} ms.");
+                    $"typing may be signalled at most once per {minInterval.TotalMilliseconds:0} ms.", minInterval - (now - typist.LastSignal));
             }
             tell = now - typist.AnnouncedAt >= timeout / 2;
             if (!tell) announcedAt = typist.AnnouncedAt;

@@ -253,6 +253,7 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
         using var doc = JsonDocument.Parse(body);
         Assert.Equal(code, doc.RootElement.GetProperty("code").GetString());
         Assert.Equal(status, doc.RootElement.GetProperty("status").GetInt32());
+        Assert.StartsWith("https://", doc.RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
         // The framework's own words (its type and parameter names) never reach a client.
         var detail = doc.RootElement.TryGetProperty("detail", out var value) ? value.GetString() ?? "" : "";
         foreach (var word in new[] { "bind", "Nullable", "parameter", "Expected a supported", "Implicit body" })

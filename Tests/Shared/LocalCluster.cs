@@ -27,7 +27,7 @@ public sealed class LocalCluster : IAsyncDisposable
         _silos = silos;
         _gateways = gateways;
         _siloArgs = siloArgs;
-        _gatewayArgs = gatewayArgs;
+        _gatewayArgs = string.Join(' ', ServerProbe.GatewayArgs.Append(gatewayArgs));
     }
 
     /// <summary>

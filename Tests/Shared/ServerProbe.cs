@@ -10,6 +10,13 @@ namespace Messenger.Testing;
 /// </summary>
 public static class ServerProbe
 {
+    /// <summary>
+    /// Settings for every gateway a test or the bench starts: they register and log in all their accounts
+    /// from one loopback address, far faster than the per-address limit lets a real client
+    /// (Auth:AttemptsPerAddressPerMinute). A test of that limit passes its own, which comes later and wins.
+    /// </summary>
+    public static readonly string[] GatewayArgs = ["--Auth:AttemptsPerAddressPerMinute=1000000"];
+
     /// <summary>A loopback TCP port that was free a moment ago.</summary>
     public static int FreePort()
     {

@@ -53,7 +53,7 @@ public sealed class ServerProcess : IAsyncDisposable
         info.ArgumentList.Add($"http://127.0.0.1:{port}");
         info.ArgumentList.Add("--data");
         info.ArgumentList.Add(dataDirectory);
-        foreach (var arg in extraArgs) info.ArgumentList.Add(arg);
+        foreach (var arg in ServerProbe.GatewayArgs.Concat(extraArgs)) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the gateway");
