@@ -13,4 +13,10 @@ public interface IAccountStore
 
     /// <summary>The account with this user id, or null.</summary>
     Task<AccountCredentials?> FindAccountAsync(string userId);
+
+    /// <summary>
+    /// Deletes the account with this user id: it is found neither by id nor by username any more, and
+    /// the username may be registered again. False when there was no such account. Idempotent.
+    /// </summary>
+    Task<bool> DeleteAccountAsync(string userId);
 }

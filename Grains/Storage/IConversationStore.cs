@@ -15,6 +15,13 @@ public interface IConversationStore
     Task<ConversationRecord?> GetConversationAsync(string conversationId);
 
     /// <summary>
+    /// Records that a member deleted their account. They stay a member (the messages they sent stay in the
+    /// log, and the member list does not change); <see cref="GetConversationAsync"/> names them in
+    /// <see cref="ConversationRecord.DeletedMembers"/>. Does nothing for a non-member. Idempotent.
+    /// </summary>
+    Task MarkMemberDeletedAsync(string conversationId, string userId);
+
+    /// <summary>
     /// Appends a batch to a conversation log in one transaction. Each message whose
     /// <c>(senderId, clientMsgId)</c> is already in the log comes back as that original, marked
     /// duplicate; the others get consecutive seqs from <paramref name="lastSeq"/> + 1.

@@ -41,4 +41,10 @@ public interface IUserLogStore
 
     /// <summary>Records when the user was last seen (loaded back by <see cref="LoadUserAsync"/>).</summary>
     Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen);
+
+    /// <summary>
+    /// Deletes everything stored for the user (a deleted account): the update log, the conversation list
+    /// and its checkpoint, "last seen". <see cref="LoadUserAsync"/> then finds an empty user. Idempotent.
+    /// </summary>
+    Task DeleteUserAsync(string userId);
 }

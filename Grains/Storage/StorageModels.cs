@@ -4,7 +4,8 @@ namespace Messenger.Grains.Storage;
 /// <param name="Info">Metadata and members.</param>
 /// <param name="LastSeq">Newest committed seq (0 when empty).</param>
 /// <param name="FannedOutSeq">Fan-out to every member is complete up to here.</param>
-public sealed record ConversationRecord(ConversationInfo Info, long LastSeq, long FannedOutSeq);
+/// <param name="DeletedMembers">Members who deleted their account (still in <see cref="ConversationInfo.Members"/>).</param>
+public sealed record ConversationRecord(ConversationInfo Info, long LastSeq, long FannedOutSeq, IReadOnlyList<string> DeletedMembers);
 
 /// <summary>A message not yet committed.</summary>
 /// <param name="SenderId">The sender.</param>

@@ -192,6 +192,27 @@ public abstract partial class StoreContract
         Assert.Empty(await Conversations.ReadMessagesByKeyAsync([]));
     }
 
+    [Fact]
+    public async Task MarkMemberDeleted_NamesTheMemberInGetConversation_KeepingMembersAndLog()
+    {
+        var c = await ConversationWithMessagesAsync(2, "u-a", "u-b");
+        var other = await NewConversationAsync("u-a", "u-c");
+        Assert.Empty((await Conversations.GetConversationAsync(c))!.DeletedMembers);
+
+        await Conversations.MarkMemberDeletedAsync(c, "u-a");
+        await Conversations.MarkMemberDeletedAsync(c, "u-a");
+        await Conversations.MarkMemberDeletedAsync(c, "u-not-a-member");
+
+        var record = await Conversations.GetConversationAsync(c);
+        Assert.Equal(["u-a"], record!.DeletedMembers);
+        Assert.Equal(["u-a", "u-b"], Sorted(record.Info.Members));
+        Assert.Equal(2, record.LastSeq);
+        Assert.Equal(["text 1", "text 2"], (await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10)).Select(m => m.Text));
+        Assert.Empty((await Conversations.GetConversationAsync(other))!.DeletedMembers);
+        await ReopenAsync();
+        Assert.Equal(["u-a"], (await Conversations.GetConversationAsync(c))!.DeletedMembers);
+    }
+
     // ---- fan-out marks ----
 
     [Fact]

@@ -177,6 +177,30 @@ public abstract partial class StoreContract
         }
     }
 
+    [Fact]
+    public async Task DeleteUser_RemovesTheLogTheListAndLastSeen_OfThatUserOnly()
+    {
+        var c = await ConversationWithMessagesAsync(2, "u-a", "u-b");
+        var messages = await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10);
+        foreach (var user in (string[])["u-a", "u-b"])
+        {
+            await UserLogs.AppendUpdatesAsync(user, [Pointer(1, messages[0]), Pointer(2, messages[1])]);
+            await UserLogs.SaveConversationsAsync(user, [Entry(c, 2, 1)], 2);
+            await UserLogs.SetLastSeenAsync(user, T0);
+        }
+
+        await UserLogs.DeleteUserAsync("u-a");
+        await UserLogs.DeleteUserAsync("u-a");
+
+        var deleted = await UserLogs.LoadUserAsync("u-a");
+        Assert.Equal((0L, 0L, 0, (DateTimeOffset?)null), (deleted.LastUserSeq, deleted.CheckpointUserSeq, deleted.Conversations.Count, deleted.LastSeen));
+        Assert.Empty(await UserLogs.ReadUpdatesAsync("u-a", 0, 10));
+        Assert.Equal(0, await UserLogs.FindUserSeqAsync("u-a", c, 1));
+        var kept = await UserLogs.LoadUserAsync("u-b");
+        Assert.Equal((2L, 2L, 1, (DateTimeOffset?)T0), (kept.LastUserSeq, kept.CheckpointUserSeq, kept.Conversations.Count, kept.LastSeen));
+        Assert.Equal(2, (await Conversations.GetConversationAsync(c))!.LastSeq); // the conversation's log is not the user's
+    }
+
     private static UserConversation Entry(string conversationId, long lastSeq, long readSeq, params string[] members) =>
         new(new ConversationInfo(conversationId, ConversationKind.Direct, members.Length == 0 ? ["u-a", "u-b"] : Sorted(members), T0), lastSeq, readSeq);
 }

@@ -148,6 +148,41 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Null(await Accounts.FindAccountByUsernameAsync("alice2"));
     }
 
+    [Fact]
+    public async Task DeleteAccount_Existing_IsFoundNeitherWay_AndItsUsernameCanBeRegisteredAgain()
+    {
+        var alice = Account("alice");
+        var bob = Account("bob");
+        await Accounts.CreateAccountAsync(alice);
+        await Accounts.CreateAccountAsync(bob);
+
+        Assert.True(await Accounts.DeleteAccountAsync(alice.Profile.UserId));
+
+        Assert.Null(await Accounts.FindAccountAsync(alice.Profile.UserId));
+        Assert.Null(await Accounts.FindAccountByUsernameAsync("alice"));
+        AssertAccount(bob, await Accounts.FindAccountAsync(bob.Profile.UserId));
+        var newAlice = Account("alice", hash: "new-hash");
+        Assert.True(await Accounts.CreateAccountAsync(newAlice));
+        AssertAccount(newAlice, await Accounts.FindAccountByUsernameAsync("alice"));
+        Assert.Null(await Accounts.FindAccountAsync(alice.Profile.UserId));
+    }
+
+    [Fact]
+    public async Task DeleteAccount_UnknownOrAlreadyDeleted_ReturnsFalseAndChangesNothing()
+    {
+        var alice = Account("alice");
+        await Accounts.CreateAccountAsync(alice);
+        Assert.True(await Accounts.DeleteAccountAsync(alice.Profile.UserId));
+        var newAlice = Account("alice");
+        await Accounts.CreateAccountAsync(newAlice);
+
+        Assert.False(await Accounts.DeleteAccountAsync(alice.Profile.UserId));
+        Assert.False(await Accounts.DeleteAccountAsync("u-nobody"));
+
+        AssertAccount(newAlice, await Accounts.FindAccountByUsernameAsync("alice"));
+        AssertAccount(newAlice, await Accounts.FindAccountAsync(newAlice.Profile.UserId));
+    }
+
     // ---- helpers ----
 
     protected static AccountCredentials Account(string username, string hash = "hash") =>

@@ -57,6 +57,33 @@ internal sealed class PostgresAccountStore(PostgresShards shards) : IAccountStor
         return account?.Profile.UserId == userId ? account : null;
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// The account row goes first (the commit point: from then on the id finds nothing and the name is free),
+    /// then the id row; an id row left behind by a crash in between is what <see cref="FindAccountAsync"/>
+    /// already ignores, and a repeated call removes it.
+    /// </remarks>
+    public async Task<bool> DeleteAccountAsync(string userId)
+    {
+        string? username;
+        await using (var find = shards.For(userId).Command("SELECT username FROM account_ids WHERE user_id = $1"))
+        {
+            find.Parameters.With(userId);
+            username = await find.ExecuteScalarAsync() as string;
+        }
+        if (username is null) return false;
+        int deleted;
+        await using (var account = shards.For(username).Command("DELETE FROM accounts WHERE username = $1 AND user_id = $2"))
+        {
+            account.Parameters.With(username).With(userId);
+            deleted = await account.ExecuteNonQueryAsync();
+        }
+        await using var id = shards.For(userId).Command("DELETE FROM account_ids WHERE user_id = $1");
+        id.Parameters.With(userId);
+        await id.ExecuteNonQueryAsync();
+        return deleted == 1;
+    }
+
     private static AccountCredentials Read(NpgsqlDataReader r) =>
         new(new UserProfile(r.GetString(0), r.GetString(1), StoreTime.FromMs(r.GetInt64(3))), r.GetString(2));
 }

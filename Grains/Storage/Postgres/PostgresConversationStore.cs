@@ -34,14 +34,24 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
         await using var cmd = shards.For(conversationId).Command("""
             SELECT kind, created_at, fanned_out_seq,
                    COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = $1), 0),
-                   ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY user_id COLLATE "C")
+                   ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY user_id COLLATE "C"),
+                   ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND deleted ORDER BY user_id COLLATE "C")
             FROM conversations WHERE conversation_id = $1
             """);
         cmd.Parameters.With(conversationId);
         await using var r = await cmd.ExecuteReaderAsync();
         if (!await r.ReadAsync()) return null;
         var info = new ConversationInfo(conversationId, (ConversationKind)r.GetInt16(0), r.GetFieldValue<string[]>(4), FromMs(r.GetInt64(1)));
-        return new ConversationRecord(info, LastSeq: r.GetInt64(3), FannedOutSeq: r.GetInt64(2));
+        return new ConversationRecord(info, LastSeq: r.GetInt64(3), FannedOutSeq: r.GetInt64(2), DeletedMembers: r.GetFieldValue<string[]>(5));
+    }
+
+    /// <inheritdoc />
+    public async Task MarkMemberDeletedAsync(string conversationId, string userId)
+    {
+        await using var cmd = shards.For(conversationId).Command(
+            "UPDATE conversation_members SET deleted = true WHERE conversation_id = $1 AND user_id = $2 AND NOT deleted");
+        cmd.Parameters.With(conversationId).With(userId);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     /// <inheritdoc />

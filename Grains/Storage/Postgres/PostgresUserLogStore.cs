@@ -145,4 +145,15 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
         cmd.Parameters.With(userId).With(lastSeen.ToUnixTimeMilliseconds());
         await cmd.ExecuteNonQueryAsync();
     }
+
+    /// <inheritdoc />
+    public async Task DeleteUserAsync(string userId)
+    {
+        // One batch: one round trip and one implicit transaction, in the user's own database.
+        await using var batch = shards.For(userId).Batch();
+        batch.Add("DELETE FROM user_updates WHERE user_id = $1").With(userId);
+        batch.Add("DELETE FROM user_conversations WHERE user_id = $1").With(userId);
+        batch.Add("DELETE FROM user_state WHERE user_id = $1").With(userId);
+        await batch.ExecuteNonQueryAsync();
+    }
 }

@@ -20,6 +20,14 @@ public sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStore
     /// <inheritdoc />
     public Task<AccountCredentials?> FindAccountAsync(string userId) => FindWhereAsync("user_id = $k", userId);
 
+    /// <inheritdoc />
+    public Task<bool> DeleteAccountAsync(string userId) => database.Writer.WriteAsync(w =>
+    {
+        var cmd = w.Command("DELETE FROM accounts WHERE user_id = $u");
+        Sql.Bind(cmd, "$u", userId);
+        return cmd.ExecuteNonQuery() == 1;
+    });
+
     private async Task<AccountCredentials?> FindWhereAsync(string where, string key)
     {
         await using var connection = await database.OpenReaderAsync();

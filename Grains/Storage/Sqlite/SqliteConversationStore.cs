@@ -37,7 +37,7 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = """
             SELECT c.kind, c.created_at, c.fanned_out_seq,
-                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = c.conversation_id), 0), m.user_id
+                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = c.conversation_id), 0), m.user_id, m.deleted
             FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.conversation_id
             WHERE c.conversation_id = $c ORDER BY m.user_id
             """;
@@ -45,15 +45,27 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         await using var r = await cmd.ExecuteReaderAsync();
         ConversationRecord? record = null;
         var members = new List<string>();
+        var deleted = new List<string>(0);
         while (await r.ReadAsync())
         {
             record ??= new ConversationRecord(
                 new ConversationInfo(conversationId, (ConversationKind)r.GetInt32(0), members, FromMs(r.GetInt64(1))),
-                LastSeq: r.GetInt64(3), FannedOutSeq: r.GetInt64(2));
-            if (!r.IsDBNull(4)) members.Add(r.GetString(4));
+                LastSeq: r.GetInt64(3), FannedOutSeq: r.GetInt64(2), DeletedMembers: deleted);
+            if (r.IsDBNull(4)) continue;
+            members.Add(r.GetString(4));
+            if (r.GetInt64(5) != 0) deleted.Add(r.GetString(4));
         }
         return record;
     }
+
+    /// <inheritdoc />
+    public Task MarkMemberDeletedAsync(string conversationId, string userId) => database.Writer.WriteAsync(w =>
+    {
+        var cmd = w.Command("UPDATE conversation_members SET deleted = 1 WHERE conversation_id = $c AND user_id = $u");
+        Sql.Bind(cmd, "$c", conversationId);
+        Sql.Bind(cmd, "$u", userId);
+        return cmd.ExecuteNonQuery();
+    });
 
     /// <inheritdoc />
     public Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(string conversationId, long lastSeq, IReadOnlyList<NewMessage> messages) =>

@@ -152,4 +152,16 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         Sql.Bind(cmd, "$u", userId);
         return cmd.ExecuteNonQuery();
     });
+
+    /// <inheritdoc />
+    public Task DeleteUserAsync(string userId) => database.Writer.WriteAsync(w =>
+    {
+        foreach (var table in (string[])["user_updates", "user_conversations", "user_state"])
+        {
+            var cmd = w.Command($"DELETE FROM {table} WHERE user_id = $u");
+            Sql.Bind(cmd, "$u", userId);
+            cmd.ExecuteNonQuery();
+        }
+        return 0;
+    });
 }
