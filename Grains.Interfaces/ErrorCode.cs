@@ -44,6 +44,14 @@ public enum ErrorCode
     ServerShutdown,
     /// <summary>A newer long-poll of the same device replaced this one.</summary>
     PollReplaced,
+    /// <summary>The token's device was logged out, or its account deleted: the token no longer works.</summary>
+    LoggedOut,
+    /// <summary>The user has no logged-in device with that id.</summary>
+    DeviceNotFound,
+    /// <summary>The other member of a direct conversation deleted their account; it takes no more messages.</summary>
+    UserDeleted,
+    /// <summary>The password given to confirm an action (deleting the account) is not the account's.</summary>
+    WrongPassword,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -70,6 +78,10 @@ public static class ErrorCodes
         ErrorCode.Unavailable => "unavailable",
         ErrorCode.ServerShutdown => "server_shutdown",
         ErrorCode.PollReplaced => "poll_replaced",
+        ErrorCode.LoggedOut => "logged_out",
+        ErrorCode.DeviceNotFound => "device_not_found",
+        ErrorCode.UserDeleted => "user_deleted",
+        ErrorCode.WrongPassword => "wrong_password",
         _ => "internal_error",
     };
 }

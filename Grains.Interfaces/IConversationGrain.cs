@@ -40,6 +40,13 @@ public interface IConversationGrain : IGrainWithStringKey
     /// member last told this conversation. Feeds the acks' <c>offlineRecipients</c>.
     /// </summary>
     Task MemberLivenessChangedAsync(string userId, bool live);
+
+    /// <summary>
+    /// A member deleted their account (called by their user grain; idempotent): recorded durably; they stay a
+    /// member and their messages stay in the log, nothing more is delivered to them, and a direct
+    /// conversation refuses new messages with <see cref="ErrorCode.UserDeleted"/>.
+    /// </summary>
+    Task MemberDeletedAsync(string userId);
 }
 
 /// <summary>Accounts by username. Stateless: every rule is enforced by the store's constraints.</summary>

@@ -14,9 +14,10 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>
     /// Records a connected device session whose updates are pushed to <paramref name="gateway"/>.
     /// The session is a lease: it ends by <see cref="DetachDeviceAsync"/> or when not renewed in time.
-    /// Returns the user's newest <c>userSeq</c>.
+    /// Returns the user's newest <c>userSeq</c>. Throws <see cref="ErrorCode.LoggedOut"/> when a token of
+    /// <paramref name="deviceId"/> at <paramref name="generation"/> is no longer good (see <see cref="DeviceGrants"/>).
     /// </summary>
-    Task<long> AttachDeviceAsync(string connectionId, string deviceId, IUpdateObserver gateway);
+    Task<long> AttachDeviceAsync(string connectionId, string deviceId, long generation, IUpdateObserver gateway);
 
     /// <summary>Ends a device session (the socket closed).</summary>
     Task DetachDeviceAsync(string connectionId);
@@ -75,6 +76,42 @@ public interface IUserGrain : IGrainWithStringKey
 
     /// <summary>Pushes a typing event to this user's live devices. Called by the conversation grain.</summary>
     Task PushTypingAsync(TypingEvent typing);
+
+    // ---- devices and the account ----
+
+    /// <summary>
+    /// A login of <paramref name="deviceId"/>: records the device (or refreshes its record, keeping its name
+    /// when <paramref name="name"/> is null) and returns the generation its token carries. A new device
+    /// beyond the limit logs out the least recently active one. Throws <see cref="ErrorCode.UserNotFound"/>.
+    /// </summary>
+    Task<long> LogInDeviceAsync(string deviceId, string? name);
+
+    /// <summary>The user's logged-in devices, most recently active first.</summary>
+    Task<IReadOnlyList<DeviceInfo>> ListDevicesAsync();
+
+    /// <summary>
+    /// Logs a device out: every token it was given stops working on every gateway (each gateway holding
+    /// this user's grants has applied the change when this returns), and its sessions end. Throws
+    /// <see cref="ErrorCode.DeviceNotFound"/> for a device that is not logged in.
+    /// </summary>
+    Task LogOutDeviceAsync(string deviceId);
+
+    /// <summary>
+    /// The user's current grants (for a user without an account: none), with <paramref name="gateway"/>
+    /// registered for a lease (<c>Messenger:DeviceLease</c>) to be told of every change. A gateway calls it
+    /// on first sight of the user and again when its copy is older than its trust interval;
+    /// <paramref name="deviceId"/> names the device whose token it is checking.
+    /// </summary>
+    [ReadOnly]
+    Task<DeviceGrants> WatchDevicesAsync(IUpdateObserver gateway, string deviceId);
+
+    /// <summary>
+    /// Deletes the account: every token stops working (as for a logout) and every session ends, the user's
+    /// conversations are told (a direct one takes no more messages; the messages stay), the account goes
+    /// (the username is free again, the profile is not found) and the user's update log, conversation list
+    /// and devices are removed. If a step fails after the tokens were revoked, the grain finishes on its own.
+    /// </summary>
+    Task DeleteAccountAsync();
 }
 
 /// <summary>
@@ -99,9 +136,17 @@ public interface IUpdateObserver : IGrainObserver
     Task OnTypingAsync(string userId, TypingEvent typing);
 
     /// <summary>
+    /// <paramref name="grants"/>' user logged a device out or deleted the account: the gateway applies the new
+    /// grants to its cache before returning (so a revoked token is refused from then on) and closes that
+    /// user's sessions they no longer allow. The user grain waits for this before answering the logout.
+    /// </summary>
+    Task OnDevicesChangedAsync(DeviceGrants grants);
+
+    /// <summary>
     /// <paramref name="userId"/>'s grain is deactivating (its silo is stopping, or it was idle) while this
-    /// gateway holds a device session or a presence watch on it, which live only in that activation:
-    /// the gateway attaches its sessions and renews its watch again now, which reaches the next activation.
+    /// gateway holds a device session, a presence watch or a watch of its devices on it, which live only in that
+    /// activation: the gateway attaches its sessions and renews its watches again now (its copy of the user's
+    /// device grants is no longer trusted and is fetched again on the next request), which reaches the next activation.
     /// </summary>
     [Orleans.Concurrency.OneWay]
     Task OnUserReleasedAsync(string userId);

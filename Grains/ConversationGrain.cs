@@ -36,6 +36,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     private readonly List<ReadyAck> _ready = [];
     private ConversationInfo? _info;
     private Dictionary<string, IUserGrain> _memberGrains = [];
+    private HashSet<string> _deletedMembers = [];
     private MemberFanOut? _fanOut;
     private Task? _livenessQuery;
     private long _lastSeq;
@@ -71,6 +72,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
             _recent.AddRange(await _store.ReadMessagesAsync(Id, _lastSeq + 1, HistoryDirection.Before, _options.RecentMessages));
         }
         SetInfo(record.Info, record.FannedOutSeq);
+        _deletedMembers = [.. record.DeletedMembers];
         if (record.FannedOutSeq < _lastSeq)
         {
             // A crash came between commit and fan-out: finish it; members skip what they already hold.
@@ -132,6 +134,10 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
             throw new MessengerException(ErrorCode.InvalidRequest, $"text must be 1 to {_options.MaxTextLength} characters.");
         }
         if (_dedup.TryGet(senderId, clientMsgId, out var earlier)) return AsDuplicateAsync(earlier);
+        if (_deletedMembers.Count > 0 && _info!.Kind == ConversationKind.Direct)
+        {
+            throw new MessengerException(ErrorCode.UserDeleted, "the other member deleted their account; the conversation takes no more messages.");
+        }
         var pending = new PendingSend(new NewMessage(senderId, clientMsgId, text, _time.GetUtcNow()));
         _dedup.Add(senderId, clientMsgId, pending.Ack.Task);
         _livenessQuery ??= QueryLivenessAsync();
@@ -202,7 +208,9 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     }
 
     Task<DeliveryReceipt> IFanOutTarget.DeliverAsync(string userId, IReadOnlyList<ChatMessage> messages) =>
-        _memberGrains[userId].DeliverAsync(Id, messages);
+        _deletedMembers.Contains(userId)
+            ? Task.FromResult(new DeliveryReceipt(new long[messages.Count], false)) // nothing is kept for a deleted user
+            : _memberGrains[userId].DeliverAsync(Id, messages);
 
     void IFanOutTarget.OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt, bool markMoved)
     {
@@ -267,6 +275,15 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         return Task.CompletedTask;
     }
 
+    public async Task MemberDeletedAsync(string userId)
+    {
+        if (!_memberGrains.ContainsKey(userId) || _deletedMembers.Contains(userId)) return;
+        await _store.MarkMemberDeletedAsync(Id, userId);
+        _deletedMembers.Add(userId);
+        _liveness.Set(userId, false);
+        _logger.LogInformation("Conversation {ConversationId}: member {UserId} deleted their account", Id, userId);
+    }
+
     public async Task<HistoryPage> GetHistoryAsync(string callerId, long cursor, HistoryDirection direction, int limit)
     {
         EnsureMember(callerId);
@@ -298,7 +315,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     {
         foreach (var (member, grain) in _memberGrains)
         {
-            if (member != typing.UserId) grain.PushTypingAsync(typing).Ignore();
+            if (member != typing.UserId && !_deletedMembers.Contains(member)) grain.PushTypingAsync(typing).Ignore();
         }
     }
 

@@ -11,32 +11,41 @@ using Orleans.Concurrency;
 namespace Messenger.Grains;
 
 /// <summary>
-/// One user: their update log and conversation list (<see cref="UserLog"/>) and their live side
-/// (<see cref="UserPresence"/>), and the push of each new update to every gateway holding one of
-/// their sockets. Calls run one at a time, so <c>userSeq</c> is gapless by construction; memory
-/// changes only after the store has committed.
+/// One user: their update log and conversation list (<see cref="UserLog"/>), their live side
+/// (<see cref="UserPresence"/>), their devices and the account (<c>UserGrain.Devices.cs</c>), and the
+/// push of each new update to every gateway holding one of their sockets. Calls run one at a time, so
+/// <c>userSeq</c> is gapless by construction; memory changes only after the store has committed.
 /// </summary>
-public sealed class UserGrain : Grain, IUserGrain
+public sealed partial class UserGrain : Grain, IUserGrain
 {
     private readonly IAccountStore _accounts;
+    private readonly IUserLogStore _logStore;
     private readonly IConversationStore _conversationStore;
     private readonly UpdatePusher _pusher;
     private readonly MessengerOptions _options;
     private readonly ILogger<UserGrain> _logger;
     private readonly UserLog _log;
     private readonly UserPresence _presence;
+    private readonly IPersistentState<UserDevicesState> _devicesState;
+    private readonly UserDevices _devices;
+    private readonly DeviceWatchers _deviceWatchers;
     private UserProfile? _profile;
 
     public UserGrain(IAccountStore accounts, IUserLogStore log, IConversationStore conversations, UpdatePusher pusher, IGrainFactory grains,
+        [PersistentState("devices", MessengerSiloExtensions.GrainStateStorage)] IPersistentState<UserDevicesState> devices,
         IOptions<MessengerOptions> options, IOptions<PresenceOptions> presence, TimeProvider time, ILogger<UserGrain> logger)
     {
         _accounts = accounts;
+        _logStore = log;
         _conversationStore = conversations;
         _pusher = pusher;
         _options = options.Value;
         _logger = logger;
         _log = new UserLog(Id, log, conversations, _options.MarkSaveInterval, time, logger);
         _presence = new UserPresence(this, grains, log, _options, presence.Value, time, logger);
+        _devicesState = devices;
+        _devices = new UserDevices(devices.State, WriteDevicesAsync);
+        _deviceWatchers = new DeviceWatchers(_options.DeviceLease);
     }
 
     private string Id => this.GetPrimaryKeyString();
@@ -45,16 +54,26 @@ public sealed class UserGrain : Grain, IUserGrain
 
     private async Task LoadAsync()
     {
+        // Orleans read the devices state before activation; the object it read is the one to use.
+        _devices.Load(_devicesState.State);
         _profile = (await _accounts.FindAccountAsync(Id))?.Profile;
+        if (_devices.Deleting)
+        {
+            // A deletion that did not finish (a crash, a failed step): finish it, after this activation is up.
+            await _log.LoadAsync();
+            ScheduleDeletionRetry(TimeSpan.Zero);
+            return;
+        }
         if (_profile is null) return;
         _presence.Stored = true;
         _presence.Devices.LastSeen = await _log.LoadAsync();
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _presence.Release();
-        return _log.FlushAsync();
+        _presence.Release(_deviceWatchers.Live(_presence.Now));
+        await _log.FlushAsync();
+        await FlushDevicesAsync();
     }
 
     public Task<UserProfile> GetProfileAsync() => Task.FromResult(EnsureExists());
@@ -63,6 +82,8 @@ public sealed class UserGrain : Grain, IUserGrain
 
     public async Task<DeliveryReceipt> DeliverAsync(string conversationId, IReadOnlyList<ChatMessage> messages)
     {
+        // A user being deleted gets nothing: the call fails, and the conversation, told of the deletion
+        // meanwhile, no longer delivers to them when it retries.
         EnsureExists();
         if (!_log.Conversations.TryGet(conversationId, out var entry))
         {
@@ -183,30 +204,34 @@ public sealed class UserGrain : Grain, IUserGrain
 
     // ---- devices and presence ----
 
-    public async Task<long> AttachDeviceAsync(string connectionId, string deviceId, IUpdateObserver gateway)
+    public async Task<long> AttachDeviceAsync(string connectionId, string deviceId, long generation, IUpdateObserver gateway)
     {
         EnsureExists();
+        if (!Grants.Allows(deviceId, generation)) throw LoggedOut();
         await _presence.AttachAsync(connectionId, deviceId, gateway);
+        _devices.Touch(deviceId, _presence.Now);
         return _log.LastUserSeq;
     }
 
-    public Task DetachDeviceAsync(string connectionId) => _presence.DetachAsync(connectionId);
+    public async Task DetachDeviceAsync(string connectionId)
+    {
+        if (await _presence.DetachAsync(connectionId) is { } deviceId) _devices.Touch(deviceId, _presence.Now);
+    }
 
-    public Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds) => _presence.RenewAsync(connectionIds);
+    public async Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds)
+    {
+        foreach (var deviceId in _presence.Devices.DevicesOf(connectionIds)) _devices.Touch(deviceId, _presence.Now);
+        return await _presence.RenewAsync(connectionIds);
+    }
 
     public Task<bool> ReportLivenessAsync(string conversationId) => Task.FromResult(_presence.ReportTo(conversationId));
 
-    public Task<PresenceStatus> GetPresenceAsync()
-    {
-        EnsureExists();
-        return Task.FromResult(_presence.Status);
-    }
+    // A deleted user is offline, and never seen again: contacts keep asking, and must not fail for it.
+    public Task<PresenceStatus> GetPresenceAsync() => Task.FromResult(Exists ? _presence.Status : Gone);
 
-    public Task<PresenceStatus> WatchPresenceAsync(IUpdateObserver gateway)
-    {
-        EnsureExists();
-        return Task.FromResult(_presence.Watch(gateway));
-    }
+    public Task<PresenceStatus> WatchPresenceAsync(IUpdateObserver gateway) => Task.FromResult(Exists ? _presence.Watch(gateway) : Gone);
+
+    private PresenceStatus Gone => new(Id, false, null);
 
     public Task UnwatchPresenceAsync(IUpdateObserver gateway)
     {
@@ -220,8 +245,10 @@ public sealed class UserGrain : Grain, IUserGrain
         return Task.CompletedTask;
     }
 
-    private UserProfile EnsureExists() =>
-        _profile ?? throw new MessengerException(ErrorCode.UserNotFound, $"user '{Id}' does not exist.");
+    /// <summary>The account exists and is not being deleted.</summary>
+    private bool Exists => _profile is not null && !_devices.Deleting;
+
+    private UserProfile EnsureExists() => Exists ? _profile! : throw new MessengerException(ErrorCode.UserNotFound, $"user '{Id}' does not exist.");
 
     private static MessengerException NotMember(string conversationId) =>
         new(ErrorCode.NotMember, $"conversation '{conversationId}' does not exist or you are not a member of it.");

@@ -11,6 +11,9 @@ public sealed class TokenService
     public const string DeviceClaim = "did";
     public const string UsernameClaim = "name";
 
+    /// <summary>The device's login generation: the token is good while the user's grants allow it (see <c>DeviceGrants</c>).</summary>
+    public const string GenerationClaim = "gen";
+
     private readonly AuthOptions _options;
     private readonly JsonWebTokenHandler _handler = new();
 
@@ -50,7 +53,7 @@ public sealed class TokenService
         NameClaimType = UsernameClaim,
     };
 
-    public (string Token, DateTimeOffset ExpiresAt) Issue(string userId, string username, string deviceId)
+    public (string Token, DateTimeOffset ExpiresAt) Issue(string userId, string username, string deviceId, long generation)
     {
         // JWT times are whole seconds: round here so expiresAt is exactly when the token stops working.
         var now = DateTime.UnixEpoch.AddSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
@@ -67,6 +70,7 @@ public sealed class TokenService
                 [JwtRegisteredClaimNames.Sub] = userId,
                 [UsernameClaim] = username,
                 [DeviceClaim] = deviceId,
+                [GenerationClaim] = generation,
             },
             SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),
         });
@@ -81,12 +85,16 @@ public sealed class TokenService
     {
         if (string.IsNullOrEmpty(token)) return default;
         var result = await _handler.ValidateTokenAsync(token, ValidationParameters);
-        if (!result.IsValid) return new TokenCheck(null, null, Expired: result.Exception is SecurityTokenExpiredException);
+        if (!result.IsValid) return new TokenCheck(null, null, 0, Expired: result.Exception is SecurityTokenExpiredException);
         return result.Claims.TryGetValue(JwtRegisteredClaimNames.Sub, out var sub) && sub is string userId
             && result.Claims.TryGetValue(DeviceClaim, out var did) && did is string deviceId
-            ? new TokenCheck(userId, deviceId, Expired: false)
+            ? new TokenCheck(userId, deviceId, ParseGeneration(result.ClaimsIdentity.FindFirst(GenerationClaim)?.Value), Expired: false)
             : default;
     }
+
+    /// <summary>A token's generation; 0 for tokens issued before devices were recorded (they carry none).</summary>
+    public static long ParseGeneration(string? claim) =>
+        long.TryParse(claim, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var generation) ? generation : 0;
 
     private static byte[] LoadOrCreateKey(string path)
     {
@@ -109,10 +117,14 @@ public static class CallerExtensions
         ?? throw new InvalidOperationException("authenticated principal without a subject");
 
     public static string DeviceId(this ClaimsPrincipal user) => user.FindFirstValue(TokenService.DeviceClaim) ?? "unknown";
+
+    public static long Generation(this ClaimsPrincipal user) => TokenService.ParseGeneration(user.FindFirstValue(TokenService.GenerationClaim));
+
+    public static string Username(this ClaimsPrincipal user) => user.FindFirstValue(TokenService.UsernameClaim) ?? "";
 }
 
 /// <summary>The outcome of <see cref="TokenService.ValidateAsync"/>: the caller's ids, or why the token was refused.</summary>
-public readonly record struct TokenCheck(string? UserId, string? DeviceId, bool Expired)
+public readonly record struct TokenCheck(string? UserId, string? DeviceId, long Generation, bool Expired)
 {
     public bool IsValid => UserId is not null && DeviceId is not null;
 }

@@ -47,15 +47,40 @@ public static class AccountEndpoints
         var password = Required(request.Password, "password");
         var deviceId = request.DeviceId ?? Guid.NewGuid().ToString("N");
         if (deviceId.Length is < 1 or > 64) throw new MessengerException(ErrorCode.InvalidRequest, "deviceId must be 1 to 64 characters.");
-        attempts.Charge(username);
-        var account = await grains.Accounts.FindAsync(username);
-        if (!await passwords.VerifyAsync(account?.PasswordHash, password, http.RequestAborted))
+        if (request.DeviceName is { Length: < 1 or > MaxDeviceNameLength })
         {
-            throw new MessengerException(ErrorCode.InvalidCredentials, "username or password is wrong.");
+            throw new MessengerException(ErrorCode.InvalidRequest, $"deviceName must be 1 to {MaxDeviceNameLength} characters.");
         }
-        var (token, expiresAt) = tokens.Issue(account!.Profile.UserId, account.Profile.Username, deviceId);
+        var account = await VerifyAsync(grains, attempts, passwords, username, password, http.RequestAborted) ?? throw InvalidCredentials();
+        long generation;
+        try
+        {
+            generation = await grains.User(account.Profile.UserId).LogInDeviceAsync(deviceId, request.DeviceName);
+        }
+        catch (MessengerException ex) when (ex.Code == ErrorCode.UserNotFound)
+        {
+            throw InvalidCredentials(); // deleted between the password check and now
+        }
+        var (token, expiresAt) = tokens.Issue(account.Profile.UserId, account.Profile.Username, deviceId, generation);
         return TypedResults.Ok(new WireSession(token, account.Profile.UserId, account.Profile.Username, deviceId, expiresAt));
     }
+
+    /// <summary>Longest <c>deviceName</c> at login.</summary>
+    public const int MaxDeviceNameLength = 64;
+
+    /// <summary>
+    /// The account when <paramref name="password"/> is its password, else null: an attempt charged to the
+    /// username first, then the (bounded) hash check, against a real hash even for an unknown user.
+    /// </summary>
+    internal static async Task<AccountCredentials?> VerifyAsync(GrainReferences grains, UsernameAttempts attempts, PasswordHashing passwords,
+        string username, string password, CancellationToken cancellationToken)
+    {
+        attempts.Charge(username);
+        var account = await grains.Accounts.FindAsync(username);
+        return await passwords.VerifyAsync(account?.PasswordHash, password, cancellationToken) ? account : null;
+    }
+
+    private static MessengerException InvalidCredentials() => new(ErrorCode.InvalidCredentials, "username or password is wrong.");
 
     private static async Task<Ok<WireUser>> GetMeAsync(HttpContext http, GrainReferences grains) =>
         TypedResults.Ok((await grains.User(http.User.UserId()).GetProfileAsync()).ToWire());

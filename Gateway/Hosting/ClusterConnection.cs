@@ -31,8 +31,21 @@ public sealed class ClusterConnection : IClusterConnectionStatusObserver
         }
     }
 
-    void IClusterConnectionStatusObserver.NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered) =>
-        _lost = currentNumberOfGateways == 0;
+    /// <summary>
+    /// Raised when this gateway lost its connection to a silo (or to all of them): grains may have died with
+    /// it and come back elsewhere without knowing what this gateway holds (see DeviceGrantCache).
+    /// </summary>
+    public event Action? SiloLost;
 
-    void IClusterConnectionStatusObserver.NotifyClusterConnectionLost() => _lost = true;
+    void IClusterConnectionStatusObserver.NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    {
+        _lost = currentNumberOfGateways == 0;
+        if (currentNumberOfGateways < previousNumberOfGateways) SiloLost?.Invoke();
+    }
+
+    void IClusterConnectionStatusObserver.NotifyClusterConnectionLost()
+    {
+        _lost = true;
+        SiloLost?.Invoke();
+    }
 }

@@ -51,13 +51,27 @@ public static class GatewayExtensions
                     if (ctx.Request.Path.StartsWithSegments(WebSocketPath)) ctx.NoResult();
                     return Task.CompletedTask;
                 },
+                // A good signature is not enough: the device must still be logged in (checked against this
+                // gateway's copy of the user's device grants, which a logout updates before it answers).
+                OnTokenValidated = async ctx =>
+                {
+                    var caller = ctx.Principal!;
+                    var grants = ctx.HttpContext.RequestServices.GetRequiredService<DeviceGrantCache>();
+                    if (!await grants.AllowsAsync(caller.UserId(), caller.DeviceId(), caller.Generation()))
+                    {
+                        ctx.Fail(new MessengerException(ErrorCode.LoggedOut, LoggedOutMessage));
+                    }
+                },
                 OnChallenge = async ctx =>
                 {
                     ctx.HandleResponse();
-                    var expired = ctx.AuthenticateFailure is SecurityTokenExpiredException;
-                    await ErrorMapping.WriteProblemAsync(ctx.HttpContext,
-                        expired ? ErrorCode.TokenExpired : ErrorCode.Unauthorized,
-                        expired ? "the token has expired; log in again." : "a valid bearer token is required.");
+                    var (code, message) = ctx.AuthenticateFailure switch
+                    {
+                        SecurityTokenExpiredException => (ErrorCode.TokenExpired, "the token has expired; log in again."),
+                        MessengerException { Code: ErrorCode.LoggedOut } => (ErrorCode.LoggedOut, LoggedOutMessage),
+                        _ => (ErrorCode.Unauthorized, "a valid bearer token is required."),
+                    };
+                    await ErrorMapping.WriteProblemAsync(ctx.HttpContext, code, message);
                 },
             };
         });
@@ -86,6 +100,7 @@ public static class GatewayExtensions
         services.AddSingleton<PresenceSubscriptions>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<GatewayNode>();
+        services.AddSingleton<DeviceGrantCache>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayNode>());
         services.AddSingleton<PollSessions>();
         services.AddHostedService(sp => sp.GetRequiredService<PollSessions>());
@@ -98,6 +113,7 @@ public static class GatewayExtensions
     public static WebApplication MapMessengerGateway(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        app.Services.GetRequiredService<DeviceGrantCache>(); // now, so that it hears every change pushed from the start
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // Ping every interval; a client that answers no ping within the timeout is dropped.
@@ -127,6 +143,7 @@ public static class GatewayExtensions
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status500InternalServerError)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapAccountEndpoints();
+        v1.MapDeviceEndpoints();
         v1.MapConversationEndpoints();
         v1.Map("/ws", AcceptWebSocketAsync).AllowAnonymous().ExcludeFromDescription();
         v1.MapLongPoll();
@@ -135,13 +152,15 @@ public static class GatewayExtensions
 
     private const string WebSocketPath = "/v1/ws";
 
+    private const string LoggedOutMessage = "this device was logged out (or its account deleted); log in again.";
+
     /// <summary>
     /// The handshake authenticates here rather than in the authentication middleware, which would keep
     /// the token's principal referenced for as long as the socket stays open (a few KiB per idle
     /// connection); the session keeps only the user and device ids. Browsers cannot set headers on a
     /// WebSocket handshake, so the token may also come as the <c>access_token</c> query parameter.
     /// </summary>
-    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node, TokenService tokens,
+    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node, TokenService tokens, DeviceGrantCache grants,
         IOptions<GatewayOptions> options, ILogger<ClientSession> logger)
     {
         var token = http.Request.Query.TryGetValue("access_token", out var query) ? query.ToString() : BearerToken(http.Request);
@@ -153,13 +172,19 @@ public static class GatewayExtensions
                 caller.Expired ? "the token has expired; log in again." : "a valid bearer token is required.");
             return;
         }
+        // (Attaching checks again, in the user's grain, against a logout that lands in between.)
+        if (!await grants.AllowsAsync(caller.UserId!, caller.DeviceId!, caller.Generation))
+        {
+            await ErrorMapping.WriteProblemAsync(http, ErrorCode.LoggedOut, LoggedOutMessage);
+            return;
+        }
         if (!http.WebSockets.IsWebSocketRequest)
         {
             await ErrorMapping.WriteProblemAsync(http, ErrorCode.InvalidRequest, "this endpoint accepts WebSocket upgrades only.");
             return;
         }
         node.EnsureTakingSessions();
-        var session = new ClientSession(caller.UserId!, caller.DeviceId!, node, options.Value, logger);
+        var session = new ClientSession(caller.UserId!, caller.DeviceId!, caller.Generation, node, options.Value, logger);
         var userSeq = await node.AttachAsync(session);
         try
         {

@@ -13,9 +13,10 @@ public static class ErrorMapping
     public static int ToHttpStatus(this ErrorCode code) => code switch
     {
         ErrorCode.InvalidRequest or ErrorCode.MalformedJson or ErrorCode.UnknownFrameType or ErrorCode.OutOfRange => StatusCodes.Status400BadRequest,
-        ErrorCode.Unauthorized or ErrorCode.TokenExpired or ErrorCode.InvalidCredentials => StatusCodes.Status401Unauthorized,
-        ErrorCode.NotMember or ErrorCode.NotContact => StatusCodes.Status403Forbidden,
-        ErrorCode.UserNotFound or ErrorCode.NotFound => StatusCodes.Status404NotFound,
+        ErrorCode.Unauthorized or ErrorCode.TokenExpired or ErrorCode.InvalidCredentials or ErrorCode.LoggedOut => StatusCodes.Status401Unauthorized,
+        ErrorCode.NotMember or ErrorCode.NotContact or ErrorCode.WrongPassword => StatusCodes.Status403Forbidden,
+        ErrorCode.UserNotFound or ErrorCode.NotFound or ErrorCode.DeviceNotFound => StatusCodes.Status404NotFound,
+        ErrorCode.UserDeleted => StatusCodes.Status410Gone,
         ErrorCode.UsernameTaken or ErrorCode.PollReplaced => StatusCodes.Status409Conflict,
         ErrorCode.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,

@@ -32,6 +32,8 @@ namespace Messenger.Gateway.Protocol;
 [JsonSerializable(typeof(WireSession))]
 [JsonSerializable(typeof(RegisterRequest))]
 [JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(WireDeviceList))]
+[JsonSerializable(typeof(DeleteAccountRequest))]
 [JsonSerializable(typeof(OpenDirectRequest))]
 [JsonSerializable(typeof(SendMessageRequest))]
 [JsonSerializable(typeof(MarkReadRequest))]

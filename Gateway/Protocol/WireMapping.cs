@@ -57,4 +57,7 @@ public static class WireMapping
         new(s.ConversationId, s.Kind.ToWire(), s.Members, s.LastSeq, s.ReadSeq, s.Unread, s.LastMessage?.ToWire());
 
     public static WireUser ToWire(this UserProfile p) => new(p.UserId, p.Username, p.CreatedAt);
+
+    public static WireDevice ToWire(this DeviceInfo d, string currentDeviceId) =>
+        new(d.DeviceId, d.Name, d.CreatedAt, d.LastActiveAt, d.Live, d.DeviceId == currentDeviceId);
 }

@@ -59,7 +59,16 @@ public sealed record WireSession(string Token, string UserId, string Username, s
 public sealed record RegisterRequest(string? Username, string? Password);
 
 /// <summary>POST /v1/sessions.</summary>
-public sealed record LoginRequest(string? Username, string? Password, string? DeviceId);
+public sealed record LoginRequest(string? Username, string? Password, string? DeviceId, string? DeviceName);
+
+/// <summary>One of the caller's logged-in devices; <c>current</c> marks the one whose token asked.</summary>
+public sealed record WireDevice(string DeviceId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset LastActiveAt, bool Live, bool Current);
+
+/// <summary>GET /v1/devices.</summary>
+public sealed record WireDeviceList(IReadOnlyList<WireDevice> Devices);
+
+/// <summary>DELETE /v1/me: the password again, so that a token alone cannot delete the account.</summary>
+public sealed record DeleteAccountRequest(string? Password);
 
 /// <summary>POST /v1/conversations/direct.</summary>
 public sealed record OpenDirectRequest(string? UserId);

@@ -31,10 +31,11 @@ public sealed class ClientSession
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ClientSession(string userId, string deviceId, GatewayNode node, Hosting.GatewayOptions options, ILogger logger)
+    public ClientSession(string userId, string deviceId, long generation, GatewayNode node, Hosting.GatewayOptions options, ILogger logger)
     {
         UserId = userId;
         DeviceId = deviceId;
+        Generation = generation;
         _node = node;
         _grains = node.Grains;
         _logger = logger;
@@ -62,6 +63,26 @@ public sealed class ClientSession
     public void Written(OutboundFrame frame)
     {
         if (frame.IsReply) _inFlight.Release();
+    }
+
+    /// <summary>The login generation of the token the session was opened with.</summary>
+    public long Generation { get; }
+
+    /// <summary>True once the device was logged out (or the account deleted): the transport closes it with <c>logged_out</c>.</summary>
+    public bool IsLoggedOut => Volatile.Read(ref _loggedOut) == 1;
+
+    private int _loggedOut;
+
+    /// <summary>
+    /// The device was logged out: nothing more is queued, requests in progress lose their replies, and the
+    /// transport closes the session (a socket with 4001 <c>logged_out</c>, a waiting poll with 401).
+    /// </summary>
+    public void LogOut()
+    {
+        if (Interlocked.Exchange(ref _loggedOut, 1) == 1) return;
+        _logger.LogInformation("Connection {ConnectionId} of {UserId}: device {DeviceId} was logged out; closing", ConnectionId, UserId, DeviceId);
+        _completed = true;
+        _outbound.Writer.TryComplete();
     }
 
     /// <summary>Cancelled when the session must end (slow consumer or shutdown).</summary>

@@ -72,6 +72,20 @@ public sealed class ConnectionRegistry : IUpdateObserver
         return Task.CompletedTask;
     }
 
+    /// <summary>Raised (before the user grain hears back) when a user's device grants changed; see <see cref="IUpdateObserver.OnDevicesChangedAsync"/>.</summary>
+    public event Action<DeviceGrants>? DevicesChanged;
+
+    /// <summary>A device was logged out or the account deleted: the grants first, then the sessions they no longer allow end.</summary>
+    public Task OnDevicesChangedAsync(DeviceGrants grants)
+    {
+        DevicesChanged?.Invoke(grants);
+        foreach (var session in SessionsOf(grants.UserId))
+        {
+            if (!grants.Allows(session.DeviceId, session.Generation)) session.LogOut();
+        }
+        return Task.CompletedTask;
+    }
+
     public Task OnUpdatesAsync(UpdateBatch batch)
     {
         UpdateFrames.ForEachUser(batch, _holds, _deliver);

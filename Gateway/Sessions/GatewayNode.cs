@@ -46,7 +46,7 @@ public sealed class GatewayNode(
         registry.Add(session);
         try
         {
-            var userSeq = await grains.User(session.UserId).AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+            var userSeq = await grains.User(session.UserId).AttachDeviceAsync(session.ConnectionId, session.DeviceId, session.Generation, Reference);
             // A shutdown that began after this socket was accepted may not have seen it: close it at once.
             if (_shuttingDown) session.FinishShutdown();
             return userSeq;
@@ -62,6 +62,28 @@ public sealed class GatewayNode(
             throw;
         }
     }
+
+    /// <summary>
+    /// Attaches a session the user's grain no longer knows (it was activated again); one whose device was
+    /// logged out meanwhile (a logout the grain could not tell this gateway of) is closed.
+    /// </summary>
+    private async Task AttachAgainAsync(IUserGrain user, ClientSession session)
+    {
+        try
+        {
+            await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, session.Generation, Reference);
+        }
+        catch (MessengerException ex) when (ex.Code is ErrorCode.LoggedOut or ErrorCode.UserNotFound)
+        {
+            session.LogOut();
+        }
+    }
+
+    /// <summary>
+    /// The user's device grants, this gateway registered with the user's grain to be told of every change
+    /// (see <see cref="Auth.DeviceGrantCache"/>); <paramref name="deviceId"/> is the device whose token is checked.
+    /// </summary>
+    public Task<DeviceGrants> WatchDevicesAsync(string userId, string deviceId) => grains.User(userId).WatchDevicesAsync(Reference, deviceId);
 
     /// <summary>
     /// Replaces the socket's presence subscription after checking the user may see every one of them
@@ -138,7 +160,7 @@ public sealed class GatewayNode(
             var unknown = await user.RenewDevicesAsync(ids);
             foreach (var session in sessions)
             {
-                if (unknown.Contains(session.ConnectionId)) await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+                if (unknown.Contains(session.ConnectionId)) await AttachAgainAsync(user, session);
             }
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -160,7 +182,7 @@ public sealed class GatewayNode(
             var user = grains.User(userId);
             foreach (var session in registry.SessionsOf(userId))
             {
-                if (!session.IsShuttingDown && !session.Ended.IsCompleted) await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, Reference);
+                if (!session.IsShuttingDown && !session.IsLoggedOut && !session.Ended.IsCompleted) await AttachAgainAsync(user, session);
             }
             if (subscriptions.WatchersOf(userId).Length > 0) await user.WatchPresenceAsync(Reference);
         }

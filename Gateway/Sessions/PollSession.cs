@@ -55,6 +55,7 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
             var deadline = time.GetTimestamp() + (long)(hold.TotalSeconds * time.TimestampFrequency);
             while (true)
             {
+                if (session.IsLoggedOut) throw LoggedOut();
                 // Frames first, then the log: an update pushed after this drain stays queued and wakes the wait below.
                 var events = Drain();
                 var page = await Requests.SyncAsync(grains, session.UserId, after, limit);
@@ -73,6 +74,7 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
                 }
                 if (!open)
                 {
+                    if (session.IsLoggedOut) throw LoggedOut();
                     // The session ends (the gateway shuts down): answer what there is, at once.
                     Drain();
                     return Answer(await Requests.SyncAsync(grains, session.UserId, after, limit), mine);
@@ -128,6 +130,8 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
             return new WirePollResult(page.Updates.ToWire(), page.HasMore, page.LastUserSeq, events);
         }
     }
+
+    private static MessengerException LoggedOut() => new(ErrorCode.LoggedOut, "this device was logged out (or its account deleted); log in again.");
 
     private static MessengerException Replaced() => new(ErrorCode.PollReplaced, "a newer poll of this device replaced this one.");
 }

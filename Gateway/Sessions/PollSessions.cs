@@ -15,17 +15,21 @@ public sealed class PollSessions(GatewayNode node, IOptions<GatewayOptions> opti
 {
     private readonly ConcurrentDictionary<(string UserId, string DeviceId), Lazy<Task<PollSession>>> _sessions = new();
 
-    /// <summary>The device's session, attached now if it has none (or its last one ended).</summary>
-    public async Task<PollSession> GetOrAttachAsync(string userId, string deviceId)
+    /// <summary>
+    /// The device's session, attached now if it has none (or its last one ended, or was opened with a token of
+    /// an earlier login of the device: that one ends as a logged-out one does).
+    /// </summary>
+    public async Task<PollSession> GetOrAttachAsync(string userId, string deviceId, long generation)
     {
         var key = (userId, deviceId);
         while (true)
         {
-            var entry = _sessions.GetOrAdd(key, k => new Lazy<Task<PollSession>>(() => AttachAsync(k.UserId, k.DeviceId)));
+            var entry = _sessions.GetOrAdd(key, k => new Lazy<Task<PollSession>>(() => AttachAsync(k.UserId, k.DeviceId, generation)));
             try
             {
                 var session = await entry.Value;
-                if (!session.Session.IsShuttingDown) return session;
+                if (session.Session.Generation != generation) session.Session.LogOut();
+                if (!session.Session.IsShuttingDown && !session.Session.IsLoggedOut) return session;
             }
             catch
             {
@@ -33,14 +37,14 @@ public sealed class PollSessions(GatewayNode node, IOptions<GatewayOptions> opti
                 throw;
             }
             // Ending (the gateway is shutting down): the poll gets what there is and ends at once.
-            if (node.IsShuttingDown) return await entry.Value;
+            if (node.IsShuttingDown && !(await entry.Value).Session.IsLoggedOut) return await entry.Value;
             _sessions.TryRemove(new KeyValuePair<(string, string), Lazy<Task<PollSession>>>(key, entry));
         }
     }
 
-    private async Task<PollSession> AttachAsync(string userId, string deviceId)
+    private async Task<PollSession> AttachAsync(string userId, string deviceId, long generation)
     {
-        var session = new ClientSession(userId, deviceId, node, options.Value, logger);
+        var session = new ClientSession(userId, deviceId, generation, node, options.Value, logger);
         await node.AttachAsync(session);
         session.EnqueueHello(null); // pushes that arrived while attaching are released
         return new PollSession(session, time);
@@ -68,7 +72,7 @@ public sealed class PollSessions(GatewayNode node, IOptions<GatewayOptions> opti
         {
             if (!entry.IsValueCreated || !entry.Value.IsCompletedSuccessfully) continue;
             var poll = entry.Value.Result;
-            if (!poll.Session.IsShuttingDown && !poll.IdleLongerThan(timeout)) continue;
+            if (!poll.Session.IsShuttingDown && !poll.Session.IsLoggedOut && !poll.IdleLongerThan(timeout)) continue;
             if (_sessions.TryRemove(new KeyValuePair<(string, string), Lazy<Task<PollSession>>>(key, entry))) ending.Add(poll);
         }
         // Many at a time (a shutdown ends them all at once), as lease renewal does.

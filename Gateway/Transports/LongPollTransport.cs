@@ -41,7 +41,7 @@ public static class LongPollTransport
             hold = TimeSpan.FromSeconds(seconds);
         }
         node.EnsureTakingSessions();
-        var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId());
+        var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId(), http.User.Generation());
         return TypedResults.Ok(await session.PollAsync(node.Grains, cursor, size, hold, http.RequestAborted));
     }
 
@@ -50,7 +50,7 @@ public static class LongPollTransport
         PollSessions polls, GatewayNode node)
     {
         node.EnsureTakingSessions();
-        var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId());
+        var session = await polls.GetOrAttachAsync(http.User.UserId(), http.User.DeviceId(), http.User.Generation());
         var statuses = await node.SubscribePresenceAsync(session.Session, request.UserIds);
         return TypedResults.Ok(new WirePresenceList(statuses.ToWire()));
     }

@@ -150,8 +150,12 @@ public static class WebSocketTransport
             sendTimer.Dispose();
         }
         if (session.IsSlowConsumer) await CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, ErrorCode.SlowConsumer.ToWire());
+        else if (session.IsLoggedOut) await CloseAsync(socket, LoggedOut, ErrorCode.LoggedOut.ToWire());
         else if (session.IsShuttingDown) await CloseAsync(socket, ServiceRestart, ErrorCode.ServerShutdown.ToWire());
     }
+
+    /// <summary>Close status 4001 (private use): the device was logged out or its account deleted; do not reconnect with this token.</summary>
+    public const WebSocketCloseStatus LoggedOut = (WebSocketCloseStatus)4001;
 
     /// <summary>Close status 1012 (RFC 6455 registry: "Service Restart"): reconnect at once, elsewhere if possible.</summary>
     public const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;

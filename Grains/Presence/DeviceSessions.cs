@@ -22,9 +22,50 @@ internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan g
     public void Attach(string connectionId, string deviceId, IUpdateObserver gateway, DateTimeOffset now) =>
         _sessions[connectionId] = new Session(deviceId, gateway, now + lease);
 
-    public void Detach(string connectionId, DateTimeOffset now)
+    /// <summary>Ends a session; returns its device, or null when it was not (or no longer) known.</summary>
+    public string? Detach(string connectionId, DateTimeOffset now)
     {
-        if (_sessions.Remove(connectionId) && _sessions.Count == 0) _lastLeftAt = now;
+        if (!_sessions.Remove(connectionId, out var session)) return null;
+        if (_sessions.Count == 0) _lastLeftAt = now;
+        return session.DeviceId;
+    }
+
+    /// <summary>Ends every session of a device (it was logged out); returns the gateways that held one.</summary>
+    public List<IUpdateObserver> DetachDevice(string? deviceId, DateTimeOffset now)
+    {
+        var gateways = new List<IUpdateObserver>(1);
+        List<string>? ended = null;
+        foreach (var (id, session) in _sessions)
+        {
+            if (deviceId is not null && session.DeviceId != deviceId) continue;
+            (ended ??= []).Add(id);
+            if (!gateways.Contains(session.Gateway)) gateways.Add(session.Gateway);
+        }
+        if (ended is null) return gateways;
+        foreach (var id in ended) _sessions.Remove(id);
+        if (_sessions.Count == 0) _lastLeftAt = now;
+        return gateways;
+    }
+
+    /// <summary>Whether <paramref name="deviceId"/> has a live session.</summary>
+    public bool IsLive(string deviceId, DateTimeOffset now)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (session.DeviceId == deviceId && session.ExpiresAt > now) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The device of each given session that is known, each once (renewed sessions, for "last active").</summary>
+    public List<string> DevicesOf(IReadOnlyList<string> connectionIds)
+    {
+        var devices = new List<string>(1);
+        foreach (var id in connectionIds)
+        {
+            if (_sessions.TryGetValue(id, out var session) && !devices.Contains(session.DeviceId)) devices.Add(session.DeviceId);
+        }
+        return devices;
     }
 
     /// <summary>Extends the given leases; returns the ids that are not (or no longer) known.</summary>

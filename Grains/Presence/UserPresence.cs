@@ -68,10 +68,36 @@ internal sealed class UserPresence
         return EvaluateAsync();
     }
 
-    public Task DetachAsync(string connectionId)
+    /// <summary>Ends a session; returns its device (null when it was not known).</summary>
+    public async Task<string?> DetachAsync(string connectionId)
     {
-        Devices.Detach(connectionId, Now);
-        return EvaluateAsync();
+        var deviceId = Devices.Detach(connectionId, Now);
+        await EvaluateAsync();
+        return deviceId;
+    }
+
+    /// <summary>Ends every session of a logged-out device at once; returns the gateways that held one.</summary>
+    public async Task<List<IUpdateObserver>> EndDeviceAsync(string deviceId)
+    {
+        var gateways = Devices.DetachDevice(deviceId, Now);
+        await EvaluateAsync();
+        return gateways;
+    }
+
+    /// <summary>
+    /// The account is being deleted: every session ends, watchers are told at once that the user is offline
+    /// (with no "last seen"), and nothing is stored for the user from now on. Returns the gateways that held a session.
+    /// </summary>
+    public List<IUpdateObserver> EndAll()
+    {
+        var now = Now;
+        Stored = false;
+        var gateways = Devices.DetachDevice(null, now);
+        Devices.Evaluate(now);
+        _watchers.Publish(new PresenceStatus(UserId, false, null), now);
+        _timer?.Dispose();
+        _timer = null;
+        return gateways;
     }
 
     public async Task<IReadOnlyList<string>> RenewAsync(IReadOnlyList<string> connectionIds)
@@ -101,10 +127,10 @@ internal sealed class UserPresence
     /// live only here, so tell each gateway holding one to attach again at once, to the next activation,
     /// rather than at its next lease renewal.
     /// </summary>
-    public void Release()
+    public void Release(IEnumerable<IUpdateObserver> deviceWatchers)
     {
         var gateways = Devices.LiveGateways(Now);
-        foreach (var gateway in _watchers.Gateways)
+        foreach (var gateway in _watchers.Gateways.Concat(deviceWatchers))
         {
             if (!gateways.Contains(gateway)) gateways.Add(gateway);
         }

@@ -89,11 +89,15 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public IUserGrain User(UserProfile user) => Client.GetGrain<IUserGrain>(user.UserId);
 
-    /// <summary>Attaches a recording device session to a user; dispose it to detach.</summary>
-    public async Task<UpdateRecorder> AttachAsync(UserProfile user, string connectionId = "conn-1")
+    /// <summary>
+    /// Attaches a recording device session to a user (device <paramref name="deviceId"/>, by default
+    /// <c>device-{connectionId}</c>, with a token of <paramref name="generation"/>: 0 is what a token from
+    /// before device records carries); dispose it to detach.
+    /// </summary>
+    public async Task<UpdateRecorder> AttachAsync(UserProfile user, string connectionId = "conn-1", long generation = 0, string? deviceId = null)
     {
         var recorder = new UpdateRecorder(Client, User(user), connectionId);
-        recorder.AttachedAtUserSeq = await User(user).AttachDeviceAsync(connectionId, "device-" + connectionId, recorder.Reference);
+        recorder.AttachedAtUserSeq = await User(user).AttachDeviceAsync(connectionId, deviceId ?? "device-" + connectionId, generation, recorder.Reference);
         return recorder;
     }
 }

@@ -38,7 +38,7 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
         await using var devicesGateway = new UpdateRecorder(client, bobGrain, "bob-conn");
         await using var watchersGateway = new UpdateRecorder(client, client.GetGrain<IUserGrain>(alice.UserId), "alice-conn");
         await using var bystander = new UpdateRecorder(client, client.GetGrain<IUserGrain>(carol.UserId), "carol-conn");
-        await bobGrain.AttachDeviceAsync("bob-conn", "phone", devicesGateway.Reference);
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", 0, devicesGateway.Reference);
         await bobGrain.WatchPresenceAsync(watchersGateway.Reference);
 
         // Every idle activation goes, as when a silo shuts down.
@@ -66,7 +66,7 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
         Assert.False((await bobGrain.WatchPresenceAsync(alicesGateway.Reference)).Online);
         await using var bobsGateway = new UpdateRecorder(client, bobGrain, "bob-conn");
         var attachedAt = DateTimeOffset.UtcNow;
-        await bobGrain.AttachDeviceAsync("bob-conn", "phone", bobsGateway.Reference);
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", 0, bobsGateway.Reference);
 
         // Alice's gateway is alive: it renews its watch as a real gateway does.
         using var stop = new CancellationTokenSource();

@@ -82,6 +82,17 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    private readonly List<DeviceGrants> _grants = [];
+
+    /// <summary>Device grants pushed to this gateway (logouts, deletions), in arrival order.</summary>
+    public IReadOnlyList<DeviceGrants> Grants { get { lock (_gate) return [.. _grants]; } }
+
+    public Task OnDevicesChangedAsync(DeviceGrants grants)
+    {
+        lock (_gate) { _grants.Add(grants); _conditions.Signal(); }
+        return Task.CompletedTask;
+    }
+
     private readonly List<string> _released = [];
 
     /// <summary>Users whose grain told this gateway it was deactivating, in arrival order.</summary>

@@ -115,6 +115,7 @@ public sealed class UpdatePusherTests
 
         public Task OnPresenceAsync(PresenceStatus status) => Task.CompletedTask;
         public Task OnTypingAsync(string userId, TypingEvent typing) => Task.CompletedTask;
+        public Task OnDevicesChangedAsync(DeviceGrants grants) => Task.CompletedTask;
 
         public async Task<IReadOnlyList<UpdateBatch>> WaitForBatches(int count)
         {
