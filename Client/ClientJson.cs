@@ -46,7 +46,9 @@ internal sealed class InFrame
 }
 
 internal sealed record ProblemBody(string? Code, string? Detail, string? Title);
-internal sealed record Credentials(string Username, string Password, string? DeviceId = null);
+internal sealed record Credentials(string Username, string Password, string? DeviceId = null, string? DeviceName = null);
+internal sealed record PasswordBody(string Password);
+internal sealed record DeviceList(IReadOnlyList<Device> Devices);
 internal sealed record UserRef(string UserId);
 internal sealed record SendBody(string ClientMsgId, string Text);
 internal sealed record ReadBody(long Seq);
@@ -75,4 +77,6 @@ internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 [JsonSerializable(typeof(PresenceList))]
 [JsonSerializable(typeof(PollResult))]
 [JsonSerializable(typeof(UserIdsBody))]
+[JsonSerializable(typeof(PasswordBody))]
+[JsonSerializable(typeof(DeviceList))]
 internal sealed partial class ClientJson : JsonSerializerContext;

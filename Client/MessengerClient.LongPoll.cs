@@ -80,6 +80,12 @@ public sealed partial class MessengerClient
             {
                 return;
             }
+            catch (MessengerClientException ex) when (ex.Code == "logged_out")
+            {
+                // The device was logged out or the account deleted: polling again cannot help.
+                EndLoggedOut();
+                return;
+            }
             catch (Exception)
             {
                 // The server is away (or another poll of this device replaced ours): next server, with backoff.

@@ -149,6 +149,7 @@ public sealed partial class MessengerClient : IAsyncDisposable
     // A request answered "unavailable" goes out again, unchanged but for its id, after a backoff.
     private async Task<InFrame> RequestAsync(OutFrame frame, CancellationToken ct)
     {
+        if (IsLoggedOut) throw LoggedOutError();
         var deadline = DateTime.UtcNow + _options.RequestTimeout;
         var delay = _options.UnavailableRetryDelay;
         while (true)
@@ -156,6 +157,11 @@ public sealed partial class MessengerClient : IAsyncDisposable
             try
             {
                 return await RequestOnceAsync(frame, deadline - DateTime.UtcNow, ct);
+            }
+            catch (MessengerClientException e) when (e.Code == "logged_out")
+            {
+                EndLoggedOut(); // a request over REST (long-poll) heard it first
+                throw;
             }
             catch (MessengerClientException e) when (e.Code == "unavailable" && DateTime.UtcNow + delay < deadline)
             {
@@ -212,6 +218,8 @@ public sealed partial class MessengerClient : IAsyncDisposable
             socket.Options.CollectHttpResponseDetails = true;
             var connected = false;
             var moveOn = false;
+            var loggedOut = false;
+            var refused = false;
             try
             {
                 await socket.ConnectAsync(_wsUris[_server], _disposed.Token);
@@ -222,7 +230,13 @@ public sealed partial class MessengerClient : IAsyncDisposable
                 await ReceiveLoopAsync(socket);
                 // A gateway that shuts down closes with 1012: go to the next gateway at once, no backoff.
                 moveOn = socket.CloseStatus == ServiceRestart;
-                if (moveOn) await AnswerCloseAsync(socket);
+                loggedOut = socket.CloseStatus == LoggedOutStatus;
+                if (moveOn || loggedOut) await AnswerCloseAsync(socket);
+            }
+            catch (WebSocketException) when (!connected && socket.HttpStatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                // The token was refused; a handshake cannot say why, REST can (below).
+                refused = true;
             }
             catch (WebSocketException) when (!connected && _options.Transport == ClientTransport.Auto && BlockedOnTheWay(socket.HttpStatusCode))
             {
@@ -249,6 +263,11 @@ public sealed partial class MessengerClient : IAsyncDisposable
                 socket.Dispose();
             }
             if (_disposed.IsCancellationRequested) break;
+            if (loggedOut || (refused && await IsTokenLoggedOutAsync()))
+            {
+                EndLoggedOut();
+                return;
+            }
             if (moveOn)
             {
                 _server = (_server + 1) % _wsUris.Length;
@@ -264,41 +283,6 @@ public sealed partial class MessengerClient : IAsyncDisposable
         await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 50)), _disposed.Token).ContinueWith(_ => { });
         return TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
     }
-
-    /// <summary>A connection is back (a hello, or a first successful poll): the time without one ends.</summary>
-    private void MarkConnected()
-    {
-        var downSince = Interlocked.Exchange(ref _downSince, 0);
-        if (downSince == 0) return;
-        Interlocked.Add(ref _downTicks, System.Diagnostics.Stopwatch.GetTimestamp() - downSince);
-        Interlocked.Increment(ref _reconnects);
-    }
-
-    /// <summary>Close status 1012 ("Service Restart"): the gateway is shutting down; reconnect at once, elsewhere.</summary>
-    public const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
-
-    private static async Task AnswerCloseAsync(ClientWebSocket socket)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
-        catch (Exception) { socket.Abort(); }
-    }
-
-    private long _downSince;  // Stopwatch timestamp of the last lost socket, 0 while connected
-    private long _downTicks;  // total Stopwatch ticks spent without a socket, after the first hello
-    private int _reconnects;
-
-    /// <summary>
-    /// Raised when a socket that was open ends: the close status and reason the server sent, or nulls
-    /// for a connection that broke. The client reconnects by itself.
-    /// </summary>
-    public event Action<WebSocketCloseStatus?, string?>? Disconnected;
-
-    /// <summary>How many times a lost socket was replaced by a new one (a new hello).</summary>
-    public int Reconnects => Volatile.Read(ref _reconnects);
-
-    /// <summary>Total time spent between losing a socket and the next hello.</summary>
-    public TimeSpan TimeReconnecting => TimeSpan.FromSeconds((double)Interlocked.Read(ref _downTicks) / System.Diagnostics.Stopwatch.Frequency);
 
     private async Task ReceiveLoopAsync(ClientWebSocket socket)
     {

@@ -26,9 +26,38 @@ public sealed class MessengerHttpClient : IDisposable
     public Task<User> RegisterAsync(string username, string password, CancellationToken ct = default) =>
         PostAsync("v1/accounts", new Credentials(username, password), ClientJson.Default.Credentials, ClientJson.Default.User, ct);
 
-    /// <summary>Logs in one device and returns its token.</summary>
+    /// <summary>Logs in one device and returns its token. Keep <paramref name="deviceId"/> for the device's next logins.</summary>
     public Task<Session> LoginAsync(string username, string password, string? deviceId = null, CancellationToken ct = default) =>
-        PostAsync("v1/sessions", new Credentials(username, password, deviceId), ClientJson.Default.Credentials, ClientJson.Default.Session, ct);
+        LoginAsync(username, password, deviceId, null, ct);
+
+    /// <summary>
+    /// Logs in one device and returns its token. Keep <paramref name="deviceId"/> for the device's next
+    /// logins; <paramref name="deviceName"/> (1 to 64 characters, or null to keep the name it has) is what
+    /// the devices list shows.
+    /// </summary>
+    public Task<Session> LoginAsync(string username, string password, string? deviceId, string? deviceName, CancellationToken ct = default) =>
+        PostAsync("v1/sessions", new Credentials(username, password, deviceId, deviceName), ClientJson.Default.Credentials, ClientJson.Default.Session, ct);
+
+    /// <summary>The user's logged-in devices, most recently active first; this one has <see cref="Device.Current"/> set.</summary>
+    public async Task<IReadOnlyList<Device>> ListDevicesAsync(CancellationToken ct = default) =>
+        (await GetAsync("v1/devices", ClientJson.Default.DeviceList, ct)).Devices;
+
+    /// <summary>
+    /// Logs a device of this user out: its tokens stop working at once and its sockets and polls are closed
+    /// (<c>device_not_found</c> if it is not logged in). It may log in again.
+    /// </summary>
+    public Task LogOutDeviceAsync(string deviceId, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, $"v1/devices/{Uri.EscapeDataString(deviceId)}", null, ct);
+
+    /// <summary>Logs this device out: its token (this client's) stops working.</summary>
+    public Task LogOutAsync(CancellationToken ct = default) => SendAsync(HttpMethod.Delete, "v1/sessions/current", null, ct);
+
+    /// <summary>
+    /// Deletes the account, confirmed by its password (<c>wrong_password</c> otherwise, and nothing changes).
+    /// Every token of the user stops working; see docs/PROTOCOL.md for what happens to the messages.
+    /// </summary>
+    public Task DeleteAccountAsync(string password, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, "v1/me", JsonContent.Create(new PasswordBody(password), ClientJson.Default.PasswordBody), ct);
 
     /// <summary>The authenticated user.</summary>
     public Task<User> GetMeAsync(CancellationToken ct = default) => GetAsync("v1/me", ClientJson.Default.User, ct);
@@ -36,6 +65,10 @@ public sealed class MessengerHttpClient : IDisposable
     /// <summary>Finds a user by username.</summary>
     public Task<User> FindUserAsync(string username, CancellationToken ct = default) =>
         GetAsync($"v1/users/by-username/{Uri.EscapeDataString(username)}", ClientJson.Default.User, ct);
+
+    /// <summary>A user by id; <c>user_not_found</c> (404) for a deleted account (show its messages as from a deleted user).</summary>
+    public Task<User> GetUserAsync(string userId, CancellationToken ct = default) =>
+        GetAsync($"v1/users/{Uri.EscapeDataString(userId)}", ClientJson.Default.User, ct);
 
     /// <summary>Opens (idempotently) the direct conversation with another user.</summary>
     public Task<Conversation> OpenDirectAsync(string userId, CancellationToken ct = default) =>
@@ -97,6 +130,13 @@ public sealed class MessengerHttpClient : IDisposable
     public async Task SendTypingAsync(string conversationId, CancellationToken ct = default)
     {
         using var response = await _http.PostAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/typing", null, ct);
+        if (!response.IsSuccessStatusCode) await ReadAsync(response, ClientJson.Default.ProblemBody, ct);
+    }
+
+    private async Task SendAsync(HttpMethod method, string path, HttpContent? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body };
+        using var response = await _http.SendAsync(request, ct);
         if (!response.IsSuccessStatusCode) await ReadAsync(response, ClientJson.Default.ProblemBody, ct);
     }
 

@@ -92,6 +92,15 @@ public sealed record User(string UserId, string Username, DateTimeOffset Created
 /// <param name="ExpiresAt">When the token expires.</param>
 public sealed record Session(string Token, string UserId, string Username, string DeviceId, DateTimeOffset ExpiresAt);
 
+/// <summary>One of the user's logged-in devices.</summary>
+/// <param name="DeviceId">The id it logs in with.</param>
+/// <param name="Name">The name it gave at login, if any.</param>
+/// <param name="CreatedAt">Its first login (since it was last logged out).</param>
+/// <param name="LastActiveAt">When the server last saw it (approximate).</param>
+/// <param name="Live">Whether it has a socket or long-poll session now.</param>
+/// <param name="Current">Whether it is the device whose token asked.</param>
+public sealed record Device(string DeviceId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset LastActiveAt, bool Live, bool Current);
+
 /// <summary>A read mark.</summary>
 /// <param name="ConversationId">The conversation.</param>
 /// <param name="ReadSeq">The read mark now in force.</param>
