@@ -45,10 +45,12 @@ public static class DeviceEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<NoContent> DeleteAccountAsync([FromBody] DeleteAccountRequest request, HttpContext http, GrainReferences grains,
-        UsernameAttempts attempts, PasswordHashing passwords)
+    // An empty body reaches the check below (null), which answers as for a missing password, not with the binder's text.
+    private static async Task<NoContent> DeleteAccountAsync(
+        [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] DeleteAccountRequest request,
+        HttpContext http, GrainReferences grains, UsernameAttempts attempts, PasswordHashing passwords)
     {
-        var password = AccountEndpoints.Required(request.Password, "password");
+        var password = AccountEndpoints.Required(request?.Password, "password");
         // Checked as a login is (an attempt charged to the username, the hash bounded), so a stolen token
         // is no faster way to guess the password.
         var account = await AccountEndpoints.VerifyAsync(grains, attempts, passwords, http.User.Username(), password, http.RequestAborted);

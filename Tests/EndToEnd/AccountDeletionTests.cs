@@ -76,6 +76,15 @@ public abstract class AccountDeletionTests(ServerFixture fixture)
         Assert.Equal(("wrong_password", 403), (wrong.Code, wrong.HttpStatus));
         var missing = await Assert.ThrowsAsync<MessengerClientException>(() => bobHttp.DeleteAccountAsync(""));
         Assert.Equal(("invalid_request", 400), (missing.Code, missing.HttpStatus));
+        using (var raw = new HttpClient { BaseAddress = Url })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, "/v1/me");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bob.Sessions[0].Token);
+            using var noBody = await raw.SendAsync(request);
+            using var problem = System.Text.Json.JsonDocument.Parse(await noBody.Content.ReadAsStringAsync());
+            Assert.Equal((400, "invalid_request", "'password' is required."),
+                ((int)noBody.StatusCode, problem.RootElement.GetProperty("code").GetString(), problem.RootElement.GetProperty("detail").GetString()));
+        }
 
         Assert.Equal(bob.Id, (await bobHttp.GetMeAsync()).UserId);
         using var anonymous = new MessengerHttpClient(Url);
