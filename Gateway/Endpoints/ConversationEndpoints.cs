@@ -21,7 +21,8 @@ public static class ConversationEndpoints
         var one = conversations.MapGroup("/{conversationId}").ProducesProblem(StatusCodes.Status403Forbidden);
         one.MapGet("", GetAsync).WithName("GetConversation").WithSummary("A conversation's metadata");
         one.MapGet("/messages", HistoryAsync).WithName("GetHistory").WithSummary("A page of a conversation's history");
-        one.MapPost("/messages", SendAsync).WithName("SendMessage").WithSummary("Sends a message; answers once it is durable (idempotent on clientMsgId)");
+        one.MapPost("/messages", SendAsync).WithName("SendMessage").WithSummary("Sends a message; answers once it is durable (idempotent on clientMsgId)")
+            .ProducesProblem(StatusCodes.Status410Gone);
         one.MapPost("/read", MarkReadAsync).WithName("MarkRead").WithSummary("Moves the caller's read mark forward");
         one.MapPost("/typing", TypingAsync).WithName("SignalTyping").WithSummary("Tells the other members the caller is typing")
             .ProducesProblem(StatusCodes.Status429TooManyRequests);

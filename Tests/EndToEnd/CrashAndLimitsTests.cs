@@ -10,6 +10,28 @@ public sealed class CrashAndLimitsTests
     [Theory]
     [InlineData(GatewayStorage.Sqlite)]
     [InlineData(GatewayStorage.Postgres)]
+    public async Task KillDashNine_AfterALogout_TheTokenStaysRefused_AndTheOtherDevicesAreKept(string backend)
+    {
+        await using var storage = await GatewayStorage.CreateAsync(backend);
+        ChatUser user;
+        await using (var server = await storage.StartGatewayAsync())
+        {
+            user = await Chat.NewUserAsync(server.BaseAddress, devices: 3);
+            using var http = Chat.Http(server.BaseAddress, user.Sessions[0]);
+            await http.LogOutDeviceAsync(user.Sessions[1].DeviceId);
+            await server.KillAsync();
+        }
+
+        await using var restarted = await storage.StartGatewayAsync();
+        await TokenChecks.AssertRefusedEverywhereAsync(restarted.BaseAddress, user.Sessions[1].Token);
+        using var kept = Chat.Http(restarted.BaseAddress, user.Sessions[2]);
+        Assert.Equal(user.Id, (await kept.GetMeAsync()).UserId);
+        Assert.Equal([user.Sessions[0].DeviceId, user.Sessions[2].DeviceId], (await kept.ListDevicesAsync()).Select(d => d.DeviceId).Order());
+    }
+
+    [Theory]
+    [InlineData(GatewayStorage.Sqlite)]
+    [InlineData(GatewayStorage.Postgres)]
     public async Task KillDashNine_AfterBurst_EveryAckedMessageSurvives_InOrder_ExactlyOnce(string backend)
     {
         await using var storage = await GatewayStorage.CreateAsync(backend);
