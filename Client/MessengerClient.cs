@@ -268,6 +268,7 @@ public sealed partial class MessengerClient : IAsyncDisposable
                 EndLoggedOut();
                 return;
             }
+            if (refused) _server = (_server + 1) % _wsUris.Length; // as for any failed connect
             if (moveOn)
             {
                 _server = (_server + 1) % _wsUris.Length;
