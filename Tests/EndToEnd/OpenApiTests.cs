@@ -97,6 +97,7 @@ public sealed partial class OpenApiTests(SqliteServerFixture fixture)
                 "WireConversationSummary" => ["lastMessage"],
                 "WireUpdate" => ["message"],
                 "WirePresence" => ["lastSeen"],
+                "WireDevice" => ["name"],
                 _ => Array.Empty<string>(),
             };
             Assert.True(expected.Order().SequenceEqual(optional.Order()), $"{name}: optional properties {string.Join(",", optional)}");
