@@ -28,16 +28,25 @@ public sealed record DeviceInfo(
 /// <param name="Floor">The lowest generation good for a device without a record (0: tokens without a
 /// generation, issued before devices were recorded, are good).</param>
 /// <param name="Devices">Each logged-in device and the generation its tokens carry.</param>
+/// <param name="Deleted">The account was deleted (as opposed to never known): its tokens are logged out.</param>
 [GenerateSerializer, Immutable]
 public sealed record DeviceGrants(
     [property: Id(0)] string UserId,
     [property: Id(1)] bool Exists,
     [property: Id(2)] long Floor,
-    [property: Id(3)] IReadOnlyDictionary<string, long> Devices)
+    [property: Id(3)] IReadOnlyDictionary<string, long> Devices,
+    [property: Id(4)] bool Deleted = false)
 {
     /// <summary>Whether a token of <paramref name="deviceId"/> carrying <paramref name="generation"/> is good.</summary>
     public bool Allows(string deviceId, long generation) =>
         Exists && generation >= (Devices.TryGetValue(deviceId, out var issued) ? issued : Floor);
+
+    /// <summary>
+    /// Why such a token is refused, or null when it is good: <see cref="ErrorCode.LoggedOut"/> for a device
+    /// logged out or an account deleted, <see cref="ErrorCode.Unauthorized"/> for a user never known here.
+    /// </summary>
+    public ErrorCode? Refusal(string deviceId, long generation) =>
+        Allows(deviceId, generation) ? null : !Exists && !Deleted ? ErrorCode.Unauthorized : ErrorCode.LoggedOut;
 
     /// <summary>
     /// Whether these grants are at least as recent as <paramref name="other"/> (of the same user): a deleted

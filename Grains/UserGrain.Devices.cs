@@ -92,8 +92,7 @@ public sealed partial class UserGrain
         _profile = null;
         await _log.FlushAsync(); // a checkpoint still due would write the list again after the delete
         await _logStore.DeleteUserAsync(Id);
-        await _devicesState.ClearStateAsync();
-        _devices.Load(_devicesState.State);
+        await _devices.CompleteDeletionAsync();
         _deletionRetry?.Dispose();
         _deletionRetry = null;
         _logger.LogInformation("User {UserId}: the account is deleted", Id);

@@ -206,8 +206,10 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     public async Task<long> AttachDeviceAsync(string connectionId, string deviceId, long generation, IUpdateObserver gateway)
     {
-        EnsureExists();
-        if (!Grants.Allows(deviceId, generation)) throw LoggedOut();
+        if (Grants.Refusal(deviceId, generation) is { } refusal)
+        {
+            throw refusal == ErrorCode.LoggedOut ? LoggedOut() : new MessengerException(ErrorCode.UserNotFound, $"user '{Id}' does not exist.");
+        }
         await _presence.AttachAsync(connectionId, deviceId, gateway);
         _devices.Touch(deviceId, _presence.Now);
         return _log.LastUserSeq;

@@ -34,8 +34,11 @@ public sealed class DeviceGrantCache
         cluster.SiloLost += DistrustAll;
     }
 
-    /// <summary>Whether a token of <paramref name="deviceId"/> at <paramref name="generation"/> is good now.</summary>
-    public async ValueTask<bool> AllowsAsync(string userId, string deviceId, long generation)
+    /// <summary>
+    /// Null when a token of <paramref name="deviceId"/> at <paramref name="generation"/> is good now, else why
+    /// not (<see cref="DeviceGrants.Refusal"/>: <c>logged_out</c>, or <c>unauthorized</c> for a user not known here).
+    /// </summary>
+    public async ValueTask<ErrorCode?> CheckAsync(string userId, string deviceId, long generation)
     {
         SweepNowAndThen();
         while (true)
@@ -46,8 +49,8 @@ public sealed class DeviceGrantCache
             lock (entry)
             {
                 if (entry.Removed) continue;
-                // A deleted user stays deleted: no need to ask again.
-                if (entry.Grants is { } grants && (!grants.Exists || _time.GetTimestamp() < entry.TrustedUntil)) return grants.Allows(deviceId, generation);
+                // A deleted account stays deleted: no need to ask again.
+                if (entry.Grants is { } grants && (grants.Deleted || _time.GetTimestamp() < entry.TrustedUntil)) return grants.Refusal(deviceId, generation);
                 if (entry.Fetch is null)
                 {
                     mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,7 +60,7 @@ public sealed class DeviceGrantCache
             }
             if (mine is not null) _ = FetchAsync(userId, deviceId, entry, mine);
             await fetch;
-            lock (entry) return entry.Grants!.Allows(deviceId, generation);
+            lock (entry) return entry.Grants!.Refusal(deviceId, generation);
         }
     }
 

@@ -57,9 +57,9 @@ public static class GatewayExtensions
                 {
                     var caller = ctx.Principal!;
                     var grants = ctx.HttpContext.RequestServices.GetRequiredService<DeviceGrantCache>();
-                    if (!await grants.AllowsAsync(caller.UserId(), caller.DeviceId(), caller.Generation()))
+                    if (await grants.CheckAsync(caller.UserId(), caller.DeviceId(), caller.Generation()) is { } refusal)
                     {
-                        ctx.Fail(new MessengerException(ErrorCode.LoggedOut, LoggedOutMessage));
+                        ctx.Fail(new MessengerException(refusal, refusal == ErrorCode.LoggedOut ? LoggedOutMessage : UnknownUserMessage));
                     }
                 },
                 OnChallenge = async ctx =>
@@ -69,6 +69,7 @@ public static class GatewayExtensions
                     {
                         SecurityTokenExpiredException => (ErrorCode.TokenExpired, "the token has expired; log in again."),
                         MessengerException { Code: ErrorCode.LoggedOut } => (ErrorCode.LoggedOut, LoggedOutMessage),
+                        MessengerException { Code: ErrorCode.Unauthorized } => (ErrorCode.Unauthorized, UnknownUserMessage),
                         _ => (ErrorCode.Unauthorized, "a valid bearer token is required."),
                     };
                     await ErrorMapping.WriteProblemAsync(ctx.HttpContext, code, message);
@@ -154,6 +155,8 @@ public static class GatewayExtensions
 
     private const string LoggedOutMessage = "this device was logged out (or its account deleted); log in again.";
 
+    private const string UnknownUserMessage = "the token's account does not exist.";
+
     /// <summary>
     /// The handshake authenticates here rather than in the authentication middleware, which would keep
     /// the token's principal referenced for as long as the socket stays open (a few KiB per idle
@@ -173,9 +176,9 @@ public static class GatewayExtensions
             return;
         }
         // (Attaching checks again, in the user's grain, against a logout that lands in between.)
-        if (!await grants.AllowsAsync(caller.UserId!, caller.DeviceId!, caller.Generation))
+        if (await grants.CheckAsync(caller.UserId!, caller.DeviceId!, caller.Generation) is { } refusal)
         {
-            await ErrorMapping.WriteProblemAsync(http, ErrorCode.LoggedOut, LoggedOutMessage);
+            await ErrorMapping.WriteProblemAsync(http, refusal, refusal == ErrorCode.LoggedOut ? LoggedOutMessage : UnknownUserMessage);
             return;
         }
         if (!http.WebSockets.IsWebSocketRequest)

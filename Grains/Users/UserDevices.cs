@@ -15,6 +15,12 @@ public sealed class UserDevicesState
 
     /// <summary>The account is being deleted: every token is refused, and the grain finishes the deletion.</summary>
     [Id(3)] public bool Deleting { get; set; }
+
+    /// <summary>
+    /// The account was deleted. All that is left of it, so that its tokens are answered <c>logged_out</c>
+    /// rather than as those of a user never known.
+    /// </summary>
+    [Id(4)] public bool Deleted { get; set; }
 }
 
 /// <summary>One logged-in device.</summary>
@@ -63,11 +69,11 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
     /// <summary>The grants now (for <paramref name="userId"/>; <paramref name="exists"/>: the account exists).</summary>
     public DeviceGrants Grants(string userId, bool exists)
     {
-        exists &= !State.Deleting;
+        exists &= !State.Deleting && !State.Deleted;
         if (_grants is { } grants && grants.Exists == exists) return grants;
         var devices = new Dictionary<string, long>(State.Devices.Count);
         foreach (var (id, record) in State.Devices) devices[id] = record.Generation;
-        return _grants = new DeviceGrants(userId, exists, State.Floor, devices);
+        return _grants = new DeviceGrants(userId, exists, State.Floor, devices, Deleted: State.Deleting || State.Deleted);
     }
 
     /// <summary>
@@ -113,6 +119,14 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
         Deleting = true,
     });
 
+    /// <summary>The last step of deleting the account: only the mark that it was deleted stays.</summary>
+    public Task CompleteDeletionAsync() => CommitAsync(new UserDevicesState
+    {
+        LastGeneration = State.LastGeneration,
+        Floor = State.LastGeneration + 1,
+        Deleted = true,
+    });
+
     /// <summary>The server saw the device now (in memory; saved with the next write or flush).</summary>
     public void Touch(string deviceId, DateTimeOffset now)
     {
@@ -122,7 +136,7 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
     }
 
     /// <summary>Writes "last active" times that changed since the last write (deactivation).</summary>
-    public Task FlushAsync() => Dirty && !State.Deleting ? CommitAsync(Copy()) : Task.CompletedTask;
+    public Task FlushAsync() => Dirty && !State.Deleting && !State.Deleted ? CommitAsync(Copy()) : Task.CompletedTask;
 
     /// <summary>The devices, most recently active first; <paramref name="live"/> says whether one has a session now.</summary>
     public List<DeviceInfo> List(Func<string, bool> live)
@@ -166,6 +180,7 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
         LastGeneration = State.LastGeneration,
         Floor = State.Floor,
         Deleting = State.Deleting,
+        Deleted = State.Deleted,
     };
 
     private static string LeastRecentlyActive(UserDevicesState state)

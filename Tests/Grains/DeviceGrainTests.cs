@@ -63,7 +63,10 @@ public abstract class DeviceGrainTests(ClusterFixture cluster)
         Assert.False(Assert.Single(bobSession.Grants).Exists);
         var gone = await Assert.ThrowsAsync<MessengerException>(() => bobGrain.GetProfileAsync());
         Assert.Equal(ErrorCode.UserNotFound, gone.Code);
-        Assert.False((await bobGrain.WatchDevicesAsync(bobSession.Reference, "phone")).Exists);
+        var grantsAfter = await bobGrain.WatchDevicesAsync(bobSession.Reference, "phone");
+        Assert.Equal((false, true), (grantsAfter.Exists, grantsAfter.Deleted));
+        var attach = await Assert.ThrowsAsync<MessengerException>(() => bobGrain.AttachDeviceAsync("late", "phone", generation, bobSession.Reference));
+        Assert.Equal(ErrorCode.LoggedOut, attach.Code);
         Assert.Equal(new PresenceStatus(bob.UserId, false, null), await bobGrain.GetPresenceAsync());
         Assert.Null(await cluster.Client.GetGrain<IAccountDirectoryGrain>(0).FindAsync(bob.Username));
         var refused = await Assert.ThrowsAsync<MessengerException>(() => conversation.SendAsync(alice.UserId, "a2", "are you there?"));

@@ -102,8 +102,26 @@ public sealed class UserDevicesTests
         var grants = devices.Grants("u", exists: true);
         Assert.True(devices.Deleting);
         Assert.False(grants.Exists);
-        Assert.False(grants.Allows("phone", phone));
+        Assert.Equal(ErrorCode.LoggedOut, grants.Refusal("phone", phone));
         Assert.Empty(devices.List(_ => true));
+
+        await devices.CompleteDeletionAsync();
+
+        Assert.False(devices.Deleting);
+        Assert.Equal(ErrorCode.LoggedOut, devices.Grants("u", exists: false).Refusal("phone", phone)); // not "never known"
+    }
+
+    [Fact]
+    public void Refusal_SaysLoggedOutForARevokedToken_AndUnauthorizedForAUserNeverKnown()
+    {
+        var grants = new DeviceGrants("u", true, 3, new Dictionary<string, long> { ["phone"] = 4 });
+
+        Assert.Null(grants.Refusal("phone", 4));
+        Assert.Null(grants.Refusal("tablet", 3)); // no record: the floor decides
+        Assert.Equal(ErrorCode.LoggedOut, grants.Refusal("phone", 3));
+        Assert.Equal(ErrorCode.LoggedOut, grants.Refusal("tablet", 2));
+        Assert.Equal(ErrorCode.Unauthorized, new DeviceGrants("u", false, 0, new Dictionary<string, long>()).Refusal("phone", 0));
+        Assert.Equal(ErrorCode.LoggedOut, new DeviceGrants("u", false, 0, new Dictionary<string, long>(), Deleted: true).Refusal("phone", 0));
     }
 
     [Fact]
