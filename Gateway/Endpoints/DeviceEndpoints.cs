@@ -20,7 +20,8 @@ public static class DeviceEndpoints
         devices.MapDelete("/sessions/current", LogOutCurrentAsync).WithName("LogOut")
             .WithSummary("Logs the calling device out");
         v1.MapDelete("/me", DeleteAccountAsync).WithTags("Users").WithName("DeleteAccount")
-            .WithSummary("Deletes the caller's account (the password confirms it)").ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithSummary("Deletes the caller's account (the password confirms it)").ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return v1;
     }
 
