@@ -1,6 +1,6 @@
 import { MessengerError } from './errors.js';
 import type {
-  Ack, Conversation, ConversationSummary, HistoryPage, PollResult, Presence, ReadMark, Session, SyncPage, User,
+  Ack, Conversation, ConversationSummary, Device, HistoryPage, PollResult, Presence, ReadMark, Session, SyncPage, User,
 } from './types.js';
 
 export interface ApiOptions {
@@ -46,9 +46,32 @@ export class MessengerApi {
     return this.call('POST', '/v1/accounts', { username, password });
   }
 
-  /** Logs in one device; keep `deviceId` and send the same one on every login of this device. */
-  login(username: string, password: string, deviceId?: string): Promise<Session> {
-    return this.call('POST', '/v1/sessions', { username, password, deviceId });
+  /**
+   * Logs in one device; keep `deviceId` and send the same one on every login of this device.
+   * `deviceName` is shown in the user's device list ("Firefox on Linux").
+   */
+  login(username: string, password: string, deviceId?: string, deviceName?: string): Promise<Session> {
+    return this.call('POST', '/v1/sessions', { username, password, deviceId, deviceName });
+  }
+
+  /** The user's logged-in devices, most recently active first; `current` marks the calling one. */
+  async devices(): Promise<Device[]> {
+    return (await this.call<{ devices: Device[] }>('GET', '/v1/devices')).devices;
+  }
+
+  /** Logs out one of the user's devices (this one included): its tokens stop working at once, its connections close. */
+  logOutDevice(deviceId: string): Promise<void> {
+    return this.call('DELETE', `/v1/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  /** Logs out the calling device. */
+  logOut(): Promise<void> {
+    return this.call('DELETE', '/v1/sessions/current');
+  }
+
+  /** Deletes the account (the password again, so that a token alone cannot): every token stops working; what they sent stays in others' history. */
+  deleteAccount(password: string): Promise<void> {
+    return this.call('DELETE', '/v1/me', { password });
   }
 
   me(): Promise<User> {

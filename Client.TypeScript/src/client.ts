@@ -12,7 +12,9 @@ export type TransportMode = 'auto' | 'websocket' | 'longpoll';
 /**
  * `connecting` until the first connection; `online` while a socket is open or polls succeed; `offline`
  * between connections (the client is reconnecting on its own); `unauthorized` when the server refuses
- * the token (log in again and make a new client); `closed` after {@link MessengerClient.close}.
+ * the token for good: it expired, or the device was logged out or its account deleted (the `error`
+ * event says which: `token_expired`, `logged_out`, `unauthorized`); log in again and make a new client;
+ * `closed` after {@link MessengerClient.close}.
  */
 export type ConnectionState = 'connecting' | 'online' | 'offline' | 'unauthorized' | 'closed';
 
@@ -309,7 +311,9 @@ export class MessengerClient {
           return ack;
         } catch (error) {
           const failure = error instanceof MessengerError ? error : new MessengerError('internal_error', String(error));
-          if (failure.code === 'closed') throw failure;
+          // A client that stopped (closed, or its token refused for good) keeps the entry in its outbox: a
+          // new client with the same store sends it after the next login.
+          if (failure.code === 'closed' || this.abort.signal.aborted) throw failure;
           if (!failure.retryable) {
             await this.settle(entry, { entry, error: failure });
             throw failure;
@@ -358,6 +362,10 @@ export class MessengerClient {
         this.socket = undefined;
         if (this.abort.signal.aborted) return;
         this.setState('offline');
+        if (end.code === 4001) {
+          // This device was logged out (or its account deleted): its token will never work again.
+          return this.refuseToken(new MessengerError('logged_out', 'this device was logged out; log in again.', 401));
+        }
         atOnce = end.code === 1012; // the gateway is restarting: go elsewhere at once (docs/PROTOCOL.md 5.5)
       } catch (error) {
         if (this.abort.signal.aborted) return;

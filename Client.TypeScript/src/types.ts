@@ -21,6 +21,8 @@ export type HistoryPage = Schemas['WireHistoryPage'];
 export type ReadMark = Schemas['WireReadMark'];
 export type Presence = Schemas['WirePresence'];
 export type Ack = Schemas['WireAck'];
+/** A logged-in device of the user (docs/PROTOCOL.md 4.13). */
+export type Device = Schemas['WireDevice'];
 /** A long-poll answer: a sync page plus the presence and typing events pushed to the device since its last poll. */
 export type PollResult = Omit<Schemas['WirePollResult'], 'events'> & { events: PollEvent[] };
 

@@ -282,3 +282,51 @@ describe('long-poll', () => {
     assert.deepEqual(p.updates.map((u) => u.userSeq), [2, 3, 4]);
   });
 });
+
+describe('devices and accounts', () => {
+  test('a user sees their devices, logs one out (its client stops for good, the others go on) and logs it in again', async () => {
+    const { alice, conversationId, aliceApi } = await pair();
+    const anonymous = new MessengerApi({ baseUrl: server.url });
+    const laptop = anonymous.withToken((await anonymous.login(alice.username, alice.password, 'alice-laptop', 'Laptop')).token);
+    const phoneToken = (await anonymous.login(alice.username, alice.password, 'alice-phone', 'Phone')).token;
+    const phone = await connect(phoneToken);
+    const listed = await laptop.devices();
+    assert.deepEqual(listed.map((d) => d.deviceId).sort(), ['alice-laptop', 'alice-phone', 'alice-setup']);
+    assert.equal(listed.find((d) => d.deviceId === 'alice-laptop')?.current, true);
+    assert.equal(listed.find((d) => d.deviceId === 'alice-phone')?.name, 'Phone');
+    assert.equal(listed.find((d) => d.deviceId === 'alice-phone')?.live, true);
+
+    const errors: MessengerError[] = [];
+    const stopped = barrier(() => phone.client.state === 'unauthorized', "the phone's client stops");
+    phone.client.on('error', (e) => void errors.push(e));
+    phone.client.on('state', () => stopped.check());
+    await laptop.logOutDevice('alice-phone');
+    await stopped.done;
+    assert.ok(errors.some((e) => e.code === 'logged_out'), errors.map((e) => e.code).join());
+    await assert.rejects(anonymous.withToken(phoneToken).me(), (e: unknown) => e instanceof MessengerError && e.code === 'logged_out');
+    assert.deepEqual((await laptop.devices()).map((d) => d.deviceId).sort(), ['alice-laptop', 'alice-setup']);
+    await assert.rejects(laptop.logOutDevice('alice-phone'), (e: unknown) => e instanceof MessengerError && e.code === 'device_not_found');
+    // The other devices go on; the phone logs in again and works.
+    await aliceApi.send(conversationId, 'after-logout', 'still here');
+    const again = anonymous.withToken((await anonymous.login(alice.username, alice.password, 'alice-phone')).token);
+    assert.equal((await again.me()).userId, alice.userId);
+    await again.logOut();
+    await assert.rejects(again.me(), (e: unknown) => e instanceof MessengerError && e.code === 'logged_out');
+  });
+
+  test('deleting an account needs the password; then its tokens stop, its name is free, and the other member keeps the history', async () => {
+    const { bob, conversationId, aliceApi } = await pair();
+    await aliceApi.send(conversationId, 'd1', 'hello Bob');
+    const bobApi = new MessengerApi({ baseUrl: server.url, token: await bob.login('bob-phone') });
+    await bobApi.send(conversationId, 'd2', 'bye Alice');
+    await assert.rejects(bobApi.deleteAccount('not-the-password'), (e: unknown) => e instanceof MessengerError && e.code === 'wrong_password');
+    assert.equal((await bobApi.me()).userId, bob.userId);
+    await bobApi.deleteAccount(bob.password);
+    await assert.rejects(bobApi.me(), (e: unknown) => e instanceof MessengerError && e.code === 'logged_out');
+    await assert.rejects(aliceApi.user(bob.userId), (e: unknown) => e instanceof MessengerError && e.code === 'user_not_found');
+    await assert.rejects(aliceApi.send(conversationId, 'd3', 'Bob?'), (e: unknown) => e instanceof MessengerError && e.code === 'user_deleted' && e.status === 410);
+    assert.deepEqual((await aliceApi.history(conversationId)).messages.map((m) => m.text), ['hello Bob', 'bye Alice']);
+    const reused = await new MessengerApi({ baseUrl: server.url }).register(bob.username, 'a-new-password');
+    assert.notEqual(reused.userId, bob.userId);
+  });
+});

@@ -30,6 +30,16 @@ function deviceId(): string {
   return id;
 }
 
+/** What the device list shows for this browser: "Chrome on Linux". */
+function deviceName(): string {
+  const agent = navigator.userAgent;
+  const browser = /Firefox\//.test(agent) ? 'Firefox' : /Edg\//.test(agent) ? 'Edge' : /Chrom(e|ium)\//.test(agent) ? 'Chrome'
+    : /Safari\//.test(agent) ? 'Safari' : 'Browser';
+  const system = /Android/.test(agent) ? 'Android' : /iPhone|iPad/.test(agent) ? 'iOS' : /Windows/.test(agent) ? 'Windows'
+    : /Mac OS X/.test(agent) ? 'macOS' : /Linux/.test(agent) ? 'Linux' : 'an unknown system';
+  return `${browser} on ${system}`;
+}
+
 function showAuth(message?: string): void {
   $('app').hidden = true;
   $('auth').hidden = false;
@@ -46,7 +56,7 @@ async function authenticate(register: boolean): Promise<void> {
   buttons.forEach((b) => (b.disabled = true));
   try {
     if (register) await api.register(username, password);
-    const session = await api.login(username, password, deviceId());
+    const session = await api.login(username, password, deviceId(), deviceName());
     localStorage.setItem(sessionKey, JSON.stringify(session));
     $<HTMLInputElement>('auth-password').value = '';
     await open(session);
@@ -63,13 +73,8 @@ async function open(session: Session): Promise<void> {
   $('auth').hidden = true;
   $('app').hidden = false;
   view?.close();
-  view = new ChatView(session, () => {
-    // The server refused the token (expired, or the device was logged out): back to the login form.
-    localStorage.removeItem(sessionKey);
-    view?.close();
-    view = undefined;
-    showAuth('Your session has ended. Please log in again.');
-  });
+  // Logged out (here or from another device), expired, or the account deleted: back to the login form.
+  view = new ChatView(session, (message) => endSession(message));
   try {
     await view.start();
   } catch (error) {
@@ -78,11 +83,11 @@ async function open(session: Session): Promise<void> {
   }
 }
 
-function logOut(): void {
+function endSession(message?: string): void {
   localStorage.removeItem(sessionKey);
   view?.close();
   view = undefined;
-  showAuth();
+  showAuth(message);
 }
 
 window.addEventListener('DOMContentLoaded', () => {
@@ -91,13 +96,12 @@ window.addEventListener('DOMContentLoaded', () => {
     void authenticate(false);
   });
   $('register-button').addEventListener('click', () => void authenticate(true));
-  $('logout-button').addEventListener('click', logOut);
   // Another tab logged in or out: follow it.
   window.addEventListener('storage', (e) => {
     if (e.key !== sessionKey) return;
     const session = storedSession();
     if (session && session.token !== view?.token) void open(session);
-    else if (!session && view) logOut();
+    else if (!session && view) endSession();
   });
   const session = storedSession();
   if (session) void open(session);

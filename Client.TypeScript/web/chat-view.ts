@@ -2,6 +2,7 @@
 import {
   MessengerApi, MessengerClient, MessengerError, type DeviceStore, type OutboxEntry, type Session, type TransportMode,
 } from '../src/index.js';
+import { AccountView } from './account-view.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
 import { Model, type ChatState } from './model.js';
 
@@ -26,6 +27,7 @@ export class ChatView {
   readonly token: string;
   private readonly api: MessengerApi;
   private readonly model: Model;
+  private readonly account: AccountView;
   private client?: MessengerClient;
   private current?: string;
   private readonly failed = new Map<string, { entry: OutboxEntry; reason: string }>();
@@ -35,9 +37,11 @@ export class ChatView {
   private readonly cleanups: (() => void)[] = [];
   private closed = false;
 
-  constructor(private readonly session: Session, private readonly onUnauthorized: () => void) {
+  /** `onEnded` runs when this session is over: logged out (here or from another device), expired, or the account deleted. */
+  constructor(private readonly session: Session, private readonly onEnded: (message?: string) => void) {
     this.token = session.token;
     this.api = new MessengerApi({ baseUrl: location.origin, token: session.token });
+    this.account = new AccountView(this.api, onEnded);
     this.model = new Model(session.userId);
     this.model.names.set(session.userId, session.username);
   }
@@ -81,7 +85,7 @@ export class ChatView {
     client.on('state', (state) => {
       if (state === 'online') showStatus(client.transport === 'longpoll' ? 'Connected (long-poll)' : undefined);
       else if (state === 'offline') showStatus('Offline — reconnecting…');
-      else if (state === 'unauthorized') this.onUnauthorized();
+      else if (state === 'unauthorized') this.onEnded('This browser was logged out, or its session expired. Please log in again.');
     });
     client.on('error', (error) => {
       if (error.code !== 'closed') console.warn('messenger:', error.code, error.message);
@@ -100,6 +104,7 @@ export class ChatView {
   close(): void {
     this.closed = true;
     this.client?.close();
+    this.account.close();
     this.cleanups.forEach((c) => c());
     $('conversation-list').replaceChildren();
     $('messages').replaceChildren();
@@ -144,11 +149,7 @@ export class ChatView {
       $('empty').hidden = false;
       this.renderList();
     });
-    on('account-button', 'click', () => {
-      const account = $('account');
-      account.hidden = !account.hidden;
-      $('account-button').setAttribute('aria-expanded', String(!account.hidden));
-    });
+    this.account.bind();
     const visible = () => this.markRead();
     document.addEventListener('visibilitychange', visible);
     this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
@@ -267,8 +268,10 @@ export class ChatView {
     await Promise.all(userIds.filter((id) => !this.model.names.has(id)).map(async (id) => {
       try {
         this.model.names.set(id, (await this.api.user(id)).username);
-      } catch {
-        this.model.names.set(id, 'unknown user');
+      } catch (error) {
+        // A user who deleted their account is gone, but what they sent stays (PROTOCOL 4.14).
+        const deleted = error instanceof MessengerError && error.code === 'user_not_found';
+        if (deleted) this.model.names.set(id, 'deleted user');
       }
     }));
   }

@@ -45,6 +45,10 @@ const words: Record<string, string> = {
   too_large: 'the message is too long',
   token_expired: 'your session has expired; log in again',
   unauthorized: 'your session is no longer valid; log in again',
+  logged_out: 'this browser was logged out; log in again',
+  user_deleted: 'they deleted their account, so the conversation takes no more messages',
+  wrong_password: 'the password is wrong',
+  device_not_found: 'that device is no longer logged in',
 };
 
 /** "What failed: why", from the server's code (and its own detail where the code alone says too little). */

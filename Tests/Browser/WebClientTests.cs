@@ -175,7 +175,7 @@ public sealed class WebClientTests(BrowserFixture fixture)
         await using var context = await fixture.NewContextAsync();
         var page = await WebPage.OpenAsync(context);
         var keyboard = page.Page.Keyboard;
-        await Expect(page.Page.GetByLabel("Username")).ToBeFocusedAsync();
+        await Expect(page.Page.GetByLabel("Username", new() { Exact = true })).ToBeFocusedAsync();
         await keyboard.TypeAsync(alice.User.Username);
         await keyboard.PressAsync("Tab");
         await keyboard.TypeAsync(alice.Password);
@@ -199,6 +199,56 @@ public sealed class WebClientTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task DevicesAreListed_OneIsLoggedOutFromAnother_AndADeletedAccountShowsAsDeletedToTheOtherMember()
+    {
+        var bob = await Chat.NewUserAsync(fixture.Url);
+        await using var laptopContext = await fixture.NewContextAsync();
+        await using var phoneContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        var aliceName = WebPage.NewUsername("alice");
+        var laptop = await WebPage.OpenAsync(laptopContext);
+        await laptop.RegisterAsync(aliceName, Password);
+        var phone = await WebPage.OpenAsync(phoneContext);
+        await phone.LogInAsync(aliceName, Password);
+        await Expect(phone.Page.Locator("#me-name")).ToHaveTextAsync(aliceName);
+        await laptop.StartChatAsync(bob.User.Username);
+        await laptop.SendAsync("before I go");
+        var bobPage = await WebPage.OpenAsync(bobContext);
+        await bobPage.LogInAsync(bob.User.Username, bob.Password);
+        await bobPage.OpenChatAsync(aliceName);
+        await Expect(bobPage.Messages).ToHaveTextAsync(["before I go"]);
+
+        // The laptop lists both browsers and logs the other one out: that one is back at the login form.
+        await laptop.Page.GetByRole(AriaRole.Button, new() { Name = "Account" }).ClickAsync();
+        var devices = laptop.Page.GetByRole(AriaRole.List, new() { Name = "Logged-in devices" }).Locator("li");
+        await Expect(devices).ToHaveCountAsync(2);
+        await Expect(devices.Filter(new() { HasText = "this browser" })).ToHaveCountAsync(1);
+        await Expect(devices.Filter(new() { HasText = "connected" })).ToHaveCountAsync(1);
+        await BrowserFixture.ScreenshotAsync(laptop.Page, "8-devices");
+        await laptop.Page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Log out .+ on ") }).ClickAsync();
+        await Expect(phone.Page.GetByRole(AriaRole.Button, new() { Name = "Log in" })).ToBeVisibleAsync();
+        await Expect(phone.Alert).ToContainTextAsync("This browser was logged out");
+        await Expect(devices).ToHaveCountAsync(1);
+
+        // A wrong password deletes nothing; the right one ends the session.
+        await laptop.Page.GetByLabel("Confirm with your password").FillAsync("not-the-password");
+        await laptop.Page.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+        await Expect(laptop.Alert).ToHaveTextAsync("Your account was not deleted: the password is wrong.");
+        await laptop.Page.GetByLabel("Confirm with your password").FillAsync(Password);
+        await laptop.Page.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+        await Expect(laptop.Alert).ToHaveTextAsync("Your account has been deleted.");
+        await Expect(laptop.Page.GetByRole(AriaRole.Button, new() { Name = "Log in" })).ToBeVisibleAsync();
+
+        // Bob keeps the history, from a "deleted user", and is told in words that it takes no more messages.
+        await bobPage.Page.ReloadAsync();
+        await bobPage.OpenChatAsync("deleted user");
+        await Expect(bobPage.Messages).ToHaveTextAsync(["before I go"]);
+        await bobPage.SendAsync("are you there?");
+        await Expect(bobPage.Alert).ToHaveTextAsync("Your message was not sent: they deleted their account, so the conversation takes no more messages.");
+        await BrowserFixture.ScreenshotAsync(bobPage.Page, "9-deleted-user");
+    }
+
+    [Fact]
     public async Task ServerErrors_ReachThePersonInWords()
     {
         await using var context = await fixture.NewContextAsync();
@@ -206,8 +256,8 @@ public sealed class WebClientTests(BrowserFixture fixture)
         var name = WebPage.NewUsername("erin");
         await page.LogInAsync(name, Password);
         await Expect(page.Alert).ToHaveTextAsync("Could not log in: the username or password is wrong.");
-        await page.Page.GetByLabel("Username").FillAsync("x");
-        await page.Page.GetByLabel("Password").FillAsync(Password);
+        await page.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("x");
+        await page.Page.GetByLabel("Password", new() { Exact = true }).FillAsync(Password);
         await page.Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
         await Expect(page.Alert).ToContainTextAsync("Could not create the account: username must be 3 to 32 characters");
         await page.RegisterAsync(name, Password);

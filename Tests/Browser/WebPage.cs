@@ -21,16 +21,16 @@ public sealed class WebPage(IPage page)
 
     public async Task RegisterAsync(string username, string password)
     {
-        await Page.GetByLabel("Username").FillAsync(username);
-        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByLabel("Username", new() { Exact = true }).FillAsync(username);
+        await Page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
         await Expect(Page.Locator("#me-name")).ToHaveTextAsync(username);
     }
 
     public async Task LogInAsync(string username, string password)
     {
-        await Page.GetByLabel("Username").FillAsync(username);
-        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByLabel("Username", new() { Exact = true }).FillAsync(username);
+        await Page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
     }
 

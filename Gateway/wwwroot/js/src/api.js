@@ -20,9 +20,28 @@ export class MessengerApi {
     register(username, password) {
         return this.call('POST', '/v1/accounts', { username, password });
     }
-    /** Logs in one device; keep `deviceId` and send the same one on every login of this device. */
-    login(username, password, deviceId) {
-        return this.call('POST', '/v1/sessions', { username, password, deviceId });
+    /**
+     * Logs in one device; keep `deviceId` and send the same one on every login of this device.
+     * `deviceName` is shown in the user's device list ("Firefox on Linux").
+     */
+    login(username, password, deviceId, deviceName) {
+        return this.call('POST', '/v1/sessions', { username, password, deviceId, deviceName });
+    }
+    /** The user's logged-in devices, most recently active first; `current` marks the calling one. */
+    async devices() {
+        return (await this.call('GET', '/v1/devices')).devices;
+    }
+    /** Logs out one of the user's devices (this one included): its tokens stop working at once, its connections close. */
+    logOutDevice(deviceId) {
+        return this.call('DELETE', `/v1/devices/${encodeURIComponent(deviceId)}`);
+    }
+    /** Logs out the calling device. */
+    logOut() {
+        return this.call('DELETE', '/v1/sessions/current');
+    }
+    /** Deletes the account (the password again, so that a token alone cannot): every token stops working; what they sent stays in others' history. */
+    deleteAccount(password) {
+        return this.call('DELETE', '/v1/me', { password });
     }
     me() {
         return this.call('GET', '/v1/me');

@@ -237,7 +237,9 @@ export class MessengerClient {
                 }
                 catch (error) {
                     const failure = error instanceof MessengerError ? error : new MessengerError('internal_error', String(error));
-                    if (failure.code === 'closed')
+                    // A client that stopped (closed, or its token refused for good) keeps the entry in its outbox: a
+                    // new client with the same store sends it after the next login.
+                    if (failure.code === 'closed' || this.abort.signal.aborted)
                         throw failure;
                     if (!failure.retryable) {
                         await this.settle(entry, { entry, error: failure });
@@ -286,6 +288,10 @@ export class MessengerClient {
                 if (this.abort.signal.aborted)
                     return;
                 this.setState('offline');
+                if (end.code === 4001) {
+                    // This device was logged out (or its account deleted): its token will never work again.
+                    return this.refuseToken(new MessengerError('logged_out', 'this device was logged out; log in again.', 401));
+                }
                 atOnce = end.code === 1012; // the gateway is restarting: go elsewhere at once (docs/PROTOCOL.md 5.5)
             }
             catch (error) {

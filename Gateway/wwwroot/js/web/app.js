@@ -28,6 +28,15 @@ function deviceId() {
     }
     return id;
 }
+/** What the device list shows for this browser: "Chrome on Linux". */
+function deviceName() {
+    const agent = navigator.userAgent;
+    const browser = /Firefox\//.test(agent) ? 'Firefox' : /Edg\//.test(agent) ? 'Edge' : /Chrom(e|ium)\//.test(agent) ? 'Chrome'
+        : /Safari\//.test(agent) ? 'Safari' : 'Browser';
+    const system = /Android/.test(agent) ? 'Android' : /iPhone|iPad/.test(agent) ? 'iOS' : /Windows/.test(agent) ? 'Windows'
+        : /Mac OS X/.test(agent) ? 'macOS' : /Linux/.test(agent) ? 'Linux' : 'an unknown system';
+    return `${browser} on ${system}`;
+}
 function showAuth(message) {
     $('app').hidden = true;
     $('auth').hidden = false;
@@ -46,7 +55,7 @@ async function authenticate(register) {
     try {
         if (register)
             await api.register(username, password);
-        const session = await api.login(username, password, deviceId());
+        const session = await api.login(username, password, deviceId(), deviceName());
         localStorage.setItem(sessionKey, JSON.stringify(session));
         $('auth-password').value = '';
         await open(session);
@@ -63,13 +72,8 @@ async function open(session) {
     $('auth').hidden = true;
     $('app').hidden = false;
     view?.close();
-    view = new ChatView(session, () => {
-        // The server refused the token (expired, or the device was logged out): back to the login form.
-        localStorage.removeItem(sessionKey);
-        view?.close();
-        view = undefined;
-        showAuth('Your session has ended. Please log in again.');
-    });
+    // Logged out (here or from another device), expired, or the account deleted: back to the login form.
+    view = new ChatView(session, (message) => endSession(message));
     try {
         await view.start();
     }
@@ -79,11 +83,11 @@ async function open(session) {
         showAlert(describeError(error, 'Could not load your conversations'));
     }
 }
-function logOut() {
+function endSession(message) {
     localStorage.removeItem(sessionKey);
     view?.close();
     view = undefined;
-    showAuth();
+    showAuth(message);
 }
 window.addEventListener('DOMContentLoaded', () => {
     $('auth-form').addEventListener('submit', (e) => {
@@ -91,7 +95,6 @@ window.addEventListener('DOMContentLoaded', () => {
         void authenticate(false);
     });
     $('register-button').addEventListener('click', () => void authenticate(true));
-    $('logout-button').addEventListener('click', logOut);
     // Another tab logged in or out: follow it.
     window.addEventListener('storage', (e) => {
         if (e.key !== sessionKey)
@@ -100,7 +103,7 @@ window.addEventListener('DOMContentLoaded', () => {
         if (session && session.token !== view?.token)
             void open(session);
         else if (!session && view)
-            logOut();
+            endSession();
     });
     const session = storedSession();
     if (session)

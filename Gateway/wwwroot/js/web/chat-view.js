@@ -1,5 +1,6 @@
 // The signed-in page: the conversation list and one open chat, kept current by a MessengerClient.
 import { MessengerApi, MessengerClient, MessengerError, } from '../src/index.js';
+import { AccountView } from './account-view.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
 import { Model } from './model.js';
 const pageSize = 50;
@@ -29,10 +30,11 @@ class PageStore {
 }
 export class ChatView {
     session;
-    onUnauthorized;
+    onEnded;
     token;
     api;
     model;
+    account;
     client;
     current;
     failed = new Map();
@@ -41,11 +43,13 @@ export class ChatView {
     typingTimer;
     cleanups = [];
     closed = false;
-    constructor(session, onUnauthorized) {
+    /** `onEnded` runs when this session is over: logged out (here or from another device), expired, or the account deleted. */
+    constructor(session, onEnded) {
         this.session = session;
-        this.onUnauthorized = onUnauthorized;
+        this.onEnded = onEnded;
         this.token = session.token;
         this.api = new MessengerApi({ baseUrl: location.origin, token: session.token });
+        this.account = new AccountView(this.api, onEnded);
         this.model = new Model(session.userId);
         this.model.names.set(session.userId, session.username);
     }
@@ -93,7 +97,7 @@ export class ChatView {
             else if (state === 'offline')
                 showStatus('Offline — reconnecting…');
             else if (state === 'unauthorized')
-                this.onUnauthorized();
+                this.onEnded('This browser was logged out, or its session expired. Please log in again.');
         });
         client.on('error', (error) => {
             if (error.code !== 'closed')
@@ -113,6 +117,7 @@ export class ChatView {
     close() {
         this.closed = true;
         this.client?.close();
+        this.account.close();
         this.cleanups.forEach((c) => c());
         $('conversation-list').replaceChildren();
         $('messages').replaceChildren();
@@ -157,11 +162,7 @@ export class ChatView {
             $('empty').hidden = false;
             this.renderList();
         });
-        on('account-button', 'click', () => {
-            const account = $('account');
-            account.hidden = !account.hidden;
-            $('account-button').setAttribute('aria-expanded', String(!account.hidden));
-        });
+        this.account.bind();
         const visible = () => this.markRead();
         document.addEventListener('visibilitychange', visible);
         this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
@@ -290,8 +291,11 @@ export class ChatView {
             try {
                 this.model.names.set(id, (await this.api.user(id)).username);
             }
-            catch {
-                this.model.names.set(id, 'unknown user');
+            catch (error) {
+                // A user who deleted their account is gone, but what they sent stays (PROTOCOL 4.14).
+                const deleted = error instanceof MessengerError && error.code === 'user_not_found';
+                if (deleted)
+                    this.model.names.set(id, 'deleted user');
             }
         }));
     }
