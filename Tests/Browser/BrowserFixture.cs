@@ -41,11 +41,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 
-    /// <summary>A fresh browser profile (its own cookies and storage), with a viewport like a laptop's.</summary>
-    public Task<IBrowserContext> NewContextAsync(Uri? baseUrl = null) => Browser.NewContextAsync(new BrowserNewContextOptions
+    /// <summary>A fresh browser profile (its own cookies and storage), with a viewport like a laptop's (or a phone's).</summary>
+    public Task<IBrowserContext> NewContextAsync(Uri? baseUrl = null, bool phone = false) => Browser.NewContextAsync(new BrowserNewContextOptions
     {
         BaseURL = (baseUrl ?? Url).ToString(),
-        ViewportSize = new ViewportSize { Width = 1100, Height = 720 },
+        ViewportSize = phone ? new ViewportSize { Width = 390, Height = 844 } : new ViewportSize { Width = 1100, Height = 720 },
+        IsMobile = phone,
+        HasTouch = phone,
     });
 
     public static Task ScreenshotAsync(IPage page, string name) =>

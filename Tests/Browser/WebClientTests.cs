@@ -249,6 +249,30 @@ public sealed class WebClientTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task OnAPhone_TheListAndTheChatTakeTheWholeScreenInTurn()
+    {
+        var alice = await Chat.NewUserAsync(fixture.Url);
+        var bob = await Chat.NewUserAsync(fixture.Url);
+        var conversation = await Chat.OpenDirectAsync(fixture.Url, alice, bob);
+        using var http = Chat.Http(fixture.Url, alice.Sessions[0]);
+        await http.SendAsync(conversation, "p1", "seen on a phone");
+        await using var context = await fixture.NewContextAsync(phone: true);
+        var page = await WebPage.OpenAsync(context);
+        await page.LogInAsync(bob.User.Username, bob.Password);
+        var list = page.Page.GetByRole(AriaRole.List, new() { Name = "Conversation list" });
+        await Expect(list).ToBeVisibleAsync();
+        await Expect(page.Page.Locator("#chat")).ToBeHiddenAsync();
+        await BrowserFixture.ScreenshotAsync(page.Page, "10-phone-list");
+        await page.OpenChatAsync(alice.User.Username);
+        await Expect(page.Messages).ToHaveTextAsync(["seen on a phone"]);
+        await Expect(list).ToBeHiddenAsync();
+        await BrowserFixture.ScreenshotAsync(page.Page, "11-phone-chat");
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Back to conversations" }).ClickAsync();
+        await Expect(list).ToBeVisibleAsync();
+        await Expect(page.Page.Locator("#chat")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task ServerErrors_ReachThePersonInWords()
     {
         await using var context = await fixture.NewContextAsync();
