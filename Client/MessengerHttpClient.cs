@@ -160,7 +160,8 @@ public sealed class MessengerHttpClient : IDisposable
             try { problem = await response.Content.ReadFromJsonAsync(ClientJson.Default.ProblemBody, ct); }
             catch (System.Text.Json.JsonException) { }
             throw new MessengerClientException(problem?.Code ?? "http_" + (int)response.StatusCode,
-                problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "request failed", (int)response.StatusCode);
+                problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "request failed", (int)response.StatusCode,
+                response.Headers.RetryAfter?.Delta);
         }
         return (await response.Content.ReadFromJsonAsync(type, ct))!;
     }

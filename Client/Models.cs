@@ -110,11 +110,15 @@ public sealed record ReadMark(string ConversationId, long ReadSeq);
 public sealed class MessengerClientException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public MessengerClientException(string code, string message, int? httpStatus = null) : base($"{code}: {message}")
+    public MessengerClientException(string code, string message, int? httpStatus = null, TimeSpan? retryAfter = null) : base($"{code}: {message}")
     {
         Code = code;
         HttpStatus = httpStatus;
+        RetryAfter = retryAfter;
     }
+
+    /// <summary>How long the server asked to wait before trying again (its <c>Retry-After</c>, e.g. on <c>rate_limited</c>); null if it did not say.</summary>
+    public TimeSpan? RetryAfter { get; }
 
     /// <summary>The stable error code, e.g. <c>not_member</c>.</summary>
     public string Code { get; }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Messenger.Client;
 using Messenger.Tests.Support;
 
 namespace Messenger.Tests.EndToEnd;
@@ -55,6 +56,11 @@ public sealed class CredentialLimitTests
         // The username's attempts are spent, whatever the case it is written in: even the right password waits.
         await AssertRateLimitedAsync(await LoginAsync(http, $"  {alice.ToUpperInvariant()} ", Password), TimeSpan.FromMinutes(20));
         await AssertRateLimitedAsync(await RegisterAsync(http, alice), TimeSpan.FromMinutes(20));
+        // The .NET SDK hands the wait to its caller.
+        using var sdk = new MessengerHttpClient(server.BaseAddress);
+        var refused = await Assert.ThrowsAsync<MessengerClientException>(() => sdk.LoginAsync(alice, Password));
+        Assert.Equal(("rate_limited", 429), (refused.Code, refused.HttpStatus));
+        Assert.True(refused.RetryAfter is { } wait && wait >= TimeSpan.FromSeconds(1) && wait <= TimeSpan.FromMinutes(20), $"RetryAfter {refused.RetryAfter}");
         // Another username is not affected, from the same address.
         await AssertStatusAsync(await LoginAsync(http, bob, Password), HttpStatusCode.OK);
         // Input refused for its shape costs no attempt (it is checked first).
