@@ -31,19 +31,26 @@ public sealed class PasswordHashing : IDisposable
         });
     }
 
-    public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hashes <paramref name="password"/> in its turn. <paramref name="charge"/> runs once the turn is had and
+    /// before the hash (it may refuse): a request refused for want of a turn has spent nothing.
+    /// </summary>
+    public async Task<string> HashAsync(string password, Action charge, CancellationToken cancellationToken)
     {
         using var turn = await TurnAsync(cancellationToken);
+        charge();
         return Hasher.HashPassword("", password);
     }
 
     /// <summary>
-    /// Whether <paramref name="password"/> matches <paramref name="hash"/>. Without a hash (no such user) it is
+    /// Whether <paramref name="password"/> matches <paramref name="hash"/>, checked in its turn after
+    /// <paramref name="charge"/> (as for <see cref="HashAsync"/>). Without a hash (no such user) it is
     /// checked against a real one all the same, so timing does not reveal which usernames exist.
     /// </summary>
-    public async Task<bool> VerifyAsync(string? hash, string password, CancellationToken cancellationToken)
+    public async Task<bool> VerifyAsync(string? hash, string password, Action charge, CancellationToken cancellationToken)
     {
         using var turn = await TurnAsync(cancellationToken);
+        charge();
         var result = Hasher.VerifyHashedPassword("", hash ?? _unknownUserHash.Value, password);
         return hash is not null && result != PasswordVerificationResult.Failed;
     }

@@ -35,8 +35,7 @@ public static class AccountEndpoints
     {
         var username = AccountDirectoryGrain.NormalizeUsername(Required(request.Username, "username"));
         var password = CheckPassword(request.Password, auth.Value);
-        attempts.Charge(username);
-        var profile = await grains.Accounts.RegisterAsync(username, await passwords.HashAsync(password, http.RequestAborted));
+        var profile = await grains.Accounts.RegisterAsync(username, await passwords.HashAsync(password, () => attempts.Charge(username), http.RequestAborted));
         return TypedResults.Created($"/v1/users/{profile.UserId}", profile.ToWire());
     }
 
@@ -69,15 +68,15 @@ public static class AccountEndpoints
     public const int MaxDeviceNameLength = 64;
 
     /// <summary>
-    /// The account when <paramref name="password"/> is its password, else null: an attempt charged to the
-    /// username first, then the (bounded) hash check, against a real hash even for an unknown user.
+    /// The account when <paramref name="password"/> is its password, else null: the (bounded) hash check,
+    /// against a real hash even for an unknown user, with an attempt charged to the username once its turn
+    /// has come (a request refused for want of a turn spends no attempt).
     /// </summary>
     internal static async Task<AccountCredentials?> VerifyAsync(GrainReferences grains, UsernameAttempts attempts, PasswordHashing passwords,
         string username, string password, CancellationToken cancellationToken)
     {
-        attempts.Charge(username);
         var account = await grains.Accounts.FindAsync(username);
-        return await passwords.VerifyAsync(account?.PasswordHash, password, cancellationToken) ? account : null;
+        return await passwords.VerifyAsync(account?.PasswordHash, password, () => attempts.Charge(username), cancellationToken) ? account : null;
     }
 
     private static MessengerException InvalidCredentials() => new(ErrorCode.InvalidCredentials, "username or password is wrong.");

@@ -200,6 +200,9 @@ public sealed class ClientSession
     public async Task HandleFrameAsync(ReadOnlyMemory<byte> utf8)
     {
         await _inFlight.WaitAsync(_closed.Token);
+        // The device was logged out: its token is refused everywhere, so nothing it still sends on this
+        // socket, which is closing with 4001, may reach the grains (nor get a reply: the queue is complete).
+        if (IsLoggedOut) return;
         ClientFrame? frame;
         try
         {

@@ -138,6 +138,7 @@ public sealed class GatewayNode(
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var started = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _peakRenewals, 0);
             var users = registry.Snapshot();
             await Parallel.ForEachAsync(users, parallel, (entry, _) => new ValueTask(RenewAsync(entry.Key, entry.Value, stoppingToken)));
             // Watches are leases too; renewing them also repairs a watch lost to a concurrent unwatch.
@@ -145,13 +146,22 @@ public sealed class GatewayNode(
             await Parallel.ForEachAsync(watched, parallel, (userId, _) => new ValueTask(RenewWatchAsync(userId, stoppingToken)));
             var elapsed = Stopwatch.GetElapsedTime(started);
             logger.Log(elapsed > interval / 2 ? LogLevel.Warning : LogLevel.Debug,
-                "Renewed the device leases of {Users} users and {Watched} presence watches in {ElapsedMs:0} ms (interval {IntervalMs:0} ms)",
-                users.Length, watched.Length, elapsed.TotalMilliseconds, interval.TotalMilliseconds);
+                "Renewed the device leases of {Users} users and {Watched} presence watches in {ElapsedMs:0} ms, up to {Peak} calls at once (interval {IntervalMs:0} ms)",
+                users.Length, watched.Length, elapsed.TotalMilliseconds, Volatile.Read(ref _peakRenewals), interval.TotalMilliseconds);
         }
     }
 
+    // Renewal calls in flight now, and the most at once in this round (logged, so the pace can be checked).
+    private int _renewals;
+    private int _peakRenewals;
+
     private async Task RenewAsync(string userId, ClientSession[] sessions, CancellationToken stoppingToken)
     {
+        var inFlight = Interlocked.Increment(ref _renewals);
+        for (var peak = Volatile.Read(ref _peakRenewals); inFlight > peak; peak = Volatile.Read(ref _peakRenewals))
+        {
+            if (Interlocked.CompareExchange(ref _peakRenewals, inFlight, peak) == peak) break;
+        }
         try
         {
             var ids = new string[sessions.Length];
@@ -166,6 +176,10 @@ public sealed class GatewayNode(
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
             logger.LogWarning(ex, "Renewing device leases of {UserId} failed", userId);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _renewals);
         }
     }
 

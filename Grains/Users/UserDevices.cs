@@ -168,10 +168,13 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
     }
 
     // Removing the record alone would leave the device's tokens good by the floor: raise the floor past them.
+    // Every revocation raises it strictly (it takes a generation of its own), so of two copies of the
+    // grants the one with the higher floor is always the later: a gateway can tell a stale copy from a
+    // fresh one even when two logouts come with no login between them.
     private static void Revoke(UserDevicesState state, string deviceId)
     {
         state.Devices.Remove(deviceId);
-        state.Floor = state.LastGeneration + 1;
+        state.Floor = ++state.LastGeneration + 1;
     }
 
     private UserDevicesState Copy() => new()

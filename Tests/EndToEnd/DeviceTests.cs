@@ -55,17 +55,28 @@ public sealed class DeviceTests(SqliteServerFixture fixture)
         using var laptopHttp = Chat.Http(Url, laptop);
 
         await laptopHttp.LogOutDeviceAsync("phone");
+        // What the logged-out socket still sends while it is being closed reaches nothing.
+        try
+        {
+            await phoneSocket.SendTextAsync($$"""{"type":"send","id":"late","conversationId":"{{conversation}}","clientMsgId":"late","text":"after my logout"}""");
+        }
+        catch (WebSocketException)
+        {
+            // Already closed: nothing was sent.
+        }
 
         // Refused at once: the logout answered only after the gateway had the change.
         await TokenChecks.AssertRefusedEverywhereAsync(Url, phone.Token);
-        var (_, status, reason) = await phoneSocket.ReceiveUntilCloseAsync(TimeSpan.FromSeconds(10));
+        var (frames, status, reason) = await phoneSocket.ReceiveUntilCloseAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(((WebSocketCloseStatus)4001, "logged_out"), (status, reason));
+        Assert.DoesNotContain(frames, f => f.TryGetProperty("id", out var id) && id.GetString() == "late");
         var poll = await Assert.ThrowsAsync<MessengerClientException>(() => phonePoll.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(("logged_out", 401), (poll.Code, poll.HttpStatus));
 
         Assert.Equal(user.Id, (await laptopHttp.GetMeAsync()).UserId);
         await laptopSocket.AssertUsableAsync();
         await laptopHttp.SendAsync(conversation, "after-logout", "still here");
+        Assert.DoesNotContain((await laptopHttp.GetHistoryAsync(conversation)).Messages, m => m.Text == "after my logout");
         Assert.Equal("laptop", Assert.Single(await laptopHttp.ListDevicesAsync()).DeviceId);
     }
 

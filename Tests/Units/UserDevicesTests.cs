@@ -39,6 +39,27 @@ public sealed class UserDevicesTests
     }
 
     [Fact]
+    public async Task TwoLogoutsInARow_EachRaiseTheFloor_SoTheCopyBetweenThemNeverSupersedesTheLater()
+    {
+        var devices = NewDevices();
+        var (phone, _) = await devices.LogInAsync("phone", null, T0);
+        var (laptop, _) = await devices.LogInAsync("laptop", null, T0);
+        await devices.LogOutAsync("phone");
+        var between = devices.Grants("u", true); // what a gateway fetched between the two logouts
+        Assert.True(between.Allows("laptop", laptop));
+
+        await devices.LogOutAsync("laptop");
+
+        var after = devices.Grants("u", true);
+        Assert.False(after.Allows("laptop", laptop));
+        Assert.True(after.Floor > between.Floor);
+        Assert.False(between.Supersedes(after)); // a fetch answered before the second logout cannot bring the laptop back
+        Assert.True(after.Supersedes(between));
+        var (again, _) = await devices.LogInAsync("laptop", null, T0.AddMinutes(1));
+        Assert.True(devices.Grants("u", true).Allows("laptop", again) && again > laptop && again > phone);
+    }
+
+    [Fact]
     public async Task LogOut_RevokesThatDevicesTokensAndRecordlessOnes_NotTheOthers_AndALaterLoginWorks()
     {
         var devices = NewDevices();
