@@ -116,7 +116,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
             ?? throw new InvalidOperationException($"Conversation {Id} vanished after creation.");
         if (_info is null) SetInfo(record.Info, record.FannedOutSeq);
         var info = _info!;
-        await Task.WhenAll(_memberGrains[first].JoinConversationAsync(info), _memberGrains[second].JoinConversationAsync(info));
+        await Task.WhenAll(JoinAsync(first, info), JoinAsync(second, info));
         return info;
     }
 
@@ -207,10 +207,36 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         return new ValueTask<IReadOnlyList<ChatMessage>>(_store.ReadMessagesAsync(Id, afterSeq, HistoryDirection.After, limit));
     }
 
-    Task<DeliveryReceipt> IFanOutTarget.DeliverAsync(string userId, IReadOnlyList<ChatMessage> messages) =>
-        _deletedMembers.Contains(userId)
-            ? Task.FromResult(new DeliveryReceipt(new long[messages.Count], false)) // nothing is kept for a deleted user
-            : _memberGrains[userId].DeliverAsync(Id, messages);
+    async Task<DeliveryReceipt> IFanOutTarget.DeliverAsync(string userId, IReadOnlyList<ChatMessage> messages)
+    {
+        if (!_deletedMembers.Contains(userId))
+        {
+            try
+            {
+                return await _memberGrains[userId].DeliverAsync(Id, messages);
+            }
+            catch (MessengerException ex) when (ex.Code == ErrorCode.UserDeleted)
+            {
+                // Their deletion began after this conversation was created but did not list it: mark it here.
+                await MemberDeletedAsync(userId);
+            }
+        }
+        return new DeliveryReceipt(new long[messages.Count], false); // nothing is kept for a deleted user
+    }
+
+    // A member whose account is being deleted does not join; the conversation records them as deleted, as
+    // the deletion would have, had it listed this conversation.
+    private async Task JoinAsync(string userId, ConversationInfo info)
+    {
+        try
+        {
+            await _memberGrains[userId].JoinConversationAsync(info);
+        }
+        catch (MessengerException ex) when (ex.Code == ErrorCode.UserDeleted)
+        {
+            await MemberDeletedAsync(userId);
+        }
+    }
 
     void IFanOutTarget.OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt, bool markMoved)
     {

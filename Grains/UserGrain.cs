@@ -82,8 +82,9 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     public async Task<DeliveryReceipt> DeliverAsync(string conversationId, IReadOnlyList<ChatMessage> messages)
     {
-        // A user being deleted gets nothing: the call fails, and the conversation, told of the deletion
-        // meanwhile, no longer delivers to them when it retries.
+        // A user being deleted gets nothing: the call fails with user_deleted, and the conversation marks
+        // them deleted itself (it may have been created after the deletion listed their conversations).
+        EnsureNotGone();
         EnsureExists();
         if (!_log.Conversations.TryGet(conversationId, out var entry))
         {
@@ -154,6 +155,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     public Task JoinConversationAsync(ConversationInfo conversation)
     {
+        EnsureNotGone();
         EnsureExists();
         return _log.Conversations.TryGet(conversation.ConversationId, out _) ? Task.CompletedTask : _log.JoinAsync(conversation);
     }
@@ -249,6 +251,11 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     /// <summary>The account exists and is not being deleted.</summary>
     private bool Exists => _profile is not null && !_devices.Deleting;
+
+    private void EnsureNotGone()
+    {
+        if (_devices.Gone) throw new MessengerException(ErrorCode.UserDeleted, $"user '{Id}' deleted their account.");
+    }
 
     private UserProfile EnsureExists() => Exists ? _profile! : throw new MessengerException(ErrorCode.UserNotFound, $"user '{Id}' does not exist.");
 

@@ -66,6 +66,9 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
 
     public bool Deleting => State.Deleting;
 
+    /// <summary>The account is being deleted or was: nothing may be delivered to it or join it.</summary>
+    public bool Gone => State.Deleting || State.Deleted;
+
     /// <summary>The grants now (for <paramref name="userId"/>; <paramref name="exists"/>: the account exists).</summary>
     public DeviceGrants Grants(string userId, bool exists)
     {
