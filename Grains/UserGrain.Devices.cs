@@ -7,8 +7,14 @@ namespace Messenger.Grains;
 // of the account. Revocation reaches every gateway before the call returns: each gateway that holds a
 // copy of the grants registered itself (WatchDevicesAsync) and every gateway holding a session of the
 // user is known, and all of them are told, and waited for, after the change is durable.
-public sealed partial class UserGrain
+public sealed partial class UserGrain : IRemindable
 {
+    /// <summary>
+    /// Registered before a deletion begins and removed when it is done: if the silo dies in between, the
+    /// reminder activates the grain again (a timer would die with it), and the activation finishes the job.
+    /// </summary>
+    internal const string DeletionReminder = "finish-deletion";
+
     /// <summary>How long a logout waits for one gateway to take the change before going on without it.</summary>
     private static readonly TimeSpan GatewayPushTimeout = TimeSpan.FromSeconds(5);
 
@@ -60,6 +66,7 @@ public sealed partial class UserGrain
     public async Task DeleteAccountAsync()
     {
         EnsureExists();
+        await this.RegisterOrUpdateReminder(DeletionReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         // From this write on no token of the user is good; the rest can be finished later by this grain alone.
         await _devices.BeginDeletionAsync();
         _logger.LogInformation("User {UserId}: deleting the account", Id);
@@ -95,8 +102,33 @@ public sealed partial class UserGrain
         await _devices.CompleteDeletionAsync();
         _deletionRetry?.Dispose();
         _deletionRetry = null;
+        await ForgetDeletionReminderAsync();
         _logger.LogInformation("User {UserId}: the account is deleted", Id);
         DeactivateOnIdle();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != DeletionReminder) return;
+        if (!_devices.Deleting)
+        {
+            await ForgetDeletionReminderAsync(); // done (or never begun): nothing left to finish
+            return;
+        }
+        try
+        {
+            _presence.EndAll();
+            await FinishDeletionAsync();
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "User {UserId}: finishing the deletion of the account failed; the reminder tries again", Id);
+        }
+    }
+
+    private async Task ForgetDeletionReminderAsync()
+    {
+        if (await this.GetReminder(DeletionReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
     private void ScheduleDeletionRetry(TimeSpan due)

@@ -1,4 +1,5 @@
 using Messenger.Grains;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Messenger.Tests.Grains;
 
@@ -77,6 +78,9 @@ public abstract class DeviceGrainTests(ClusterFixture cluster)
         await using var storage = cluster.OpenStorage();
         var bobLog = await storage.UserLogs.LoadUserAsync(bob.UserId);
         Assert.Equal((0L, 0), (bobLog.LastUserSeq, bobLog.Conversations.Count));
+        // The reminder that would have finished an interrupted deletion is gone with the finished one.
+        var reminders = cluster.Cluster.Silos[0].ServiceProvider.GetRequiredService<IReminderTable>();
+        Assert.Empty((await reminders.ReadRows(bobGrain.GetGrainId())).Reminders);
 
         var again = await cluster.Client.GetGrain<IAccountDirectoryGrain>(0).RegisterAsync(bob.Username, "another-hash");
         Assert.NotEqual(bob.UserId, again.UserId); // the name is free again; the old id stays gone
