@@ -93,6 +93,15 @@ public static class ErrorCodes
 [GenerateSerializer]
 public sealed class MessengerException : Exception
 {
+    /// <summary>
+    /// Why a token with a good signature is refused: its device was logged out or its account deleted
+    /// (<see cref="ErrorCode.LoggedOut"/>), or its account was never known here (<see cref="ErrorCode.Unauthorized"/>).
+    /// One wording for every place that refuses one (REST, handshake, poll, the user's grain).
+    /// </summary>
+    public static MessengerException TokenRefused(ErrorCode refusal) => refusal == ErrorCode.LoggedOut
+        ? new(ErrorCode.LoggedOut, "this device was logged out (or its account deleted); log in again.")
+        : new(ErrorCode.Unauthorized, "the token's account does not exist.");
+
     /// <summary>Creates the exception.</summary>
     public MessengerException(ErrorCode code, string message) : base(message)
     {

@@ -7,10 +7,13 @@ namespace Messenger.Grains;
 [StatelessWorker]
 public sealed class AccountDirectoryGrain(IAccountStore store) : Grain, IAccountDirectoryGrain
 {
+    /// <summary>The form a username is stored and looked up in (trimmed, lower case), its shape unchecked.</summary>
+    public static string CanonicalUsername(string username) => username.Trim().ToLowerInvariant();
+
     /// <summary>Normalises a username (lower case) and checks its shape.</summary>
     public static string NormalizeUsername(string username)
     {
-        var normalized = username.Trim().ToLowerInvariant();
+        var normalized = CanonicalUsername(username);
         if (normalized.Length is < 3 or > 32)
         {
             throw new MessengerException(ErrorCode.InvalidRequest, "username must be 3 to 32 characters.");

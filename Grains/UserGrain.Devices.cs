@@ -110,11 +110,15 @@ public sealed partial class UserGrain : IRemindable
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != DeletionReminder) return;
-        if (!_devices.Deleting)
-        {
-            await ForgetDeletionReminderAsync(); // done (or never begun): nothing left to finish
-            return;
-        }
+        if (_devices.Deleting) await TryFinishDeletionAsync();
+        else await ForgetDeletionReminderAsync(); // done (or never begun): nothing left to finish
+    }
+
+    // The one retry of an unfinished deletion, run by the timer and by the reminder alike: a tick queued
+    // before the deletion finished finds nothing left to do.
+    private async Task TryFinishDeletionAsync()
+    {
+        if (!_devices.Deleting) return;
         try
         {
             _presence.EndAll();
@@ -122,7 +126,7 @@ public sealed partial class UserGrain : IRemindable
         }
         catch (Exception ex)
         {
-            _logger.LogWarning(ex, "User {UserId}: finishing the deletion of the account failed; the reminder tries again", Id);
+            _logger.LogWarning(ex, "User {UserId}: finishing the deletion of the account failed; retrying", Id);
         }
     }
 
@@ -133,18 +137,8 @@ public sealed partial class UserGrain : IRemindable
 
     private void ScheduleDeletionRetry(TimeSpan due)
     {
-        _deletionRetry ??= this.RegisterGrainTimer(async _ =>
-        {
-            try
-            {
-                _presence.EndAll();
-                await FinishDeletionAsync();
-            }
-            catch (Exception ex)
-            {
-                _logger.LogWarning(ex, "User {UserId}: finishing the deletion of the account failed; retrying", Id);
-            }
-        }, new GrainTimerCreationOptions(due, DeletionRetryInterval) { KeepAlive = true });
+        _deletionRetry ??= this.RegisterGrainTimer(_ => TryFinishDeletionAsync(),
+            new GrainTimerCreationOptions(due, DeletionRetryInterval) { KeepAlive = true });
     }
 
     /// <summary>
@@ -207,6 +201,5 @@ public sealed partial class UserGrain : IRemindable
         }
     }
 
-    private static MessengerException LoggedOut() =>
-        new(ErrorCode.LoggedOut, "this device was logged out (or its account deleted); log in again.");
+    private static MessengerException LoggedOut() => MessengerException.TokenRefused(ErrorCode.LoggedOut);
 }

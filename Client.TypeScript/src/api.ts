@@ -142,7 +142,7 @@ export class MessengerApi {
     if (this.options.token) headers.Authorization = `Bearer ${this.options.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const timeout = AbortSignal.timeout(extra.timeoutMs ?? this.options.timeoutMs ?? 30_000);
-    const signal = extra.signal ? anySignal([extra.signal, timeout]) : timeout;
+    const signal = extra.signal ? AbortSignal.any([extra.signal, timeout]) : timeout;
     let response: Response;
     try {
       response = await this.fetch(this.baseUrl + path, {
@@ -176,14 +176,6 @@ function problem(response: Response, text: string): MessengerError {
 function queryString(query: Record<string, number | undefined>): string {
   const parts = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
   return parts.length ? `?${parts.join('&')}` : '';
-}
-
-function anySignal(signals: AbortSignal[]): AbortSignal {
-  const any = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
-  if (any) return any(signals);
-  const controller = new AbortController();
-  for (const s of signals) s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
-  return controller.signal;
 }
 
 function describe(error: unknown): string {

@@ -47,7 +47,7 @@ export class AccountView {
       const item = element('li');
       item.dataset.deviceId = device.deviceId;
       const name = device.name ?? device.deviceId;
-      const state = device.current ? 'this browser' : device.live ? 'connected' : lastSeen(device.lastActiveAt, now).replace('last seen', 'active');
+      const state = device.current ? 'this browser' : device.live ? 'connected' : lastSeen(device.lastActiveAt, now, 'active');
       item.append(element('span', 'what', `${name} · ${state}`));
       if (!device.current) {
         const button = element('button', 'secondary', 'Log out');

@@ -1,6 +1,6 @@
 // The signed-in page: the conversation list and one open chat, kept current by a MessengerClient.
 import {
-  MessengerApi, MessengerClient, MessengerError, type DeviceStore, type OutboxEntry, type Session, type TransportMode,
+  MessengerApi, MessengerClient, MessengerError, WebStorageStore, type OutboxEntry, type Session, type TransportMode,
 } from '../src/index.js';
 import { AccountView } from './account-view.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
@@ -13,14 +13,12 @@ const pageSize = 50;
  * the log only from the moment of the snapshot: the cursor starts at the user's newest userSeq, read
  * before the snapshot, and lives in memory. The outbox survives a reload of the tab (sessionStorage).
  */
-class PageStore implements DeviceStore {
-  constructor(private cursor: number, private readonly outboxKey: string) {}
-  loadCursor(): number { return this.cursor; }
-  saveCursor(cursor: number): void { this.cursor = cursor; }
-  loadOutbox(): OutboxEntry[] {
-    try { return JSON.parse(sessionStorage.getItem(this.outboxKey) ?? '[]') as OutboxEntry[]; } catch { return []; }
+class PageStore extends WebStorageStore {
+  constructor(private cursor: number, prefix: string) {
+    super(sessionStorage, prefix);
   }
-  saveOutbox(entries: OutboxEntry[]): void { sessionStorage.setItem(this.outboxKey, JSON.stringify(entries)); }
+  override loadCursor(): number { return this.cursor; }
+  override saveCursor(cursor: number): void { this.cursor = cursor; }
 }
 
 export class ChatView {
@@ -57,7 +55,7 @@ export class ChatView {
     const transport = (new URLSearchParams(location.search).get('transport') ?? 'auto') as TransportMode;
     const client = new MessengerClient({
       baseUrl: location.origin, token: this.session.token, transport,
-      store: new PageStore(head.userSeq, `messenger.outbox.${this.session.userId}`),
+      store: new PageStore(head.userSeq, `messenger.${this.session.userId}.`),
     });
     this.client = client;
     client.on('update', async (update) => {

@@ -69,11 +69,12 @@ export function formatTime(iso: string): string {
   return date.toDateString() === today.toDateString() ? time : `${date.toLocaleDateString()} ${time}`;
 }
 
-export function lastSeen(iso: string | undefined, now: number): string {
+/** "last seen 5 min ago" (or, with another `verb`, "active 5 min ago"); "offline" without a time. */
+export function lastSeen(iso: string | undefined, now: number, verb = 'last seen'): string {
   if (!iso) return 'offline';
   const minutes = Math.floor((now - Date.parse(iso)) / 60_000);
-  if (minutes < 1) return 'last seen just now';
-  if (minutes < 60) return `last seen ${minutes} min ago`;
-  if (minutes < 24 * 60) return `last seen ${Math.floor(minutes / 60)} h ago`;
-  return `last seen ${formatTime(iso)}`;
+  if (minutes < 1) return `${verb} just now`;
+  if (minutes < 60) return `${verb} ${minutes} min ago`;
+  if (minutes < 24 * 60) return `${verb} ${Math.floor(minutes / 60)} h ago`;
+  return `${verb} ${formatTime(iso)}`;
 }

@@ -83,7 +83,7 @@ public sealed class UsernameAttempts(AuthOptions auth) : IDisposable
     /// <summary>Counts an attempt naming <paramref name="username"/>; <c>rate_limited</c> when it has none left.</summary>
     public void Charge(string username)
     {
-        var key = username.Trim().ToLowerInvariant();
+        var key = AccountDirectoryGrain.CanonicalUsername(username);
         using var lease = _limiter.AttemptAcquire(key.Length > LongestUsername ? "" : key);
         if (!lease.IsAcquired)
         {

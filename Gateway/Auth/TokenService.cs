@@ -88,7 +88,7 @@ public sealed class TokenService
         if (!result.IsValid) return new TokenCheck(null, null, 0, Expired: result.Exception is SecurityTokenExpiredException);
         return result.Claims.TryGetValue(JwtRegisteredClaimNames.Sub, out var sub) && sub is string userId
             && result.Claims.TryGetValue(DeviceClaim, out var did) && did is string deviceId
-            ? new TokenCheck(userId, deviceId, ParseGeneration(result.ClaimsIdentity.FindFirst(GenerationClaim)?.Value), Expired: false)
+            ? new TokenCheck(userId, deviceId, ParseGeneration(result.Claims.TryGetValue(GenerationClaim, out var gen) ? gen?.ToString() : null), Expired: false)
             : default;
     }
 

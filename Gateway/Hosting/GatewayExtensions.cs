@@ -59,7 +59,7 @@ public static class GatewayExtensions
                     var grants = ctx.HttpContext.RequestServices.GetRequiredService<DeviceGrantCache>();
                     if (await grants.CheckAsync(caller.UserId(), caller.DeviceId(), caller.Generation()) is { } refusal)
                     {
-                        ctx.Fail(new MessengerException(refusal, refusal == ErrorCode.LoggedOut ? LoggedOutMessage : UnknownUserMessage));
+                        ctx.Fail(MessengerException.TokenRefused(refusal));
                     }
                 },
                 OnChallenge = async ctx =>
@@ -68,8 +68,7 @@ public static class GatewayExtensions
                     var (code, message) = ctx.AuthenticateFailure switch
                     {
                         SecurityTokenExpiredException => (ErrorCode.TokenExpired, "the token has expired; log in again."),
-                        MessengerException { Code: ErrorCode.LoggedOut } => (ErrorCode.LoggedOut, LoggedOutMessage),
-                        MessengerException { Code: ErrorCode.Unauthorized } => (ErrorCode.Unauthorized, UnknownUserMessage),
+                        MessengerException { Code: ErrorCode.LoggedOut or ErrorCode.Unauthorized } refused => (refused.Code, refused.Message),
                         _ => (ErrorCode.Unauthorized, "a valid bearer token is required."),
                     };
                     await ErrorMapping.WriteProblemAsync(ctx.HttpContext, code, message);
@@ -153,10 +152,6 @@ public static class GatewayExtensions
 
     private const string WebSocketPath = "/v1/ws";
 
-    private const string LoggedOutMessage = "this device was logged out (or its account deleted); log in again.";
-
-    private const string UnknownUserMessage = "the token's account does not exist.";
-
     /// <summary>
     /// The handshake authenticates here rather than in the authentication middleware, which would keep
     /// the token's principal referenced for as long as the socket stays open (a few KiB per idle
@@ -178,7 +173,8 @@ public static class GatewayExtensions
         // (Attaching checks again, in the user's grain, against a logout that lands in between.)
         if (await grants.CheckAsync(caller.UserId!, caller.DeviceId!, caller.Generation) is { } refusal)
         {
-            await ErrorMapping.WriteProblemAsync(http, refusal, refusal == ErrorCode.LoggedOut ? LoggedOutMessage : UnknownUserMessage);
+            var refused = MessengerException.TokenRefused(refusal);
+            await ErrorMapping.WriteProblemAsync(http, refused.Code, refused.Message);
             return;
         }
         if (!http.WebSockets.IsWebSocketRequest)

@@ -81,6 +81,12 @@ public sealed class ClientSession
     {
         if (Interlocked.Exchange(ref _loggedOut, 1) == 1) return;
         _logger.LogInformation("Connection {ConnectionId} of {UserId}: device {DeviceId} was logged out; closing", ConnectionId, UserId, DeviceId);
+        CompleteQueue();
+    }
+
+    // Nothing more is queued; the transport writes what is queued, then closes.
+    private void CompleteQueue()
+    {
         _completed = true;
         _outbound.Writer.TryComplete();
     }
@@ -121,8 +127,7 @@ public sealed class ClientSession
     public void FinishShutdown()
     {
         Interlocked.Exchange(ref _shuttingDown, 1);
-        _completed = true;
-        _outbound.Writer.TryComplete();
+        CompleteQueue();
     }
 
     private List<byte[]>? _early = [];

@@ -57,7 +57,7 @@ public sealed class GatewayNode(
             session.MarkEnded();
             if (ex is MessengerException { Code: ErrorCode.UserNotFound })
             {
-                throw new MessengerException(ErrorCode.Unauthorized, "the token's account does not exist.");
+                throw MessengerException.TokenRefused(ErrorCode.Unauthorized);
             }
             throw;
         }

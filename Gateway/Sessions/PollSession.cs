@@ -106,7 +106,6 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
         {
             while (session.TryRead(out var frame))
             {
-                session.Written(frame); // (a poll session has pushes only: nothing to free)
                 if (UpdateFrames.IsUpdatesFrame(frame.Bytes)) continue;
                 using var document = JsonDocument.Parse(frame.Bytes);
                 _events.Add(document.RootElement.Clone());
@@ -131,7 +130,7 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
         }
     }
 
-    private static MessengerException LoggedOut() => new(ErrorCode.LoggedOut, "this device was logged out (or its account deleted); log in again.");
+    private static MessengerException LoggedOut() => MessengerException.TokenRefused(ErrorCode.LoggedOut);
 
     private static MessengerException Replaced() => new(ErrorCode.PollReplaced, "a newer poll of this device replaced this one.");
 }

@@ -76,7 +76,7 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
         if (_grants is { } grants && grants.Exists == exists) return grants;
         var devices = new Dictionary<string, long>(State.Devices.Count);
         foreach (var (id, record) in State.Devices) devices[id] = record.Generation;
-        return _grants = new DeviceGrants(userId, exists, State.Floor, devices, Deleted: State.Deleting || State.Deleted);
+        return _grants = new DeviceGrants(userId, exists, State.Floor, devices, Deleted: Gone);
     }
 
     /// <summary>

@@ -98,7 +98,7 @@ export class MessengerApi {
         if (body !== undefined)
             headers['Content-Type'] = 'application/json';
         const timeout = AbortSignal.timeout(extra.timeoutMs ?? this.options.timeoutMs ?? 30_000);
-        const signal = extra.signal ? anySignal([extra.signal, timeout]) : timeout;
+        const signal = extra.signal ? AbortSignal.any([extra.signal, timeout]) : timeout;
         let response;
         try {
             response = await this.fetch(this.baseUrl + path, {
@@ -135,15 +135,6 @@ function problem(response, text) {
 function queryString(query) {
     const parts = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     return parts.length ? `?${parts.join('&')}` : '';
-}
-function anySignal(signals) {
-    const any = AbortSignal.any;
-    if (any)
-        return any(signals);
-    const controller = new AbortController();
-    for (const s of signals)
-        s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
-    return controller.signal;
 }
 function describe(error) {
     if (error instanceof Error)

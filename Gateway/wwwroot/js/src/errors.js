@@ -28,5 +28,3 @@ export class MessengerError extends Error {
         return this.code === 'network_error' || this.code === 'unavailable' || this.code === 'internal_error';
     }
 }
-/** Codes of the client itself, not sent by the server. */
-export const ClientErrorCodes = { network: 'network_error', closed: 'closed' };

@@ -1,5 +1,5 @@
 // The signed-in page: the conversation list and one open chat, kept current by a MessengerClient.
-import { MessengerApi, MessengerClient, MessengerError, } from '../src/index.js';
+import { MessengerApi, MessengerClient, MessengerError, WebStorageStore, } from '../src/index.js';
 import { AccountView } from './account-view.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
 import { Model } from './model.js';
@@ -9,24 +9,14 @@ const pageSize = 50;
  * the log only from the moment of the snapshot: the cursor starts at the user's newest userSeq, read
  * before the snapshot, and lives in memory. The outbox survives a reload of the tab (sessionStorage).
  */
-class PageStore {
+class PageStore extends WebStorageStore {
     cursor;
-    outboxKey;
-    constructor(cursor, outboxKey) {
+    constructor(cursor, prefix) {
+        super(sessionStorage, prefix);
         this.cursor = cursor;
-        this.outboxKey = outboxKey;
     }
     loadCursor() { return this.cursor; }
     saveCursor(cursor) { this.cursor = cursor; }
-    loadOutbox() {
-        try {
-            return JSON.parse(sessionStorage.getItem(this.outboxKey) ?? '[]');
-        }
-        catch {
-            return [];
-        }
-    }
-    saveOutbox(entries) { sessionStorage.setItem(this.outboxKey, JSON.stringify(entries)); }
 }
 export class ChatView {
     session;
@@ -64,7 +54,7 @@ export class ChatView {
         const transport = (new URLSearchParams(location.search).get('transport') ?? 'auto');
         const client = new MessengerClient({
             baseUrl: location.origin, token: this.session.token, transport,
-            store: new PageStore(head.userSeq, `messenger.outbox.${this.session.userId}`),
+            store: new PageStore(head.userSeq, `messenger.${this.session.userId}.`),
         });
         this.client = client;
         client.on('update', async (update) => {

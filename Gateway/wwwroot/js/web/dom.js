@@ -63,15 +63,16 @@ export function formatTime(iso) {
     const time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     return date.toDateString() === today.toDateString() ? time : `${date.toLocaleDateString()} ${time}`;
 }
-export function lastSeen(iso, now) {
+/** "last seen 5 min ago" (or, with another `verb`, "active 5 min ago"); "offline" without a time. */
+export function lastSeen(iso, now, verb = 'last seen') {
     if (!iso)
         return 'offline';
     const minutes = Math.floor((now - Date.parse(iso)) / 60_000);
     if (minutes < 1)
-        return 'last seen just now';
+        return `${verb} just now`;
     if (minutes < 60)
-        return `last seen ${minutes} min ago`;
+        return `${verb} ${minutes} min ago`;
     if (minutes < 24 * 60)
-        return `last seen ${Math.floor(minutes / 60)} h ago`;
-    return `last seen ${formatTime(iso)}`;
+        return `${verb} ${Math.floor(minutes / 60)} h ago`;
+    return `${verb} ${formatTime(iso)}`;
 }
