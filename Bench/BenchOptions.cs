@@ -7,7 +7,7 @@ public sealed class BenchOptions
 {
     public const string Usage = """
         usage: dotnet run -c Release --project Bench -- <workload> [options]
-          workloads: idle | chat | offline | history | presence | relay | all
+          workloads: idle | chat | offline | history | presence | relay | group | all
           --quick                 every workload small and short (all --quick: about a minute; asserts no speed)
           --url URL               target a running server instead of starting one (no RSS/CPU unless --pid)
           --pid N                 with --url: the server's process id, for RSS and CPU figures
@@ -15,9 +15,10 @@ public sealed class BenchOptions
           --idle 1000,5000,10000  idle: authenticated connections to hold (cumulative)
           --settle S              idle: seconds to wait before reading RSS (default 10)
           --users N               chat/relay: online users, in 1:1 pairs (default 1000)
-          --rates R1,R2,...       chat/relay: total send rates to step through, msgs/s
-          --step-seconds S        chat/relay: seconds per step (default 10)
-          --window N              chat: most unacknowledged sends per socket (default 200; the server allows 256)
+          --rates R1,R2,...       chat/relay: total send rates to step through, msgs/s; with the group workload
+                                  alone: its rates (as --group-rates)
+          --step-seconds S        chat/relay/group: seconds per step (default 10)
+          --window N              chat/group: most unacknowledged sends per socket (default 200; the server allows 256)
           --text-bytes N          message text length (default 32)
           --no-relay              chat: skip the bare-relay comparison
           --messages N            offline: messages queued for the offline user (default 10000)
@@ -25,6 +26,14 @@ public sealed class BenchOptions
           --seconds S             history: seconds per measurement (default 5)
           --watchers N            presence: online users watching one popular user (default 1000)
           --toggles N             presence: online/offline cycles of the popular user (default 20)
+          --members N             group: members of the one group, its owner included (default 1000; at most the
+                                  server's Messenger:MaxGroupMembers, 1024)
+          --group-rates R1,R2,... group: messages/s into the group to step through (default 5,10,20,40); each is
+                                  delivered to every online member, so deliveries/s = rate x online members
+          --offline-fractions F1,F2,...
+                                  group: one case per fraction of the members left offline (no socket; their logs
+                                  still get every message), each on a fresh server (default 0,0.9)
+          --senders N             group: online members that send, round-robin (default 4)
           --no-cache              register fresh accounts instead of reusing seeded ones
           --gateway PATH          another build of Messenger.Gateway.dll to test (e.g. a before/after copy)
           --cluster SxG           chat/idle: against a local cluster (scripts/cluster.sh) of S silos and G gateways in
@@ -55,6 +64,11 @@ public sealed class BenchOptions
     public int OfflineMessages { get; private set; } = 10000;
     public int PresenceWatchers { get; private set; } = 1000;
     public int PresenceToggles { get; private set; } = 20;
+    public int GroupMembers { get; private set; } = 1000;
+    public double[] GroupRates { get; private set; } = [5, 10, 20, 40];
+    /// <summary>One group case per entry: the share of the members with no socket (0 = all online).</summary>
+    public double[] OfflineFractions { get; private set; } = [0, 0.9];
+    public int GroupSenders { get; private set; } = 4;
     public int HistoryMessages { get; private set; } = 100000;
     public TimeSpan HistoryDuration { get; private set; } = TimeSpan.FromSeconds(5);
     public bool ReuseAccounts { get; private set; } = true;
@@ -82,7 +96,7 @@ public sealed class BenchOptions
     {
         if (args.Length == 0) throw new ArgumentException("no workload given");
         var o = new BenchOptions { Workload = args[0] };
-        if (o.Workload is not ("idle" or "chat" or "offline" or "history" or "presence" or "relay" or "all"))
+        if (o.Workload is not ("idle" or "chat" or "offline" or "history" or "presence" or "relay" or "group" or "all"))
         {
             throw new ArgumentException($"unknown workload '{o.Workload}'");
         }
@@ -106,6 +120,7 @@ public sealed class BenchOptions
                 case "--idle": o.IdleCounts = List(Value(), name).Select(v => (int)v).ToArray(); break;
                 case "--settle": o.Settle = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--users": o.ChatUsers = Int(Value(), name); break;
+                case "--rates" when o.Workload == "group": o.GroupRates = List(Value(), name); break;
                 case "--rates": o.Rates = List(Value(), name); o.RelayExtraRates = []; break;
                 case "--step-seconds": o.StepDuration = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--window": o.Window = Int(Value(), name); break;
@@ -114,6 +129,10 @@ public sealed class BenchOptions
                 case "--messages": o.OfflineMessages = Int(Value(), name); break;
                 case "--watchers": o.PresenceWatchers = Int(Value(), name); break;
                 case "--toggles": o.PresenceToggles = Int(Value(), name); break;
+                case "--members": o.GroupMembers = Int(Value(), name); break;
+                case "--group-rates": o.GroupRates = List(Value(), name); break;
+                case "--offline-fractions": o.OfflineFractions = Fractions(Value(), name); break;
+                case "--senders": o.GroupSenders = Int(Value(), name); break;
                 case "--history-messages": o.HistoryMessages = Int(Value(), name); break;
                 case "--seconds": o.HistoryDuration = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--no-cache": o.ReuseAccounts = false; break;
@@ -130,6 +149,16 @@ public sealed class BenchOptions
         if (o.ChatUsers < 2 || o.ChatUsers % 2 != 0) throw new ArgumentException("--users must be an even number of at least 2");
         if (o.Window is < 1 or > 100_000) throw new ArgumentException("--window must be 1..100000");
         if (o.TextBytes is < 1 or > 4000) throw new ArgumentException("--text-bytes must be 1..4000");
+        if (o.GroupMembers < 2) throw new ArgumentException("--members must be at least 2 (the owner and one more)");
+        if (o.GroupRates.Length == 0) throw new ArgumentException("--group-rates needs at least one rate");
+        if (o.OfflineFractions.Length == 0) throw new ArgumentException("--offline-fractions needs at least one fraction");
+        foreach (var fraction in o.OfflineFractions)
+        {
+            if (OnlineMembers(o.GroupMembers, fraction) < o.GroupSenders)
+            {
+                throw new ArgumentException($"--offline-fractions {fraction} leaves fewer online members of {o.GroupMembers} than the {o.GroupSenders} senders");
+            }
+        }
         var clusters = o.Targets.Any(t => t is not null);
         if (clusters && o.Workload is not ("chat" or "idle"))
         {
@@ -153,6 +182,10 @@ public sealed class BenchOptions
         HistoryMessages = 3000;
         PresenceWatchers = 100;
         PresenceToggles = 3;
+        GroupMembers = 50;
+        GroupRates = [5, 10];
+        OfflineFractions = [0, 0.8];
+        GroupSenders = 2;
         HistoryDuration = TimeSpan.FromSeconds(1.5);
     }
 
@@ -164,8 +197,12 @@ public sealed class BenchOptions
         "offline" or "history" => 2,
         "presence" => PresenceWatchers + 1,
         "relay" => 0,
-        _ => Math.Max(Math.Max(IdleCounts.Max(), ChatUsers), PresenceWatchers + 1),
+        "group" => GroupMembers,
+        _ => new[] { IdleCounts.Max(), ChatUsers, PresenceWatchers + 1, GroupMembers }.Max(),
     };
+
+    /// <summary>Members of a group of <paramref name="members"/> with a socket when <paramref name="offlineFraction"/> of them have none.</summary>
+    public static int OnlineMembers(int members, double offlineFraction) => members - (int)Math.Round(members * offlineFraction);
 
     private static double Number(string value, string name) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
@@ -174,6 +211,11 @@ public sealed class BenchOptions
     private static int Int(string value, string name) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
             : throw new ArgumentException($"{name} needs a positive integer, got '{value}'");
+
+    private static double[] Fractions(string value, string name) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v =>
+            double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && f is >= 0 and < 1 ? f
+                : throw new ArgumentException($"{name} needs fractions from 0 up to (not including) 1, got '{v}'")).ToArray();
 
     private static (int, int) Shape(string value, string name)
     {

@@ -31,7 +31,7 @@ public static class BenchRunner
         report.ServerUnderTest = $"{BenchPaths.GatewayDll} {string.Join(' ', options.ServerEnvironment.Select(p => $"{p.Key}={p.Value}"))}".Trim();
         output.WriteLine($"server under test: {report.ServerUnderTest}");
         var failed = false;
-        var workloads = options.Workload == "all" ? ["idle", "chat", "offline", "history", "presence"] : new[] { options.Workload };
+        var workloads = options.Workload == "all" ? ["idle", "chat", "offline", "history", "presence", "group"] : new[] { options.Workload };
         var started = DateTime.UtcNow;
         var byTarget = new List<(string Target, List<WorkloadResult> Results)>();
         foreach (var target in options.Targets)
@@ -86,6 +86,7 @@ public static class BenchRunner
                     "offline" => await OfflineWorkload.RunAsync(context),
                     "history" => await HistoryWorkload.RunAsync(context),
                     "presence" => await PresenceWorkload.RunAsync(context),
+                    "group" => await GroupWorkload.RunAsync(context),
                     "relay" => [(await RelayWorkload.RunAsync(context)).Result],
                     _ => throw new ArgumentException(name),
                 };

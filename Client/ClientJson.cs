@@ -16,6 +16,9 @@ internal sealed class OutFrame
     public int? Limit { get; set; }
     public long? Seq { get; set; }
     public List<string>? UserIds { get; set; }
+    public string? UserId { get; set; }
+    public string? Title { get; set; }
+    public string? Role { get; set; }
 }
 
 /// <summary>Any frame the server writes; which fields are set depends on <see cref="Type"/>.</summary>
@@ -43,6 +46,8 @@ internal sealed class InFrame
     public bool Typing { get; set; }
     public int ExpiresInMs { get; set; }
     public int MaxFrameBytes { get; set; }
+    public Conversation? Conversation { get; set; }
+    public List<Ack>? Events { get; set; }
 }
 
 internal sealed record ProblemBody(string? Code, string? Detail, string? Title);
@@ -52,6 +57,9 @@ internal sealed record DeviceList(IReadOnlyList<Device> Devices);
 internal sealed record UserRef(string UserId);
 internal sealed record SendBody(string ClientMsgId, string Text);
 internal sealed record ReadBody(long Seq);
+internal sealed record CreateGroupBody(string Title, IReadOnlyList<string> UserIds);
+internal sealed record TitleBody(string Title);
+internal sealed record RoleBody(string Role);
 
 /// <summary>Body of POST /v1/presence/query and PUT /v1/poll/presence.</summary>
 internal sealed record UserIdsBody(IReadOnlyList<string> UserIds);
@@ -79,4 +87,9 @@ internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 [JsonSerializable(typeof(UserIdsBody))]
 [JsonSerializable(typeof(PasswordBody))]
 [JsonSerializable(typeof(DeviceList))]
+[JsonSerializable(typeof(CreateGroupBody))]
+[JsonSerializable(typeof(TitleBody))]
+[JsonSerializable(typeof(RoleBody))]
+[JsonSerializable(typeof(GroupChange))]
+[JsonSerializable(typeof(MessageReceipts))]
 internal sealed partial class ClientJson : JsonSerializerContext;

@@ -86,6 +86,18 @@ internal sealed class LongPollTransport : IDisposable
             case "typing":
                 await http.SendTypingAsync(f.ConversationId!, ct);
                 return new InFrame { Type = "typing_result" };
+            case "group_create":
+                return GroupResult(await http.CreateGroupAsync(f.Title!, f.UserIds ?? [], ct));
+            case "group_add":
+                return GroupResult(await http.AddMembersAsync(f.ConversationId!, f.UserIds ?? [], ct));
+            case "group_remove":
+                return GroupResult(await http.RemoveMemberAsync(f.ConversationId!, f.UserId!, ct));
+            case "group_leave":
+                return GroupResult(await http.LeaveGroupAsync(f.ConversationId!, ct));
+            case "group_rename":
+                return GroupResult(await http.RenameGroupAsync(f.ConversationId!, f.Title!, ct));
+            case "group_role":
+                return GroupResult(await http.SetRoleAsync(f.ConversationId!, f.UserId!, f.Role!, ct));
             case "ping":
                 await http.GetMeAsync(ct);
                 return new InFrame { Type = "pong" };
@@ -93,6 +105,9 @@ internal sealed class LongPollTransport : IDisposable
                 throw new InvalidOperationException($"'{f.Type}' has no REST equivalent");
         }
     }
+
+    private static InFrame GroupResult(GroupChange change) =>
+        new() { Type = "group_result", Conversation = change.Conversation, Events = [.. change.Events] };
 
     public void Dispose()
     {

@@ -136,6 +136,42 @@ public sealed partial class MessengerClient : IAsyncDisposable
         return new SyncPage(f.Updates ?? [], f.HasMore, f.UserSeq);
     }
 
+    /// <summary>Creates a group with this user as its owner (see <see cref="MessengerHttpClient.CreateGroupAsync"/>).</summary>
+    /// <remarks>
+    /// Group commands are requests like <see cref="GetHistoryAsync"/>: one that got no answer before the socket
+    /// dropped goes out again after the reconnect. They have no idempotency key, so if the first had been carried
+    /// out the second is refused (<c>already_member</c>, <c>member_not_found</c>, <c>not_member</c>), changes
+    /// nothing (a role), or is done again (a create, a rename). The events arrive as updates on every member's devices.
+    /// </remarks>
+    public Task<GroupChange> CreateGroupAsync(string title, IReadOnlyList<string> userIds, CancellationToken ct = default) =>
+        GroupCommandAsync(new OutFrame { Type = "group_create", Title = title, UserIds = [.. userIds] }, ct);
+
+    /// <summary>Adds members to a group (admins and owners).</summary>
+    public Task<GroupChange> AddMembersAsync(string conversationId, IReadOnlyList<string> userIds, CancellationToken ct = default) =>
+        GroupCommandAsync(new OutFrame { Type = "group_add", ConversationId = conversationId, UserIds = [.. userIds] }, ct);
+
+    /// <summary>Removes another member from a group (admins and owners).</summary>
+    public Task<GroupChange> RemoveMemberAsync(string conversationId, string userId, CancellationToken ct = default) =>
+        GroupCommandAsync(new OutFrame { Type = "group_remove", ConversationId = conversationId, UserId = userId }, ct);
+
+    /// <summary>Leaves a group.</summary>
+    public Task<GroupChange> LeaveGroupAsync(string conversationId, CancellationToken ct = default) =>
+        GroupCommandAsync(new OutFrame { Type = "group_leave", ConversationId = conversationId }, ct);
+
+    /// <summary>Renames a group (admins and owners).</summary>
+    public Task<GroupChange> RenameGroupAsync(string conversationId, string title, CancellationToken ct = default) =>
+        GroupCommandAsync(new OutFrame { Type = "group_rename", ConversationId = conversationId, Title = title }, ct);
+
+    /// <summary>Gives a member of a group a role (one of <see cref="GroupRoles"/>); the role they have already changes nothing.</summary>
+    public Task<GroupChange> SetRoleAsync(string conversationId, string userId, string role, CancellationToken ct = default) =>
+        GroupCommandAsync(new OutFrame { Type = "group_role", ConversationId = conversationId, UserId = userId, Role = role }, ct);
+
+    private async Task<GroupChange> GroupCommandAsync(OutFrame frame, CancellationToken ct)
+    {
+        var f = await RequestAsync(frame, ct);
+        return new GroupChange(f.Conversation!, f.Events ?? []);
+    }
+
     /// <summary>Round trip to the server.</summary>
     public Task PingAsync(CancellationToken ct = default) => RequestAsync(new OutFrame { Type = "ping" }, ct);
 

@@ -74,6 +74,55 @@ public sealed class MessengerHttpClient : IDisposable
     public Task<Conversation> OpenDirectAsync(string userId, CancellationToken ct = default) =>
         PostAsync("v1/conversations/direct", new UserRef(userId), ClientJson.Default.UserRef, ClientJson.Default.Conversation, ct);
 
+    /// <summary>
+    /// Creates a group with the caller as its owner and <paramref name="userIds"/> as its other members; its
+    /// <c>created</c> event is the group's first entry. Refused with <c>user_not_found</c>, <c>group_full</c>,
+    /// <c>invalid_request</c> (a title empty or too long, a user named twice).
+    /// </summary>
+    public Task<GroupChange> CreateGroupAsync(string title, IReadOnlyList<string> userIds, CancellationToken ct = default) =>
+        PostAsync("v1/conversations/groups", new CreateGroupBody(title, userIds), ClientJson.Default.CreateGroupBody, ClientJson.Default.GroupChange, ct);
+
+    /// <summary>Adds members to a group (admins and owners): <c>not_admin</c>, <c>already_member</c>, <c>user_not_found</c>, <c>group_full</c>.</summary>
+    public Task<GroupChange> AddMembersAsync(string conversationId, IReadOnlyList<string> userIds, CancellationToken ct = default) =>
+        PostAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/members", new UserIdsBody(userIds),
+            ClientJson.Default.UserIdsBody, ClientJson.Default.GroupChange, ct);
+
+    /// <summary>
+    /// Removes another member from a group (admins and owners; only an owner removes an owner): <c>not_admin</c>,
+    /// <c>not_owner</c>, <c>member_not_found</c>. The removed member gets the removal and nothing after it.
+    /// </summary>
+    public Task<GroupChange> RemoveMemberAsync(string conversationId, string userId, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, $"v1/conversations/{Uri.EscapeDataString(conversationId)}/members/{Uri.EscapeDataString(userId)}", null,
+            ClientJson.Default.GroupChange, ct);
+
+    /// <summary>
+    /// Gives a member a role (one of <see cref="GroupRoles"/>): <c>not_admin</c>, <c>not_owner</c> (the owner role is
+    /// an owner's to give and take), <c>member_not_found</c>, <c>last_owner</c>. The role they have already changes nothing (no events).
+    /// </summary>
+    public Task<GroupChange> SetRoleAsync(string conversationId, string userId, string role, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Put, $"v1/conversations/{Uri.EscapeDataString(conversationId)}/members/{Uri.EscapeDataString(userId)}/role",
+            JsonContent.Create(new RoleBody(role), ClientJson.Default.RoleBody), ClientJson.Default.GroupChange, ct);
+
+    /// <summary>Renames a group (admins and owners).</summary>
+    public Task<GroupChange> RenameGroupAsync(string conversationId, string title, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Patch, $"v1/conversations/{Uri.EscapeDataString(conversationId)}",
+            JsonContent.Create(new TitleBody(title), ClientJson.Default.TitleBody), ClientJson.Default.GroupChange, ct);
+
+    /// <summary>
+    /// The caller leaves a group. The last owner of a group that keeps members hands the owner role on first
+    /// (a <c>role_changed</c> event before the <c>member_left</c>).
+    /// </summary>
+    public Task<GroupChange> LeaveGroupAsync(string conversationId, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, $"v1/conversations/{Uri.EscapeDataString(conversationId)}/leave", null, ClientJson.Default.GroupChange, ct);
+
+    /// <summary>A conversation's metadata (for a group: its members, owners, admins and title); <c>not_member</c> if the caller is not in it.</summary>
+    public Task<Conversation> GetConversationAsync(string conversationId, CancellationToken ct = default) =>
+        GetAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}", ClientJson.Default.Conversation, ct);
+
+    /// <summary>Who of the members a message was for has received it and who has read it.</summary>
+    public Task<MessageReceipts> GetMessageReceiptsAsync(string conversationId, long seq, CancellationToken ct = default) =>
+        GetAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/messages/{seq}/receipts", ClientJson.Default.MessageReceipts, ct);
+
     /// <summary>The caller's conversations, most recent first.</summary>
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync(CancellationToken ct = default) =>
         (await GetAsync("v1/conversations", ClientJson.Default.ConversationList, ct)).Conversations;
@@ -138,6 +187,13 @@ public sealed class MessengerHttpClient : IDisposable
         using var request = new HttpRequestMessage(method, path) { Content = body };
         using var response = await _http.SendAsync(request, ct);
         if (!response.IsSuccessStatusCode) await ReadAsync(response, ClientJson.Default.ProblemBody, ct);
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? body, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body };
+        using var response = await _http.SendAsync(request, ct);
+        return await ReadAsync(response, type, ct);
     }
 
     private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)

@@ -1,21 +1,78 @@
 namespace Messenger.Client;
 
-/// <summary>A committed message.</summary>
+/// <summary>A committed message, or a group's membership event (then <see cref="Event"/> is set and the text is empty).</summary>
 /// <param name="ConversationId">Its conversation.</param>
 /// <param name="Seq">Its position in the conversation (from 1, no gaps).</param>
-/// <param name="SenderId">The sender's user id.</param>
+/// <param name="SenderId">The sender's user id (for an event: who did it).</param>
 /// <param name="ClientMsgId">The sender's idempotency key.</param>
-/// <param name="Text">The text.</param>
+/// <param name="Text">The text ("" for an event).</param>
 /// <param name="SentAt">Server commit time (order is <paramref name="Seq"/>).</param>
-public sealed record Message(string ConversationId, long Seq, string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt);
+/// <param name="Event">What a group's membership event records; null for a text message.</param>
+public sealed record Message(string ConversationId, long Seq, string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt,
+    GroupEvent? Event = null);
+
+/// <summary>A membership event of a group, an entry of its log like a message; the message's sender did it.</summary>
+/// <param name="Type">One of <see cref="GroupEventTypes"/>.</param>
+/// <param name="UserIds">
+/// Whom it concerns: every first member for <c>created</c> (the creator first), those added, the one removed or
+/// given a role; empty for <c>member_left</c> (the sender left) and <c>renamed</c>.
+/// </param>
+/// <param name="Title">The title, for <c>created</c> and <c>renamed</c>.</param>
+/// <param name="Role">The new role (one of <see cref="GroupRoles"/>), for <c>role_changed</c>.</param>
+public sealed record GroupEvent(string Type, IReadOnlyList<string> UserIds, string? Title = null, string? Role = null);
+
+/// <summary>The values of <see cref="GroupEvent.Type"/>.</summary>
+public static class GroupEventTypes
+{
+    /// <summary>The group was created (its first entry), with its title and first members; the creator is its owner.</summary>
+    public const string Created = "created";
+    /// <summary>The sender added members.</summary>
+    public const string MembersAdded = "members_added";
+    /// <summary>The sender removed a member: the removed member's last entry of the group.</summary>
+    public const string MemberRemoved = "member_removed";
+    /// <summary>The sender left: their last entry of the group.</summary>
+    public const string MemberLeft = "member_left";
+    /// <summary>The sender renamed the group.</summary>
+    public const string Renamed = "renamed";
+    /// <summary>The sender gave a member a role.</summary>
+    public const string RoleChanged = "role_changed";
+}
+
+/// <summary>A member's role in a group.</summary>
+public static class GroupRoles
+{
+    /// <summary>Everything an admin may do, and grants or takes the owner role and removes owners; a group keeps at least one.</summary>
+    public const string Owner = "owner";
+    /// <summary>Adds and removes members, gives the admin and member roles, renames the group.</summary>
+    public const string Admin = "admin";
+    /// <summary>Sends, reads, leaves.</summary>
+    public const string Member = "member";
+}
 
 /// <summary>One entry of the user's update log.</summary>
 /// <param name="UserSeq">Position in the user's log (from 1, no gaps).</param>
-/// <param name="Kind"><c>message</c> or <c>read</c>.</param>
+/// <param name="Kind"><c>message</c>, <c>read</c> or <c>receipts</c>.</param>
 /// <param name="ConversationId">The conversation concerned.</param>
-/// <param name="Seq">The message seq, or the new read mark.</param>
+/// <param name="Seq">The message seq, the new read mark, or (receipts) the newest message counted.</param>
 /// <param name="Message">The message, for kind <c>message</c>.</param>
-public sealed record Update(long UserSeq, string Kind, string ConversationId, long Seq, Message? Message);
+/// <param name="Receipts">For kind <c>receipts</c>: how far some of the user's own messages have got.</param>
+public sealed record Update(long UserSeq, string Kind, string ConversationId, long Seq, Message? Message, IReadOnlyList<Receipt>? Receipts = null);
+
+/// <summary>One of the user's own messages: received by <paramref name="Delivered"/> and read by <paramref name="Read"/> of the <paramref name="Of"/> other members it was for.</summary>
+/// <param name="Seq">The message.</param>
+/// <param name="Delivered">Members a device of whom has received it.</param>
+/// <param name="Read">Members whose read mark has passed it.</param>
+/// <param name="Of">Members it was for (the sender left out).</param>
+public sealed record Receipt(long Seq, int Delivered, int Read, int Of);
+
+/// <summary>Who has received and who has read one message.</summary>
+/// <param name="ConversationId">The conversation.</param>
+/// <param name="Seq">The message.</param>
+/// <param name="SenderId">Its sender.</param>
+/// <param name="Of">Members it was for (the sender left out).</param>
+/// <param name="DeliveredTo">Those of them a device of whom has received it.</param>
+/// <param name="ReadBy">Those of them whose read mark has passed it.</param>
+public sealed record MessageReceipts(string ConversationId, long Seq, string SenderId, int Of, IReadOnlyList<string> DeliveredTo, IReadOnlyList<string> ReadBy);
 
 /// <summary>The server's answer to a send: the message is durable.</summary>
 /// <param name="ConversationId">The conversation.</param>
@@ -62,21 +119,35 @@ public sealed record PollResult(IReadOnlyList<Update> Updates, bool HasMore, lon
 public sealed record HistoryPage(string ConversationId, IReadOnlyList<Message> Messages, bool HasMore, long LastSeq);
 
 /// <summary>Conversation metadata.</summary>
-/// <param name="ConversationId">The id.</param>
+/// <param name="ConversationId">The id (<c>d:…</c> direct, <c>g:</c> and 32 hex digits a group).</param>
 /// <param name="Kind"><c>direct</c> or <c>group</c>.</param>
 /// <param name="Members">Member user ids.</param>
 /// <param name="CreatedAt">Creation time.</param>
-public sealed record Conversation(string ConversationId, string Kind, IReadOnlyList<string> Members, DateTimeOffset CreatedAt);
+/// <param name="MemberCount">How many members it has.</param>
+/// <param name="Title">A group's title; null for a direct conversation.</param>
+/// <param name="Owners">A group's owners; null for a direct conversation.</param>
+/// <param name="Admins">A group's admins (not the owners); null for a direct conversation.</param>
+public sealed record Conversation(string ConversationId, string Kind, IReadOnlyList<string> Members, DateTimeOffset CreatedAt,
+    int MemberCount = 0, string? Title = null, IReadOnlyList<string>? Owners = null, IReadOnlyList<string>? Admins = null);
 
 /// <summary>A conversation in the user's list.</summary>
 /// <param name="ConversationId">The id.</param>
 /// <param name="Kind"><c>direct</c> or <c>group</c>.</param>
-/// <param name="Members">Member user ids.</param>
-/// <param name="LastSeq">Newest seq.</param>
+/// <param name="Members">A direct conversation's two members; null for a group (ask for the group itself to list them).</param>
+/// <param name="LastSeq">Newest seq (for a group the user left: of their last entry).</param>
 /// <param name="ReadSeq">The user's read mark.</param>
 /// <param name="Unread">Messages after the read mark.</param>
 /// <param name="LastMessage">The newest message, if any.</param>
-public sealed record ConversationSummary(string ConversationId, string Kind, IReadOnlyList<string> Members, long LastSeq, long ReadSeq, long Unread, Message? LastMessage);
+/// <param name="MemberCount">How many members it has.</param>
+/// <param name="Title">A group's title; null for a direct conversation.</param>
+/// <param name="Left">True once the user was removed from the group or left it (its history up to then stays theirs).</param>
+public sealed record ConversationSummary(string ConversationId, string Kind, IReadOnlyList<string>? Members, long LastSeq, long ReadSeq, long Unread,
+    Message? LastMessage, int MemberCount = 0, string? Title = null, bool Left = false);
+
+/// <summary>The answer to a group command.</summary>
+/// <param name="Conversation">The group after the command.</param>
+/// <param name="Events">The events it appended, in order, each as the caller's ack (its seq and the caller's userSeq); empty when nothing changed.</param>
+public sealed record GroupChange(Conversation Conversation, IReadOnlyList<Ack> Events);
 
 /// <summary>A user.</summary>
 /// <param name="UserId">Stable id.</param>

@@ -1,8 +1,21 @@
 namespace Messenger.Grains;
 
-/// <summary>Conversation ids: direct ones are derived from the two user ids, so opening one needs no lookup.</summary>
+/// <summary>
+/// Conversation ids: direct ones are derived from the two user ids, so opening one needs no lookup; group ones
+/// are <c>g:</c> followed by 32 lower-case hex digits of a time-ordered UUID, made when the group is created.
+/// </summary>
 public static class ConversationIds
 {
+    /// <summary>A new group id.</summary>
+    public static string NewGroup() => "g:" + Guid.CreateVersion7().ToString("N");
+
+    /// <summary>True when <paramref name="conversationId"/> has the shape of a group id.</summary>
+    public static bool IsGroup(string conversationId) => conversationId.Length == 34 && conversationId.StartsWith("g:", StringComparison.Ordinal)
+        && UserIds.IsValid("u" + conversationId[2..]);
+
+    /// <summary>True when <paramref name="conversationId"/> could name a conversation (a direct or a group id).</summary>
+    public static bool IsValid(string conversationId) => IsGroup(conversationId) || TryParseDirect(conversationId, out _, out _);
+
     /// <summary>The direct conversation id of two users, <c>d:{min}:{max}</c> in ordinal order.</summary>
     public static string Direct(string userA, string userB) =>
         string.CompareOrdinal(userA, userB) <= 0 ? $"d:{userA}:{userB}" : $"d:{userB}:{userA}";

@@ -28,7 +28,7 @@ public sealed record UpdateBatch(
         foreach (var u in Updates)
         {
             var message = u.MessageIndex >= 0 ? Messages[u.MessageIndex] : null;
-            list.Add((u.UserId, new UserUpdate(u.UserSeq, u.Kind, u.ConversationId, u.Seq, message)));
+            list.Add((u.UserId, new UserUpdate(u.UserSeq, u.Kind, u.ConversationId, u.Seq, message, u.Receipts)));
         }
         return list;
     }
@@ -41,6 +41,7 @@ public sealed record UpdateBatch(
 /// <param name="ConversationId">The conversation.</param>
 /// <param name="Seq">The message seq or the new read mark.</param>
 /// <param name="MessageIndex">Index into <see cref="UpdateBatch.Messages"/>, or -1 when the update carries no message.</param>
+/// <param name="Receipts">The counts of a <see cref="UpdateKind.Receipts"/> update, otherwise null.</param>
 [GenerateSerializer, Immutable]
 public readonly record struct PushedUpdate(
     [property: Id(0)] string UserId,
@@ -48,4 +49,5 @@ public readonly record struct PushedUpdate(
     [property: Id(2)] UpdateKind Kind,
     [property: Id(3)] string ConversationId,
     [property: Id(4)] long Seq,
-    [property: Id(5)] int MessageIndex);
+    [property: Id(5)] int MessageIndex,
+    [property: Id(6)] IReadOnlyList<MessageReceipt>? Receipts = null);

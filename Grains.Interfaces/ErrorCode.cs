@@ -52,6 +52,20 @@ public enum ErrorCode
     UserDeleted,
     /// <summary>The password given to confirm an action (deleting the account) is not the account's.</summary>
     WrongPassword,
+    /// <summary>Changing a group's members, admins or title needs the admin or owner role.</summary>
+    NotAdmin,
+    /// <summary>Granting or taking the owner role, or removing or demoting an owner, needs the owner role.</summary>
+    NotOwner,
+    /// <summary>A user to add is a member of the group already.</summary>
+    AlreadyMember,
+    /// <summary>The user to remove or whose role to change is not a member of the group.</summary>
+    MemberNotFound,
+    /// <summary>The change would leave a group that has members without an owner.</summary>
+    LastOwner,
+    /// <summary>The change would take the group past its member limit.</summary>
+    GroupFull,
+    /// <summary>The operation is for groups and the conversation is a direct one.</summary>
+    NotGroup,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -82,6 +96,13 @@ public static class ErrorCodes
         ErrorCode.DeviceNotFound => "device_not_found",
         ErrorCode.UserDeleted => "user_deleted",
         ErrorCode.WrongPassword => "wrong_password",
+        ErrorCode.NotAdmin => "not_admin",
+        ErrorCode.NotOwner => "not_owner",
+        ErrorCode.AlreadyMember => "already_member",
+        ErrorCode.MemberNotFound => "member_not_found",
+        ErrorCode.LastOwner => "last_owner",
+        ErrorCode.GroupFull => "group_full",
+        ErrorCode.NotGroup => "not_group",
         _ => "internal_error",
     };
 }

@@ -12,8 +12,47 @@ public interface IConversationGrain : IGrainWithStringKey
     /// </summary>
     Task<ConversationInfo> OpenDirectAsync(string callerId);
 
-    /// <summary>Conversation metadata; the caller must be a member.</summary>
+    /// <summary>Conversation metadata (the full form: members, and a group's title, owners and admins); the caller must be a member.</summary>
     Task<ConversationInfo> GetInfoAsync(string callerId);
+
+    // ---- groups (this grain's key a new group id for the first; each answers once its events are durable and in the actor's log) ----
+
+    /// <summary>
+    /// Creates the group this grain's key names, with <paramref name="creatorId"/> as its owner and
+    /// <paramref name="memberIds"/> (who must exist; the creator may be among them) as members: the log's first
+    /// entry is the <see cref="ConversationEventType.Created"/> event.
+    /// </summary>
+    Task<GroupChange> CreateGroupAsync(string creatorId, string title, IReadOnlyList<string> memberIds);
+
+    /// <summary>Adds users (an admin or owner's command). Throws <see cref="ErrorCode.AlreadyMember"/>, <see cref="ErrorCode.GroupFull"/>, ….</summary>
+    Task<GroupChange> AddMembersAsync(string actorId, IReadOnlyList<string> userIds);
+
+    /// <summary>Removes a member (an admin's or owner's command; an owner only by an owner).</summary>
+    Task<GroupChange> RemoveMemberAsync(string actorId, string userId);
+
+    /// <summary>The caller leaves; the last owner of a group that keeps members hands the owner role on first.</summary>
+    Task<GroupChange> LeaveAsync(string userId);
+
+    /// <summary>Renames the group (an admin's or owner's command).</summary>
+    Task<GroupChange> RenameAsync(string actorId, string title);
+
+    /// <summary>Gives a member a role (admins manage admins; the owner role only by an owner; never the last owner's).</summary>
+    Task<GroupChange> SetRoleAsync(string actorId, string userId, MemberRole role);
+
+    // ---- receipts ----
+
+    /// <summary>
+    /// A member's devices have received the log up to <paramref name="deliveredSeq"/>, or the member read it up to
+    /// <paramref name="readSeq"/> (each only moves forward; 0 says nothing). Called by the member's user grain.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task ReportReceiptsAsync(string userId, long deliveredSeq, long readSeq);
+
+    /// <summary>Who of the members a message was for has received it and who has read it; the caller must be a member.</summary>
+    Task<MessageReceiptDetail> GetReceiptsAsync(string callerId, long seq);
+
+    /// <summary>Those of <paramref name="userIds"/> who are current members, if the caller is one (else none).</summary>
+    Task<IReadOnlyList<string>> FindMembersAsync(string callerId, IReadOnlyList<string> userIds);
 
     /// <summary>
     /// Commits a message and returns once it and the sender's own update are durable (never waiting

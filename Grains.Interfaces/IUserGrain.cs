@@ -34,17 +34,26 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Moves the read mark of a conversation forward (never back) and tells every device.</summary>
     Task<long> MarkReadAsync(string conversationId, long seq);
 
-    /// <summary>Adds a conversation to the user's list (idempotent). Called by the conversation grain.</summary>
+    /// <summary>Adds a direct conversation to the user's list (idempotent). Called by the conversation grain.</summary>
     Task JoinConversationAsync(ConversationInfo conversation);
 
     /// <summary>
     /// Appends committed messages of one conversation to the update log, in seq order, skipping any
     /// the log already holds, and pushes them to the user's live devices. Called by the conversation
-    /// grain, one batch at a time per user. Returns the <c>userSeq</c> of each message and whether the
-    /// user had a live device; this conversation is then told when that changes
-    /// (<see cref="IConversationGrain.MemberLivenessChangedAsync"/>).
+    /// grain, one batch at a time per user, with the conversation as a user's list holds it
+    /// (<see cref="ConversationInfo.ForList"/>; a group's title and member count as of now), which the list
+    /// takes. A membership event about this user marks the group left (removed, left) or not (added).
+    /// Returns the <c>userSeq</c> of each message and whether the user had a live device; this conversation
+    /// is then told when that changes (<see cref="IConversationGrain.MemberLivenessChangedAsync"/>).
     /// </summary>
-    Task<DeliveryReceipt> DeliverAsync(string conversationId, [Immutable] IReadOnlyList<ChatMessage> messages);
+    Task<DeliveryReceipt> DeliverAsync([Immutable] ConversationInfo conversation, [Immutable] IReadOnlyList<ChatMessage> messages);
+
+    /// <summary>
+    /// How many members received and read some of this user's messages in a conversation changed: appended to the
+    /// update log as a receipts update and pushed to the live devices (ignored for a conversation the user is not in).
+    /// Called by the conversation grain.
+    /// </summary>
+    Task AddReceiptsAsync(string conversationId, [Immutable] IReadOnlyList<MessageReceipt> receipts);
 
     /// <summary>
     /// Whether the user has a live device now; the conversation is then told when that changes

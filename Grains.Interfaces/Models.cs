@@ -7,6 +7,7 @@ namespace Messenger.Grains;
 /// <param name="ClientMsgId">The sender's idempotency key.</param>
 /// <param name="Text">The message text.</param>
 /// <param name="SentAt">Server time of the commit (informational; order is <see cref="Seq"/>).</param>
+/// <param name="Event">For a membership event of a group, what happened (its <see cref="Text"/> is empty); null for a text message.</param>
 [GenerateSerializer, Immutable]
 public sealed record ChatMessage(
     [property: Id(0)] string ConversationId,
@@ -14,7 +15,8 @@ public sealed record ChatMessage(
     [property: Id(2)] string SenderId,
     [property: Id(3)] string ClientMsgId,
     [property: Id(4)] string Text,
-    [property: Id(5)] DateTimeOffset SentAt);
+    [property: Id(5)] DateTimeOffset SentAt,
+    [property: Id(6)] ConversationEvent? Event = null);
 
 /// <summary>What the sender gets back once its message is durable.</summary>
 /// <param name="Message">The committed message (the original one when this was a retry).</param>
@@ -36,21 +38,38 @@ public enum UpdateKind
     Message = 1,
     /// <summary>The user's read mark in a conversation moved forward (from any of their devices).</summary>
     Read = 2,
+    /// <summary>How many members have received and read some of the user's own messages changed (<see cref="UserUpdate.Receipts"/>).</summary>
+    Receipts = 3,
 }
+
+/// <summary>How far one of a member's own messages has got: received by how many of the other members, read by how many.</summary>
+/// <param name="Seq">The message.</param>
+/// <param name="Delivered">Other members a device of whom has received it.</param>
+/// <param name="Read">Other members whose read mark has passed it.</param>
+/// <param name="Of">Other members it was for (current members who had joined by then, the sender left out).</param>
+[GenerateSerializer, Immutable]
+public readonly record struct MessageReceipt(
+    [property: Id(0)] long Seq,
+    [property: Id(1)] int Delivered,
+    [property: Id(2)] int Read,
+    [property: Id(3)] int Of);
 
 /// <summary>One entry of a user's update log. <see cref="UserSeq"/> increases by one with no gaps.</summary>
 /// <param name="UserSeq">Position in the user's update log.</param>
 /// <param name="Kind">What changed.</param>
 /// <param name="ConversationId">The conversation it concerns.</param>
-/// <param name="Seq">For <see cref="UpdateKind.Message"/> the message seq; for <see cref="UpdateKind.Read"/> the new read mark.</param>
+/// <param name="Seq">For <see cref="UpdateKind.Message"/> the message seq; for <see cref="UpdateKind.Read"/> the new read mark;
+/// for <see cref="UpdateKind.Receipts"/> the newest message it counts.</param>
 /// <param name="Message">The message for <see cref="UpdateKind.Message"/>, otherwise null.</param>
+/// <param name="Receipts">For <see cref="UpdateKind.Receipts"/>: the user's messages whose counts changed, ascending by seq; otherwise null.</param>
 [GenerateSerializer, Immutable]
 public sealed record UserUpdate(
     [property: Id(0)] long UserSeq,
     [property: Id(1)] UpdateKind Kind,
     [property: Id(2)] string ConversationId,
     [property: Id(3)] long Seq,
-    [property: Id(4)] ChatMessage? Message);
+    [property: Id(4)] ChatMessage? Message,
+    [property: Id(5)] IReadOnlyList<MessageReceipt>? Receipts = null);
 
 /// <summary>A page of a user's update log.</summary>
 /// <param name="Updates">Updates after the cursor, in <c>UserSeq</c> order.</param>
@@ -91,34 +110,50 @@ public enum ConversationKind
 }
 
 /// <summary>A conversation as one user sees it in their list.</summary>
-/// <param name="ConversationId">The conversation id.</param>
-/// <param name="Kind">Direct or group.</param>
-/// <param name="Members">User ids of the members.</param>
+/// <param name="Conversation">The conversation as the list holds it (for a group: title and member count, no member list).</param>
 /// <param name="LastSeq">The newest seq the user has been delivered.</param>
 /// <param name="ReadSeq">The user's read mark.</param>
 /// <param name="Unread">Messages after the read mark.</param>
 /// <param name="LastMessage">The newest message, or null when there is none yet.</param>
+/// <param name="Left">The user left the group or was removed from it: it stays in the list with the history they had.</param>
 [GenerateSerializer, Immutable]
 public sealed record ConversationSummary(
-    [property: Id(0)] string ConversationId,
-    [property: Id(1)] ConversationKind Kind,
-    [property: Id(2)] IReadOnlyList<string> Members,
-    [property: Id(3)] long LastSeq,
-    [property: Id(4)] long ReadSeq,
-    [property: Id(5)] long Unread,
-    [property: Id(6)] ChatMessage? LastMessage);
+    [property: Id(0)] ConversationInfo Conversation,
+    [property: Id(1)] long LastSeq,
+    [property: Id(2)] long ReadSeq,
+    [property: Id(3)] long Unread,
+    [property: Id(4)] ChatMessage? LastMessage,
+    [property: Id(5)] bool Left);
 
-/// <summary>Conversation metadata.</summary>
+/// <summary>
+/// Conversation metadata. The full form (from the conversation itself) lists every current member, and for a
+/// group its owners and admins; the form a user's conversation list holds for a group leaves the members out
+/// (<see cref="Members"/> is empty; <see cref="MemberCount"/> counts them), as it would otherwise cost every
+/// member a copy of the whole list.
+/// </summary>
 /// <param name="ConversationId">The id.</param>
 /// <param name="Kind">Direct or group.</param>
-/// <param name="Members">Member user ids.</param>
+/// <param name="Members">Current member user ids, ascending (empty in a user's list entry of a group).</param>
 /// <param name="CreatedAt">Creation time.</param>
+/// <param name="Title">A group's title; null for a direct conversation.</param>
+/// <param name="MemberCount">How many current members.</param>
+/// <param name="Owners">A group's owners (full form only; otherwise null).</param>
+/// <param name="Admins">A group's admins (full form only; otherwise null).</param>
 [GenerateSerializer, Immutable]
 public sealed record ConversationInfo(
     [property: Id(0)] string ConversationId,
     [property: Id(1)] ConversationKind Kind,
     [property: Id(2)] IReadOnlyList<string> Members,
-    [property: Id(3)] DateTimeOffset CreatedAt);
+    [property: Id(3)] DateTimeOffset CreatedAt,
+    [property: Id(4)] string? Title = null,
+    [property: Id(5)] int MemberCount = 2,
+    [property: Id(6)] IReadOnlyList<string>? Owners = null,
+    [property: Id(7)] IReadOnlyList<string>? Admins = null)
+{
+    /// <summary>The form a user's conversation list keeps: a group without its member list and roles.</summary>
+    public ConversationInfo ForList() => Kind == ConversationKind.Direct ? this with { Owners = null, Admins = null }
+        : this with { Members = [], Owners = null, Admins = null };
+}
 
 /// <summary>A registered user, without secrets.</summary>
 /// <param name="UserId">Server-assigned stable id.</param>

@@ -14,10 +14,11 @@ namespace Messenger.Grains;
 /// Owns one conversation's log. Sends are reentrant: while one batch commits, later sends queue and
 /// commit together as the next batch (group commit), order kept. Committed messages fan out to each
 /// member on its own (<see cref="MemberFanOut"/>); a send is acked once its sender's own update log
-/// holds it, never waiting on the other members.
+/// holds it, never waiting on the other members. A group's membership changes are events in the same
+/// log, queued and committed the same way (<c>ConversationGrain.Groups.cs</c>, <see cref="ConversationMembers"/>).
 /// </summary>
 [Reentrant]
-public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
+public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
 {
     private static readonly TimeSpan LivenessQueryLimit = TimeSpan.FromSeconds(1);
 
@@ -34,8 +35,11 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     private readonly MemberLiveness _liveness = new();
     private readonly ConversationTyping _typing;
     private readonly List<ReadyAck> _ready = [];
+    private readonly Dictionary<string, IUserGrain> _userGrains = new(StringComparer.Ordinal);
+    private ConversationMembers? _members;
+    private DateTimeOffset _createdAt;
     private ConversationInfo? _info;
-    private Dictionary<string, IUserGrain> _memberGrains = [];
+    private ConversationInfo? _listInfo;
     private HashSet<string> _deletedMembers = [];
     private MemberFanOut? _fanOut;
     private Task? _livenessQuery;
@@ -71,8 +75,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         {
             _recent.AddRange(await _store.ReadMessagesAsync(Id, _lastSeq + 1, HistoryDirection.Before, _options.RecentMessages));
         }
-        SetInfo(record.Info, record.FannedOutSeq);
-        _deletedMembers = [.. record.DeletedMembers];
+        SetMembers(record);
         if (record.FannedOutSeq < _lastSeq)
         {
             // A crash came between commit and fan-out: finish it; members skip what they already hold.
@@ -85,20 +88,39 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     {
         if (_fanOut is not null) _mark.Request(_fanOut.Mark);
         await _mark.FlushAsync();
+        if (_receiptSave is not null) await _receiptSave.FlushAsync();
     }
 
-    private void SetInfo(ConversationInfo info, long fannedOutSeq)
+    private void SetMembers(ConversationRecord record)
     {
-        _info = info;
-        var grains = new Dictionary<string, IUserGrain>(info.Members.Count, StringComparer.Ordinal);
-        foreach (var member in info.Members) grains[member] = GrainFactory.GetGrain<IUserGrain>(member);
-        _memberGrains = grains;
-        _fanOut = new MemberFanOut(info.Members, fannedOutSeq, this, _time);
+        _createdAt = record.Info.CreatedAt;
+        _members = new ConversationMembers(record.Info.Kind, record.Info.Title, record.Members, _options.MaxGroupMembers, _options.MaxTitleLength);
+        _deletedMembers = [.. record.DeletedMembers];
+        _fanOut = new MemberFanOut(record.Members, record.FannedOutSeq, this, _time);
+        _receipts = new ReceiptTracker(record.Members);
+        RefreshInfo();
+    }
+
+    /// <summary>After a membership change: the metadata answered to members, and the form each delivery carries to their lists.</summary>
+    private void RefreshInfo()
+    {
+        _info = _members!.Info(Id, _createdAt);
+        _listInfo = _info.ForList();
+    }
+
+    private IUserGrain UserGrain(string userId)
+    {
+        if (!_userGrains.TryGetValue(userId, out var grain)) _userGrains[userId] = grain = GrainFactory.GetGrain<IUserGrain>(userId);
+        return grain;
     }
 
     public async Task<ConversationInfo> OpenDirectAsync(string callerId)
     {
-        if (_info is not null) return EnsureMember(callerId);
+        if (_info is not null)
+        {
+            EnsureMember(callerId);
+            return _info;
+        }
         if (!ConversationIds.TryParseDirect(Id, out var first, out var second))
         {
             throw new MessengerException(ErrorCode.InvalidRequest, $"'{Id}' is not a direct conversation id.");
@@ -114,13 +136,17 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         await _store.CreateConversationAsync(new ConversationInfo(Id, ConversationKind.Direct, [first, second], DateTimeOffset.UtcNow));
         var record = await _store.GetConversationAsync(Id)
             ?? throw new InvalidOperationException($"Conversation {Id} vanished after creation.");
-        if (_info is null) SetInfo(record.Info, record.FannedOutSeq);
+        if (_info is null) SetMembers(record);
         var info = _info!;
         await Task.WhenAll(JoinAsync(first, info), JoinAsync(second, info));
         return info;
     }
 
-    public Task<ConversationInfo> GetInfoAsync(string callerId) => Task.FromResult(EnsureMember(callerId));
+    public Task<ConversationInfo> GetInfoAsync(string callerId)
+    {
+        EnsureMember(callerId);
+        return Task.FromResult(_info!);
+    }
 
     public Task<SendAck> SendAsync(string senderId, string clientMsgId, string text)
     {
@@ -140,7 +166,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         }
         var pending = new PendingSend(new NewMessage(senderId, clientMsgId, text, _time.GetUtcNow()));
         _dedup.Add(senderId, clientMsgId, pending.Ack.Task);
-        _livenessQuery ??= QueryLivenessAsync();
+        if (_info!.Kind == ConversationKind.Direct) _livenessQuery ??= QueryLivenessAsync();
         _commits.Add(pending);
         return pending.Ack.Task;
     }
@@ -186,13 +212,24 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
                 continue;
             }
             _lastSeq = message.Seq;
+            if (message.Event is not null) ApplyCommittedEvent(message);
             MessengerMetrics.Committed.Add(1);
             _recent.Add(message);
             _typing.Stopped(message.SenderId);
+            AdvanceReceipts(message.SenderId, message.Seq, message.Seq); // sending means having read what came before
             _acks.AwaitNew(message, batch[i]);
         }
         CompleteReadyAcks();
-        _fanOut!.Advance(_lastSeq);
+        _fanOut!.Advance(_lastSeq, Senders(batch));
+    }
+
+    /// <summary>The batch's senders in a group (each ack waits for its sender's own delivery: those go first); null for a direct conversation.</summary>
+    private List<string>? Senders(List<PendingSend> batch)
+    {
+        if (_info!.Kind == ConversationKind.Direct) return null;
+        var senders = new List<string>(2);
+        foreach (var send in batch) if (!senders.Contains(send.Message.SenderId)) senders.Add(send.Message.SenderId);
+        return senders;
     }
 
     ValueTask<IReadOnlyList<ChatMessage>> IFanOutTarget.ReadAfterAsync(long afterSeq, int limit)
@@ -213,7 +250,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         {
             try
             {
-                return await _memberGrains[userId].DeliverAsync(Id, messages);
+                return await UserGrain(userId).DeliverAsync(_listInfo!, messages);
             }
             catch (MessengerException ex) when (ex.Code == ErrorCode.UserDeleted)
             {
@@ -230,7 +267,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     {
         try
         {
-            await _memberGrains[userId].JoinConversationAsync(info);
+            await UserGrain(userId).JoinConversationAsync(info.ForList());
         }
         catch (MessengerException ex) when (ex.Code == ErrorCode.UserDeleted)
         {
@@ -241,6 +278,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     void IFanOutTarget.OnDelivered(string userId, IReadOnlyList<ChatMessage> messages, DeliveryReceipt receipt, bool markMoved)
     {
         _liveness.Set(userId, receipt.Live);
+        if (receipt.Live) AdvanceReceipts(userId, messages[^1].Seq, 0);
         if (markMoved) _mark.Request(_fanOut!.Mark);
         _acks.TakeSettled(userId, messages, receipt, _ready);
         CompleteReadyAcks();
@@ -261,12 +299,14 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         {
             var message = ready.Message;
             var userSeq = ready.UserSeq;
-            if (userSeq == 0) userSeq = await _memberGrains[message.SenderId].FindUserSeqAsync(Id, message.Seq);
+            if (userSeq == 0) userSeq = await UserGrain(message.SenderId).FindUserSeqAsync(Id, message.Seq);
             IReadOnlyList<string> offline = [];
             if (!ready.Duplicate)
             {
                 if (_livenessQuery is { IsCompleted: false } query) await Task.WhenAny(query, Task.Delay(LivenessQueryLimit, _time));
-                offline = _liveness.OfflineOthers(_info!.Members, message.SenderId);
+                // A group's ack lists nobody: a list of the offline members of a large group would make every ack as large
+                // as the group (receipts say who received each message).
+                if (_info!.Kind == ConversationKind.Direct) offline = _liveness.OfflineOthers(_info.Members, message.SenderId);
             }
             ready.Send.Ack.TrySetResult(new SendAck(message, userSeq, ready.Duplicate, offline));
         }
@@ -281,7 +321,7 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
     {
         var members = _info!.Members;
         var reports = new Task<bool>[members.Count];
-        for (var i = 0; i < reports.Length; i++) reports[i] = _memberGrains[members[i]].ReportLivenessAsync(Id);
+        for (var i = 0; i < reports.Length; i++) reports[i] = UserGrain(members[i]).ReportLivenessAsync(Id);
         for (var i = 0; i < reports.Length; i++)
         {
             try
@@ -297,22 +337,41 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
 
     public Task MemberLivenessChangedAsync(string userId, bool live)
     {
-        if (_memberGrains.ContainsKey(userId)) _liveness.Set(userId, live);
+        if (_members?.Current(userId) is not null) _liveness.Set(userId, live);
         return Task.CompletedTask;
     }
 
     public async Task MemberDeletedAsync(string userId)
     {
-        if (!_memberGrains.ContainsKey(userId) || _deletedMembers.Contains(userId)) return;
+        if (_members?.Find(userId) is null || _deletedMembers.Contains(userId)) return;
         await _store.MarkMemberDeletedAsync(Id, userId);
         _deletedMembers.Add(userId);
+        _members.MarkDeleted(userId);
+        if (_info!.Kind == ConversationKind.Group && _members.Current(userId) is not null)
+        {
+            // A deleted account leaves its groups (handing the owner role on if it was the last owner), so that no
+            // group is left with an owner who can no longer act.
+            _ = LeaveForDeletedAsync(userId);
+        }
         _liveness.Set(userId, false);
         _logger.LogInformation("Conversation {ConversationId}: member {UserId} deleted their account", Id, userId);
     }
 
+    private async Task LeaveForDeletedAsync(string userId)
+    {
+        try
+        {
+            await CommitEventsAsync(userId, _members!.Leave(userId));
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Conversation {ConversationId}: deleted member {UserId} could not leave", Id, userId);
+        }
+    }
+
     public async Task<HistoryPage> GetHistoryAsync(string callerId, long cursor, HistoryDirection direction, int limit)
     {
-        EnsureMember(callerId);
+        var joinedSeq = EnsureMember(callerId).JoinedSeq;
         if (limit < 1 || limit > _options.MaxPageSize)
         {
             throw new MessengerException(ErrorCode.OutOfRange, $"limit must be 1 to {_options.MaxPageSize}.");
@@ -320,10 +379,14 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         if (cursor < 0) throw new MessengerException(ErrorCode.OutOfRange, "cursor must not be negative.");
         var lastSeq = _lastSeq;
         if (direction == HistoryDirection.Before && cursor > lastSeq + 1) cursor = lastSeq + 1;
+        // A member sees the log from the seq they joined at.
+        if (direction == HistoryDirection.After && cursor < joinedSeq - 1) cursor = joinedSeq - 1;
+        if (direction == HistoryDirection.Before && cursor <= joinedSeq) return new HistoryPage([], false, lastSeq);
         var messages = _recent.TryGetPage(cursor, direction, limit, lastSeq, out var cached)
             ? cached
             : await _store.ReadMessagesAsync(Id, cursor, direction, limit);
-        var hasMore = messages.Count > 0 && (direction == HistoryDirection.Before ? messages[0].Seq > 1 : messages[^1].Seq < lastSeq);
+        if (messages.Count > 0 && messages[0].Seq < joinedSeq) messages = FromSeq(messages, joinedSeq);
+        var hasMore = messages.Count > 0 && (direction == HistoryDirection.Before ? messages[0].Seq > joinedSeq : messages[^1].Seq < lastSeq);
         return new HistoryPage(messages, hasMore, lastSeq);
     }
 
@@ -336,20 +399,23 @@ public sealed class ConversationGrain : Grain, IConversationGrain, IFanOutTarget
         return Task.CompletedTask;
     }
 
-    /// <summary>Tells every other member's live devices; ephemeral, so fire and forget.</summary>
+    private static List<ChatMessage> FromSeq(IReadOnlyList<ChatMessage> messages, long seq)
+    {
+        var kept = new List<ChatMessage>(messages.Count);
+        foreach (var message in messages) if (message.Seq >= seq) kept.Add(message);
+        return kept;
+    }
+
+    /// <summary>Tells every other current member's live devices; ephemeral, so fire and forget.</summary>
     private void BroadcastTyping(TypingEvent typing)
     {
-        foreach (var (member, grain) in _memberGrains)
+        foreach (var member in _info!.Members)
         {
-            if (member != typing.UserId && !_deletedMembers.Contains(member)) grain.PushTypingAsync(typing).Ignore();
+            if (member != typing.UserId && !_deletedMembers.Contains(member)) UserGrain(member).PushTypingAsync(typing).Ignore();
         }
     }
 
-    private ConversationInfo EnsureMember(string userId)
-    {
-        if (_info is { } info && _memberGrains.ContainsKey(userId)) return info;
-        throw NotMember();
-    }
+    private MemberRecord EnsureMember(string userId) => _members?.Current(userId) ?? throw NotMember();
 
     private MessengerException NotMember() =>
         new(ErrorCode.NotMember, $"conversation '{Id}' does not exist or you are not a member of it.");

@@ -18,6 +18,18 @@ public sealed class MessengerOptions
     /// <summary>Largest history page and sync page.</summary>
     public int MaxPageSize { get; set; } = 500;
 
+    /// <summary>Most members a group may have.</summary>
+    public int MaxGroupMembers { get; set; } = 1024;
+
+    /// <summary>Longest group title, in UTF-16 code units.</summary>
+    public int MaxTitleLength { get; set; } = 128;
+
+    /// <summary>
+    /// A conversation sends its members' receipts (how many received and read each of their messages) at most
+    /// this often; changes meanwhile go together in the next.
+    /// </summary>
+    public TimeSpan ReceiptInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a device session lives without renewal.</summary>
     public TimeSpan DeviceLease { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -36,7 +48,10 @@ public sealed class MessengerOptions
         if (RecentMessages is < 0 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(RecentMessages)} must be 0..100000, is {RecentMessages}.");
         // Not below 500: that is the default sync page size clients get when they name none.
         if (MaxPageSize is < 500 or > 10_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxPageSize)} must be 500..10000, is {MaxPageSize}.");
+        if (MaxGroupMembers is < 2 or > 100_000) throw new InvalidOperationException($"{SectionName}:{nameof(MaxGroupMembers)} must be 2..100000, is {MaxGroupMembers}.");
+        if (MaxTitleLength is < 1 or > 1024) throw new InvalidOperationException($"{SectionName}:{nameof(MaxTitleLength)} must be 1..1024, is {MaxTitleLength}.");
         if (MarkSaveInterval < TimeSpan.Zero || MarkSaveInterval > TimeSpan.FromMinutes(10)) throw new InvalidOperationException($"{SectionName}:{nameof(MarkSaveInterval)} must be 00:00:00 to 00:10:00, is {MarkSaveInterval}.");
+        if (ReceiptInterval < TimeSpan.Zero || ReceiptInterval > TimeSpan.FromMinutes(1)) throw new InvalidOperationException($"{SectionName}:{nameof(ReceiptInterval)} must be 00:00:00 to 00:01:00, is {ReceiptInterval}.");
         if (DeviceLease < TimeSpan.FromSeconds(1)) throw new InvalidOperationException($"{SectionName}:{nameof(DeviceLease)} must be at least 00:00:01, is {DeviceLease}.");
     }
 }

@@ -80,22 +80,20 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     // ---- the update log ----
 
-    public async Task<DeliveryReceipt> DeliverAsync(string conversationId, IReadOnlyList<ChatMessage> messages)
+    public async Task<DeliveryReceipt> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages)
     {
         // A user being deleted gets nothing: the call fails with user_deleted, and the conversation marks
         // them deleted itself (it may have been created after the deletion listed their conversations).
         EnsureNotGone();
         EnsureExists();
-        if (!_log.Conversations.TryGet(conversationId, out var entry))
-        {
-            var record = await _conversationStore.GetConversationAsync(conversationId);
-            if (record is null || !record.Info.Members.Contains(Id)) throw NotMember(conversationId);
-            entry = new UserConversation(record.Info, 0, 0);
-        }
+        var conversationId = conversation.ConversationId;
+        var known = _log.Conversations.TryGet(conversationId, out var entry);
+        if (!known) entry = new UserConversation(conversation, 0, 0);
         var userSeqs = new long[messages.Count];
         var pointers = new List<UpdatePointer>(messages.Count);
         var updates = new List<UserUpdate>(messages.Count);
         var next = _log.LastUserSeq;
+        var membershipChanged = false;
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
@@ -105,10 +103,17 @@ public sealed partial class UserGrain : Grain, IUserGrain
             pointers.Add(pointer);
             updates.Add(new UserUpdate(next, UpdateKind.Message, conversationId, message.Seq, message));
             entry = UserConversations.Applied(entry, pointer);
+            if (message.Event is { } e)
+            {
+                membershipChanged = true;
+                if (UserConversations.LeftAfter(e, message.SenderId, Id) is { } left) entry = entry with { Left = left };
+            }
         }
         if (pointers.Count > 0)
         {
-            await AppendAsync(pointers);
+            // What a pointer cannot carry (a new entry, a title, leaving) is saved with it, in one transaction.
+            if (membershipChanged || !known || !ReferenceEquals(entry.Conversation, conversation)) entry = entry with { Conversation = conversation };
+            await AppendAsync(pointers, membershipChanged || !known ? [entry] : []);
             MessengerMetrics.Delivered.Add(pointers.Count);
             _log.Conversations.Set(entry);
         }
@@ -123,11 +128,11 @@ public sealed partial class UserGrain : Grain, IUserGrain
     /// Appends to the log. A conflict means another activation of this user wrote first: this one is
     /// stale, so it goes away (the caller retries on a fresh one, which reloads).
     /// </summary>
-    private async Task AppendAsync(List<UpdatePointer> pointers)
+    private async Task AppendAsync(List<UpdatePointer> pointers, IReadOnlyList<UserConversation> entries)
     {
         try
         {
-            await _log.AppendAsync(pointers);
+            await _log.AppendAsync(pointers, entries);
         }
         catch (StoreConflictException ex)
         {
@@ -147,10 +152,19 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }
         if (seq <= entry.ReadSeq) return entry.ReadSeq;
         var pointer = new UpdatePointer(_log.LastUserSeq + 1, UpdateKind.Read, conversationId, seq, FromSelf: true);
-        await AppendAsync([pointer]);
+        await AppendAsync([pointer], []);
         _log.Conversations.Set(UserConversations.Applied(entry, pointer));
         Push([new UserUpdate(pointer.UserSeq, UpdateKind.Read, conversationId, seq, null)]);
+        if (!entry.Left) GrainFactory.GetGrain<IConversationGrain>(conversationId).ReportReceiptsAsync(Id, seq, seq).Ignore();
         return seq;
+    }
+
+    public async Task AddReceiptsAsync(string conversationId, IReadOnlyList<MessageReceipt> receipts)
+    {
+        if (receipts.Count == 0 || !Exists || !_log.Conversations.TryGet(conversationId, out var entry) || entry.Left) return;
+        var pointer = new UpdatePointer(_log.LastUserSeq + 1, UpdateKind.Receipts, conversationId, receipts[^1].Seq, FromSelf: false, receipts);
+        await AppendAsync([pointer], []);
+        Push([new UserUpdate(pointer.UserSeq, UpdateKind.Receipts, conversationId, pointer.Seq, null, receipts)]);
     }
 
     public Task JoinConversationAsync(ConversationInfo conversation)
@@ -177,8 +191,26 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }
         if (after == lastUserSeq) return new SyncPage([], false, lastUserSeq);
         var updates = await _log.ReadAsync(after, limit);
+        ReportReceived(updates);
         var hasMore = updates.Length > 0 && updates[^1].UserSeq < lastUserSeq;
         return new SyncPage(updates, hasMore, lastUserSeq);
+    }
+
+    /// <summary>A device fetched these updates: each conversation learns how far the user has received its log.</summary>
+    private void ReportReceived(UserUpdate[] updates)
+    {
+        Dictionary<string, long>? received = null;
+        foreach (var u in updates)
+        {
+            if (u.Kind != UpdateKind.Message || u.Message?.SenderId == Id) continue;
+            received ??= new(StringComparer.Ordinal);
+            received[u.ConversationId] = Math.Max(received.GetValueOrDefault(u.ConversationId), u.Seq);
+        }
+        if (received is null) return;
+        foreach (var (conversationId, seq) in received)
+        {
+            GrainFactory.GetGrain<IConversationGrain>(conversationId).ReportReceiptsAsync(Id, seq, 0).Ignore();
+        }
     }
 
     [ReadOnly]
@@ -188,17 +220,27 @@ public sealed partial class UserGrain : Grain, IUserGrain
         return await _log.SummariesAsync();
     }
 
-    public Task CheckContactsAsync(IReadOnlyList<string> userIds)
+    public async Task CheckContactsAsync(IReadOnlyList<string> userIds)
     {
         EnsureExists();
+        List<string>? unknown = null;
         foreach (var userId in userIds)
         {
-            if (!_log.Conversations.IsContact(userId))
-            {
-                throw new MessengerException(ErrorCode.NotContact, $"you share no conversation with user '{userId}'.");
-            }
+            if (!_log.Conversations.IsContact(userId)) (unknown ??= []).Add(userId);
         }
-        return Task.CompletedTask;
+        if (unknown is null) return;
+        // Not someone from a direct conversation: a member of one of the user's groups? (A group's entry keeps no member list.)
+        var groups = new List<Task<IReadOnlyList<string>>>();
+        foreach (var groupId in _log.Conversations.CurrentGroups())
+        {
+            groups.Add(GrainFactory.GetGrain<IConversationGrain>(groupId).FindMembersAsync(Id, unknown));
+        }
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var members in await Task.WhenAll(groups)) found.UnionWith(members);
+        foreach (var userId in unknown)
+        {
+            if (!found.Contains(userId)) throw new MessengerException(ErrorCode.NotContact, $"you share no conversation with user '{userId}'.");
+        }
     }
 
     /// <summary>Sends updates to each gateway holding a live session, through the silo's outbox.</summary>

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
 using Messenger.Bench.Results;
 using Messenger.Client;
 using Messenger.Testing;
@@ -82,6 +86,30 @@ public sealed class GatewayTarget(IReadOnlyList<Uri> baseAddresses, ServerProces
     {
         using var http = new MessengerHttpClient(BaseAddress, from.Token);
         return (await http.OpenDirectAsync(to.UserId)).ConversationId;
+    }
+
+    /// <summary>
+    /// Creates a group owned by <paramref name="owner"/> with <paramref name="members"/> over REST
+    /// (<c>POST /v1/conversations/groups</c>); returns its id. The server looks each member up before
+    /// creating it, so a large group takes a while.
+    /// </summary>
+    public async Task<string> CreateGroupAsync(BenchAccount owner, string title, IEnumerable<BenchAccount> members)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", owner.Token);
+        var body = new JsonObject
+        {
+            ["title"] = title,
+            ["userIds"] = new JsonArray(members.Select(m => (JsonNode?)JsonValue.Create(m.UserId)).ToArray()),
+        };
+        using var response = await http.PostAsync("v1/conversations/groups", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"creating the group failed: {(int)response.StatusCode} {text}");
+        }
+        return JsonNode.Parse(text)?["conversation"]?["conversationId"]?.GetValue<string>()
+            ?? throw new InvalidOperationException($"creating the group answered no conversationId: {text}");
     }
 
     /// <summary>Stops the server cleanly and starts it again on the same data directory (a cold start).</summary>

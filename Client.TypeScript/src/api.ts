@@ -1,6 +1,6 @@
 import { MessengerError } from './errors.js';
 import type {
-  Ack, Conversation, ConversationSummary, Device, HistoryPage, PollResult, Presence, ReadMark, Session, SyncPage, User,
+  Ack, Conversation, ConversationSummary, Device, GroupChange, GroupRole, HistoryPage, MessageReceipts, PollResult, Presence, ReadMark, Session, SyncPage, User,
 } from './types.js';
 
 export interface ApiOptions {
@@ -91,12 +91,54 @@ export class MessengerApi {
     return this.call('POST', '/v1/conversations/direct', { userId });
   }
 
+  /**
+   * Creates a group with the caller as its owner and `userIds` as its other members; its `created` event is
+   * the group's first message (its userIds: every member, the caller first). Refused with `user_not_found`,
+   * `group_full`, `invalid_request` (a title empty or too long, a user named twice).
+   */
+  createGroup(title: string, userIds: readonly string[]): Promise<GroupChange> {
+    return this.call('POST', '/v1/conversations/groups', { title, userIds });
+  }
+
+  /** Adds members to a group (admins and owners): `not_admin`, `already_member`, `user_not_found`, `group_full`. */
+  addMembers(conversationId: string, userIds: readonly string[]): Promise<GroupChange> {
+    return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/members`, { userIds });
+  }
+
+  /** Removes another member from a group (admins and owners; only an owner removes an owner): `not_admin`, `not_owner`, `member_not_found`. */
+  removeMember(conversationId: string, userId: string): Promise<GroupChange> {
+    return this.call('DELETE', `/v1/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`);
+  }
+
+  /** Gives a member a role (`not_admin`, `not_owner`, `member_not_found`, `last_owner`); the same role again changes nothing (no events). */
+  setRole(conversationId: string, userId: string, role: GroupRole): Promise<GroupChange> {
+    return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}/role`, { role });
+  }
+
+  /** Renames a group (admins and owners). */
+  renameGroup(conversationId: string, title: string): Promise<GroupChange> {
+    return this.call('PATCH', `/v1/conversations/${encodeURIComponent(conversationId)}`, { title });
+  }
+
+  /**
+   * The caller leaves a group. The last owner of a group that keeps members hands the owner role on first
+   * (a `role_changed` event before the `member_left`).
+   */
+  leaveGroup(conversationId: string): Promise<GroupChange> {
+    return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/leave`);
+  }
+
   async conversations(): Promise<ConversationSummary[]> {
     return (await this.call<{ conversations: ConversationSummary[] }>('GET', '/v1/conversations')).conversations;
   }
 
   conversation(conversationId: string): Promise<Conversation> {
     return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}`);
+  }
+
+  /** Who of the members a message was for has received it and who has read it. */
+  messageReceipts(conversationId: string, seq: number): Promise<MessageReceipts> {
+    return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}/messages/${seq}/receipts`);
   }
 
   history(conversationId: string, query: HistoryQuery = {}): Promise<HistoryPage> {

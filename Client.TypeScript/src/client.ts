@@ -5,7 +5,9 @@ import { Emitter } from './events.js';
 import { requestOverRest } from './rest-requests.js';
 import { HandshakeError, SocketConnection, type WebSocketConstructor } from './socket.js';
 import { MemoryStore, type DeviceStore, type OutboxEntry } from './store.js';
-import type { Ack, ClientFrame, HistoryPage, Hello, PollEvent, Presence, ServerFrame, SyncPage, TypingEvent, Update } from './types.js';
+import type {
+  Ack, ClientFrame, GroupChange, GroupRole, HistoryPage, Hello, PollEvent, Presence, ServerFrame, SyncPage, TypingEvent, Update,
+} from './types.js';
 
 export type TransportMode = 'auto' | 'websocket' | 'longpoll';
 
@@ -215,6 +217,47 @@ export class MessengerClient {
   /** Stops the typing throttle for a conversation (after sending, the server has ended the indicator). */
   typingStopped(conversationId: string): void {
     this.lastTyping.delete(conversationId);
+  }
+
+  // Group commands. Each answers with the group after it and the events it appended (the caller's acks);
+  // the events themselves arrive, like messages, as updates on every member's devices. A command that got
+  // no answer before the connection dropped goes out again after the reconnect, like any request. They have
+  // no idempotency key: if the first had been carried out, the second is refused (`already_member`,
+  // `member_not_found`, `not_member`), changes nothing (a role), or is done again (a create, a rename).
+
+  /** Creates a group with this user as its owner (see {@link MessengerApi.createGroup}). */
+  async createGroup(title: string, userIds: readonly string[]): Promise<GroupChange> {
+    return this.groupCommand({ type: 'group_create', title, userIds: [...userIds] });
+  }
+
+  /** Adds members to a group (admins and owners). */
+  async addMembers(conversationId: string, userIds: readonly string[]): Promise<GroupChange> {
+    return this.groupCommand({ type: 'group_add', conversationId, userIds: [...userIds] });
+  }
+
+  /** Removes another member from a group (admins and owners). */
+  async removeMember(conversationId: string, userId: string): Promise<GroupChange> {
+    return this.groupCommand({ type: 'group_remove', conversationId, userId });
+  }
+
+  /** Leaves a group. */
+  async leaveGroup(conversationId: string): Promise<GroupChange> {
+    return this.groupCommand({ type: 'group_leave', conversationId });
+  }
+
+  /** Renames a group (admins and owners). */
+  async renameGroup(conversationId: string, title: string): Promise<GroupChange> {
+    return this.groupCommand({ type: 'group_rename', conversationId, title });
+  }
+
+  /** Gives a member of a group a role; the role they have already changes nothing (no events). */
+  async setRole(conversationId: string, userId: string, role: GroupRole): Promise<GroupChange> {
+    return this.groupCommand({ type: 'group_role', conversationId, userId, role });
+  }
+
+  private async groupCommand(frame: ClientFrame): Promise<GroupChange> {
+    const { type: _, id: __, ...change } = await this.request(frame, 'group_result');
+    return change;
   }
 
   /** A round trip to the server. */

@@ -1,5 +1,5 @@
 import type { MessengerApi } from './api.js';
-import type { ClientFrame, ServerFrame } from './types.js';
+import type { ClientFrame, GroupRole, ServerFrame } from './types.js';
 
 /**
  * A socket request over REST: what a long-polling client does with every request, so that the client's
@@ -27,6 +27,18 @@ export async function requestOverRest(api: MessengerApi, frame: ClientFrame): Pr
     case 'typing':
       await api.typing(frame.conversationId);
       return { type: 'typing_result' };
+    case 'group_create':
+      return { type: 'group_result', ...(await api.createGroup(frame.title, frame.userIds)) };
+    case 'group_add':
+      return { type: 'group_result', ...(await api.addMembers(frame.conversationId, frame.userIds)) };
+    case 'group_remove':
+      return { type: 'group_result', ...(await api.removeMember(frame.conversationId, frame.userId)) };
+    case 'group_leave':
+      return { type: 'group_result', ...(await api.leaveGroup(frame.conversationId)) };
+    case 'group_rename':
+      return { type: 'group_result', ...(await api.renameGroup(frame.conversationId, frame.title)) };
+    case 'group_role':
+      return { type: 'group_result', ...(await api.setRole(frame.conversationId, frame.userId, frame.role as GroupRole)) };
     case 'ping':
       await api.me();
       return { type: 'pong' };

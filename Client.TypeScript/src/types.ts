@@ -3,19 +3,42 @@
 // client to what the server sends; the checks at the end hold the two descriptions to each other.
 import type { components } from './generated/rest.js';
 import type {
-  ClientHistory, ClientPing, ClientPresenceQuery, ClientPresenceSubscribe, ClientRead, ClientSend, ClientSync, ClientTyping,
-  ServerAck, ServerError, ServerHello, ServerHistoryResult, ServerPong, ServerPresence, ServerPresenceResult, ServerReadResult,
-  ServerSyncResult, ServerTyping, ServerTypingResult, ServerUpdates,
+  ClientGroupAdd, ClientGroupCreate, ClientGroupLeave, ClientGroupRemove, ClientGroupRename, ClientGroupRole, ClientHistory, ClientPing,
+  ClientPresenceQuery, ClientPresenceSubscribe, ClientRead, ClientSend, ClientSync, ClientTyping,
+  ServerAck, ServerError, ServerGroupResult, ServerHello, ServerHistoryResult, ServerPong,
+  ServerPresence, ServerPresenceResult, ServerReadResult, ServerSyncResult, ServerTyping, ServerTypingResult, ServerUpdates,
 } from './generated/frames.js';
 
 type Schemas = components['schemas'];
 
 export type User = Schemas['WireUser'];
 export type Session = Schemas['WireSession'];
+/** A conversation's metadata; a group's also has `title`, `owners` and `admins`. */
 export type Conversation = Schemas['WireConversation'];
+/**
+ * A conversation in the user's list. `members` is there for a direct conversation only (a group has
+ * `title` and `memberCount` instead); `left` is true once the user was removed from a group or left it.
+ */
 export type ConversationSummary = Schemas['WireConversationSummary'];
+/** A committed message; a group's membership event has `event` and an empty `text`. */
 export type Message = Schemas['WireMessage'];
+/** What a membership event of a group records; `type` is one of {@link GroupEventType}, the message's sender did it. */
+export type GroupEvent = Schemas['WireEvent'];
+/**
+ * `created` (with `title` and the first members), `members_added`, `member_removed` (one user), `member_left`
+ * (the sender; no userIds), `renamed` (with `title`), `role_changed` (one user, with `role`).
+ */
+export type GroupEventType = 'created' | 'members_added' | 'member_removed' | 'member_left' | 'renamed' | 'role_changed';
+/** A member's role in a group. */
+export type GroupRole = 'owner' | 'admin' | 'member';
+/** The answer to a group command: the group after it, and the events it appended (each as the caller's ack, in order; none when nothing changed). */
+export type GroupChange = Schemas['WireGroupChange'];
+/** An entry of the user's update log: `kind` is `message`, `read` or `receipts` (then `receipts` lists how far some of the user's own messages have got). */
 export type Update = Schemas['WireUpdate'];
+/** One of the user's own messages: received by `delivered` and read by `read` of the `of` other members it was for. */
+export type Receipt = Schemas['WireReceipt'];
+/** Who of the members a message was for has received it and who has read it. */
+export type MessageReceipts = Schemas['WireMessageReceipts'];
 export type SyncPage = Schemas['WireSyncPage'];
 export type HistoryPage = Schemas['WireHistoryPage'];
 export type ReadMark = Schemas['WireReadMark'];
@@ -34,16 +57,18 @@ export type Hello = ServerHello;
 
 /** Every frame a client may write on the socket. */
 export type ClientFrame =
-  | ClientSend | ClientSync | ClientHistory | ClientRead | ClientPresenceQuery | ClientPresenceSubscribe | ClientTyping | ClientPing;
+  | ClientSend | ClientSync | ClientHistory | ClientRead | ClientPresenceQuery | ClientPresenceSubscribe | ClientTyping | ClientPing
+  | ClientGroupCreate | ClientGroupAdd | ClientGroupRemove | ClientGroupLeave | ClientGroupRename | ClientGroupRole;
 
 /** Every frame the server writes on the socket. */
 export type ServerFrame =
   | ServerHello | ServerAck | ServerSyncResult | ServerHistoryResult | ServerReadResult | ServerPresenceResult | ServerTypingResult
-  | ServerPong | ServerUpdates | ServerPresence | ServerTyping | ServerError;
+  | ServerPong | ServerGroupResult | ServerUpdates | ServerPresence | ServerTyping | ServerError;
 
 export type {
-  ClientHistory, ClientPing, ClientPresenceQuery, ClientPresenceSubscribe, ClientRead, ClientSend, ClientSync, ClientTyping,
-  ServerAck, ServerError, ServerHello, ServerHistoryResult, ServerPong, ServerPresence, ServerPresenceResult, ServerReadResult,
+  ClientGroupAdd, ClientGroupCreate, ClientGroupLeave, ClientGroupRemove, ClientGroupRename, ClientGroupRole, ClientHistory, ClientPing,
+  ClientPresenceQuery, ClientPresenceSubscribe, ClientRead, ClientSend, ClientSync, ClientTyping,
+  ServerAck, ServerError, ServerGroupResult, ServerHello, ServerHistoryResult, ServerPong, ServerPresence, ServerPresenceResult, ServerReadResult,
   ServerSyncResult, ServerTyping, ServerTypingResult, ServerUpdates,
 };
 
@@ -60,4 +85,6 @@ export type WireTypesAgree = [
   Agree<Same<Omit<ServerReadResult, 'type' | 'id'>, ReadMark>>,
   Agree<Same<ServerPresence['users'][number], Presence>>,
   Agree<Same<ServerPresenceResult['users'][number], Presence>>,
+  Agree<Same<Omit<ServerGroupResult, 'type' | 'id'>, GroupChange>>,
+  Agree<Same<ServerGroupResult['events'][number], Ack>>,
 ];

@@ -1,6 +1,6 @@
 // The TypeScript client against the real gateway process: REST, the WebSocket, long-poll behind a
 // proxy that refuses WebSockets, reconnects, catch-up from a stored cursor, idempotent sends from the
-// outbox, presence and typing, and the server's refusals as MessengerErrors with their codes.
+// outbox, presence and typing, groups, and the server's refusals as MessengerErrors with their codes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -280,6 +280,151 @@ describe('long-poll', () => {
     await aliceApi.send(conversationId, 'lp4', 'live');
     await p.until(() => p.client.cursor === 4, 'a live update over long-poll');
     assert.deepEqual(p.updates.map((u) => u.userSeq), [2, 3, 4]);
+  });
+});
+
+/** A conversation's entries among a device's updates, in the order they came: `seq:type` for events, `seq:text` for messages. */
+function entries(updates: readonly Update[], conversationId: string): string[] {
+  return updates.filter((u) => u.kind === 'message' && u.conversationId === conversationId)
+    .map((u) => `${u.seq}:${u.message!.event ? u.message!.event.type : u.message!.text}`);
+}
+
+function refusedWith(code: string, status?: number) {
+  return (e: unknown) => e instanceof MessengerError && e.code === code && (status === undefined || e.status === status);
+}
+
+describe('groups', () => {
+  test('over the socket: a group with two others, a member added and one removed; every member gets the events in the same order, the removed one nothing after', async () => {
+    const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((p) => newUser(server.url, p)));
+    const a = await connect(await alice.login());
+    const b = await connect(await bob.login());
+    const c = await connect(await carol.login());
+    const d = await connect(await dave.login());
+
+    const created = await a.client.createGroup('Climbing', [bob.userId, carol.userId]);
+    const groupId = created.conversation.conversationId;
+    assert.match(groupId, /^g:[0-9a-f]{32}$/);
+    assert.equal(created.conversation.kind, 'group');
+    assert.equal(created.conversation.title, 'Climbing');
+    assert.equal(created.conversation.memberCount, 3);
+    assert.deepEqual(created.conversation.owners, [alice.userId]);
+    assert.deepEqual(created.events.map((e) => e.seq), [1]);
+
+    const added = await a.client.addMembers(groupId, [dave.userId]);
+    assert.equal(added.conversation.memberCount, 4);
+    assert.deepEqual(added.events.map((e) => e.seq), [2]);
+    await b.client.send(groupId, 'hello all');
+    const removed = await a.client.removeMember(groupId, carol.userId);
+    assert.deepEqual(removed.events.map((e) => e.seq), [4]);
+    assert.equal(removed.conversation.memberCount, 3);
+    await a.client.send(groupId, 'without Carol');
+
+    const all = ['1:created', '2:members_added', '3:hello all', '4:member_removed', '5:without Carol'];
+    for (const device of [a, b]) await device.until(() => entries(device.updates, groupId).length === 5, 'five entries');
+    assert.deepEqual(entries(a.updates, groupId), all);
+    assert.deepEqual(entries(b.updates, groupId), all);
+    // Dave sees the log from the event that added him; Carol up to the one that removed her.
+    await d.until(() => entries(d.updates, groupId).length === 4, "Dave's four entries");
+    assert.deepEqual(entries(d.updates, groupId), all.slice(1));
+    await c.until(() => entries(c.updates, groupId).length === 4, "Carol's four entries");
+    assert.deepEqual(entries(c.updates, groupId), all.slice(0, 4));
+    const removal = c.updates.find((u) => u.seq === 4 && u.conversationId === groupId)!.message!;
+    assert.equal(removal.text, '');
+    assert.equal(removal.senderId, alice.userId);
+    assert.deepEqual(removal.event, { type: 'member_removed', userIds: [carol.userId] });
+    const creation = a.updates.find((u) => u.seq === 1 && u.conversationId === groupId)!.message!.event!;
+    assert.deepEqual(creation, { type: 'created', userIds: [alice.userId, bob.userId, carol.userId], title: 'Climbing' });
+    for (const device of [a, b, c, d]) assertGapless(device.updates);
+
+    // Nothing after the removal reaches Carol, and the group refuses her.
+    await a.client.send(groupId, 'still without Carol');
+    await b.until(() => entries(b.updates, groupId).length === 6, 'the sixth entry');
+    await d.until(() => entries(d.updates, groupId).length === 5, "Dave's sixth entry");
+    const carolLog = await c.client.sync(0);
+    assert.deepEqual(carolLog.updates.filter((u) => u.conversationId === groupId).map((u) => u.seq), [1, 2, 3, 4]);
+    assert.deepEqual(entries(c.updates, groupId), all.slice(0, 4));
+    await assert.rejects(c.client.send(groupId, 'let me in'), refusedWith('not_member'));
+    await assert.rejects(c.client.history(groupId, { after: 4 }), refusedWith('not_member'));
+
+    // Summaries: a group has a title and a count but no member list; a left group says so.
+    const carolApi = new MessengerApi({ baseUrl: server.url, token: await carol.login() });
+    const carolSummary = (await carolApi.conversations()).find((s) => s.conversationId === groupId)!;
+    assert.equal(carolSummary.kind, 'group');
+    assert.equal(carolSummary.members, undefined);
+    assert.equal(carolSummary.title, 'Climbing');
+    assert.equal(carolSummary.left, true);
+    const aliceSummary = (await a.client.api.conversations()).find((s) => s.conversationId === groupId)!;
+    assert.deepEqual([aliceSummary.left, aliceSummary.memberCount, aliceSummary.lastSeq], [false, 3, 6]);
+
+    // The socket carries the other commands too, and their refusals with their codes.
+    await assert.rejects(b.client.removeMember(groupId, dave.userId), refusedWith('not_admin'));
+    await assert.rejects(b.client.renameGroup(groupId, 'Mine now'), refusedWith('not_admin'));
+    await assert.rejects(a.client.addMembers(groupId, [bob.userId]), refusedWith('already_member'));
+    await assert.rejects(a.client.removeMember(groupId, carol.userId), refusedWith('member_not_found'));
+    await assert.rejects(a.client.setRole(groupId, alice.userId, 'member'), refusedWith('last_owner'));
+    const promoted = await a.client.setRole(groupId, bob.userId, 'admin');
+    assert.deepEqual(promoted.conversation.admins, [bob.userId]);
+    assert.deepEqual((await a.client.setRole(groupId, bob.userId, 'admin')).events, []); // nothing to change
+    await assert.rejects(b.client.setRole(groupId, dave.userId, 'owner'), refusedWith('not_owner'));
+    assert.equal((await b.client.renameGroup(groupId, 'Bouldering')).conversation.title, 'Bouldering');
+    const left = await b.client.leaveGroup(groupId);
+    assert.deepEqual(left.events.map((e) => e.seq), [9]);
+    assert.equal(left.conversation.memberCount, 2);
+    const tail = ['7:role_changed', '8:renamed', '9:member_left'];
+    await a.until(() => entries(a.updates, groupId).length === 9, "Alice's nine entries");
+    await d.until(() => entries(d.updates, groupId).length === 8, "Dave's entries up to 9");
+    assert.deepEqual(entries(a.updates, groupId).slice(6), tail);
+    assert.deepEqual(entries(d.updates, groupId).slice(5), tail);
+    await b.until(() => entries(b.updates, groupId).length === 9, "Bob's own leave");
+    assert.deepEqual(entries(b.updates, groupId).slice(6), tail);
+  });
+
+  test('over REST and long-poll: create, add, remove, rename, leave; refusals carry their codes', async () => {
+    const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((p) => newUser(server.url, p)));
+    const aliceApi = new MessengerApi({ baseUrl: server.url, token: await alice.login() });
+    const bobApi = aliceApi.withToken(await bob.login());
+    // Bob follows over long-poll: group commands go over REST there, events come with the polls.
+    const p = await connect(await bob.login('bob-poller'), { transport: 'longpoll' });
+    const d = await connect(await dave.login());
+
+    const created = await aliceApi.createGroup('Book club', [bob.userId, carol.userId]);
+    const groupId = created.conversation.conversationId;
+    assert.deepEqual([created.conversation.kind, created.conversation.memberCount, created.events.length], ['group', 3, 1]);
+    assert.deepEqual(created.conversation.members.sort(), [alice.userId, bob.userId, carol.userId].sort());
+    await assert.rejects(bobApi.addMembers(groupId, [dave.userId]), refusedWith('not_admin', 403));
+    await assert.rejects(p.client.addMembers(groupId, [dave.userId]), refusedWith('not_admin'));
+    await assert.rejects(aliceApi.addMembers(groupId, [carol.userId]), refusedWith('already_member', 409));
+    await assert.rejects(aliceApi.removeMember(groupId, dave.userId), refusedWith('member_not_found', 404));
+    await assert.rejects(aliceApi.setRole(groupId, alice.userId, 'admin'), refusedWith('last_owner', 409));
+    await assert.rejects(aliceApi.addMembers(groupId, ['u0123456789abcdef0123456789abcdef']), refusedWith('user_not_found', 404));
+    const direct = await aliceApi.openDirect(bob.userId);
+    await assert.rejects(aliceApi.addMembers(direct.conversationId, [carol.userId]), refusedWith('not_group', 400));
+    await assert.rejects(aliceApi.createGroup('', [bob.userId]), refusedWith('invalid_request', 400));
+
+    assert.deepEqual((await aliceApi.addMembers(groupId, [dave.userId])).events.map((e) => e.seq), [2]);
+    assert.deepEqual((await aliceApi.removeMember(groupId, carol.userId)).events.map((e) => e.seq), [3]);
+    assert.equal((await aliceApi.renameGroup(groupId, 'Reading club')).conversation.title, 'Reading club');
+    await aliceApi.setRole(groupId, bob.userId, 'admin');
+    const renamed = await p.client.renameGroup(groupId, 'Readers'); // over long-poll
+    assert.deepEqual([renamed.conversation.title, renamed.events.map((e) => e.seq)], ['Readers', [6]]);
+    const left = await bobApi.leaveGroup(groupId);
+    assert.deepEqual([left.conversation.memberCount, left.events.map((e) => e.seq)], [2, [7]]);
+    await assert.rejects(bobApi.leaveGroup(groupId), refusedWith('not_member', 403));
+
+    const bobSees = ['1:created', '2:members_added', '3:member_removed', '4:renamed', '5:role_changed', '6:renamed', '7:member_left'];
+    await p.until(() => entries(p.updates, groupId).length === 7, 'seven entries over long-poll');
+    assert.deepEqual(entries(p.updates, groupId), bobSees);
+    await d.until(() => entries(d.updates, groupId).length === 6, "Dave's six entries");
+    assert.deepEqual(entries(d.updates, groupId), bobSees.slice(1));
+    assertGapless(p.updates);
+
+    const list = await aliceApi.conversations();
+    const group = list.find((s) => s.conversationId === groupId)!;
+    assert.deepEqual([group.kind, group.title, group.memberCount, group.members, group.left], ['group', 'Readers', 2, undefined, false]);
+    const directSummary = list.find((s) => s.conversationId === direct.conversationId)!;
+    assert.deepEqual(directSummary.members?.sort(), [alice.userId, bob.userId].sort());
+    const info = await aliceApi.conversation(groupId);
+    assert.deepEqual([info.title, info.owners, info.admins, info.memberCount], ['Readers', [alice.userId], [], 2]);
   });
 });
 

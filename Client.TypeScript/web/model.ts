@@ -5,7 +5,12 @@ import type { ConversationSummary, Message, Presence, Update } from '../src/inde
 
 export interface ChatState {
   id: string;
+  /** A direct conversation's two members (from its id); empty for a group, whose list the page does not keep. */
   members: string[];
+  /** A group's title (from the list, then from its `created` and `renamed` events); undefined for a direct conversation. */
+  title?: string;
+  /** True once this user was removed from the group or left it. */
+  left: boolean;
   lastSeq: number;
   readSeq: number;
   lastMessage?: Message;
@@ -29,6 +34,8 @@ export class Model {
   loadSummaries(summaries: readonly ConversationSummary[]): void {
     for (const s of summaries) {
       const chat = this.chat(s.conversationId, s.members);
+      if (s.title !== undefined) chat.title = s.title;
+      chat.left = s.left;
       chat.lastSeq = Math.max(chat.lastSeq, s.lastSeq);
       chat.readSeq = Math.max(chat.readSeq, s.readSeq);
       if (s.lastMessage) this.addMessage(chat, s.lastMessage);
@@ -38,7 +45,7 @@ export class Model {
   chat(id: string, members: string[] = []): ChatState {
     let chat = this.chats.get(id);
     if (!chat) {
-      chat = { id, members, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false };
+      chat = { id, members, left: false, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false };
       this.chats.set(id, chat);
     }
     if (chat.members.length === 0 && members.length > 0) chat.members = members;
@@ -50,12 +57,23 @@ export class Model {
     const chat = this.chat(update.conversationId, membersOf(update.conversationId));
     if (update.kind === 'message' && update.message) {
       this.addMessage(chat, update.message);
+      if (update.message.event) this.applyEvent(chat, update.message);
       if (update.message.senderId === this.me) chat.readSeq = Math.max(chat.readSeq, update.seq);
       this.typing.get(chat.id)?.delete(update.message.senderId);
     } else if (update.kind === 'read') {
       chat.readSeq = Math.max(chat.readSeq, update.seq);
     }
     return chat;
+  }
+
+  /** What a group's membership event changes for the page: its title, and whether this user is still in it. */
+  private applyEvent(chat: ChatState, message: Message): void {
+    const event = message.event!;
+    if (event.title !== undefined && (event.type === 'created' || event.type === 'renamed')) chat.title = event.title;
+    if ((event.type === 'created' || event.type === 'members_added') && event.userIds.includes(this.me)) chat.left = false;
+    if ((event.type === 'member_removed' && event.userIds.includes(this.me)) || (event.type === 'member_left' && message.senderId === this.me)) {
+      chat.left = true;
+    }
   }
 
   addMessage(chat: ChatState, message: Message): void {
@@ -76,9 +94,24 @@ export class Model {
     return Math.max(0, chat.lastSeq - chat.readSeq);
   }
 
+  /** True for a group (`g:` ids), false for a direct conversation. */
+  isGroup(chat: ChatState): boolean {
+    return chat.id.startsWith('g:');
+  }
+
   /** The other member of a direct conversation. */
   peer(chat: ChatState): string | undefined {
     return chat.members.find((m) => m !== this.me) ?? chat.members[0];
+  }
+
+  /** The users named by messages (their senders, and those a membership event is about), whose names the page shows. */
+  people(messages: readonly Message[]): string[] {
+    const ids = new Set<string>();
+    for (const m of messages) {
+      ids.add(m.senderId);
+      for (const u of m.event?.userIds ?? []) ids.add(u);
+    }
+    return [...ids];
   }
 
   /** Conversations with the newest message first; those without messages last. */

@@ -17,15 +17,27 @@ public static class ConversationEndpoints
         var conversations = v1.MapGroup("/conversations").WithTags("Conversations");
         conversations.MapPost("/direct", OpenDirectAsync).WithName("OpenDirectConversation")
             .WithSummary("Opens (idempotently) the direct conversation with another user").ProducesProblem(StatusCodes.Status404NotFound);
+        conversations.MapPost("/groups", CreateGroupAsync).WithName("CreateGroup")
+            .WithSummary("Creates a group with the caller as its owner").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         conversations.MapGet("", ListAsync).WithName("ListConversations").WithSummary("The caller's conversations, with unread counts");
         var one = conversations.MapGroup("/{conversationId}").ProducesProblem(StatusCodes.Status403Forbidden);
         one.MapGet("", GetAsync).WithName("GetConversation").WithSummary("A conversation's metadata");
         one.MapGet("/messages", HistoryAsync).WithName("GetHistory").WithSummary("A page of a conversation's history");
         one.MapPost("/messages", SendAsync).WithName("SendMessage").WithSummary("Sends a message; answers once it is durable (idempotent on clientMsgId)")
             .ProducesProblem(StatusCodes.Status410Gone);
+        one.MapGet("/messages/{seq}/receipts", ReceiptsAsync).WithName("GetMessageReceipts")
+            .WithSummary("Who of the members a message was for has received it and who has read it");
         one.MapPost("/read", MarkReadAsync).WithName("MarkRead").WithSummary("Moves the caller's read mark forward");
         one.MapPost("/typing", TypingAsync).WithName("SignalTyping").WithSummary("Tells the other members the caller is typing")
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        one.MapPatch("", RenameAsync).WithName("RenameGroup").WithSummary("Renames a group (admins and owners)");
+        one.MapPost("/members", AddMembersAsync).WithName("AddMembers").WithSummary("Adds members to a group (admins and owners)")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        one.MapDelete("/members/{userId}", RemoveMemberAsync).WithName("RemoveMember").WithSummary("Removes a member from a group (admins and owners)")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        one.MapPut("/members/{userId}/role", SetRoleAsync).WithName("SetMemberRole").WithSummary("Gives a member of a group a role")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        one.MapPost("/leave", LeaveAsync).WithName("LeaveGroup").WithSummary("The caller leaves a group").ProducesProblem(StatusCodes.Status409Conflict);
         v1.MapGet("/sync", SyncAsync).WithTags("Updates").WithName("Sync").WithSummary("A page of the caller's update log after a cursor");
         v1.MapGet("/presence", PresenceAsync).WithTags("Presence").WithName("QueryPresence")
             .WithSummary("The presence of contacts").ProducesProblem(StatusCodes.Status403Forbidden);
@@ -43,6 +55,27 @@ public static class ConversationEndpoints
         var info = await grains.Conversation(ConversationIds.Direct(me, other)).OpenDirectAsync(me);
         return TypedResults.Ok(info.ToWire());
     }
+
+    private static async Task<Created<WireGroupChange>> CreateGroupAsync(CreateGroupRequest request, HttpContext http, GrainReferences grains)
+    {
+        var change = await Requests.CreateGroupAsync(grains, http.User.UserId(), request.Title, request.UserIds);
+        return TypedResults.Created($"/v1/conversations/{change.Conversation.ConversationId}", change.ToWire());
+    }
+
+    private static async Task<Ok<WireGroupChange>> AddMembersAsync(string conversationId, AddMembersRequest request, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok((await Requests.AddMembersAsync(grains, http.User.UserId(), conversationId, request.UserIds)).ToWire());
+
+    private static async Task<Ok<WireGroupChange>> RemoveMemberAsync(string conversationId, string userId, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok((await Requests.RemoveMemberAsync(grains, http.User.UserId(), conversationId, userId)).ToWire());
+
+    private static async Task<Ok<WireGroupChange>> SetRoleAsync(string conversationId, string userId, SetRoleRequest request, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok((await Requests.SetRoleAsync(grains, http.User.UserId(), conversationId, userId, request.Role)).ToWire());
+
+    private static async Task<Ok<WireGroupChange>> RenameAsync(string conversationId, RenameGroupRequest request, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok((await Requests.RenameAsync(grains, http.User.UserId(), conversationId, request.Title)).ToWire());
+
+    private static async Task<Ok<WireGroupChange>> LeaveAsync(string conversationId, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok((await Requests.LeaveAsync(grains, http.User.UserId(), conversationId)).ToWire());
 
     private static async Task<Ok<WireConversationList>> ListAsync(HttpContext http, GrainReferences grains)
     {
@@ -67,6 +100,17 @@ public static class ConversationEndpoints
     {
         var ack = await Requests.SendAsync(grains, http.User.UserId(), conversationId, request.ClientMsgId, request.Text);
         return TypedResults.Ok(ack.ToWire());
+    }
+
+    private static async Task<Ok<WireMessageReceipts>> ReceiptsAsync(string conversationId, string seq, HttpContext http, GrainReferences grains)
+    {
+        var conversation = Requests.CheckConversationId(conversationId);
+        if (!long.TryParse(seq, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            throw new MessengerException(ErrorCode.InvalidRequest, "the message seq in the path must be a whole number.");
+        }
+        var detail = await grains.Conversation(conversation).GetReceiptsAsync(http.User.UserId(), value);
+        return TypedResults.Ok(detail.ToWire(conversation));
     }
 
     private static async Task<Ok<WireReadMark>> MarkReadAsync(string conversationId, MarkReadRequest request, HttpContext http, GrainReferences grains)

@@ -12,12 +12,15 @@ public static class ErrorMapping
 {
     public static int ToHttpStatus(this ErrorCode code) => code switch
     {
-        ErrorCode.InvalidRequest or ErrorCode.MalformedJson or ErrorCode.UnknownFrameType or ErrorCode.OutOfRange => StatusCodes.Status400BadRequest,
+        ErrorCode.InvalidRequest or ErrorCode.MalformedJson or ErrorCode.UnknownFrameType or ErrorCode.OutOfRange or ErrorCode.NotGroup
+            => StatusCodes.Status400BadRequest,
         ErrorCode.Unauthorized or ErrorCode.TokenExpired or ErrorCode.InvalidCredentials or ErrorCode.LoggedOut => StatusCodes.Status401Unauthorized,
-        ErrorCode.NotMember or ErrorCode.NotContact or ErrorCode.WrongPassword => StatusCodes.Status403Forbidden,
-        ErrorCode.UserNotFound or ErrorCode.NotFound or ErrorCode.DeviceNotFound => StatusCodes.Status404NotFound,
+        ErrorCode.NotMember or ErrorCode.NotContact or ErrorCode.WrongPassword or ErrorCode.NotAdmin or ErrorCode.NotOwner
+            => StatusCodes.Status403Forbidden,
+        ErrorCode.UserNotFound or ErrorCode.NotFound or ErrorCode.DeviceNotFound or ErrorCode.MemberNotFound => StatusCodes.Status404NotFound,
         ErrorCode.UserDeleted => StatusCodes.Status410Gone,
-        ErrorCode.UsernameTaken or ErrorCode.PollReplaced => StatusCodes.Status409Conflict,
+        ErrorCode.UsernameTaken or ErrorCode.PollReplaced or ErrorCode.AlreadyMember or ErrorCode.LastOwner or ErrorCode.GroupFull
+            => StatusCodes.Status409Conflict,
         ErrorCode.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,

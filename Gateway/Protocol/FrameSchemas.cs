@@ -19,6 +19,7 @@ public static class FrameSchemas
         ("hello", typeof(HelloFrame)), ("ack", typeof(AckFrame)), ("sync_result", typeof(SyncResultFrame)),
         ("history_result", typeof(HistoryResultFrame)), ("read_result", typeof(ReadResultFrame)),
         ("presence_result", typeof(PresenceResultFrame)), ("typing_result", typeof(TypingResultFrame)), ("pong", typeof(PongFrame)),
+        ("group_result", typeof(GroupResultFrame)),
         ("updates", typeof(UpdatesFrame)), ("presence", typeof(PresenceFrame)), ("typing", typeof(TypingFrame)), ("error", typeof(ErrorFrame)),
     ];
 
@@ -33,6 +34,12 @@ public static class FrameSchemas
         ("presence_subscribe", ["userIds"], ["id"]),
         ("typing", ["conversationId"], ["id"]),
         ("ping", [], ["id"]),
+        ("group_create", ["title", "userIds"], ["id"]),
+        ("group_add", ["conversationId", "userIds"], ["id"]),
+        ("group_remove", ["conversationId", "userId"], ["id"]),
+        ("group_leave", ["conversationId"], ["id"]),
+        ("group_rename", ["conversationId", "title"], ["id"]),
+        ("group_role", ["conversationId", "userId", "role"], ["id"]),
     ];
 
     // What the server writes: numbers as numbers (it reads them from strings too, which the client
@@ -81,9 +88,11 @@ public static class FrameSchemas
             {
                 if (options != ServerWrites) return node;
                 // An object's required properties are those the server always writes (not the nullable ones).
-                if (context.PropertyInfo is null && node is JsonObject { } o && o.ContainsKey("properties"))
+                if (node is JsonObject { } o && o.ContainsKey("properties") && context.TypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
                 {
-                    o["required"] = new JsonArray([.. AlwaysWritten(context.TypeInfo.Type).Select(n => (JsonNode)n)]);
+                    // Nullable properties (as the source-generated metadata knows them) are left out when null; this is
+                    // the object's own node, or a property's node that describes the object inline.
+                    o["required"] = new JsonArray([.. context.TypeInfo.Properties.Where(p => !p.IsGetNullable).Select(p => (JsonNode)p.Name)]);
                 }
                 return NonNull(node);
             },

@@ -23,7 +23,7 @@ public static class Requests
             throw new MessengerException(ErrorCode.InvalidRequest, $"conversationId is longer than {MaxConversationIdLength} characters.");
         }
         // An id that cannot name any conversation is answered here, without activating a grain for it.
-        if (!ConversationIds.TryParseDirect(id, out _, out _))
+        if (!ConversationIds.IsValid(id))
         {
             throw new MessengerException(ErrorCode.NotMember, $"conversation '{id}' does not exist or you are not a member of it.");
         }
@@ -96,4 +96,47 @@ public static class Requests
 
     public static Task<SyncPage> SyncAsync(GrainReferences grains, string userId, long? after, long? limit) =>
         grains.User(userId).SyncAsync(after ?? 0, QueryValues.PageSize(limit, DefaultSyncLimit));
+
+    // ---- groups ----
+
+    public static Task<GroupChange> CreateGroupAsync(GrainReferences grains, string userId, string? title, IReadOnlyList<string>? userIds)
+    {
+        if (title is null) throw new MessengerException(ErrorCode.InvalidRequest, "'title' is required.");
+        return grains.Conversation(ConversationIds.NewGroup()).CreateGroupAsync(userId, title, CheckMembers(userIds));
+    }
+
+    public static Task<GroupChange> AddMembersAsync(GrainReferences grains, string userId, string? conversationId, IReadOnlyList<string>? userIds) =>
+        grains.Conversation(CheckConversationId(conversationId)).AddMembersAsync(userId, CheckMembers(userIds));
+
+    public static Task<GroupChange> RemoveMemberAsync(GrainReferences grains, string userId, string? conversationId, string? member) =>
+        grains.Conversation(CheckConversationId(conversationId)).RemoveMemberAsync(userId, AccountEndpoints.Required(member, "userId"));
+
+    public static Task<GroupChange> LeaveAsync(GrainReferences grains, string userId, string? conversationId) =>
+        grains.Conversation(CheckConversationId(conversationId)).LeaveAsync(userId);
+
+    public static Task<GroupChange> RenameAsync(GrainReferences grains, string userId, string? conversationId, string? title)
+    {
+        var conversation = CheckConversationId(conversationId);
+        if (title is null) throw new MessengerException(ErrorCode.InvalidRequest, "'title' is required.");
+        return grains.Conversation(conversation).RenameAsync(userId, title);
+    }
+
+    public static Task<GroupChange> SetRoleAsync(GrainReferences grains, string userId, string? conversationId, string? member, string? role)
+    {
+        var conversation = CheckConversationId(conversationId);
+        var target = AccountEndpoints.Required(member, "userId");
+        var parsed = WireMapping.ParseRole(role) ?? throw new MessengerException(ErrorCode.InvalidRequest, "'role' must be 'owner', 'admin' or 'member'.");
+        return grains.Conversation(conversation).SetRoleAsync(userId, target, parsed);
+    }
+
+    /// <summary>A member list as given (duplicates are the grain's to refuse, with the rest of a group's rules): present, no empty ids.</summary>
+    private static IReadOnlyList<string> CheckMembers(IReadOnlyList<string>? userIds)
+    {
+        if (userIds is null) throw new MessengerException(ErrorCode.InvalidRequest, "'userIds' is required.");
+        foreach (var id in userIds)
+        {
+            if (string.IsNullOrEmpty(id)) throw new MessengerException(ErrorCode.InvalidRequest, "'userIds' must not contain empty ids.");
+        }
+        return userIds;
+    }
 }

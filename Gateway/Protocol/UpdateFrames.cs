@@ -76,6 +76,20 @@ public static class UpdateFrames
                 w.WriteRawValue(serialised[u.MessageIndex] ??= JsonSerializer.SerializeToUtf8Bytes(messages[u.MessageIndex].ToWire(), WireJson.Context.WireMessage),
                     skipInputValidation: true);
             }
+            if (u.Receipts is { } receipts)
+            {
+                w.WriteStartArray("receipts"u8);
+                foreach (var r in receipts)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("seq"u8, r.Seq);
+                    w.WriteNumber("delivered"u8, r.Delivered);
+                    w.WriteNumber("read"u8, r.Read);
+                    w.WriteNumber("of"u8, r.Of);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -6,11 +6,53 @@ namespace Messenger.Gateway.Protocol;
 public static class WireMapping
 {
     public static WireMessage ToWire(this ChatMessage m) =>
-        new(m.ConversationId, m.Seq, m.SenderId, m.ClientMsgId, m.Text, m.SentAt);
+        new(m.ConversationId, m.Seq, m.SenderId, m.ClientMsgId, m.Text, m.SentAt, m.Event?.ToWire());
 
-    public static string ToWire(this UpdateKind kind) => kind == UpdateKind.Message ? "message" : "read";
+    public static WireEvent ToWire(this ConversationEvent e) => new(e.Type switch
+    {
+        ConversationEventType.Created => "created",
+        ConversationEventType.MembersAdded => "members_added",
+        ConversationEventType.MemberRemoved => "member_removed",
+        ConversationEventType.MemberLeft => "member_left",
+        ConversationEventType.Renamed => "renamed",
+        _ => "role_changed",
+    }, e.UserIds, e.Title, e.Role?.ToWire());
 
-    public static WireUpdate ToWire(this UserUpdate u) => new(u.UserSeq, u.Kind.ToWire(), u.ConversationId, u.Seq, u.Message?.ToWire());
+    public static string ToWire(this MemberRole role) => role switch
+    {
+        MemberRole.Owner => "owner",
+        MemberRole.Admin => "admin",
+        _ => "member",
+    };
+
+    /// <summary>A role as the wire names it, or null for a name that is not one.</summary>
+    public static MemberRole? ParseRole(string? role) => role switch
+    {
+        "owner" => MemberRole.Owner,
+        "admin" => MemberRole.Admin,
+        "member" => MemberRole.Member,
+        _ => null,
+    };
+
+    public static string ToWire(this UpdateKind kind) => kind switch
+    {
+        UpdateKind.Message => "message",
+        UpdateKind.Read => "read",
+        _ => "receipts",
+    };
+
+    public static WireUpdate ToWire(this UserUpdate u) =>
+        new(u.UserSeq, u.Kind.ToWire(), u.ConversationId, u.Seq, u.Message?.ToWire(), u.Receipts?.ToWire());
+
+    public static WireReceipt[] ToWire(this IReadOnlyList<MessageReceipt> receipts)
+    {
+        var wire = new WireReceipt[receipts.Count];
+        for (var i = 0; i < wire.Length; i++) wire[i] = new(receipts[i].Seq, receipts[i].Delivered, receipts[i].Read, receipts[i].Of);
+        return wire;
+    }
+
+    public static WireMessageReceipts ToWire(this MessageReceiptDetail d, string conversationId) =>
+        new(conversationId, d.Seq, d.SenderId, d.Of, d.DeliveredTo, d.ReadBy);
 
     public static WireUpdate[] ToWire(this IReadOnlyList<UserUpdate> updates)
     {
@@ -51,10 +93,23 @@ public static class WireMapping
 
     public static string ToWire(this ConversationKind kind) => kind == ConversationKind.Direct ? "direct" : "group";
 
-    public static WireConversation ToWire(this ConversationInfo c) => new(c.ConversationId, c.Kind.ToWire(), c.Members, c.CreatedAt);
+    public static WireConversation ToWire(this ConversationInfo c) =>
+        new(c.ConversationId, c.Kind.ToWire(), c.Members, c.CreatedAt, c.MemberCount, c.Title, c.Owners, c.Admins);
 
-    public static WireConversationSummary ToWire(this ConversationSummary s) =>
-        new(s.ConversationId, s.Kind.ToWire(), s.Members, s.LastSeq, s.ReadSeq, s.Unread, s.LastMessage?.ToWire());
+    public static WireConversationSummary ToWire(this ConversationSummary s)
+    {
+        var c = s.Conversation;
+        var group = c.Kind == ConversationKind.Group;
+        return new(c.ConversationId, c.Kind.ToWire(), group ? null : c.Members, c.MemberCount, c.Title, s.Left,
+            s.LastSeq, s.ReadSeq, s.Unread, s.LastMessage?.ToWire());
+    }
+
+    public static WireGroupChange ToWire(this GroupChange g)
+    {
+        var events = new WireAck[g.Events.Count];
+        for (var i = 0; i < events.Length; i++) events[i] = g.Events[i].ToWire();
+        return new(g.Conversation.ToWire(), events);
+    }
 
     public static WireUser ToWire(this UserProfile p) => new(p.UserId, p.Username, p.CreatedAt);
 

@@ -2,11 +2,23 @@ namespace Messenger.Gateway.Protocol;
 
 // Wire types: what clients see. Kept apart from the grain models; WireMapping converts explicitly.
 
-/// <summary>A committed message on the wire.</summary>
-public sealed record WireMessage(string ConversationId, long Seq, string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt);
+/// <summary>A committed message on the wire; a group's membership event has <c>event</c> and an empty text.</summary>
+public sealed record WireMessage(string ConversationId, long Seq, string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt, WireEvent? Event);
 
-/// <summary>One entry of the user's update log on the wire; <c>kind</c> is <c>message</c> or <c>read</c>.</summary>
-public sealed record WireUpdate(long UserSeq, string Kind, string ConversationId, long Seq, WireMessage? Message);
+/// <summary>
+/// A membership event: <c>type</c> is <c>created</c>, <c>members_added</c>, <c>member_removed</c>, <c>member_left</c>,
+/// <c>renamed</c> or <c>role_changed</c>; the message's sender did it.
+/// </summary>
+public sealed record WireEvent(string Type, IReadOnlyList<string> UserIds, string? Title, string? Role);
+
+/// <summary>One entry of the user's update log on the wire; <c>kind</c> is <c>message</c>, <c>read</c> or <c>receipts</c>.</summary>
+public sealed record WireUpdate(long UserSeq, string Kind, string ConversationId, long Seq, WireMessage? Message, IReadOnlyList<WireReceipt>? Receipts);
+
+/// <summary>How far one of the user's own messages has got: received by <c>delivered</c> and read by <c>read</c> of the <c>of</c> other members it was for.</summary>
+public sealed record WireReceipt(long Seq, int Delivered, int Read, int Of);
+
+/// <summary>GET /v1/conversations/{id}/messages/{seq}/receipts.</summary>
+public sealed record WireMessageReceipts(string ConversationId, long Seq, string SenderId, int Of, IReadOnlyList<string> DeliveredTo, IReadOnlyList<string> ReadBy);
 
 /// <summary>The answer to a send, once the message is durable.</summary>
 public sealed record WireAck(string ConversationId, long Seq, long UserSeq, string ClientMsgId, DateTimeOffset SentAt, bool Duplicate,
@@ -36,12 +48,29 @@ public sealed record PresenceSubscriptionRequest(IReadOnlyList<string>? UserIds)
 /// <summary>A page of a conversation's history, ascending by seq.</summary>
 public sealed record WireHistoryPage(string ConversationId, IReadOnlyList<WireMessage> Messages, bool HasMore, long LastSeq);
 
-/// <summary>Conversation metadata.</summary>
-public sealed record WireConversation(string ConversationId, string Kind, IReadOnlyList<string> Members, DateTimeOffset CreatedAt);
+/// <summary>Conversation metadata; a group's also has its title, owners and admins.</summary>
+public sealed record WireConversation(string ConversationId, string Kind, IReadOnlyList<string> Members, DateTimeOffset CreatedAt,
+    int MemberCount, string? Title, IReadOnlyList<string>? Owners, IReadOnlyList<string>? Admins);
 
-/// <summary>A conversation in the caller's list.</summary>
+/// <summary>A conversation in the caller's list; a group's has its title and member count but no member list.</summary>
 public sealed record WireConversationSummary(
-    string ConversationId, string Kind, IReadOnlyList<string> Members, long LastSeq, long ReadSeq, long Unread, WireMessage? LastMessage);
+    string ConversationId, string Kind, IReadOnlyList<string>? Members, int MemberCount, string? Title, bool Left,
+    long LastSeq, long ReadSeq, long Unread, WireMessage? LastMessage);
+
+/// <summary>The answer to a group command: the group after it and the events it appended (each as the actor's ack).</summary>
+public sealed record WireGroupChange(WireConversation Conversation, IReadOnlyList<WireAck> Events);
+
+/// <summary>POST /v1/conversations/groups.</summary>
+public sealed record CreateGroupRequest(string? Title, IReadOnlyList<string>? UserIds);
+
+/// <summary>POST /v1/conversations/{id}/members.</summary>
+public sealed record AddMembersRequest(IReadOnlyList<string>? UserIds);
+
+/// <summary>PATCH /v1/conversations/{id}.</summary>
+public sealed record RenameGroupRequest(string? Title);
+
+/// <summary>PUT /v1/conversations/{id}/members/{userId}/role.</summary>
+public sealed record SetRoleRequest(string? Role);
 
 /// <summary>The caller's conversations.</summary>
 public sealed record WireConversationList(IReadOnlyList<WireConversationSummary> Conversations);
@@ -88,7 +117,7 @@ public sealed record HealthReport(string Status);
 /// </summary>
 public sealed class ClientFrame
 {
-    /// <summary>Frame type: send, sync, history, read, ping.</summary>
+    /// <summary>Frame type: send, sync, history, read, ping, presence and typing, group commands.</summary>
     public string? Type { get; set; }
     /// <summary>Client-chosen id echoed in the reply.</summary>
     public string? Id { get; set; }
@@ -106,8 +135,14 @@ public sealed class ClientFrame
     public long? Limit { get; set; }
     /// <summary>Read mark.</summary>
     public long? Seq { get; set; }
-    /// <summary>Users of a presence query or subscription.</summary>
+    /// <summary>Users of a presence query or subscription, or to add to a group.</summary>
     public List<string>? UserIds { get; set; }
+    /// <summary>The member a group command is about.</summary>
+    public string? UserId { get; set; }
+    /// <summary>A group's title.</summary>
+    public string? Title { get; set; }
+    /// <summary>A member's new role.</summary>
+    public string? Role { get; set; }
 }
 
 /// <summary>Sent once when a socket is ready.</summary>
@@ -137,6 +172,9 @@ public sealed record HistoryResultFrame(string Type, string? Id, string Conversa
 
 /// <summary>Reply to a read.</summary>
 public sealed record ReadResultFrame(string Type, string? Id, string ConversationId, long ReadSeq);
+
+/// <summary>Reply to a group command.</summary>
+public sealed record GroupResultFrame(string Type, string? Id, WireConversation Conversation, IReadOnlyList<WireAck> Events);
 
 /// <summary>Reply to a ping.</summary>
 public sealed record PongFrame(string Type, string? Id);

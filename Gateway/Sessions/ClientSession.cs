@@ -260,10 +260,22 @@ public sealed class ClientSession
         "presence_subscribe" => ReplyAsync(f.Id, _node.SubscribePresenceAsync(this, f.UserIds), PresenceResult),
         "typing" => ReplyAsync(f.Id, Requests.TypingAsync(_grains, UserId, f.ConversationId),
             static id => JsonSerializer.SerializeToUtf8Bytes(new TypingResultFrame("typing_result", id), WireJson.Context.TypingResultFrame)),
+        "group_create" => ReplyAsync(f.Id, Requests.CreateGroupAsync(_grains, UserId, f.Title, f.UserIds), GroupResult),
+        "group_add" => ReplyAsync(f.Id, Requests.AddMembersAsync(_grains, UserId, f.ConversationId, f.UserIds), GroupResult),
+        "group_remove" => ReplyAsync(f.Id, Requests.RemoveMemberAsync(_grains, UserId, f.ConversationId, f.UserId), GroupResult),
+        "group_leave" => ReplyAsync(f.Id, Requests.LeaveAsync(_grains, UserId, f.ConversationId), GroupResult),
+        "group_rename" => ReplyAsync(f.Id, Requests.RenameAsync(_grains, UserId, f.ConversationId, f.Title), GroupResult),
+        "group_role" => ReplyAsync(f.Id, Requests.SetRoleAsync(_grains, UserId, f.ConversationId, f.UserId, f.Role), GroupResult),
         "ping" => ReplyAsync(f.Id, Task.FromResult(0),
             static (id, _) => JsonSerializer.SerializeToUtf8Bytes(new PongFrame("pong", id), WireJson.Context.PongFrame)),
         _ => throw new MessengerException(ErrorCode.UnknownFrameType, $"unknown frame type '{f.Type}'."),
     };
+
+    private static byte[] GroupResult(string? id, GroupChange change)
+    {
+        var wire = change.ToWire();
+        return JsonSerializer.SerializeToUtf8Bytes(new GroupResultFrame("group_result", id, wire.Conversation, wire.Events), WireJson.Context.GroupResultFrame);
+    }
 
     private static byte[] PresenceResult(string? id, PresenceStatus[] statuses) =>
         JsonSerializer.SerializeToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJson.Context.PresenceResultFrame);

@@ -97,7 +97,7 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
             foreach (var update in updates)
             {
                 var index = update.Message is { } message ? IndexOf(message) : -1;
-                _updates.Add(new PushedUpdate(userId, update.UserSeq, update.Kind, update.ConversationId, update.Seq, index));
+                _updates.Add(new PushedUpdate(userId, update.UserSeq, update.Kind, update.ConversationId, update.Seq, index, update.Receipts));
             }
         }
 

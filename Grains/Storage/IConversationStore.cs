@@ -8,10 +8,14 @@ namespace Messenger.Grains.Storage;
 /// </summary>
 public interface IConversationStore
 {
-    /// <summary>Creates a conversation with its members; does nothing if it exists.</summary>
+    /// <summary>
+    /// Creates a conversation with its members (each a member from seq 1, role member); does nothing if it
+    /// exists. A group is created with none: its first entry, the <see cref="ConversationEventType.Created"/>
+    /// event, makes them members.
+    /// </summary>
     Task CreateConversationAsync(ConversationInfo conversation);
 
-    /// <summary>A conversation with its log position and fan-out mark, or null.</summary>
+    /// <summary>A conversation with its log position, fan-out mark, title and every member it has had, or null.</summary>
     Task<ConversationRecord?> GetConversationAsync(string conversationId);
 
     /// <summary>
@@ -27,6 +31,9 @@ public interface IConversationStore
     /// duplicate; the others get consecutive seqs from <paramref name="lastSeq"/> + 1.
     /// Throws <see cref="StoreConflictException"/>, writing nothing, when the log does not end at
     /// <paramref name="lastSeq"/> (another writer appended, or the caller is ahead): history never forks.
+    /// A message carrying a <see cref="NewMessage.Event"/> is applied in the same transaction
+    /// (<see cref="MembershipChange.Of"/>): members join at its seq (a former member rejoins, their row reused),
+    /// leave at its seq, change role; the title changes.
     /// </summary>
     Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(string conversationId, long lastSeq, IReadOnlyList<NewMessage> messages);
 
@@ -42,6 +49,12 @@ public interface IConversationStore
     /// pointers, gets its message bodies.
     /// </summary>
     Task<IReadOnlyList<ChatMessage>> ReadMessagesByKeyAsync(IReadOnlyList<MessageKey> keys);
+
+    /// <summary>
+    /// Saves members' receipt pointers (each only moves forward; a non-member's is ignored);
+    /// <see cref="GetConversationAsync"/> returns them in <see cref="MemberRecord.DeliveredSeq"/> and <see cref="MemberRecord.ReadSeq"/>.
+    /// </summary>
+    Task SaveReceiptsAsync(string conversationId, IReadOnlyList<MemberReceipts> receipts);
 
     /// <summary>Records that fan-out to every member is complete up to <paramref name="seq"/> (never moves back).</summary>
     Task SetFannedOutAsync(string conversationId, long seq);

@@ -10,12 +10,14 @@ namespace Messenger.Grains.Storage;
 public interface IUserLogStore
 {
     /// <summary>
-    /// Appends updates to a user's log in one transaction. Throws <see cref="StoreConflictException"/>,
-    /// writing nothing of the call, when a <c>userSeq</c> is taken: another activation of the user
-    /// wrote first. (Two activations number their updates on from the same durable end of the log, so
-    /// whichever writes second collides on a <c>userSeq</c> before it could point at a message twice.)
+    /// Appends updates to a user's log and saves <paramref name="entries"/> (as <see cref="SaveConversationsAsync"/>
+    /// does, without moving the checkpoint) in one transaction: a change a pointer cannot carry (a group's
+    /// title, leaving it) is then never lost to a crash before the next checkpoint. Throws
+    /// <see cref="StoreConflictException"/>, writing nothing of the call, when a <c>userSeq</c> is taken: another
+    /// activation of the user wrote first. (Two activations number their updates on from the same durable end
+    /// of the log, so whichever writes second collides on a <c>userSeq</c> before it could point at a message twice.)
     /// </summary>
-    Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates);
+    Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries);
 
     /// <summary>Up to <paramref name="limit"/> updates after <paramref name="afterUserSeq"/>, in <c>userSeq</c> order.</summary>
     Task<IReadOnlyList<UpdatePointer>> ReadUpdatesAsync(string userId, long afterUserSeq, int limit);
@@ -33,8 +35,8 @@ public interface IUserLogStore
     Task<UserRecord> LoadUserAsync(string userId);
 
     /// <summary>
-    /// Saves conversation entries (inserted, or moved forward: a saved <c>lastSeq</c> or <c>readSeq</c>
-    /// never moves back) and, when <paramref name="checkpointUserSeq"/> is above the stored one, moves
+    /// Saves conversation entries (inserted, or updated: a saved <c>lastSeq</c> or <c>readSeq</c>
+    /// never moves back; the metadata, member count and "left" are replaced) and, when <paramref name="checkpointUserSeq"/> is above the stored one, moves
     /// the checkpoint there: the caller asserts that the saved entries reflect every update up to it.
     /// </summary>
     Task SaveConversationsAsync(string userId, IReadOnlyList<UserConversation> entries, long checkpointUserSeq);

@@ -1,18 +1,57 @@
 namespace Messenger.Grains.Storage;
 
 /// <summary>A conversation with its log position.</summary>
-/// <param name="Info">Metadata and members.</param>
+/// <param name="Info">Metadata (the full form) and the current members.</param>
 /// <param name="LastSeq">Newest committed seq (0 when empty).</param>
 /// <param name="FannedOutSeq">Fan-out to every member is complete up to here.</param>
-/// <param name="DeletedMembers">Members who deleted their account (still in <see cref="ConversationInfo.Members"/>).</param>
-public sealed record ConversationRecord(ConversationInfo Info, long LastSeq, long FannedOutSeq, IReadOnlyList<string> DeletedMembers);
+/// <param name="Members">Every member the conversation has had, current ones and those who left or were removed, by user id.</param>
+public sealed record ConversationRecord(ConversationInfo Info, long LastSeq, long FannedOutSeq, IReadOnlyList<MemberRecord> Members)
+{
+    /// <summary>Members who deleted their account (they stay in <see cref="ConversationInfo.Members"/>).</summary>
+    public IReadOnlyList<string> DeletedMembers
+    {
+        get
+        {
+            var deleted = new List<string>(0);
+            foreach (var member in Members) if (member.Deleted) deleted.Add(member.UserId);
+            return deleted;
+        }
+    }
+
+    /// <summary>The record for <paramref name="members"/> as stored: the full metadata derived from them.</summary>
+    public static ConversationRecord Of(string conversationId, ConversationKind kind, DateTimeOffset createdAt, string? title,
+        long lastSeq, long fannedOutSeq, List<MemberRecord> members)
+    {
+        members.Sort(static (a, b) => string.CompareOrdinal(a.UserId, b.UserId));
+        var current = new List<string>(members.Count);
+        List<string>? owners = null, admins = null;
+        foreach (var member in members)
+        {
+            if (!member.Current) continue;
+            current.Add(member.UserId);
+            if (kind != ConversationKind.Group) continue;
+            if (member.Role == MemberRole.Owner) (owners ??= []).Add(member.UserId);
+            else if (member.Role == MemberRole.Admin) (admins ??= []).Add(member.UserId);
+        }
+        var info = new ConversationInfo(conversationId, kind, current, createdAt, title, current.Count,
+            kind == ConversationKind.Group ? owners ?? [] : null, kind == ConversationKind.Group ? admins ?? [] : null);
+        return new ConversationRecord(info, lastSeq, fannedOutSeq, members);
+    }
+}
 
 /// <summary>A message not yet committed.</summary>
 /// <param name="SenderId">The sender.</param>
 /// <param name="ClientMsgId">The sender's idempotency key.</param>
 /// <param name="Text">The text.</param>
 /// <param name="SentAt">Server time.</param>
-public sealed record NewMessage(string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt);
+/// <param name="Event">A membership event (with an empty text): the append applies it to the conversation's
+/// members and title in the same transaction, so the members always agree with the log.</param>
+public sealed record NewMessage(string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt, ConversationEvent? Event = null)
+{
+    /// <summary>The message as committed at <paramref name="seq"/>.</summary>
+    public ChatMessage At(string conversationId, long seq) =>
+        new(conversationId, seq, SenderId, ClientMsgId, Text, StoreTime.TruncateToMs(SentAt), Event);
+}
 
 /// <summary>The outcome of one message of an append.</summary>
 /// <param name="Message">The committed message (the original for a duplicate).</param>
@@ -40,13 +79,22 @@ public readonly record struct MessageKey(string ConversationId, long Seq)
 /// <param name="ConversationId">The conversation it concerns.</param>
 /// <param name="Seq">The message seq, or the new read mark.</param>
 /// <param name="FromSelf">For a message: the user sent it (which also moves their read mark).</param>
-public readonly record struct UpdatePointer(long UserSeq, UpdateKind Kind, string ConversationId, long Seq, bool FromSelf);
+/// <param name="Receipts">For <see cref="UpdateKind.Receipts"/>: the counts it carries (stored with the pointer: they are the user's own data).</param>
+public readonly record struct UpdatePointer(long UserSeq, UpdateKind Kind, string ConversationId, long Seq, bool FromSelf,
+    IReadOnlyList<MessageReceipt>? Receipts = null);
+
+/// <summary>A member's receipt pointers in a conversation.</summary>
+/// <param name="UserId">The member.</param>
+/// <param name="DeliveredSeq">A device of theirs has received the log up to here.</param>
+/// <param name="ReadSeq">Their read mark.</param>
+public readonly record struct MemberReceipts(string UserId, long DeliveredSeq, long ReadSeq);
 
 /// <summary>A user's entry for one conversation.</summary>
 /// <param name="Conversation">The conversation, as the user's list shows it.</param>
 /// <param name="LastSeq">Newest seq delivered to the user.</param>
 /// <param name="ReadSeq">The user's read mark.</param>
-public sealed record UserConversation(ConversationInfo Conversation, long LastSeq, long ReadSeq);
+/// <param name="Left">The user left the group or was removed from it (it stays in their list).</param>
+public sealed record UserConversation(ConversationInfo Conversation, long LastSeq, long ReadSeq, bool Left = false);
 
 /// <summary>What a user grain loads on activation.</summary>
 /// <param name="LastUserSeq">Newest <c>userSeq</c> (0 when the log is empty).</param>

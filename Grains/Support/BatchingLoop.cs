@@ -17,6 +17,13 @@ internal sealed class BatchingLoop<T>(Func<List<T>, Task> runBatch)
         if (!_running) _ = RunAsync();
     }
 
+    /// <summary>Queues items that must go into one batch together (they are committed all or none).</summary>
+    public void AddRange(IEnumerable<T> items)
+    {
+        _pending.AddRange(items);
+        if (!_running) _ = RunAsync();
+    }
+
     /// <summary>Takes every queued item out (e.g. to fail them); the loop carries on with new ones.</summary>
     public List<T> TakeAll()
     {

@@ -47,6 +47,29 @@ internal sealed class UserConversations(string userId)
         _ => entry,
     };
 
+    /// <summary>
+    /// Whether the user is out of the group after <paramref name="e"/> (sent by <paramref name="senderId"/>):
+    /// true when it removed them or they left, false when it made them a member, null when it is not about them.
+    /// </summary>
+    public static bool? LeftAfter(ConversationEvent e, string senderId, string userId) => e.Type switch
+    {
+        ConversationEventType.MemberLeft when senderId == userId => true,
+        ConversationEventType.MemberRemoved when e.UserIds.Contains(userId) => true,
+        ConversationEventType.Created or ConversationEventType.MembersAdded when e.UserIds.Contains(userId) => false,
+        _ => null,
+    };
+
+    /// <summary>The groups the user is a member of now.</summary>
+    public List<string> CurrentGroups()
+    {
+        var groups = new List<string>();
+        foreach (var entry in _entries.Values)
+        {
+            if (entry.Conversation.Kind == ConversationKind.Group && !entry.Left) groups.Add(entry.Conversation.ConversationId);
+        }
+        return groups;
+    }
+
     /// <summary>Applies an update to a known conversation; false if the conversation is not in the list.</summary>
     public bool Apply(UpdatePointer update)
     {

@@ -50,7 +50,7 @@ internal sealed class UserLog
             {
                 if (!Conversations.Apply(update) && await _conversationStore.GetConversationAsync(update.ConversationId) is { } conversation)
                 {
-                    Conversations.Set(UserConversations.Applied(new UserConversation(conversation.Info, 0, 0), update));
+                    Conversations.Set(UserConversations.Applied(new UserConversation(conversation.Info.ForList(), 0, 0), update));
                 }
             }
             cursor = page[^1].UserSeq;
@@ -63,9 +63,9 @@ internal sealed class UserLog
     /// Makes updates durable, then moves the end of the log. Throws <see cref="StoreConflictException"/>
     /// when another activation of the user wrote first (the caller must retire this one).
     /// </summary>
-    public async Task AppendAsync(List<UpdatePointer> pointers)
+    public async Task AppendAsync(List<UpdatePointer> pointers, IReadOnlyList<UserConversation> entries)
     {
-        await _store.AppendUpdatesAsync(_userId, pointers);
+        await _store.AppendUpdatesAsync(_userId, pointers, entries);
         LastUserSeq = pointers[^1].UserSeq;
         _checkpoint.Request(LastUserSeq);
     }
@@ -113,7 +113,7 @@ internal sealed class UserLog
             var p = pointers[i];
             ChatMessage? message = null;
             if (p.Kind == UpdateKind.Message && b < bodies.Count && bodies[b].Seq == p.Seq && bodies[b].ConversationId == p.ConversationId) message = bodies[b++];
-            updates[i] = new UserUpdate(p.UserSeq, p.Kind, p.ConversationId, p.Seq, message);
+            updates[i] = new UserUpdate(p.UserSeq, p.Kind, p.ConversationId, p.Seq, message, p.Receipts);
         }
         return updates;
     }
@@ -131,8 +131,7 @@ internal sealed class UserLog
         foreach (var e in entries)
         {
             var info = e.Conversation;
-            list.Add(new ConversationSummary(info.ConversationId, info.Kind, info.Members, e.LastSeq, e.ReadSeq,
-                e.LastSeq - e.ReadSeq, byConversation.GetValueOrDefault(info.ConversationId)));
+            list.Add(new ConversationSummary(info, e.LastSeq, e.ReadSeq, e.LastSeq - e.ReadSeq, byConversation.GetValueOrDefault(info.ConversationId), e.Left));
         }
         list.Sort(static (a, b) => (b.LastMessage?.SentAt ?? DateTimeOffset.MinValue).CompareTo(a.LastMessage?.SentAt ?? DateTimeOffset.MinValue));
         return list;

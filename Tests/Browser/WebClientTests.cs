@@ -1,3 +1,4 @@
+using Messenger.Client;
 using Messenger.Tests.Support;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -7,8 +8,8 @@ namespace Messenger.Tests.Browser;
 /// <summary>
 /// The web client served at / by the real gateway, in Chromium: two people chat both ways, one goes
 /// offline (network emulation) and catches up in order, typing and presence show on the other side,
-/// tabs of one person stay identical, a browser whose WebSockets are blocked chats over long-poll, and
-/// server errors reach the person in words. Screenshots go to Tests/TestResults/browser.
+/// tabs of one person stay identical, a browser whose WebSockets are blocked chats over long-poll, a group
+/// shows its title and its membership changes in words, and server errors reach the person in words. Screenshots go to Tests/TestResults/browser.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class WebClientTests(BrowserFixture fixture)
@@ -270,6 +271,47 @@ public sealed class WebClientTests(BrowserFixture fixture)
         await page.Page.GetByRole(AriaRole.Button, new() { Name = "Back to conversations" }).ClickAsync();
         await Expect(list).ToBeVisibleAsync();
         await Expect(page.Page.Locator("#chat")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task AGroup_ShowsItsTitle_ItsMembershipChangesInWords_AndThatThePersonWasRemoved()
+    {
+        await using var context = await fixture.NewContextAsync();
+        var bob = await WebPage.OpenAsync(context);
+        var (aliceName, bobName) = (WebPage.NewUsername("alice"), WebPage.NewUsername("bob"));
+        await bob.RegisterAsync(bobName, Password);
+        using var anonymous = new MessengerHttpClient(fixture.Url);
+        await anonymous.RegisterAsync(aliceName, Password);
+        using var alice = new MessengerHttpClient(fixture.Url, (await anonymous.LoginAsync(aliceName, Password)).Token);
+        var bobId = (await alice.FindUserAsync(bobName)).UserId;
+
+        // The group arrives live: its title from the created event, which the list shows in words.
+        var group = (await alice.CreateGroupAsync("Weekend trip", [bobId])).Conversation.ConversationId;
+        await Expect(bob.Conversation("Weekend trip")).ToContainTextAsync($"{aliceName} created the group “Weekend trip”");
+        await bob.OpenChatAsync("Weekend trip");
+        await Expect(bob.Presence).ToHaveTextAsync("group");
+        await alice.SendAsync(group, "g-1", "Who brings the tent?");
+        await Expect(bob.Messages).ToHaveTextAsync(["Who brings the tent?"]);
+        await Expect(bob.Page.Locator("#messages li.theirs .meta")).ToContainTextAsync(aliceName);
+        await bob.SendAsync("I do");
+        await Expect(bob.Messages).ToHaveTextAsync(["Who brings the tent?", "I do"]);
+
+        // A rename changes the title everywhere; a reload takes it from the conversation list.
+        await alice.RenameGroupAsync(group, "Long weekend");
+        await Expect(bob.Page.Locator("#chat-title")).ToHaveTextAsync("Long weekend");
+        await bob.Page.ReloadAsync();
+        await Expect(bob.Conversation("Long weekend")).ToContainTextAsync($"{aliceName} renamed the group to “Long weekend”");
+        await Expect(bob.Page.Locator("#chat-title")).ToHaveTextAsync("Long weekend");
+        await Expect(bob.Page.Locator("#messages li.event")).ToHaveTextAsync([
+            new System.Text.RegularExpressions.Regex($"^{aliceName} created the group “Weekend trip”"),
+            new System.Text.RegularExpressions.Regex($"^{aliceName} renamed the group to “Long weekend”"),
+        ]);
+
+        // Removed: the page says so, in the chat and its header.
+        await alice.RemoveMemberAsync(group, bobId);
+        await Expect(bob.Page.Locator("#messages li.event").Last).ToContainTextAsync($"{aliceName} removed you");
+        await Expect(bob.Presence).ToHaveTextAsync("you are no longer in this group");
+        await BrowserFixture.ScreenshotAsync(bob.Page, "8-group-removed");
     }
 
     [Fact]

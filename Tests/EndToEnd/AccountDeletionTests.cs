@@ -50,7 +50,8 @@ public abstract class AccountDeletionTests(ServerFixture fixture)
 
         // Alice: the same history, the same update log, the conversation still listed; sends are refused.
         Assert.Equal(historyBefore, await Chat.ReadHistoryCheckedAsync(aliceHttp, conversation));
-        Assert.Equal(aliceLogBefore.Updates, (await aliceHttp.SyncAsync(0)).Updates);
+        // (Receipts of Alice's own messages, from before the deletion, may still have arrived: they are not the deletion's.)
+        Assert.Equal(aliceLogBefore.Updates.Where(u => u.Kind != "receipts"), (await aliceHttp.SyncAsync(0)).Updates.Where(u => u.Kind != "receipts"));
         Assert.Equal(conversation, Assert.Single(await aliceHttp.ListConversationsAsync()).ConversationId);
         var send = await Assert.ThrowsAsync<MessengerClientException>(() => aliceHttp.SendAsync(conversation, "a3", "bob?"));
         Assert.Equal(("user_deleted", 410), (send.Code, send.HttpStatus));

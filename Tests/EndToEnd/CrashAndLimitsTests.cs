@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Messenger.Client;
 using Messenger.Tests.Support;
@@ -84,6 +85,55 @@ public sealed class CrashAndLimitsTests
         var retry = await aliceHttp.SendAsync(conversation, first.ClientMsgId, "burst 0");
         Assert.True(retry.Duplicate);
         Assert.Equal((first.Seq, first.UserSeq), (retry.Seq, retry.UserSeq));
+    }
+
+    [Theory]
+    [InlineData(GatewayStorage.Sqlite)]
+    [InlineData(GatewayStorage.Postgres)]
+    public async Task KillDashNine_MidGroupFanOut_EveryMemberEndsWithEveryAckedMessage_ExactlyOnce(string backend)
+    {
+        await using var storage = await GatewayStorage.CreateAsync(backend);
+        var members = new List<ChatUser>();
+        string group;
+        var acked = new System.Collections.Concurrent.ConcurrentDictionary<string, Ack>();
+        await using (var server = await storage.StartGatewayAsync())
+        {
+            for (var i = 0; i < 25; i++) members.Add(await Chat.NewUserAsync(server.BaseAddress));
+            using (var http = new HttpClient { BaseAddress = server.BaseAddress })
+            {
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", members[0].Sessions[0].Token);
+                using var created = await http.PostAsJsonAsync("v1/conversations/groups", new { title = "Crash", userIds = members.Skip(1).Select(m => m.Id) });
+                created.EnsureSuccessStatusCode();
+                group = System.Text.Json.Nodes.JsonNode.Parse(await created.Content.ReadAsStringAsync())!["conversation"]!["conversationId"]!.GetValue<string>();
+            }
+            var device = await Chat.ConnectAsync(server.BaseAddress, members[0].Sessions[0]);
+            var enoughAcked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Each message fans out to 24 others: the kill comes with deliveries of hundreds of messages still owed.
+            var sends = Enumerable.Range(0, 2000).Select(async i =>
+            {
+                var ack = await device.SendAsync(group, $"group burst {i}", $"gburst-{i}");
+                acked[ack.ClientMsgId] = ack;
+                if (acked.Count >= 300) enoughAcked.TrySetResult();
+            }).ToList();
+            await enoughAcked.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await server.KillAsync();
+            await device.DisposeAsync();
+            await Task.WhenAll(sends).ContinueWith(_ => { });
+        }
+        var ackedNow = acked.Values.ToList();
+
+        await using var restarted = await storage.StartGatewayAsync();
+        var history = await Chat.ReadHistoryCheckedAsync(Chat.Http(restarted.BaseAddress, members[1].Sessions[0]), group);
+        var bySeq = history.ToDictionary(m => m.Seq);
+        Assert.All(ackedNow, ack => Assert.Equal(ack.ClientMsgId, bySeq[ack.Seq].ClientMsgId));
+        foreach (var member in members)
+        {
+            // Each member's log holds the whole surviving log, once, in order: fan-out resumed where the kill stopped it.
+            await using var memberDevice = await Chat.ConnectAsync(restarted.BaseAddress, member.Sessions[0]);
+            var updates = await Chat.CollectMessagesAsync(memberDevice, group, history.Count, TimeSpan.FromSeconds(60));
+            Chat.AssertGapless(updates);
+            Assert.Equal(history.Select(m => m.Seq), updates.Where(u => u.Kind == "message").Select(u => u.Seq));
+        }
     }
 
     [Fact]

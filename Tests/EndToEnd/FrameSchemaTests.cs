@@ -17,7 +17,7 @@ namespace Messenger.Tests.EndToEnd;
 public sealed class FrameSchemaTests(SqliteServerFixture fixture)
 {
     private static readonly string[] ServerTypes =
-        ["hello", "ack", "sync_result", "history_result", "read_result", "presence_result", "typing_result", "pong", "updates", "presence", "typing", "error"];
+        ["hello", "ack", "sync_result", "history_result", "read_result", "presence_result", "typing_result", "pong", "updates", "presence", "typing", "error", "group_result"];
 
     [Fact]
     public async Task ServedSchema_IsTheCopyInDocs_AndSelfContained()
@@ -64,6 +64,7 @@ public sealed class FrameSchemaTests(SqliteServerFixture fixture)
             $$"""{"type":"history","id":"6","conversationId":"{{conversation}}","limit":10}""",
             $$"""{"type":"read","id":"7","conversationId":"{{conversation}}","seq":1}""",
             """{"type":"ping","id":"8"}""",
+            $$"""{"type":"group_create","id":"10","title":"Schema","userIds":["{{bob.Id}}"]}""",
         ];
         foreach (var request in requests)
         {
@@ -71,6 +72,21 @@ public sealed class FrameSchemaTests(SqliteServerFixture fixture)
             AssertValid(schemas, "client." + document.RootElement.GetProperty("type").GetString(), document.RootElement);
             await aliceSocket.SendTextAsync(request);
             frames.Add(await aliceSocket.ReceiveTypeAsync(ReplyType(document.RootElement.GetProperty("type").GetString()!)));
+        }
+        var group = frames[^1].GetProperty("conversation").GetProperty("conversationId").GetString()!;
+        foreach (var request in (string[])[
+            $$"""{"type":"group_rename","id":"11","conversationId":"{{group}}","title":"Schemas"}""",
+            $$"""{"type":"group_role","id":"12","conversationId":"{{group}}","userId":"{{bob.Id}}","role":"admin"}""",
+            $$"""{"type":"group_add","id":"13","conversationId":"{{group}}","userIds":["{{bob.Id}}"]}""",
+            $$"""{"type":"group_remove","id":"14","conversationId":"{{group}}","userId":"{{bob.Id}}"}""",
+            $$"""{"type":"group_leave","id":"15","conversationId":"{{group}}"}"""])
+        {
+            using var document = JsonDocument.Parse(request);
+            AssertValid(schemas, "client." + document.RootElement.GetProperty("type").GetString(), document.RootElement);
+            await aliceSocket.SendTextAsync(request);
+            var reply = await aliceSocket.ReceiveAsync();
+            while (reply.GetProperty("type").GetString() is not ("group_result" or "error")) reply = await aliceSocket.ReceiveAsync();
+            frames.Add(reply); // group_add of a member is an error (already_member): an error frame is validated too
         }
         await aliceSocket.SendTextAsync("""{"type":"send","id":"9"}"""); // missing fields: an error frame
         frames.Add(await aliceSocket.ReceiveTypeAsync("error"));
@@ -138,6 +154,7 @@ public sealed class FrameSchemaTests(SqliteServerFixture fixture)
         "send" => "ack",
         "presence_query" or "presence_subscribe" => "presence_result",
         "ping" => "pong",
+        _ when request.StartsWith("group_", StringComparison.Ordinal) => "group_result",
         _ => request + "_result",
     };
 

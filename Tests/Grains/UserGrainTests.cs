@@ -59,7 +59,7 @@ public abstract class UserGrainTests(ClusterFixture cluster)
         await bobDevice.WaitForCountAsync(3);
 
         var bobs = Assert.Single(await cluster.User(bob).ListConversationsAsync());
-        Assert.Equal(ConversationIds.Direct(alice.UserId, bob.UserId), bobs.ConversationId);
+        Assert.Equal(ConversationIds.Direct(alice.UserId, bob.UserId), bobs.Conversation.ConversationId);
         Assert.Equal(3, bobs.LastSeq);
         Assert.Equal(0, bobs.ReadSeq);
         Assert.Equal(3, bobs.Unread);

@@ -12,7 +12,7 @@ public abstract partial class StoreContract
         var c = await ConversationWithMessagesAsync(2);
         var messages = await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10);
 
-        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(1, messages[0], fromSelf: true), Pointer(2, messages[1]), ReadMark(3, c, 2)]);
+        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(1, messages[0], fromSelf: true), Pointer(2, messages[1]), ReadMark(3, c, 2)], []);
 
         var updates = await UserLogs.ReadUpdatesAsync("u-a", 0, 10);
         Assert.Equal(
@@ -29,8 +29,8 @@ public abstract partial class StoreContract
     {
         var c = await ConversationWithMessagesAsync(6);
         var messages = await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10);
-        await UserLogs.AppendUpdatesAsync("u-a", messages.Select((m, i) => Pointer(i + 1, m)).ToList());
-        await UserLogs.AppendUpdatesAsync("u-b", [Pointer(1, messages[0])]);
+        await UserLogs.AppendUpdatesAsync("u-a", messages.Select((m, i) => Pointer(i + 1, m)).ToList(), []);
+        await UserLogs.AppendUpdatesAsync("u-b", [Pointer(1, messages[0])], []);
 
         Assert.Equal([3L, 4L, 5L], (await UserLogs.ReadUpdatesAsync("u-a", 2, 3)).Select(u => u.UserSeq));
         Assert.Equal([6L], (await UserLogs.ReadUpdatesAsync("u-a", 5, 3)).Select(u => u.UserSeq));
@@ -43,11 +43,11 @@ public abstract partial class StoreContract
     {
         var c = await ConversationWithMessagesAsync(3);
         var messages = await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10);
-        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(1, messages[0]), Pointer(2, messages[1])]);
+        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(1, messages[0]), Pointer(2, messages[1])], []);
 
         // userSeq 3 is free but 2 is taken: the whole call must fail, 3 included.
         await Assert.ThrowsAsync<StoreConflictException>(() => UserLogs.AppendUpdatesAsync("u-a",
-            [Pointer(3, messages[2]), ReadMark(2, c, 1)]));
+            [Pointer(3, messages[2]), ReadMark(2, c, 1)], []));
 
         Assert.Equal([1L, 2L], (await UserLogs.ReadUpdatesAsync("u-a", 0, 10)).Select(u => u.UserSeq));
         Assert.Equal(2, (await UserLogs.LoadUserAsync("u-a")).LastUserSeq);
@@ -72,9 +72,9 @@ public abstract partial class StoreContract
         var quiet = await NewConversationAsync("u-a", "u-c");
         var messages = await Conversations.ReadMessagesAsync(active, 0, HistoryDirection.After, 10);
         await UserLogs.SaveConversationsAsync("u-a", [Entry(quiet, 0, 0, "u-a", "u-c")], 0);
-        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(1, messages[0], fromSelf: true), Pointer(2, messages[1])]);
+        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(1, messages[0], fromSelf: true), Pointer(2, messages[1])], []);
         await UserLogs.SaveConversationsAsync("u-a", [Entry(active, 2, 1, "u-b", "u-a")], 2);
-        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(3, messages[2], fromSelf: true)]);
+        await UserLogs.AppendUpdatesAsync("u-a", [Pointer(3, messages[2], fromSelf: true)], []);
 
         var user = await UserLogs.LoadUserAsync("u-a");
 
@@ -124,7 +124,7 @@ public abstract partial class StoreContract
     {
         var c = await ConversationWithMessagesAsync(2);
         var messages = await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10);
-        await UserLogs.AppendUpdatesAsync("u-a", [ReadMark(1, c, 1), Pointer(2, messages[1])]);
+        await UserLogs.AppendUpdatesAsync("u-a", [ReadMark(1, c, 1), Pointer(2, messages[1])], []);
 
         Assert.Equal(2, await UserLogs.FindUserSeqAsync("u-a", c, 2));
         Assert.Equal(0, await UserLogs.FindUserSeqAsync("u-a", c, 1)); // only a read mark points at seq 1
@@ -160,7 +160,7 @@ public abstract partial class StoreContract
         var secondRound = await Task.WhenAll(ids.Select((id, i) => Conversations.AppendMessagesAsync(id, 2,
             [Message($"u-{i:D2}", "m2", $"third {i}")])));
         await Task.WhenAll(ids.Select((id, i) => UserLogs.AppendUpdatesAsync($"u-{i:D2}",
-            [Pointer(1, firstRound[i][0].Message, true), Pointer(2, firstRound[i][1].Message), Pointer(3, secondRound[i][0].Message, true)])));
+            [Pointer(1, firstRound[i][0].Message, true), Pointer(2, firstRound[i][1].Message), Pointer(3, secondRound[i][0].Message, true)], [])));
 
         await ReopenAsync();
 
@@ -184,7 +184,7 @@ public abstract partial class StoreContract
         var messages = await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10);
         foreach (var user in (string[])["u-a", "u-b"])
         {
-            await UserLogs.AppendUpdatesAsync(user, [Pointer(1, messages[0]), Pointer(2, messages[1])]);
+            await UserLogs.AppendUpdatesAsync(user, [Pointer(1, messages[0]), Pointer(2, messages[1])], []);
             await UserLogs.SaveConversationsAsync(user, [Entry(c, 2, 1)], 2);
             await UserLogs.SetLastSeenAsync(user, T0);
         }

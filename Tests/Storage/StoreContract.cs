@@ -83,7 +83,7 @@ public abstract partial class StoreContract : IAsyncLifetime
         await Accounts.CreateAccountAsync(alice);
         var conversation = await NewConversationAsync(alice.Profile.UserId, "u-bob");
         var message = (await Conversations.AppendMessagesAsync(conversation, 0, [Message("u-bob", "m1", "hi")]))[0].Message;
-        await UserLogs.AppendUpdatesAsync("u-bob", [Pointer(1, message, fromSelf: true)]);
+        await UserLogs.AppendUpdatesAsync("u-bob", [Pointer(1, message, fromSelf: true)], []);
 
         await ReopenAsync();
 

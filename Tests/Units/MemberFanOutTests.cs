@@ -92,6 +92,65 @@ public sealed class MemberFanOutTests
         Assert.Equal([4L, 5L], target.DeliveredTo("b"));
     });
 
+    [Fact]
+    public Task MembersGetTheLogFromTheirJoinToTheirLeave_AndTheMarkIgnoresThoseWhoLeft() => OneTurnAtATime.Run(async () =>
+    {
+        var target = new FakeTarget(["a", "b", "c"]);
+        var fanOut = new MemberFanOut([Member("a", 1), Member("b", 1)], 0, target, new FakeTimeProvider(T0));
+
+        target.Commit(3);              // 1..3; c joins at 3, b leaves at 3
+        fanOut.Join("c", 3);
+        fanOut.Leave("b", 3);
+        target.Commit(2);              // 4, 5
+        fanOut.Advance(5);
+        await target.WaitForDelivered("a", 5);
+        await target.WaitForDelivered("b", 3);
+        await target.WaitForDelivered("c", 5);
+
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], target.DeliveredTo("a"));
+        Assert.Equal([1L, 2L, 3L], target.DeliveredTo("b"));
+        Assert.Equal([3L, 4L, 5L], target.DeliveredTo("c"));
+        Assert.Equal(5, fanOut.Mark); // b, who left at 3, does not hold it back
+    });
+
+    [Fact]
+    public Task AMemberWhoLeftAndRejoined_GetsNothingOfTheGap() => OneTurnAtATime.Run(async () =>
+    {
+        var target = new FakeTarget(["a", "b"]);
+        var fanOut = new MemberFanOut([Member("a", 1), Member("b", 1, leftSeq: 2)], 0, target, new FakeTimeProvider(T0));
+        target.Commit(4);
+        fanOut.Advance(4);
+        await target.WaitForDelivered("b", 2);
+        await target.WaitForDelivered("a", 4);
+
+        target.Commit(2);              // 5 adds b again, 6
+        fanOut.Join("b", 5);
+        fanOut.Advance(6);
+        await target.WaitForDelivered("b", 6);
+
+        Assert.Equal([1L, 2L, 5L, 6L], target.DeliveredTo("b"));
+    });
+
+    [Fact]
+    public Task ResumingAfterACrash_SkipsMembersWhoLeftBeforeTheMark_AndStartsJoinersAtTheirJoin() => OneTurnAtATime.Run(async () =>
+    {
+        var target = new FakeTarget(["a", "b", "c"]);
+        target.Commit(6);
+        var fanOut = new MemberFanOut([Member("a", 1), Member("b", 1, leftSeq: 2), Member("c", 5)], 3, target, new FakeTimeProvider(T0));
+
+        Assert.Equal(3, fanOut.Mark);
+        fanOut.Advance(6);
+        await target.WaitForDelivered("a", 6);
+        await target.WaitForDelivered("c", 6);
+
+        Assert.Equal([4L, 5L, 6L], target.DeliveredTo("a"));
+        Assert.Empty(target.DeliveredTo("b"));
+        Assert.Equal([5L, 6L], target.DeliveredTo("c"));
+        Assert.Equal(6, fanOut.Mark);
+    });
+
+    private static MemberRecord Member(string id, long joinedSeq, long leftSeq = 0) => new(id, MemberRole.Member, joinedSeq, leftSeq, false);
+
     /// <summary>A conversation stand-in: a log, recorded deliveries, holds and injected failures.</summary>
     private sealed class FakeTarget : IFanOutTarget
     {

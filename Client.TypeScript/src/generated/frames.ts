@@ -87,6 +87,66 @@ export interface ClientPing {
 }
 /**
  * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "client.group_create".
+ */
+export interface ClientGroupCreate {
+  type: "group_create";
+  title: string;
+  userIds: string[];
+  id?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "client.group_add".
+ */
+export interface ClientGroupAdd {
+  type: "group_add";
+  conversationId: string;
+  userIds: string[];
+  id?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "client.group_remove".
+ */
+export interface ClientGroupRemove {
+  type: "group_remove";
+  conversationId: string;
+  userId: string;
+  id?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "client.group_leave".
+ */
+export interface ClientGroupLeave {
+  type: "group_leave";
+  conversationId: string;
+  id?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "client.group_rename".
+ */
+export interface ClientGroupRename {
+  type: "group_rename";
+  conversationId: string;
+  title: string;
+  id?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "client.group_role".
+ */
+export interface ClientGroupRole {
+  type: "group_role";
+  conversationId: string;
+  userId: string;
+  role: string;
+  id?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
  * via the `definition` "server.hello".
  */
 export interface ServerHello {
@@ -130,7 +190,19 @@ export interface ServerSyncResult {
       clientMsgId: string;
       text: string;
       sentAt: string;
+      event?: {
+        type: string;
+        userIds: string[];
+        title?: string;
+        role?: string;
+      };
     };
+    receipts?: {
+      seq: number;
+      delivered: number;
+      read: number;
+      of: number;
+    }[];
   }[];
   hasMore: boolean;
   userSeq: number;
@@ -150,6 +222,12 @@ export interface ServerHistoryResult {
     clientMsgId: string;
     text: string;
     sentAt: string;
+    event?: {
+      type: string;
+      userIds: string[];
+      title?: string;
+      role?: string;
+    };
   }[];
   hasMore: boolean;
   lastSeq: number;
@@ -195,6 +273,33 @@ export interface ServerPong {
 }
 /**
  * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "server.group_result".
+ */
+export interface ServerGroupResult {
+  type: "group_result";
+  id?: string;
+  conversation: {
+    conversationId: string;
+    kind: string;
+    members: string[];
+    createdAt: string;
+    memberCount: number;
+    title?: string;
+    owners?: string[];
+    admins?: string[];
+  };
+  events: {
+    conversationId: string;
+    seq: number;
+    userSeq: number;
+    clientMsgId: string;
+    sentAt: string;
+    duplicate: boolean;
+    offlineRecipients: string[];
+  }[];
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
  * via the `definition` "server.updates".
  */
 export interface ServerUpdates {
@@ -211,7 +316,19 @@ export interface ServerUpdates {
       clientMsgId: string;
       text: string;
       sentAt: string;
+      event?: {
+        type: string;
+        userIds: string[];
+        title?: string;
+        role?: string;
+      };
     };
+    receipts?: {
+      seq: number;
+      delivered: number;
+      read: number;
+      of: number;
+    }[];
   }[];
 }
 /**

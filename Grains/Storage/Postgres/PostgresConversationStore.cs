@@ -9,7 +9,7 @@ namespace Messenger.Grains.Storage.Postgres;
 /// </summary>
 internal sealed class PostgresConversationStore(PostgresShards shards) : IConversationStore
 {
-    private const string MessageColumns = "conversation_id, seq, sender_id, client_msg_id, text, sent_at";
+    private const string MessageColumns = "conversation_id, seq, sender_id, client_msg_id, text, sent_at, event";
 
     /// <inheritdoc />
     public async Task CreateConversationAsync(ConversationInfo conversation)
@@ -32,17 +32,26 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
     public async Task<ConversationRecord?> GetConversationAsync(string conversationId)
     {
         await using var cmd = shards.For(conversationId).Command("""
-            SELECT kind, created_at, fanned_out_seq,
-                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = $1), 0),
-                   ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY user_id COLLATE "C"),
-                   ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND deleted ORDER BY user_id COLLATE "C")
-            FROM conversations WHERE conversation_id = $1
+            SELECT c.kind, c.created_at, c.fanned_out_seq,
+                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = $1), 0), c.title,
+                   m.user_id, m.role, m.joined_seq, m.left_seq, m.deleted, m.delivered_seq, m.read_seq
+            FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.conversation_id
+            WHERE c.conversation_id = $1
             """);
         cmd.Parameters.With(conversationId);
         await using var r = await cmd.ExecuteReaderAsync();
         if (!await r.ReadAsync()) return null;
-        var info = new ConversationInfo(conversationId, (ConversationKind)r.GetInt16(0), r.GetFieldValue<string[]>(4), FromMs(r.GetInt64(1)));
-        return new ConversationRecord(info, LastSeq: r.GetInt64(3), FannedOutSeq: r.GetInt64(2), DeletedMembers: r.GetFieldValue<string[]>(5));
+        var (kind, createdAt, fannedOut, lastSeq, title) =
+            ((ConversationKind)r.GetInt16(0), FromMs(r.GetInt64(1)), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4));
+        var members = new List<MemberRecord>();
+        do
+        {
+            if (r.IsDBNull(5)) continue;
+            members.Add(new MemberRecord(r.GetString(5), (MemberRole)r.GetInt16(6), r.GetInt64(7), r.GetInt64(8), r.GetBoolean(9),
+                r.GetInt64(10), r.GetInt64(11)));
+        }
+        while (await r.ReadAsync());
+        return ConversationRecord.Of(conversationId, kind, createdAt, title, lastSeq, fannedOut, members);
     }
 
     /// <inheritdoc />
@@ -71,14 +80,14 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
         // or committed one of these sends after this read, the log's keys refuse the insert.
         long stored;
         var originals = new Dictionary<(string Sender, string ClientMsgId), ChatMessage>();
-        await using (var batch = database.Batch())
+        await using (var read = database.Batch())
         {
-            batch.Add("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $1").With(conversationId);
-            batch.Add($"""
+            read.Add("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $1").With(conversationId);
+            read.Add($"""
                 SELECT {MessageColumns} FROM messages
                 WHERE conversation_id = $1 AND (sender_id, client_msg_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
                 """).With(conversationId).With(senders).With(clientMsgIds);
-            await using var r = await batch.ExecuteReaderAsync();
+            await using var r = await read.ExecuteReaderAsync();
             await r.ReadAsync();
             stored = r.GetInt64(0);
             await r.NextResultAsync();
@@ -104,28 +113,33 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
                 results[i] = new AppendResult(original, Duplicate: true);
                 continue;
             }
-            var committed = new ChatMessage(conversationId, ++seq, message.SenderId, message.ClientMsgId, message.Text, TruncateToMs(message.SentAt));
+            var committed = message.At(conversationId, ++seq);
             originals[(message.SenderId, message.ClientMsgId)] = committed; // a repeat later in this batch is its duplicate
             fresh.Add(committed);
             results[i] = new AppendResult(committed, Duplicate: false);
         }
         if (fresh.Count == 0) return results;
 
-        await using var insert = database.Command($"""
-            INSERT INTO messages ({MessageColumns})
-            SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-            """);
-        var (seqs, freshSenders, freshIds, texts, sentAt) =
-            (new long[fresh.Count], new string[fresh.Count], new string[fresh.Count], new string[fresh.Count], new long[fresh.Count]);
+        // One batch (one round trip, one implicit transaction): the messages, and what their membership events change.
+        await using var batch = database.Batch();
+        var (seqs, freshSenders, freshIds, texts, sentAt, events) =
+            (new long[fresh.Count], new string[fresh.Count], new string[fresh.Count], new string[fresh.Count], new long[fresh.Count], new string?[fresh.Count]);
         for (var i = 0; i < fresh.Count; i++)
         {
-            (seqs[i], freshSenders[i], freshIds[i], texts[i], sentAt[i]) =
-                (fresh[i].Seq, fresh[i].SenderId, fresh[i].ClientMsgId, fresh[i].Text, fresh[i].SentAt.ToUnixTimeMilliseconds());
+            (seqs[i], freshSenders[i], freshIds[i], texts[i], sentAt[i], events[i]) =
+                (fresh[i].Seq, fresh[i].SenderId, fresh[i].ClientMsgId, fresh[i].Text, fresh[i].SentAt.ToUnixTimeMilliseconds(), EventColumn.Encode(fresh[i].Event));
         }
-        insert.Parameters.With(conversationId).With(seqs).With(freshSenders).With(freshIds).With(texts).With(sentAt);
+        batch.Add($"""
+            INSERT INTO messages ({MessageColumns})
+            SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+            """).With(conversationId).With(seqs).With(freshSenders).With(freshIds).With(texts).With(sentAt).With(events);
+        foreach (var message in fresh)
+        {
+            if (message.Event is not null) AddMembershipChanges(batch, message);
+        }
         try
         {
-            await insert.ExecuteNonQueryAsync();
+            await batch.ExecuteNonQueryAsync();
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation())
         {
@@ -167,7 +181,7 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
         foreach (var (database, (conversations, seqs)) in byDatabase)
         {
             await using var cmd = database.Command("""
-                SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.text, m.sent_at
+                SELECT m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.text, m.sent_at, m.event
                 FROM unnest($1::text[], $2::bigint[]) AS k(conversation_id, seq)
                 JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq
                 """);
@@ -180,6 +194,21 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
             }
         }
         return MessageKey.InKeyOrder(keys, found);
+    }
+
+    /// <inheritdoc />
+    public async Task SaveReceiptsAsync(string conversationId, IReadOnlyList<MemberReceipts> receipts)
+    {
+        if (receipts.Count == 0) return;
+        var (users, delivered, read) = (new string[receipts.Count], new long[receipts.Count], new long[receipts.Count]);
+        for (var i = 0; i < receipts.Count; i++) (users[i], delivered[i], read[i]) = (receipts[i].UserId, receipts[i].DeliveredSeq, receipts[i].ReadSeq);
+        await using var cmd = shards.For(conversationId).Command("""
+            UPDATE conversation_members m SET delivered_seq = GREATEST(m.delivered_seq, r.delivered), read_seq = GREATEST(m.read_seq, r.read)
+            FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r(user_id, delivered, read)
+            WHERE m.conversation_id = $1 AND m.user_id = r.user_id
+            """);
+        cmd.Parameters.With(conversationId).With(users).With(delivered).With(read);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     /// <inheritdoc />
@@ -210,6 +239,28 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
         return ids;
     }
 
+    private static void AddMembershipChanges(NpgsqlBatch batch, ChatMessage committed)
+    {
+        foreach (var change in MembershipChange.Of(committed))
+        {
+            _ = change.Kind switch
+            {
+                MembershipChangeKind.Join => batch.Add("""
+                    INSERT INTO conversation_members (conversation_id, user_id, role, joined_seq, left_seq) VALUES ($1, $2, $3, $4, 0)
+                    ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, joined_seq = excluded.joined_seq, left_seq = 0
+                    """).With(committed.ConversationId).With(change.UserId!).With((short)change.Role).With(committed.Seq),
+                MembershipChangeKind.Leave => batch.Add(
+                    "UPDATE conversation_members SET left_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND left_seq = 0")
+                    .With(committed.ConversationId).With(change.UserId!).With(committed.Seq),
+                MembershipChangeKind.SetRole => batch.Add(
+                    "UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2 AND left_seq = 0")
+                    .With(committed.ConversationId).With(change.UserId!).With((short)change.Role),
+                _ => batch.Add("UPDATE conversations SET title = $2 WHERE conversation_id = $1").With(committed.ConversationId).With(change.Title),
+            };
+        }
+    }
+
     private static ChatMessage ReadMessage(NpgsqlDataReader r) =>
-        new(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), FromMs(r.GetInt64(5)));
+        new(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), FromMs(r.GetInt64(5)),
+            r.IsDBNull(6) ? null : EventColumn.Decode(r.GetString(6)));
 }

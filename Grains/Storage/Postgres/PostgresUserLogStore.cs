@@ -11,27 +11,33 @@ namespace Messenger.Grains.Storage.Postgres;
 internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStore
 {
     /// <inheritdoc />
-    public async Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates)
+    public async Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries)
     {
-        if (updates.Count == 0) return;
-        await using var cmd = shards.For(userId).Command("""
-            INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self)
-            SELECT $1, * FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::bigint[], $6::boolean[])
-            """);
+        if (updates.Count == 0 && entries.Count == 0) return;
         var userSeqs = new long[updates.Count];
         var kinds = new short[updates.Count];
         var conversations = new string[updates.Count];
         var seqs = new long[updates.Count];
         var fromSelf = new bool[updates.Count];
+        var receipts = new string?[updates.Count];
         for (var i = 0; i < updates.Count; i++)
         {
-            (userSeqs[i], kinds[i], conversations[i], seqs[i], fromSelf[i]) =
-                (updates[i].UserSeq, (short)updates[i].Kind, updates[i].ConversationId, updates[i].Seq, updates[i].FromSelf);
+            (userSeqs[i], kinds[i], conversations[i], seqs[i], fromSelf[i], receipts[i]) =
+                (updates[i].UserSeq, (short)updates[i].Kind, updates[i].ConversationId, updates[i].Seq, updates[i].FromSelf, ReceiptsColumn.Encode(updates[i].Receipts));
         }
-        cmd.Parameters.With(userId).With(userSeqs).With(kinds).With(conversations).With(seqs).With(fromSelf);
+        // One batch: one round trip and one implicit transaction for the pointers and the entries they change.
+        await using var batch = shards.For(userId).Batch();
+        if (updates.Count > 0)
+        {
+            batch.Add("""
+                INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self, receipts)
+                SELECT $1, * FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[])
+                """).With(userId).With(userSeqs).With(kinds).With(conversations).With(seqs).With(fromSelf).With(receipts);
+        }
+        AddEntries(batch, userId, entries);
         try
         {
-            await cmd.ExecuteNonQueryAsync();
+            await batch.ExecuteNonQueryAsync();
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation())
         {
@@ -43,7 +49,7 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
     public async Task<IReadOnlyList<UpdatePointer>> ReadUpdatesAsync(string userId, long afterUserSeq, int limit)
     {
         await using var cmd = shards.For(userId).Command("""
-            SELECT user_seq, kind, conversation_id, seq, from_self FROM user_updates
+            SELECT user_seq, kind, conversation_id, seq, from_self, receipts FROM user_updates
             WHERE user_id = $1 AND user_seq > $2 ORDER BY user_seq LIMIT $3
             """);
         cmd.Parameters.With(userId).With(afterUserSeq).With((long)limit);
@@ -51,7 +57,8 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
         await using var r = await cmd.ExecuteReaderAsync();
         while (await r.ReadAsync())
         {
-            updates.Add(new UpdatePointer(r.GetInt64(0), (UpdateKind)r.GetInt16(1), r.GetString(2), r.GetInt64(3), r.GetBoolean(4)));
+            updates.Add(new UpdatePointer(r.GetInt64(0), (UpdateKind)r.GetInt16(1), r.GetString(2), r.GetInt64(3), r.GetBoolean(4),
+                r.IsDBNull(5) ? null : ReceiptsColumn.Decode(r.GetString(5))));
         }
         return updates;
     }
@@ -95,6 +102,21 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
     /// <inheritdoc />
     public async Task SaveConversationsAsync(string userId, IReadOnlyList<UserConversation> entries, long checkpointUserSeq)
     {
+        await using var batch = shards.For(userId).Batch();
+        AddEntries(batch, userId, entries);
+        if (checkpointUserSeq > 0)
+        {
+            batch.Add("""
+                INSERT INTO user_state (user_id, checkpoint_user_seq) VALUES ($1, $2)
+                ON CONFLICT (user_id) DO UPDATE SET checkpoint_user_seq = GREATEST(user_state.checkpoint_user_seq, excluded.checkpoint_user_seq)
+                """).With(userId).With(checkpointUserSeq);
+        }
+        if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync();
+    }
+
+    private static void AddEntries(NpgsqlBatch batch, string userId, IReadOnlyList<UserConversation> entries)
+    {
+        if (entries.Count == 0) return;
         // One upsert can touch a row once: entries for the same conversation merge first, as saving
         // them one after another would (seqs only move forward; the metadata of the last one wins).
         var merged = new Dictionary<string, UserConversation>(StringComparer.Ordinal);
@@ -105,34 +127,27 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
                 ? entry with { LastSeq = Math.Max(earlier.LastSeq, entry.LastSeq), ReadSeq = Math.Max(earlier.ReadSeq, entry.ReadSeq) }
                 : entry;
         }
-        await using var batch = shards.For(userId).Batch();
-        if (merged.Count > 0)
-        {
-            var rows = merged.Values;
-            batch.Add("""
-                INSERT INTO user_conversations (user_id, conversation_id, kind, created_at, members, last_seq, read_seq)
-                SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
-                ON CONFLICT (user_id, conversation_id) DO UPDATE SET
-                    kind = excluded.kind, members = excluded.members,
-                    last_seq = GREATEST(user_conversations.last_seq, excluded.last_seq),
-                    read_seq = GREATEST(user_conversations.read_seq, excluded.read_seq)
-                """)
-                .With(userId)
-                .With(rows.Select(e => e.Conversation.ConversationId).ToArray())
-                .With(rows.Select(e => (short)e.Conversation.Kind).ToArray())
-                .With(rows.Select(e => e.Conversation.CreatedAt.ToUnixTimeMilliseconds()).ToArray())
-                .With(rows.Select(e => UserConversationRows.JoinMembers(e.Conversation.Members)).ToArray())
-                .With(rows.Select(e => e.LastSeq).ToArray())
-                .With(rows.Select(e => e.ReadSeq).ToArray());
-        }
-        if (checkpointUserSeq > 0)
-        {
-            batch.Add("""
-                INSERT INTO user_state (user_id, checkpoint_user_seq) VALUES ($1, $2)
-                ON CONFLICT (user_id) DO UPDATE SET checkpoint_user_seq = GREATEST(user_state.checkpoint_user_seq, excluded.checkpoint_user_seq)
-                """).With(userId).With(checkpointUserSeq);
-        }
-        if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync();
+        var rows = merged.Values;
+        batch.Add($"""
+            INSERT INTO user_conversations (user_id, {UserConversationRows.Columns})
+            SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[],
+                                     $8::text[], $9::integer[], $10::boolean[])
+            ON CONFLICT (user_id, conversation_id) DO UPDATE SET
+                kind = excluded.kind, members = excluded.members, title = excluded.title,
+                member_count = excluded.member_count, left_group = excluded.left_group,
+                last_seq = GREATEST(user_conversations.last_seq, excluded.last_seq),
+                read_seq = GREATEST(user_conversations.read_seq, excluded.read_seq)
+            """)
+            .With(userId)
+            .With(rows.Select(e => e.Conversation.ConversationId).ToArray())
+            .With(rows.Select(e => (short)e.Conversation.Kind).ToArray())
+            .With(rows.Select(e => e.Conversation.CreatedAt.ToUnixTimeMilliseconds()).ToArray())
+            .With(rows.Select(e => UserConversationRows.JoinMembers(e.Conversation.Members)).ToArray())
+            .With(rows.Select(e => e.LastSeq).ToArray())
+            .With(rows.Select(e => e.ReadSeq).ToArray())
+            .With(rows.Select(e => e.Conversation.Title).ToArray())
+            .With(rows.Select(e => e.Conversation.MemberCount).ToArray())
+            .With(rows.Select(e => e.Left).ToArray());
     }
 
     /// <inheritdoc />

@@ -10,7 +10,7 @@ namespace Messenger.Grains.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteConversationStore(SqliteDatabase database) : IConversationStore
 {
-    private const string MessageColumns = "seq, sender_id, client_msg_id, text, sent_at";
+    private const string MessageColumns = "seq, sender_id, client_msg_id, text, sent_at, event";
 
     /// <inheritdoc />
     public Task CreateConversationAsync(ConversationInfo conversation) => database.Writer.WriteAsync(w =>
@@ -37,25 +37,25 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = """
             SELECT c.kind, c.created_at, c.fanned_out_seq,
-                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = c.conversation_id), 0), m.user_id, m.deleted
+                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = c.conversation_id), 0), c.title,
+                   m.user_id, m.role, m.joined_seq, m.left_seq, m.deleted, m.delivered_seq, m.read_seq
             FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.conversation_id
-            WHERE c.conversation_id = $c ORDER BY m.user_id
+            WHERE c.conversation_id = $c
             """;
         Sql.Bind(cmd, "$c", conversationId);
         await using var r = await cmd.ExecuteReaderAsync();
-        ConversationRecord? record = null;
-        var members = new List<string>();
-        var deleted = new List<string>(0);
-        while (await r.ReadAsync())
+        if (!await r.ReadAsync()) return null;
+        var (kind, createdAt, fannedOut, lastSeq, title) =
+            ((ConversationKind)r.GetInt32(0), FromMs(r.GetInt64(1)), r.GetInt64(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4));
+        var members = new List<MemberRecord>();
+        do
         {
-            record ??= new ConversationRecord(
-                new ConversationInfo(conversationId, (ConversationKind)r.GetInt32(0), members, FromMs(r.GetInt64(1))),
-                LastSeq: r.GetInt64(3), FannedOutSeq: r.GetInt64(2), DeletedMembers: deleted);
-            if (r.IsDBNull(4)) continue;
-            members.Add(r.GetString(4));
-            if (r.GetInt64(5) != 0) deleted.Add(r.GetString(4));
+            if (r.IsDBNull(5)) continue;
+            members.Add(new MemberRecord(r.GetString(5), (MemberRole)r.GetInt32(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9) != 0,
+                r.GetInt64(10), r.GetInt64(11)));
         }
-        return record;
+        while (await r.ReadAsync());
+        return ConversationRecord.Of(conversationId, kind, createdAt, title, lastSeq, fannedOut, members);
     }
 
     /// <inheritdoc />
@@ -86,8 +86,12 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
                 var message = messages[i];
                 // The unique (conversation, sender, clientMsgId) index decides: a retry inserts nothing
                 // and is answered with the original, so the common path pays no lookup.
-                var insert = w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
-                    + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
+                var insert = message.Event is null
+                    ? w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
+                        + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING")
+                    : w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at, event) VALUES ($c, $s, $u, $m, $x, $t, $e) "
+                        + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
+                if (message.Event is not null) Sql.Bind(insert, "$e", EventColumn.Encode(message.Event)!);
                 Sql.Bind(insert, "$c", conversationId);
                 Sql.Bind(insert, "$s", seq + 1);
                 Sql.Bind(insert, "$u", message.SenderId);
@@ -102,21 +106,52 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
                     continue;
                 }
                 seq++;
-                results[i] = new AppendResult(
-                    new ChatMessage(conversationId, seq, message.SenderId, message.ClientMsgId, message.Text, TruncateToMs(message.SentAt)),
-                    Duplicate: false);
+                var committed = message.At(conversationId, seq);
+                if (committed.Event is not null) ApplyMembershipChanges(w, committed);
+                results[i] = new AppendResult(committed, Duplicate: false);
             }
             return results;
         });
 
+    private static void ApplyMembershipChanges(SqliteWriter w, ChatMessage committed)
+    {
+        foreach (var change in MembershipChange.Of(committed))
+        {
+            var cmd = change.Kind switch
+            {
+                MembershipChangeKind.Join => w.Command("""
+                    INSERT INTO conversation_members (conversation_id, user_id, role, joined_seq, left_seq) VALUES ($c, $u, $r, $s, 0)
+                    ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, joined_seq = excluded.joined_seq, left_seq = 0
+                    """),
+                MembershipChangeKind.Leave => w.Command(
+                    "UPDATE conversation_members SET left_seq = $s WHERE conversation_id = $c AND user_id = $u AND left_seq = 0"),
+                MembershipChangeKind.SetRole => w.Command(
+                    "UPDATE conversation_members SET role = $r WHERE conversation_id = $c AND user_id = $u AND left_seq = 0"),
+                _ => w.Command("UPDATE conversations SET title = $n WHERE conversation_id = $c"),
+            };
+            Sql.Bind(cmd, "$c", committed.ConversationId);
+            if (change.Kind == MembershipChangeKind.SetTitle)
+            {
+                Sql.Bind(cmd, "$n", (object?)change.Title ?? DBNull.Value);
+            }
+            else
+            {
+                Sql.Bind(cmd, "$u", change.UserId!);
+                if (change.Kind != MembershipChangeKind.SetRole) Sql.Bind(cmd, "$s", committed.Seq);
+                if (change.Kind != MembershipChangeKind.Leave) Sql.Bind(cmd, "$r", (int)change.Role);
+            }
+            cmd.ExecuteNonQuery();
+        }
+    }
+
     private static ChatMessage? FindByClientMsgId(SqliteWriter w, string conversationId, string senderId, string clientMsgId)
     {
-        var cmd = w.Command("SELECT seq, text, sent_at FROM messages WHERE conversation_id = $c AND sender_id = $u AND client_msg_id = $m");
+        var cmd = w.Command($"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND sender_id = $u AND client_msg_id = $m");
         Sql.Bind(cmd, "$c", conversationId);
         Sql.Bind(cmd, "$u", senderId);
         Sql.Bind(cmd, "$m", clientMsgId);
         using var r = cmd.ExecuteReader();
-        return r.Read() ? new ChatMessage(conversationId, r.GetInt64(0), senderId, clientMsgId, r.GetString(1), FromMs(r.GetInt64(2))) : null;
+        return r.Read() ? ReadMessage(r, conversationId) : null;
     }
 
     /// <inheritdoc />
@@ -192,11 +227,30 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     private static async Task ReadInto(SqliteCommand cmd, string conversationId, List<ChatMessage> messages)
     {
         await using var r = await cmd.ExecuteReaderAsync();
-        while (await r.ReadAsync())
-        {
-            messages.Add(new ChatMessage(conversationId, r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), FromMs(r.GetInt64(4))));
-        }
+        while (await r.ReadAsync()) messages.Add(ReadMessage(r, conversationId));
     }
+
+    private static ChatMessage ReadMessage(SqliteDataReader r, string conversationId) =>
+        new(conversationId, r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), FromMs(r.GetInt64(4)),
+            r.IsDBNull(5) ? null : EventColumn.Decode(r.GetString(5)));
+
+    /// <inheritdoc />
+    public Task SaveReceiptsAsync(string conversationId, IReadOnlyList<MemberReceipts> receipts) => database.Writer.WriteAsync(w =>
+    {
+        foreach (var receipt in receipts)
+        {
+            var cmd = w.Command("""
+                UPDATE conversation_members SET delivered_seq = MAX(delivered_seq, $d), read_seq = MAX(read_seq, $r)
+                WHERE conversation_id = $c AND user_id = $u
+                """);
+            Sql.Bind(cmd, "$c", conversationId);
+            Sql.Bind(cmd, "$u", receipt.UserId);
+            Sql.Bind(cmd, "$d", receipt.DeliveredSeq);
+            Sql.Bind(cmd, "$r", receipt.ReadSeq);
+            cmd.ExecuteNonQuery();
+        }
+        return 0;
+    });
 
     /// <inheritdoc />
     public Task SetFannedOutAsync(string conversationId, long seq) => database.Writer.WriteAsync(w =>

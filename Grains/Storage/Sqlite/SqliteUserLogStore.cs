@@ -13,11 +13,15 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     private const int SqliteConstraint = 19;
 
     /// <inheritdoc />
-    public Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates) => database.Writer.WriteAsync(w =>
+    public Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries) => database.Writer.WriteAsync(w =>
     {
+        SaveEntries(w, userId, entries);
         foreach (var update in updates)
         {
-            var cmd = w.Command("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)");
+            var cmd = update.Receipts is null
+                ? w.Command("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)")
+                : w.Command("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self, receipts) VALUES ($u, $q, $k, $c, $s, $f, $r)");
+            if (update.Receipts is not null) Sql.Bind(cmd, "$r", ReceiptsColumn.Encode(update.Receipts)!);
             Sql.Bind(cmd, "$u", userId);
             Sql.Bind(cmd, "$q", update.UserSeq);
             Sql.Bind(cmd, "$k", (int)update.Kind);
@@ -42,7 +46,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = """
-            SELECT user_seq, kind, conversation_id, seq, from_self FROM user_updates
+            SELECT user_seq, kind, conversation_id, seq, from_self, receipts FROM user_updates
             WHERE user_id = $u AND user_seq > $a ORDER BY user_seq LIMIT $l
             """;
         Sql.Bind(cmd, "$u", userId);
@@ -52,7 +56,8 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         await using var r = await cmd.ExecuteReaderAsync();
         while (await r.ReadAsync())
         {
-            updates.Add(new UpdatePointer(r.GetInt64(0), (UpdateKind)r.GetInt32(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4) != 0));
+            updates.Add(new UpdatePointer(r.GetInt64(0), (UpdateKind)r.GetInt32(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4) != 0,
+                r.IsDBNull(5) ? null : ReceiptsColumn.Decode(r.GetString(5))));
         }
         return updates;
     }
@@ -109,25 +114,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     public Task SaveConversationsAsync(string userId, IReadOnlyList<UserConversation> entries, long checkpointUserSeq) =>
         database.Writer.WriteAsync(w =>
         {
-            foreach (var entry in entries)
-            {
-                var cmd = w.Command("""
-                    INSERT INTO user_conversations (user_id, conversation_id, kind, created_at, members, last_seq, read_seq)
-                    VALUES ($u, $c, $k, $t, $m, $l, $r)
-                    ON CONFLICT (user_id, conversation_id) DO UPDATE SET
-                        kind = excluded.kind, members = excluded.members,
-                        last_seq = MAX(last_seq, excluded.last_seq), read_seq = MAX(read_seq, excluded.read_seq)
-                    """);
-                var info = entry.Conversation;
-                Sql.Bind(cmd, "$u", userId);
-                Sql.Bind(cmd, "$c", info.ConversationId);
-                Sql.Bind(cmd, "$k", (int)info.Kind);
-                Sql.Bind(cmd, "$t", info.CreatedAt.ToUnixTimeMilliseconds());
-                Sql.Bind(cmd, "$m", UserConversationRows.JoinMembers(info.Members));
-                Sql.Bind(cmd, "$l", entry.LastSeq);
-                Sql.Bind(cmd, "$r", entry.ReadSeq);
-                cmd.ExecuteNonQuery();
-            }
+            SaveEntries(w, userId, entries);
             if (checkpointUserSeq > 0)
             {
                 var cmd = w.Command("""
@@ -140,6 +127,33 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
             }
             return 0;
         });
+
+    private static void SaveEntries(SqliteWriter w, string userId, IReadOnlyList<UserConversation> entries)
+    {
+        foreach (var entry in entries)
+        {
+            var cmd = w.Command($"""
+                INSERT INTO user_conversations (user_id, {UserConversationRows.Columns})
+                VALUES ($u, $c, $k, $t, $m, $l, $r, $n, $mc, $left)
+                ON CONFLICT (user_id, conversation_id) DO UPDATE SET
+                    kind = excluded.kind, members = excluded.members, title = excluded.title,
+                    member_count = excluded.member_count, left_group = excluded.left_group,
+                    last_seq = MAX(last_seq, excluded.last_seq), read_seq = MAX(read_seq, excluded.read_seq)
+                """);
+            var info = entry.Conversation;
+            Sql.Bind(cmd, "$u", userId);
+            Sql.Bind(cmd, "$c", info.ConversationId);
+            Sql.Bind(cmd, "$k", (int)info.Kind);
+            Sql.Bind(cmd, "$t", info.CreatedAt.ToUnixTimeMilliseconds());
+            Sql.Bind(cmd, "$m", UserConversationRows.JoinMembers(info.Members));
+            Sql.Bind(cmd, "$l", entry.LastSeq);
+            Sql.Bind(cmd, "$r", entry.ReadSeq);
+            Sql.Bind(cmd, "$n", (object?)info.Title ?? DBNull.Value);
+            Sql.Bind(cmd, "$mc", info.MemberCount);
+            Sql.Bind(cmd, "$left", entry.Left ? 1 : 0);
+            cmd.ExecuteNonQuery();
+        }
+    }
 
     /// <inheritdoc />
     public Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen) => database.Writer.WriteAsync(w =>

@@ -56,11 +56,46 @@ export class MessengerApi {
     openDirect(userId) {
         return this.call('POST', '/v1/conversations/direct', { userId });
     }
+    /**
+     * Creates a group with the caller as its owner and `userIds` as its other members; its `created` event is
+     * the group's first message (its userIds: every member, the caller first). Refused with `user_not_found`,
+     * `group_full`, `invalid_request` (a title empty or too long, a user named twice).
+     */
+    createGroup(title, userIds) {
+        return this.call('POST', '/v1/conversations/groups', { title, userIds });
+    }
+    /** Adds members to a group (admins and owners): `not_admin`, `already_member`, `user_not_found`, `group_full`. */
+    addMembers(conversationId, userIds) {
+        return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/members`, { userIds });
+    }
+    /** Removes another member from a group (admins and owners; only an owner removes an owner): `not_admin`, `not_owner`, `member_not_found`. */
+    removeMember(conversationId, userId) {
+        return this.call('DELETE', `/v1/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`);
+    }
+    /** Gives a member a role (`not_admin`, `not_owner`, `member_not_found`, `last_owner`); the same role again changes nothing (no events). */
+    setRole(conversationId, userId, role) {
+        return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}/role`, { role });
+    }
+    /** Renames a group (admins and owners). */
+    renameGroup(conversationId, title) {
+        return this.call('PATCH', `/v1/conversations/${encodeURIComponent(conversationId)}`, { title });
+    }
+    /**
+     * The caller leaves a group. The last owner of a group that keeps members hands the owner role on first
+     * (a `role_changed` event before the `member_left`).
+     */
+    leaveGroup(conversationId) {
+        return this.call('POST', `/v1/conversations/${encodeURIComponent(conversationId)}/leave`);
+    }
     async conversations() {
         return (await this.call('GET', '/v1/conversations')).conversations;
     }
     conversation(conversationId) {
         return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}`);
+    }
+    /** Who of the members a message was for has received it and who has read it. */
+    messageReceipts(conversationId, seq) {
+        return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}/messages/${seq}/receipts`);
     }
     history(conversationId, query = {}) {
         return this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}/messages${queryString({ ...query })}`);

@@ -143,6 +143,39 @@ export class MessengerClient {
     typingStopped(conversationId) {
         this.lastTyping.delete(conversationId);
     }
+    // Group commands. Each answers with the group after it and the events it appended (the caller's acks);
+    // the events themselves arrive, like messages, as updates on every member's devices. A command that got
+    // no answer before the connection dropped goes out again after the reconnect, like any request. They have
+    // no idempotency key: if the first had been carried out, the second is refused (`already_member`,
+    // `member_not_found`, `not_member`), changes nothing (a role), or is done again (a create, a rename).
+    /** Creates a group with this user as its owner (see {@link MessengerApi.createGroup}). */
+    async createGroup(title, userIds) {
+        return this.groupCommand({ type: 'group_create', title, userIds: [...userIds] });
+    }
+    /** Adds members to a group (admins and owners). */
+    async addMembers(conversationId, userIds) {
+        return this.groupCommand({ type: 'group_add', conversationId, userIds: [...userIds] });
+    }
+    /** Removes another member from a group (admins and owners). */
+    async removeMember(conversationId, userId) {
+        return this.groupCommand({ type: 'group_remove', conversationId, userId });
+    }
+    /** Leaves a group. */
+    async leaveGroup(conversationId) {
+        return this.groupCommand({ type: 'group_leave', conversationId });
+    }
+    /** Renames a group (admins and owners). */
+    async renameGroup(conversationId, title) {
+        return this.groupCommand({ type: 'group_rename', conversationId, title });
+    }
+    /** Gives a member of a group a role; the role they have already changes nothing (no events). */
+    async setRole(conversationId, userId, role) {
+        return this.groupCommand({ type: 'group_role', conversationId, userId, role });
+    }
+    async groupCommand(frame) {
+        const { type: _, id: __, ...change } = await this.request(frame, 'group_result');
+        return change;
+    }
     /** A round trip to the server. */
     async ping() {
         await this.request({ type: 'ping' }, 'pong');

@@ -24,6 +24,18 @@ export async function requestOverRest(api, frame) {
         case 'typing':
             await api.typing(frame.conversationId);
             return { type: 'typing_result' };
+        case 'group_create':
+            return { type: 'group_result', ...(await api.createGroup(frame.title, frame.userIds)) };
+        case 'group_add':
+            return { type: 'group_result', ...(await api.addMembers(frame.conversationId, frame.userIds)) };
+        case 'group_remove':
+            return { type: 'group_result', ...(await api.removeMember(frame.conversationId, frame.userId)) };
+        case 'group_leave':
+            return { type: 'group_result', ...(await api.leaveGroup(frame.conversationId)) };
+        case 'group_rename':
+            return { type: 'group_result', ...(await api.renameGroup(frame.conversationId, frame.title)) };
+        case 'group_role':
+            return { type: 'group_result', ...(await api.setRole(frame.conversationId, frame.userId, frame.role)) };
         case 'ping':
             await api.me();
             return { type: 'pong' };

@@ -48,8 +48,9 @@ export class ChatView {
         this.bindControls();
         showStatus('Connecting…');
         const head = await this.api.sync(0, 1);
-        this.model.loadSummaries(await this.api.conversations());
-        await this.resolveNames(this.model.contacts());
+        const summaries = await this.api.conversations();
+        this.model.loadSummaries(summaries);
+        await this.resolveNames([...this.model.contacts(), ...this.model.people(summaries.flatMap((s) => (s.lastMessage ? [s.lastMessage] : [])))]);
         this.renderList();
         const transport = (new URLSearchParams(location.search).get('transport') ?? 'auto');
         const client = new MessengerClient({
@@ -59,7 +60,9 @@ export class ChatView {
         this.client = client;
         client.on('update', async (update) => {
             const chat = this.model.apply(update);
-            if (!this.model.names.has(this.model.peer(chat) ?? ''))
+            if (this.model.isGroup(chat))
+                await this.resolveNames(update.message ? this.model.people([update.message]) : []);
+            else if (!this.model.names.has(this.model.peer(chat) ?? ''))
                 await this.resolveNames(chat.members);
             this.changed(chat);
         });
@@ -190,6 +193,8 @@ export class ChatView {
             try {
                 const page = await this.client.history(id, { limit: pageSize });
                 this.model.addHistory(chat, page.messages, page.hasMore, true);
+                if (this.model.isGroup(chat))
+                    await this.resolveNames(this.model.people(page.messages));
                 if (page.messages.length === 0)
                     chat.complete = true;
             }
@@ -215,6 +220,8 @@ export class ChatView {
         try {
             const page = await this.client.history(id, { before: chat.oldestLoaded, limit: pageSize });
             this.model.addHistory(chat, page.messages, page.hasMore, true);
+            if (this.model.isGroup(chat))
+                await this.resolveNames(this.model.people(page.messages));
             if (this.current === id) {
                 this.renderMessages(false);
                 scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep what was on screen in place
@@ -293,6 +300,7 @@ export class ChatView {
         const isNewContact = chat.members.some((m) => m !== this.model.me && !this.model.presence.has(m));
         this.renderList();
         if (chat.id === this.current) {
+            this.renderHeader(); // a group's title or membership may have changed
             this.renderMessages(this.nearBottom());
             this.renderTyping();
             this.markRead();
@@ -304,10 +312,39 @@ export class ChatView {
     name(userId) {
         return (userId && this.model.names.get(userId)) || 'unknown user';
     }
+    /** A group's title, or the other member's name for a direct conversation. */
+    chatName(chat) {
+        return this.model.isGroup(chat) ? chat.title || 'Group' : this.name(this.model.peer(chat));
+    }
+    /** A membership event in words: "Alice added Bob and Carol". */
+    describeEvent(message) {
+        const event = message.event;
+        const actor = message.senderId === this.model.me ? 'You' : this.name(message.senderId);
+        const who = event.userIds.map((u) => (u === this.model.me ? 'you' : this.name(u)));
+        const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who[who.length - 1]}` : (who[0] ?? '');
+        switch (event.type) {
+            case 'created': return `${actor} created the group “${event.title ?? ''}”`;
+            case 'members_added': return `${actor} added ${list}`;
+            case 'member_removed': return `${actor} removed ${list}`;
+            case 'member_left': return `${actor} left`;
+            case 'renamed': return `${actor} renamed the group to “${event.title ?? ''}”`;
+            case 'role_changed': return `${actor} made ${list} ${event.role === 'member' ? 'a member' : `an ${event.role ?? 'admin'}`}`;
+            default: return `${actor} changed the group`;
+        }
+    }
+    preview(chat) {
+        const last = chat.lastMessage;
+        if (!last)
+            return 'No messages yet';
+        if (last.event)
+            return this.describeEvent(last);
+        const mine = last.senderId === this.model.me;
+        return `${mine ? 'You: ' : this.model.isGroup(chat) ? `${this.name(last.senderId)}: ` : ''}${last.text}`;
+    }
     renderList() {
         const list = $('conversation-list');
         const items = this.model.ordered().map((chat) => {
-            const peer = this.model.peer(chat);
+            const peer = this.model.isGroup(chat) ? undefined : this.model.peer(chat);
             const unread = this.model.unread(chat);
             const online = !!(peer && this.model.presence.get(peer)?.online);
             const button = element('button');
@@ -319,12 +356,13 @@ export class ChatView {
                 button.classList.add('unread');
             const dot = element('span', online ? 'dot online' : 'dot');
             dot.setAttribute('aria-hidden', 'true');
-            const last = chat.lastMessage;
-            const preview = last ? `${last.senderId === this.model.me ? 'You: ' : ''}${last.text}` : 'No messages yet';
-            button.append(dot, element('span', 'name', this.name(peer)), element('span', 'preview', preview));
+            const preview = this.preview(chat);
+            const name = this.chatName(chat);
+            button.append(dot, element('span', 'name', name), element('span', 'preview', preview));
             if (unread > 0)
                 button.append(element('span', 'badge', String(unread)));
-            button.setAttribute('aria-label', `${this.name(peer)}, ${online ? 'online' : 'offline'}${unread > 0 ? `, ${unread} unread` : ''}. ${preview}`);
+            const status = this.model.isGroup(chat) ? 'group' : online ? 'online' : 'offline';
+            button.setAttribute('aria-label', `${name}, ${status}${unread > 0 ? `, ${unread} unread` : ''}. ${preview}`);
             button.addEventListener('click', () => void this.openChat(chat.id));
             const item = element('li');
             item.append(button);
@@ -335,11 +373,14 @@ export class ChatView {
     renderHeader() {
         if (!this.current)
             return;
-        const peer = this.model.peer(this.model.chat(this.current));
+        const chat = this.model.chat(this.current);
+        const group = this.model.isGroup(chat);
+        const peer = group ? undefined : this.model.peer(chat);
         const presence = peer ? this.model.presence.get(peer) : undefined;
-        $('chat-title').textContent = this.name(peer);
+        $('chat-title').textContent = this.chatName(chat);
         $('chat-dot').className = presence?.online ? 'dot online' : 'dot';
-        const status = presence?.online ? 'online' : lastSeen(presence?.lastSeen, Date.now());
+        const status = group ? (chat.left ? 'you are no longer in this group' : 'group')
+            : presence?.online ? 'online' : lastSeen(presence?.lastSeen, Date.now());
         $('chat-presence').textContent = status;
         $('chat-presence').dataset.online = String(!!presence?.online);
     }
@@ -362,6 +403,13 @@ export class ChatView {
         const items = [];
         const delivered = new Set();
         for (const message of this.model.messages(chat)) {
+            if (message.event) {
+                const item = element('li', 'event');
+                item.dataset.seq = String(message.seq);
+                item.append(element('span', 'meta', `${this.describeEvent(message)} · ${formatTime(message.sentAt)}`));
+                items.push(item);
+                continue;
+            }
             const mine = message.senderId === this.model.me;
             if (mine)
                 delivered.add(message.clientMsgId);

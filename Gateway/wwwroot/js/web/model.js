@@ -11,6 +11,9 @@ export class Model {
     loadSummaries(summaries) {
         for (const s of summaries) {
             const chat = this.chat(s.conversationId, s.members);
+            if (s.title !== undefined)
+                chat.title = s.title;
+            chat.left = s.left;
             chat.lastSeq = Math.max(chat.lastSeq, s.lastSeq);
             chat.readSeq = Math.max(chat.readSeq, s.readSeq);
             if (s.lastMessage)
@@ -20,7 +23,7 @@ export class Model {
     chat(id, members = []) {
         let chat = this.chats.get(id);
         if (!chat) {
-            chat = { id, members, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false };
+            chat = { id, members, left: false, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false };
             this.chats.set(id, chat);
         }
         if (chat.members.length === 0 && members.length > 0)
@@ -32,6 +35,8 @@ export class Model {
         const chat = this.chat(update.conversationId, membersOf(update.conversationId));
         if (update.kind === 'message' && update.message) {
             this.addMessage(chat, update.message);
+            if (update.message.event)
+                this.applyEvent(chat, update.message);
             if (update.message.senderId === this.me)
                 chat.readSeq = Math.max(chat.readSeq, update.seq);
             this.typing.get(chat.id)?.delete(update.message.senderId);
@@ -40,6 +45,17 @@ export class Model {
             chat.readSeq = Math.max(chat.readSeq, update.seq);
         }
         return chat;
+    }
+    /** What a group's membership event changes for the page: its title, and whether this user is still in it. */
+    applyEvent(chat, message) {
+        const event = message.event;
+        if (event.title !== undefined && (event.type === 'created' || event.type === 'renamed'))
+            chat.title = event.title;
+        if ((event.type === 'created' || event.type === 'members_added') && event.userIds.includes(this.me))
+            chat.left = false;
+        if ((event.type === 'member_removed' && event.userIds.includes(this.me)) || (event.type === 'member_left' && message.senderId === this.me)) {
+            chat.left = true;
+        }
     }
     addMessage(chat, message) {
         if (!chat.messages.has(message.seq))
@@ -62,9 +78,23 @@ export class Model {
     unread(chat) {
         return Math.max(0, chat.lastSeq - chat.readSeq);
     }
+    /** True for a group (`g:` ids), false for a direct conversation. */
+    isGroup(chat) {
+        return chat.id.startsWith('g:');
+    }
     /** The other member of a direct conversation. */
     peer(chat) {
         return chat.members.find((m) => m !== this.me) ?? chat.members[0];
+    }
+    /** The users named by messages (their senders, and those a membership event is about), whose names the page shows. */
+    people(messages) {
+        const ids = new Set();
+        for (const m of messages) {
+            ids.add(m.senderId);
+            for (const u of m.event?.userIds ?? [])
+                ids.add(u);
+        }
+        return [...ids];
     }
     /** Conversations with the newest message first; those without messages last. */
     ordered() {

@@ -1,0 +1,65 @@
+using Messenger.Grains;
+
+namespace Messenger.Tests.Grains;
+
+/// <summary>Receipts on the two-silo cluster: counts reach the sender's devices through their update log.</summary>
+public abstract class ReceiptGrainTests(ClusterFixture cluster)
+{
+    [Collection(SqliteCluster.Name)]
+    public sealed class OnSqlite(SqliteClusterFixture cluster) : ReceiptGrainTests(cluster);
+
+    [Collection(PostgresCluster.Name)]
+    public sealed class OnPostgres(PostgresClusterFixture cluster) : ReceiptGrainTests(cluster);
+
+    [Fact]
+    public async Task Direct_DeliveredToALiveDevice_ThenRead_ReachTheSendersDevices()
+    {
+        var alice = await cluster.NewUserAsync();
+        var bob = await cluster.NewUserAsync();
+        var conversation = await cluster.OpenDirectAsync(alice, bob);
+        await using var aliceDevice = await cluster.AttachAsync(alice, "alice-phone");
+        await using var bobDevice = await cluster.AttachAsync(bob, "bob-phone");
+
+        var ack = await conversation.SendAsync(alice.UserId, "m1", "hello");
+        await bobDevice.WaitForCountAsync(1);
+        var delivered = await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Delivered == 1)));
+        await cluster.User(bob).MarkReadAsync(conversation.GetPrimaryKeyString(), 1);
+        var read = await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == 1 && r.Read == 1)));
+
+        Assert.All(read.Where(u => u.Kind == UpdateKind.Receipts), u => Assert.All(u.Receipts!, r => Assert.Equal(1, r.Of)));
+        // They are in Alice's log, so her other devices get them at their next sync.
+        var log = await cluster.User(alice).SyncAsync(0, 100);
+        Assert.Contains(log.Updates, u => u.Kind == UpdateKind.Receipts && u.Receipts!.Any(r => r.Seq == 1 && r.Read == 1));
+        var detail = await conversation.GetReceiptsAsync(alice.UserId, 1);
+        Assert.Equal(1, detail.Of);
+        Assert.Equal([bob.UserId], detail.DeliveredTo);
+        Assert.Equal([bob.UserId], detail.ReadBy);
+        Assert.NotEmpty(delivered);
+    }
+
+    [Fact]
+    public async Task Group_OfflineMemberCountsOnlyOnceTheirDeviceSyncs_AndWhoReadIsListed()
+    {
+        var (alice, bob, carol) = (await cluster.NewUserAsync(), await cluster.NewUserAsync(), await cluster.NewUserAsync());
+        var group = cluster.Client.GetGrain<IConversationGrain>(ConversationIds.NewGroup());
+        await group.CreateGroupAsync(alice.UserId, "Team", [bob.UserId, carol.UserId]);
+        await using var aliceDevice = await cluster.AttachAsync(alice, "alice-phone");
+        await using var bobDevice = await cluster.AttachAsync(bob, "bob-phone");
+
+        var ack = await group.SendAsync(alice.UserId, "m1", "hello both");
+        var seq = ack.Message.Seq;
+        await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == seq && r.Delivered == 1 && r.Of == 2)));
+        var carolsPage = await cluster.User(carol).SyncAsync(0, 100); // Carol's device comes online and fetches her log
+        Assert.Contains(carolsPage.Updates, u => u.Seq == seq);
+        await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == seq && r.Delivered == 2)));
+        await cluster.User(carol).MarkReadAsync(group.GetPrimaryKeyString(), seq);
+        await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == seq && r.Read == 1)));
+
+        var detail = await group.GetReceiptsAsync(bob.UserId, seq);
+        Assert.Equal(alice.UserId, detail.SenderId);
+        Assert.Equal(2, detail.Of);
+        Assert.Equal(new[] { bob.UserId, carol.UserId }.Order(StringComparer.Ordinal), detail.DeliveredTo);
+        Assert.Equal([carol.UserId], detail.ReadBy);
+        Assert.Equal(ErrorCode.OutOfRange, (await Assert.ThrowsAsync<MessengerException>(() => group.GetReceiptsAsync(bob.UserId, seq + 5))).Code);
+    }
+}
