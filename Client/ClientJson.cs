@@ -19,6 +19,8 @@ internal sealed class OutFrame
     public string? UserId { get; set; }
     public string? Title { get; set; }
     public string? Role { get; set; }
+    public bool? Muted { get; set; }
+    public DateTimeOffset? Until { get; set; }
 }
 
 /// <summary>Any frame the server writes; which fields are set depends on <see cref="Type"/>.</summary>
@@ -48,6 +50,7 @@ internal sealed class InFrame
     public int MaxFrameBytes { get; set; }
     public Conversation? Conversation { get; set; }
     public List<Ack>? Events { get; set; }
+    public DateTimeOffset? MutedUntil { get; set; }
 }
 
 internal sealed record ProblemBody(string? Code, string? Detail, string? Title);
@@ -57,6 +60,7 @@ internal sealed record DeviceList(IReadOnlyList<Device> Devices);
 internal sealed record UserRef(string UserId);
 internal sealed record SendBody(string ClientMsgId, string Text);
 internal sealed record ReadBody(long Seq);
+internal sealed record MuteBody(DateTimeOffset? Until);
 internal sealed record CreateGroupBody(string Title, IReadOnlyList<string> UserIds);
 internal sealed record TitleBody(string Title);
 internal sealed record RoleBody(string Role);
@@ -92,4 +96,6 @@ internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 [JsonSerializable(typeof(RoleBody))]
 [JsonSerializable(typeof(GroupChange))]
 [JsonSerializable(typeof(MessageReceipts))]
+[JsonSerializable(typeof(MuteState))]
+[JsonSerializable(typeof(MuteBody))]
 internal sealed partial class ClientJson : JsonSerializerContext;

@@ -103,6 +103,15 @@ public sealed class MessengerHttpClient : IDisposable
         SendAsync(HttpMethod.Put, $"v1/conversations/{Uri.EscapeDataString(conversationId)}/members/{Uri.EscapeDataString(userId)}/role",
             JsonContent.Create(new RoleBody(role), ClientJson.Default.RoleBody), ClientJson.Default.GroupChange, ct);
 
+    /// <summary>Mutes a conversation for this user until <paramref name="until"/> (null: until unmuted); every device of theirs gets a <c>mute</c> update.</summary>
+    public Task<MuteState> MuteAsync(string conversationId, DateTimeOffset? until = null, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Put, $"v1/conversations/{Uri.EscapeDataString(conversationId)}/mute",
+            JsonContent.Create(new MuteBody(until), ClientJson.Default.MuteBody), ClientJson.Default.MuteState, ct);
+
+    /// <summary>Unmutes a conversation for this user.</summary>
+    public Task<MuteState> UnmuteAsync(string conversationId, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, $"v1/conversations/{Uri.EscapeDataString(conversationId)}/mute", null, ClientJson.Default.MuteState, ct);
+
     /// <summary>Renames a group (admins and owners).</summary>
     public Task<GroupChange> RenameGroupAsync(string conversationId, string title, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Patch, $"v1/conversations/{Uri.EscapeDataString(conversationId)}",

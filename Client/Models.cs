@@ -56,7 +56,9 @@ public static class GroupRoles
 /// <param name="Seq">The message seq, the new read mark, or (receipts) the newest message counted.</param>
 /// <param name="Message">The message, for kind <c>message</c>.</param>
 /// <param name="Receipts">For kind <c>receipts</c>: how far some of the user's own messages have got.</param>
-public sealed record Update(long UserSeq, string Kind, string ConversationId, long Seq, Message? Message, IReadOnlyList<Receipt>? Receipts = null);
+/// <param name="MutedUntil">For kind <c>mute</c>: the end of the mute (year 9999: until unmuted); null for an unmute.</param>
+public sealed record Update(long UserSeq, string Kind, string ConversationId, long Seq, Message? Message, IReadOnlyList<Receipt>? Receipts = null,
+    DateTimeOffset? MutedUntil = null);
 
 /// <summary>One of the user's own messages: received by <paramref name="Delivered"/> and read by <paramref name="Read"/> of the <paramref name="Of"/> other members it was for.</summary>
 /// <param name="Seq">The message.</param>
@@ -141,8 +143,14 @@ public sealed record Conversation(string ConversationId, string Kind, IReadOnlyL
 /// <param name="MemberCount">How many members it has.</param>
 /// <param name="Title">A group's title; null for a direct conversation.</param>
 /// <param name="Left">True once the user was removed from the group or left it (its history up to then stays theirs).</param>
+/// <param name="MutedUntil">The user muted it until then (year 9999: until unmuted); null when not muted.</param>
 public sealed record ConversationSummary(string ConversationId, string Kind, IReadOnlyList<string>? Members, long LastSeq, long ReadSeq, long Unread,
-    Message? LastMessage, int MemberCount = 0, string? Title = null, bool Left = false);
+    Message? LastMessage, int MemberCount = 0, string? Title = null, bool Left = false, DateTimeOffset? MutedUntil = null);
+
+/// <summary>The user's mute of a conversation.</summary>
+/// <param name="ConversationId">The conversation.</param>
+/// <param name="MutedUntil">The end of the mute (year 9999: until unmuted); null when not muted.</param>
+public sealed record MuteState(string ConversationId, DateTimeOffset? MutedUntil);
 
 /// <summary>The answer to a group command.</summary>
 /// <param name="Conversation">The group after the command.</param>

@@ -34,6 +34,14 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Moves the read mark of a conversation forward (never back) and tells every device.</summary>
     Task<long> MarkReadAsync(string conversationId, long seq);
 
+    /// <summary>
+    /// Mutes a conversation of the user's list until <paramref name="until"/> (null: until unmuted), or unmutes it
+    /// (<paramref name="muted"/> false); every device of the user gets a <see cref="UpdateKind.Mute"/> update (none when
+    /// nothing changed). Returns the end of the mute now in force, null when not muted. Throws
+    /// <see cref="ErrorCode.NotMember"/> and, for an <paramref name="until"/> not in the future, <see cref="ErrorCode.OutOfRange"/>.
+    /// </summary>
+    Task<DateTimeOffset?> SetMuteAsync(string conversationId, bool muted, DateTimeOffset? until);
+
     /// <summary>Adds a direct conversation to the user's list (idempotent). Called by the conversation grain.</summary>
     Task JoinConversationAsync(ConversationInfo conversation);
 

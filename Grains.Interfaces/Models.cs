@@ -40,6 +40,8 @@ public enum UpdateKind
     Read = 2,
     /// <summary>How many members have received and read some of the user's own messages changed (<see cref="UserUpdate.Receipts"/>).</summary>
     Receipts = 3,
+    /// <summary>The user muted or unmuted a conversation (from any of their devices): <c>Seq</c> is the end of the mute in unix ms, 0 when unmuted.</summary>
+    Mute = 4,
 }
 
 /// <summary>How far one of a member's own messages has got: received by how many of the other members, read by how many.</summary>
@@ -116,6 +118,7 @@ public enum ConversationKind
 /// <param name="Unread">Messages after the read mark.</param>
 /// <param name="LastMessage">The newest message, or null when there is none yet.</param>
 /// <param name="Left">The user left the group or was removed from it: it stays in the list with the history they had.</param>
+/// <param name="MutedUntil">The user muted it until then (<see cref="Mutes.Forever"/>: until unmuted); null when not muted now.</param>
 [GenerateSerializer, Immutable]
 public sealed record ConversationSummary(
     [property: Id(0)] ConversationInfo Conversation,
@@ -123,7 +126,15 @@ public sealed record ConversationSummary(
     [property: Id(2)] long ReadSeq,
     [property: Id(3)] long Unread,
     [property: Id(4)] ChatMessage? LastMessage,
-    [property: Id(5)] bool Left);
+    [property: Id(5)] bool Left,
+    [property: Id(6)] DateTimeOffset? MutedUntil = null);
+
+/// <summary>Muting a conversation: for a while, or until unmuted.</summary>
+public static class Mutes
+{
+    /// <summary>The end of a mute with no end: the last millisecond of year 9999.</summary>
+    public static readonly DateTimeOffset Forever = DateTimeOffset.FromUnixTimeMilliseconds(253_402_300_799_999);
+}
 
 /// <summary>
 /// Conversation metadata. The full form (from the conversation itself) lists every current member, and for a

@@ -159,6 +159,27 @@ public sealed partial class UserGrain : Grain, IUserGrain
         return seq;
     }
 
+    public async Task<DateTimeOffset?> SetMuteAsync(string conversationId, bool muted, DateTimeOffset? until)
+    {
+        EnsureExists();
+        if (!_log.Conversations.TryGet(conversationId, out var entry)) throw NotMember(conversationId);
+        var end = !muted ? 0 : (until ?? Mutes.Forever).ToUnixTimeMilliseconds();
+        if (muted && (end <= _presence.Now.ToUnixTimeMilliseconds() || end > Mutes.Forever.ToUnixTimeMilliseconds()))
+        {
+            throw new MessengerException(ErrorCode.OutOfRange, "until must be a time in the future (before the year 10000).");
+        }
+        if (entry.MutedUntilMs != end)
+        {
+            // The entry is saved with the pointer: the list shows the mute at once, also after a crash.
+            var pointer = new UpdatePointer(_log.LastUserSeq + 1, UpdateKind.Mute, conversationId, end, FromSelf: true);
+            var changed = UserConversations.Applied(entry, pointer);
+            await AppendAsync([pointer], [changed]);
+            _log.Conversations.Set(changed);
+            Push([new UserUpdate(pointer.UserSeq, UpdateKind.Mute, conversationId, end, null)]);
+        }
+        return muted ? DateTimeOffset.FromUnixTimeMilliseconds(end) : null;
+    }
+
     public async Task AddReceiptsAsync(string conversationId, IReadOnlyList<MessageReceipt> receipts)
     {
         if (receipts.Count == 0 || !Exists || !_log.Conversations.TryGet(conversationId, out var entry) || entry.Left) return;
@@ -217,7 +238,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
     public async Task<IReadOnlyList<ConversationSummary>> ListConversationsAsync()
     {
         EnsureExists();
-        return await _log.SummariesAsync();
+        return await _log.SummariesAsync(_presence.Now);
     }
 
     public async Task CheckContactsAsync(IReadOnlyList<string> userIds)

@@ -1,6 +1,6 @@
 import { MessengerError } from './errors.js';
 import type {
-  Ack, Conversation, ConversationSummary, Device, GroupChange, GroupRole, HistoryPage, MessageReceipts, PollResult, Presence, ReadMark, Session, SyncPage, User,
+  Ack, Conversation, ConversationSummary, Device, GroupChange, GroupRole, HistoryPage, MessageReceipts, MuteState, PollResult, Presence, ReadMark, Session, SyncPage, User,
 } from './types.js';
 
 export interface ApiOptions {
@@ -113,6 +113,16 @@ export class MessengerApi {
   /** Gives a member a role (`not_admin`, `not_owner`, `member_not_found`, `last_owner`); the same role again changes nothing (no events). */
   setRole(conversationId: string, userId: string, role: GroupRole): Promise<GroupChange> {
     return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}/role`, { role });
+  }
+
+  /** Mutes a conversation for the caller until `until` (default: until unmuted); answers the end of the mute. */
+  mute(conversationId: string, until?: Date | string): Promise<MuteState> {
+    return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/mute`, until === undefined ? {} : { until: new Date(until).toISOString() });
+  }
+
+  /** Unmutes a conversation for the caller. */
+  unmute(conversationId: string): Promise<MuteState> {
+    return this.call('DELETE', `/v1/conversations/${encodeURIComponent(conversationId)}/mute`);
   }
 
   /** Renames a group (admins and owners). */

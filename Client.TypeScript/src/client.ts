@@ -6,7 +6,7 @@ import { requestOverRest } from './rest-requests.js';
 import { HandshakeError, SocketConnection, type WebSocketConstructor } from './socket.js';
 import { MemoryStore, type DeviceStore, type OutboxEntry } from './store.js';
 import type {
-  Ack, ClientFrame, GroupChange, GroupRole, HistoryPage, Hello, PollEvent, Presence, ServerFrame, SyncPage, TypingEvent, Update,
+  Ack, ClientFrame, GroupChange, GroupRole, HistoryPage, Hello, MuteState, PollEvent, Presence, ServerFrame, SyncPage, TypingEvent, Update,
 } from './types.js';
 
 export type TransportMode = 'auto' | 'websocket' | 'longpoll';
@@ -243,6 +243,21 @@ export class MessengerClient {
   /** Leaves a group. */
   async leaveGroup(conversationId: string): Promise<GroupChange> {
     return this.groupCommand({ type: 'group_leave', conversationId });
+  }
+
+  /** Mutes a conversation for this user (every device of theirs gets a `mute` update) until `until`, or until unmuted. */
+  async mute(conversationId: string, until?: Date | string): Promise<MuteState> {
+    const frame: ClientFrame = until === undefined
+      ? { type: 'mute', conversationId, muted: true }
+      : { type: 'mute', conversationId, muted: true, until: new Date(until).toISOString() };
+    const { type: _, id: __, ...state } = await this.request(frame, 'mute_result');
+    return state;
+  }
+
+  /** Unmutes a conversation for this user. */
+  async unmute(conversationId: string): Promise<MuteState> {
+    const { type: _, id: __, ...state } = await this.request({ type: 'mute', conversationId, muted: false }, 'mute_result');
+    return state;
   }
 
   /** Renames a group (admins and owners). */

@@ -3,9 +3,9 @@
 // client to what the server sends; the checks at the end hold the two descriptions to each other.
 import type { components } from './generated/rest.js';
 import type {
-  ClientGroupAdd, ClientGroupCreate, ClientGroupLeave, ClientGroupRemove, ClientGroupRename, ClientGroupRole, ClientHistory, ClientPing,
+  ClientGroupAdd, ClientGroupCreate, ClientGroupLeave, ClientGroupRemove, ClientGroupRename, ClientGroupRole, ClientHistory, ClientMute, ClientPing,
   ClientPresenceQuery, ClientPresenceSubscribe, ClientRead, ClientSend, ClientSync, ClientTyping,
-  ServerAck, ServerError, ServerGroupResult, ServerHello, ServerHistoryResult, ServerPong,
+  ServerAck, ServerError, ServerGroupResult, ServerHello, ServerHistoryResult, ServerMuteResult, ServerPong,
   ServerPresence, ServerPresenceResult, ServerReadResult, ServerSyncResult, ServerTyping, ServerTypingResult, ServerUpdates,
 } from './generated/frames.js';
 
@@ -37,6 +37,8 @@ export type GroupChange = Schemas['WireGroupChange'];
 export type Update = Schemas['WireUpdate'];
 /** One of the user's own messages: received by `delivered` and read by `read` of the `of` other members it was for. */
 export type Receipt = Schemas['WireReceipt'];
+/** The caller's mute of a conversation: `mutedUntil` is its end (year 9999: until unmuted), missing when not muted. */
+export type MuteState = Schemas['WireMute'];
 /** Who of the members a message was for has received it and who has read it. */
 export type MessageReceipts = Schemas['WireMessageReceipts'];
 export type SyncPage = Schemas['WireSyncPage'];
@@ -58,17 +60,17 @@ export type Hello = ServerHello;
 /** Every frame a client may write on the socket. */
 export type ClientFrame =
   | ClientSend | ClientSync | ClientHistory | ClientRead | ClientPresenceQuery | ClientPresenceSubscribe | ClientTyping | ClientPing
-  | ClientGroupCreate | ClientGroupAdd | ClientGroupRemove | ClientGroupLeave | ClientGroupRename | ClientGroupRole;
+  | ClientGroupCreate | ClientGroupAdd | ClientGroupRemove | ClientGroupLeave | ClientGroupRename | ClientGroupRole | ClientMute;
 
 /** Every frame the server writes on the socket. */
 export type ServerFrame =
   | ServerHello | ServerAck | ServerSyncResult | ServerHistoryResult | ServerReadResult | ServerPresenceResult | ServerTypingResult
-  | ServerPong | ServerGroupResult | ServerUpdates | ServerPresence | ServerTyping | ServerError;
+  | ServerPong | ServerGroupResult | ServerMuteResult | ServerUpdates | ServerPresence | ServerTyping | ServerError;
 
 export type {
-  ClientGroupAdd, ClientGroupCreate, ClientGroupLeave, ClientGroupRemove, ClientGroupRename, ClientGroupRole, ClientHistory, ClientPing,
+  ClientGroupAdd, ClientGroupCreate, ClientGroupLeave, ClientGroupRemove, ClientGroupRename, ClientGroupRole, ClientHistory, ClientMute, ClientPing,
   ClientPresenceQuery, ClientPresenceSubscribe, ClientRead, ClientSend, ClientSync, ClientTyping,
-  ServerAck, ServerError, ServerGroupResult, ServerHello, ServerHistoryResult, ServerPong, ServerPresence, ServerPresenceResult, ServerReadResult,
+  ServerAck, ServerError, ServerGroupResult, ServerHello, ServerHistoryResult, ServerMuteResult, ServerPong, ServerPresence, ServerPresenceResult, ServerReadResult,
   ServerSyncResult, ServerTyping, ServerTypingResult, ServerUpdates,
 };
 
@@ -87,4 +89,5 @@ export type WireTypesAgree = [
   Agree<Same<ServerPresenceResult['users'][number], Presence>>,
   Agree<Same<Omit<ServerGroupResult, 'type' | 'id'>, GroupChange>>,
   Agree<Same<ServerGroupResult['events'][number], Ack>>,
+  Agree<Same<Omit<ServerMuteResult, 'type' | 'id'>, MuteState>>,
 ];

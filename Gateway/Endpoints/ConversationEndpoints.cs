@@ -27,6 +27,8 @@ public static class ConversationEndpoints
             .ProducesProblem(StatusCodes.Status410Gone);
         one.MapGet("/messages/{seq}/receipts", ReceiptsAsync).WithName("GetMessageReceipts")
             .WithSummary("Who of the members a message was for has received it and who has read it");
+        one.MapPut("/mute", MuteAsync).WithName("Mute").WithSummary("Mutes the conversation for the caller, until a time or until unmuted");
+        one.MapDelete("/mute", UnmuteAsync).WithName("Unmute").WithSummary("Unmutes the conversation for the caller");
         one.MapPost("/read", MarkReadAsync).WithName("MarkRead").WithSummary("Moves the caller's read mark forward");
         one.MapPost("/typing", TypingAsync).WithName("SignalTyping").WithSummary("Tells the other members the caller is typing")
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
@@ -112,6 +114,13 @@ public static class ConversationEndpoints
         var detail = await grains.Conversation(conversation).GetReceiptsAsync(http.User.UserId(), value);
         return TypedResults.Ok(detail.ToWire(conversation));
     }
+
+    private static async Task<Ok<WireMute>> MuteAsync(string conversationId,
+        [Microsoft.AspNetCore.Mvc.FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] MuteRequest? request, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok(new WireMute(conversationId, await Requests.MuteAsync(grains, http.User.UserId(), conversationId, true, request?.Until)));
+
+    private static async Task<Ok<WireMute>> UnmuteAsync(string conversationId, HttpContext http, GrainReferences grains) =>
+        TypedResults.Ok(new WireMute(conversationId, await Requests.MuteAsync(grains, http.User.UserId(), conversationId, false, null)));
 
     private static async Task<Ok<WireReadMark>> MarkReadAsync(string conversationId, MarkReadRequest request, HttpContext http, GrainReferences grains)
     {

@@ -19,7 +19,7 @@ public static class FrameSchemas
         ("hello", typeof(HelloFrame)), ("ack", typeof(AckFrame)), ("sync_result", typeof(SyncResultFrame)),
         ("history_result", typeof(HistoryResultFrame)), ("read_result", typeof(ReadResultFrame)),
         ("presence_result", typeof(PresenceResultFrame)), ("typing_result", typeof(TypingResultFrame)), ("pong", typeof(PongFrame)),
-        ("group_result", typeof(GroupResultFrame)),
+        ("group_result", typeof(GroupResultFrame)), ("mute_result", typeof(MuteResultFrame)),
         ("updates", typeof(UpdatesFrame)), ("presence", typeof(PresenceFrame)), ("typing", typeof(TypingFrame)), ("error", typeof(ErrorFrame)),
     ];
 
@@ -34,6 +34,7 @@ public static class FrameSchemas
         ("presence_subscribe", ["userIds"], ["id"]),
         ("typing", ["conversationId"], ["id"]),
         ("ping", [], ["id"]),
+        ("mute", ["conversationId", "muted"], ["id", "until"]),
         ("group_create", ["title", "userIds"], ["id"]),
         ("group_add", ["conversationId", "userIds"], ["id"]),
         ("group_remove", ["conversationId", "userId"], ["id"]),

@@ -97,6 +97,14 @@ public static class Requests
     public static Task<SyncPage> SyncAsync(GrainReferences grains, string userId, long? after, long? limit) =>
         grains.User(userId).SyncAsync(after ?? 0, QueryValues.PageSize(limit, DefaultSyncLimit));
 
+    public static Task<DateTimeOffset?> MuteAsync(GrainReferences grains, string userId, string? conversationId, bool? muted, DateTimeOffset? until)
+    {
+        var conversation = CheckConversationId(conversationId);
+        if (muted is null) throw new MessengerException(ErrorCode.InvalidRequest, "'muted' is required.");
+        if (muted == false && until is not null) throw new MessengerException(ErrorCode.InvalidRequest, "'until' is for a mute, not an unmute.");
+        return grains.User(userId).SetMuteAsync(conversation, muted.Value, until);
+    }
+
     // ---- groups ----
 
     public static Task<GroupChange> CreateGroupAsync(GrainReferences grains, string userId, string? title, IReadOnlyList<string>? userIds)

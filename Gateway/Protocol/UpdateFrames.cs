@@ -69,7 +69,8 @@ public static class UpdateFrames
             w.WriteNumber("userSeq"u8, u.UserSeq);
             w.WriteString("kind"u8, u.Kind.ToWire());
             w.WriteString("conversationId"u8, u.ConversationId);
-            w.WriteNumber("seq"u8, u.Seq);
+            w.WriteNumber("seq"u8, u.Kind == UpdateKind.Mute ? 0 : u.Seq);
+            if (u.Kind == UpdateKind.Mute && WireMapping.MutedUntil(u.Seq) is { } mutedUntil) w.WriteString("mutedUntil"u8, mutedUntil);
             if (u.MessageIndex >= 0)
             {
                 w.WritePropertyName("message"u8);

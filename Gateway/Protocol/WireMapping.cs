@@ -38,11 +38,16 @@ public static class WireMapping
     {
         UpdateKind.Message => "message",
         UpdateKind.Read => "read",
+        UpdateKind.Mute => "mute",
         _ => "receipts",
     };
 
-    public static WireUpdate ToWire(this UserUpdate u) =>
-        new(u.UserSeq, u.Kind.ToWire(), u.ConversationId, u.Seq, u.Message?.ToWire(), u.Receipts?.ToWire());
+    public static WireUpdate ToWire(this UserUpdate u) => u.Kind == UpdateKind.Mute
+        ? new(u.UserSeq, "mute", u.ConversationId, 0, null, null, MutedUntil(u.Seq))
+        : new(u.UserSeq, u.Kind.ToWire(), u.ConversationId, u.Seq, u.Message?.ToWire(), u.Receipts?.ToWire(), null);
+
+    /// <summary>A mute update's end as the wire gives it: its <c>seq</c> is unix ms, 0 for an unmute (then missing).</summary>
+    public static DateTimeOffset? MutedUntil(long ms) => ms == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     public static WireReceipt[] ToWire(this IReadOnlyList<MessageReceipt> receipts)
     {
@@ -101,7 +106,7 @@ public static class WireMapping
         var c = s.Conversation;
         var group = c.Kind == ConversationKind.Group;
         return new(c.ConversationId, c.Kind.ToWire(), group ? null : c.Members, c.MemberCount, c.Title, s.Left,
-            s.LastSeq, s.ReadSeq, s.Unread, s.LastMessage?.ToWire());
+            s.LastSeq, s.ReadSeq, s.Unread, s.LastMessage?.ToWire(), s.MutedUntil);
     }
 
     public static WireGroupChange ToWire(this GroupChange g)

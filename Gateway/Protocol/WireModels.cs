@@ -11,8 +11,15 @@ public sealed record WireMessage(string ConversationId, long Seq, string SenderI
 /// </summary>
 public sealed record WireEvent(string Type, IReadOnlyList<string> UserIds, string? Title, string? Role);
 
-/// <summary>One entry of the user's update log on the wire; <c>kind</c> is <c>message</c>, <c>read</c> or <c>receipts</c>.</summary>
-public sealed record WireUpdate(long UserSeq, string Kind, string ConversationId, long Seq, WireMessage? Message, IReadOnlyList<WireReceipt>? Receipts);
+/// <summary>One entry of the user's update log on the wire; <c>kind</c> is <c>message</c>, <c>read</c>, <c>receipts</c> or <c>mute</c>.</summary>
+public sealed record WireUpdate(long UserSeq, string Kind, string ConversationId, long Seq, WireMessage? Message, IReadOnlyList<WireReceipt>? Receipts,
+    DateTimeOffset? MutedUntil);
+
+/// <summary>The answer to a mute or unmute: the end of the mute in force, missing when not muted.</summary>
+public sealed record WireMute(string ConversationId, DateTimeOffset? MutedUntil);
+
+/// <summary>PUT /v1/conversations/{id}/mute: until when (missing: until unmuted).</summary>
+public sealed record MuteRequest(DateTimeOffset? Until);
 
 /// <summary>How far one of the user's own messages has got: received by <c>delivered</c> and read by <c>read</c> of the <c>of</c> other members it was for.</summary>
 public sealed record WireReceipt(long Seq, int Delivered, int Read, int Of);
@@ -55,7 +62,7 @@ public sealed record WireConversation(string ConversationId, string Kind, IReadO
 /// <summary>A conversation in the caller's list; a group's has its title and member count but no member list.</summary>
 public sealed record WireConversationSummary(
     string ConversationId, string Kind, IReadOnlyList<string>? Members, int MemberCount, string? Title, bool Left,
-    long LastSeq, long ReadSeq, long Unread, WireMessage? LastMessage);
+    long LastSeq, long ReadSeq, long Unread, WireMessage? LastMessage, DateTimeOffset? MutedUntil);
 
 /// <summary>The answer to a group command: the group after it and the events it appended (each as the actor's ack).</summary>
 public sealed record WireGroupChange(WireConversation Conversation, IReadOnlyList<WireAck> Events);
@@ -143,6 +150,10 @@ public sealed class ClientFrame
     public string? Title { get; set; }
     /// <summary>A member's new role.</summary>
     public string? Role { get; set; }
+    /// <summary>Mute (true) or unmute (false) the conversation.</summary>
+    public bool? Muted { get; set; }
+    /// <summary>Until when a mute lasts (missing: until unmuted).</summary>
+    public DateTimeOffset? Until { get; set; }
 }
 
 /// <summary>Sent once when a socket is ready.</summary>
@@ -172,6 +183,9 @@ public sealed record HistoryResultFrame(string Type, string? Id, string Conversa
 
 /// <summary>Reply to a read.</summary>
 public sealed record ReadResultFrame(string Type, string? Id, string ConversationId, long ReadSeq);
+
+/// <summary>Reply to a mute frame.</summary>
+public sealed record MuteResultFrame(string Type, string? Id, string ConversationId, DateTimeOffset? MutedUntil);
 
 /// <summary>Reply to a group command.</summary>
 public sealed record GroupResultFrame(string Type, string? Id, WireConversation Conversation, IReadOnlyList<WireAck> Events);

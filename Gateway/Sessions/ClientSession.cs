@@ -260,6 +260,8 @@ public sealed class ClientSession
         "presence_subscribe" => ReplyAsync(f.Id, _node.SubscribePresenceAsync(this, f.UserIds), PresenceResult),
         "typing" => ReplyAsync(f.Id, Requests.TypingAsync(_grains, UserId, f.ConversationId),
             static id => JsonSerializer.SerializeToUtf8Bytes(new TypingResultFrame("typing_result", id), WireJson.Context.TypingResultFrame)),
+        "mute" => ReplyAsync(f.Id, Requests.MuteAsync(_grains, UserId, f.ConversationId, f.Muted, f.Until),
+            (id, until) => JsonSerializer.SerializeToUtf8Bytes(new MuteResultFrame("mute_result", id, f.ConversationId!, until), WireJson.Context.MuteResultFrame)),
         "group_create" => ReplyAsync(f.Id, Requests.CreateGroupAsync(_grains, UserId, f.Title, f.UserIds), GroupResult),
         "group_add" => ReplyAsync(f.Id, Requests.AddMembersAsync(_grains, UserId, f.ConversationId, f.UserIds), GroupResult),
         "group_remove" => ReplyAsync(f.Id, Requests.RemoveMemberAsync(_grains, UserId, f.ConversationId, f.UserId), GroupResult),

@@ -94,7 +94,8 @@ public readonly record struct MemberReceipts(string UserId, long DeliveredSeq, l
 /// <param name="LastSeq">Newest seq delivered to the user.</param>
 /// <param name="ReadSeq">The user's read mark.</param>
 /// <param name="Left">The user left the group or was removed from it (it stays in their list).</param>
-public sealed record UserConversation(ConversationInfo Conversation, long LastSeq, long ReadSeq, bool Left = false);
+/// <param name="MutedUntilMs">The end of the user's mute of it, in unix ms; 0 when not muted.</param>
+public sealed record UserConversation(ConversationInfo Conversation, long LastSeq, long ReadSeq, bool Left = false, long MutedUntilMs = 0);
 
 /// <summary>What a user grain loads on activation.</summary>
 /// <param name="LastUserSeq">Newest <c>userSeq</c> (0 when the log is empty).</param>

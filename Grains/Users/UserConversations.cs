@@ -44,6 +44,7 @@ internal sealed class UserConversations(string userId)
             ReadSeq = update.FromSelf ? Math.Max(entry.ReadSeq, update.Seq) : entry.ReadSeq,
         },
         UpdateKind.Read => entry with { ReadSeq = Math.Max(entry.ReadSeq, update.Seq) },
+        UpdateKind.Mute => entry with { MutedUntilMs = update.Seq },
         _ => entry,
     };
 

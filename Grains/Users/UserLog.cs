@@ -119,7 +119,7 @@ internal sealed class UserLog
     }
 
     /// <summary>The conversation list with each conversation's newest message, most recently active first.</summary>
-    public async Task<List<ConversationSummary>> SummariesAsync()
+    public async Task<List<ConversationSummary>> SummariesAsync(DateTimeOffset now)
     {
         var entries = new List<UserConversation>(Conversations.All);
         var keys = new List<MessageKey>(entries.Count);
@@ -131,7 +131,8 @@ internal sealed class UserLog
         foreach (var e in entries)
         {
             var info = e.Conversation;
-            list.Add(new ConversationSummary(info, e.LastSeq, e.ReadSeq, e.LastSeq - e.ReadSeq, byConversation.GetValueOrDefault(info.ConversationId), e.Left));
+            var mutedUntil = e.MutedUntilMs > now.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(e.MutedUntilMs) : (DateTimeOffset?)null;
+            list.Add(new ConversationSummary(info, e.LastSeq, e.ReadSeq, e.LastSeq - e.ReadSeq, byConversation.GetValueOrDefault(info.ConversationId), e.Left, mutedUntil));
         }
         list.Sort(static (a, b) => (b.LastMessage?.SentAt ?? DateTimeOffset.MinValue).CompareTo(a.LastMessage?.SentAt ?? DateTimeOffset.MinValue));
         return list;

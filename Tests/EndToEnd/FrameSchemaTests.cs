@@ -17,7 +17,7 @@ namespace Messenger.Tests.EndToEnd;
 public sealed class FrameSchemaTests(SqliteServerFixture fixture)
 {
     private static readonly string[] ServerTypes =
-        ["hello", "ack", "sync_result", "history_result", "read_result", "presence_result", "typing_result", "pong", "updates", "presence", "typing", "error", "group_result"];
+        ["hello", "ack", "sync_result", "history_result", "read_result", "presence_result", "typing_result", "pong", "updates", "presence", "typing", "error", "group_result", "mute_result"];
 
     [Fact]
     public async Task ServedSchema_IsTheCopyInDocs_AndSelfContained()
@@ -64,6 +64,7 @@ public sealed class FrameSchemaTests(SqliteServerFixture fixture)
             $$"""{"type":"history","id":"6","conversationId":"{{conversation}}","limit":10}""",
             $$"""{"type":"read","id":"7","conversationId":"{{conversation}}","seq":1}""",
             """{"type":"ping","id":"8"}""",
+            $$"""{"type":"mute","id":"16","conversationId":"{{conversation}}","muted":true,"until":"2999-01-01T00:00:00Z"}""",
             $$"""{"type":"group_create","id":"10","title":"Schema","userIds":["{{bob.Id}}"]}""",
         ];
         foreach (var request in requests)
@@ -154,6 +155,7 @@ public sealed class FrameSchemaTests(SqliteServerFixture fixture)
         "send" => "ack",
         "presence_query" or "presence_subscribe" => "presence_result",
         "ping" => "pong",
+        "mute" => "mute_result",
         _ when request.StartsWith("group_", StringComparison.Ordinal) => "group_result",
         _ => request + "_result",
     };

@@ -171,6 +171,37 @@ public abstract class GroupChatTests(ServerFixture fixture)
         Assert.All(updates.Where(u => u.ConversationId == group), u => Assert.Equal("", u.Message!.Text));
     }
 
+    [Fact]
+    public async Task MuteAndUnmute_OverRestAndTheSocket_ShowInTheList_AndBadOnesChangeNothing()
+    {
+        var (alice, bob) = (await Chat.NewUserAsync(Url), await Chat.NewUserAsync(Url));
+        var direct = await Chat.OpenDirectAsync(Url, alice, bob);
+        var until = DateTimeOffset.UtcNow.AddHours(1);
+
+        var muted = await GroupCommandAsync(alice, HttpMethod.Put, $"v1/conversations/{direct}/mute", new { until }, HttpStatusCode.OK);
+        Assert.Equal(until.ToUnixTimeMilliseconds(), muted["mutedUntil"]!.GetValue<DateTimeOffset>().ToUnixTimeMilliseconds());
+        var listed = (await GetJsonAsync(alice, "v1/conversations"))["conversations"]![0]!;
+        Assert.Equal(muted["mutedUntil"]!.GetValue<DateTimeOffset>(), listed["mutedUntil"]!.GetValue<DateTimeOffset>());
+        Assert.Null((await GetJsonAsync(bob, "v1/conversations"))["conversations"]![0]!["mutedUntil"]);
+        await AssertRefusedAsync(alice, HttpMethod.Put, $"v1/conversations/{direct}/mute", new { until = DateTimeOffset.UtcNow.AddDays(-1) }, HttpStatusCode.BadRequest, "out_of_range");
+        await AssertRefusedAsync(alice, HttpMethod.Put, $"v1/conversations/{ConversationIdsForTests.AnyGroup}/mute", null, HttpStatusCode.Forbidden, "not_member");
+        var unmuted = await GroupCommandAsync(alice, HttpMethod.Delete, $"v1/conversations/{direct}/mute", null, HttpStatusCode.OK);
+        Assert.Null(unmuted["mutedUntil"]);
+
+        await using var socket = await RawSocket.ConnectAsync(Url, alice.Sessions[0].Token);
+        await socket.SendTextAsync($$"""{"type":"mute","id":"m1","conversationId":"{{direct}}","muted":true}""");
+        var result = await socket.ReceiveTypeAsync("mute_result");
+        Assert.Equal(("m1", 253402300799999L), (result.GetProperty("id").GetString(), result.GetProperty("mutedUntil").GetDateTimeOffset().ToUnixTimeMilliseconds()));
+        // The other device of the user hears of it through the update log: kind mute.
+        var log = await Chat.Http(Url, alice.Sessions[0]).SyncAsync(0);
+        Assert.Equal(3, log.Updates.Count(u => u.Kind == "mute"));
+    }
+
+    private static class ConversationIdsForTests
+    {
+        public static readonly string AnyGroup = Messenger.Grains.ConversationIds.NewGroup();
+    }
+
     private async Task<JsonNode> GroupCommandAsync(ChatUser user, HttpMethod method, string path, object? body, HttpStatusCode expected)
     {
         using var response = await SendAsync(user, method, path, body);

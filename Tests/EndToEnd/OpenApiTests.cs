@@ -94,11 +94,12 @@ public sealed partial class OpenApiTests(SqliteServerFixture fixture)
             var optional = model["properties"]!.AsObject().Select(p => p.Key).Except(required).ToList();
             var expected = name switch
             {
-                "WireConversationSummary" => ["lastMessage", "members", "title"],
+                "WireConversationSummary" => ["lastMessage", "members", "title", "mutedUntil"],
+                "WireMute" => ["mutedUntil"],
                 "WireConversation" => ["title", "owners", "admins"],
                 "WireMessage" => ["event"],
                 "WireEvent" => ["title", "role"],
-                "WireUpdate" => ["message", "receipts"],
+                "WireUpdate" => ["message", "receipts", "mutedUntil"],
                 "WirePresence" => ["lastSeen"],
                 "WireDevice" => ["name"],
                 _ => Array.Empty<string>(),

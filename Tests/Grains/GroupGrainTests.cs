@@ -150,6 +150,35 @@ public abstract class GroupGrainTests(ClusterFixture cluster)
         Assert.Equal(ErrorCode.NotContact, error.Code);
     }
 
+    [Fact]
+    public async Task Mute_ShowsInTheList_ReachesEveryDevice_AndUnmutes()
+    {
+        var (alice, bob) = (await cluster.NewUserAsync(), await cluster.NewUserAsync());
+        var (group, _) = await CreateAsync(alice, "Noisy", bob);
+        await WaitForLogAsync(bob, 1);
+        await using var bobsOtherDevice = await cluster.AttachAsync(bob, "bob-tablet");
+        var id = group.GetPrimaryKeyString();
+        var until = DateTimeOffset.UtcNow.AddHours(8);
+
+        var muted = await cluster.User(bob).SetMuteAsync(id, true, until);
+        var again = await cluster.User(bob).SetMuteAsync(id, true, until); // nothing changes: no second update
+
+        Assert.Equal(until.ToUnixTimeMilliseconds(), muted!.Value.ToUnixTimeMilliseconds());
+        Assert.Equal(muted, again);
+        Assert.Equal(muted, Assert.Single(await cluster.User(bob).ListConversationsAsync()).MutedUntil);
+        var pushed = await bobsOtherDevice.WaitForCountAsync(1);
+        Assert.Equal((UpdateKind.Mute, until.ToUnixTimeMilliseconds()), (pushed[0].Kind, pushed[0].Seq));
+        Assert.Equal(Mutes.Forever, await cluster.User(bob).SetMuteAsync(id, true, null));
+        Assert.Null(await cluster.User(bob).SetMuteAsync(id, false, null));
+        Assert.Null(Assert.Single(await cluster.User(bob).ListConversationsAsync()).MutedUntil);
+        Assert.Equal(3, (await bobsOtherDevice.WaitForCountAsync(3)).Count(u => u.Kind == UpdateKind.Mute));
+        Assert.Null(Assert.Single(await cluster.User(alice).ListConversationsAsync()).MutedUntil); // per user
+        Assert.Equal(ErrorCode.OutOfRange,
+            (await Assert.ThrowsAsync<MessengerException>(() => cluster.User(bob).SetMuteAsync(id, true, DateTimeOffset.UtcNow.AddMinutes(-1)))).Code);
+        Assert.Equal(ErrorCode.NotMember,
+            (await Assert.ThrowsAsync<MessengerException>(() => cluster.User(bob).SetMuteAsync(ConversationIds.NewGroup(), true, null))).Code);
+    }
+
     private static void AssertSameInfo(ConversationInfo expected, ConversationInfo actual)
     {
         Assert.Equal((expected.ConversationId, expected.Kind, expected.CreatedAt, expected.Title, expected.MemberCount),

@@ -114,7 +114,7 @@ public abstract partial class StoreContract
         var g = await NewGroupAsync();
         var created = (await Conversations.AppendMessagesAsync(g, 0,
             [Event("u-a", new ConversationEvent(ConversationEventType.Created, ["u-a", "u-b"], "Trip"))]))[0].Message;
-        var entry = new UserConversation(new ConversationInfo(g, ConversationKind.Group, [], T0, "Trip", 2), 1, 0, Left: true);
+        var entry = new UserConversation(new ConversationInfo(g, ConversationKind.Group, [], T0, "Trip", 2), 1, 0, Left: true, MutedUntilMs: 1_800_000_000_000);
 
         await UserLogs.AppendUpdatesAsync("u-b", [Pointer(1, created)], [entry]);
 
@@ -124,6 +124,7 @@ public abstract partial class StoreContract
         Assert.Equal((g, ConversationKind.Group, "Trip", 2, true), (saved.Conversation.ConversationId, saved.Conversation.Kind,
             saved.Conversation.Title, saved.Conversation.MemberCount, saved.Left));
         Assert.Empty(saved.Conversation.Members);
+        Assert.Equal(1_800_000_000_000, saved.MutedUntilMs);
         Assert.Equal(0, loaded.CheckpointUserSeq); // the entries do not move the checkpoint
     }
 

@@ -36,6 +36,22 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts a server on <paramref name="dataDirectory"/> (a new temp dir if null) and waits until it is healthy.</summary>
     public static async Task<ServerProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs)
     {
+        // The free port is found by binding and letting go: until the server binds it, another process (a test's
+        // outbound socket) may take it. The server then exits at once saying so; another port is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(dataDirectory, extraArgs);
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static async Task<ServerProcess> StartOnceAsync(string? dataDirectory, string[] extraArgs)
+    {
         var owns = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
         var port = ServerProbe.FreePort();

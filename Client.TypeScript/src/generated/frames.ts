@@ -87,6 +87,17 @@ export interface ClientPing {
 }
 /**
  * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "client.mute".
+ */
+export interface ClientMute {
+  type: "mute";
+  conversationId: string;
+  muted: boolean;
+  id?: string;
+  until?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
  * via the `definition` "client.group_create".
  */
 export interface ClientGroupCreate {
@@ -203,6 +214,7 @@ export interface ServerSyncResult {
       read: number;
       of: number;
     }[];
+    mutedUntil?: string;
   }[];
   hasMore: boolean;
   userSeq: number;
@@ -300,6 +312,16 @@ export interface ServerGroupResult {
 }
 /**
  * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
+ * via the `definition` "server.mute_result".
+ */
+export interface ServerMuteResult {
+  type: "mute_result";
+  id?: string;
+  conversationId: string;
+  mutedUntil?: string;
+}
+/**
+ * This interface was referenced by `MessengerOrleansRealTimeFrames`'s JSON-Schema
  * via the `definition` "server.updates".
  */
 export interface ServerUpdates {
@@ -329,6 +351,7 @@ export interface ServerUpdates {
       read: number;
       of: number;
     }[];
+    mutedUntil?: string;
   }[];
 }
 /**

@@ -131,10 +131,10 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
         batch.Add($"""
             INSERT INTO user_conversations (user_id, {UserConversationRows.Columns})
             SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[],
-                                     $8::text[], $9::integer[], $10::boolean[])
+                                     $8::text[], $9::integer[], $10::boolean[], $11::bigint[])
             ON CONFLICT (user_id, conversation_id) DO UPDATE SET
                 kind = excluded.kind, members = excluded.members, title = excluded.title,
-                member_count = excluded.member_count, left_group = excluded.left_group,
+                member_count = excluded.member_count, left_group = excluded.left_group, muted_until = excluded.muted_until,
                 last_seq = GREATEST(user_conversations.last_seq, excluded.last_seq),
                 read_seq = GREATEST(user_conversations.read_seq, excluded.read_seq)
             """)
@@ -147,7 +147,8 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
             .With(rows.Select(e => e.ReadSeq).ToArray())
             .With(rows.Select(e => e.Conversation.Title).ToArray())
             .With(rows.Select(e => e.Conversation.MemberCount).ToArray())
-            .With(rows.Select(e => e.Left).ToArray());
+            .With(rows.Select(e => e.Left).ToArray())
+            .With(rows.Select(e => e.MutedUntilMs).ToArray());
     }
 
     /// <inheritdoc />

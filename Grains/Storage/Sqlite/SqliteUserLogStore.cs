@@ -134,10 +134,10 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         {
             var cmd = w.Command($"""
                 INSERT INTO user_conversations (user_id, {UserConversationRows.Columns})
-                VALUES ($u, $c, $k, $t, $m, $l, $r, $n, $mc, $left)
+                VALUES ($u, $c, $k, $t, $m, $l, $r, $n, $mc, $left, $mu)
                 ON CONFLICT (user_id, conversation_id) DO UPDATE SET
                     kind = excluded.kind, members = excluded.members, title = excluded.title,
-                    member_count = excluded.member_count, left_group = excluded.left_group,
+                    member_count = excluded.member_count, left_group = excluded.left_group, muted_until = excluded.muted_until,
                     last_seq = MAX(last_seq, excluded.last_seq), read_seq = MAX(read_seq, excluded.read_seq)
                 """);
             var info = entry.Conversation;
@@ -151,6 +151,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
             Sql.Bind(cmd, "$n", (object?)info.Title ?? DBNull.Value);
             Sql.Bind(cmd, "$mc", info.MemberCount);
             Sql.Bind(cmd, "$left", entry.Left ? 1 : 0);
+            Sql.Bind(cmd, "$mu", entry.MutedUntilMs);
             cmd.ExecuteNonQuery();
         }
     }

@@ -76,6 +76,14 @@ export class MessengerApi {
     setRole(conversationId, userId, role) {
         return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}/role`, { role });
     }
+    /** Mutes a conversation for the caller until `until` (default: until unmuted); answers the end of the mute. */
+    mute(conversationId, until) {
+        return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/mute`, until === undefined ? {} : { until: new Date(until).toISOString() });
+    }
+    /** Unmutes a conversation for the caller. */
+    unmute(conversationId) {
+        return this.call('DELETE', `/v1/conversations/${encodeURIComponent(conversationId)}/mute`);
+    }
     /** Renames a group (admins and owners). */
     renameGroup(conversationId, title) {
         return this.call('PATCH', `/v1/conversations/${encodeURIComponent(conversationId)}`, { title });

@@ -164,6 +164,19 @@ export class MessengerClient {
     async leaveGroup(conversationId) {
         return this.groupCommand({ type: 'group_leave', conversationId });
     }
+    /** Mutes a conversation for this user (every device of theirs gets a `mute` update) until `until`, or until unmuted. */
+    async mute(conversationId, until) {
+        const frame = until === undefined
+            ? { type: 'mute', conversationId, muted: true }
+            : { type: 'mute', conversationId, muted: true, until: new Date(until).toISOString() };
+        const { type: _, id: __, ...state } = await this.request(frame, 'mute_result');
+        return state;
+    }
+    /** Unmutes a conversation for this user. */
+    async unmute(conversationId) {
+        const { type: _, id: __, ...state } = await this.request({ type: 'mute', conversationId, muted: false }, 'mute_result');
+        return state;
+    }
     /** Renames a group (admins and owners). */
     async renameGroup(conversationId, title) {
         return this.groupCommand({ type: 'group_rename', conversationId, title });

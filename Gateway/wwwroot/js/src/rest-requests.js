@@ -36,6 +36,8 @@ export async function requestOverRest(api, frame) {
             return { type: 'group_result', ...(await api.renameGroup(frame.conversationId, frame.title)) };
         case 'group_role':
             return { type: 'group_result', ...(await api.setRole(frame.conversationId, frame.userId, frame.role)) };
+        case 'mute':
+            return { type: 'mute_result', ...(frame.muted ? await api.mute(frame.conversationId, frame.until) : await api.unmute(frame.conversationId)) };
         case 'ping':
             await api.me();
             return { type: 'pong' };

@@ -1,0 +1,2 @@
+-- Muting: when the user's mute of a conversation ends (unix ms; 0 when not muted).
+ALTER TABLE user_conversations ADD COLUMN muted_until INTEGER NOT NULL DEFAULT 0;
