@@ -59,6 +59,40 @@ public sealed class ClusterTests(LocalClusterFixture fixture)
     }
 
     [Fact]
+    public async Task GroupAcrossGateways_OneHistoryEverywhere_RemovalCutsExactly_AndReceiptsReachTheSender()
+    {
+        var (g1, g2) = (Cluster.Gateway(1), Cluster.Gateway(2));
+        var alice = await Chat.NewUserAsync(g1, devices: 2);
+        var bob = await Chat.NewUserAsync(g2);
+        var carol = await Chat.NewUserAsync(g1);
+        using var aliceHttp = Chat.Http(g2, alice.Sessions[0]);
+        var group = (await aliceHttp.CreateGroupAsync("Across", [bob.Id, carol.Id])).Conversation.ConversationId;
+        await using var alicePhone = await Chat.ConnectAsync(g1, alice.Sessions[0]);
+        await using var aliceLaptop = await Chat.ConnectAsync(g2, alice.Sessions[1]);
+        await using var bobDevice = await Chat.ConnectAsync(g1, bob.Sessions[0]);
+        await using var carolDevice = await Chat.ConnectAsync(g2, carol.Sessions[0]);
+
+        var before = await alicePhone.SendAsync(group, "before carol leaves", "a1");
+        var removal = await aliceHttp.RemoveMemberAsync(group, carol.Id);
+        var after = await bobDevice.SendAsync(group, "after", "b1");
+
+        var removedAt = Assert.Single(removal.Events).Seq;
+        Assert.True(before.Seq < removedAt && removedAt < after.Seq);
+        var carols = await Chat.CollectAsync(carolDevice, list => list.Any(u => u.Seq >= removedAt));
+        var bobs = await Chat.CollectAsync(bobDevice, list => list.Any(u => u.Seq >= after.Seq && u.Kind == "message"));
+        Assert.Equal([1L, before.Seq, removedAt], carols.Where(u => u.Kind == "message").Select(u => u.Seq));
+        Assert.Equal([1L, before.Seq, removedAt, after.Seq], bobs.Where(u => u.Kind == "message").Select(u => u.Seq));
+        // Bob's device (on the other gateway) received Alice's message: both of her devices hear of it.
+        foreach (var device in new[] { alicePhone, aliceLaptop })
+        {
+            var updates = await Chat.CollectAsync(device, list => list.Any(u => u.Kind == "receipts" && u.Receipts!.Any(r => r.Seq == before.Seq && r.Delivered >= 1)));
+            Assert.All(updates.Where(u => u.Kind == "receipts").SelectMany(u => u.Receipts!), r => Assert.True(r.Of <= 2));
+        }
+        var receipts = await aliceHttp.GetMessageReceiptsAsync(group, before.Seq);
+        Assert.Contains(bob.Id, receipts.DeliveredTo);
+    }
+
+    [Fact]
     public async Task PresenceAndHistory_AreTheSameThroughEitherGateway()
     {
         var g1 = Cluster.Gateway(1);

@@ -116,6 +116,38 @@ public abstract class GroupChatTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Receipts_ReachEveryDeviceOfTheSender_AsMembersReceiveAndRead()
+    {
+        var alice = await Chat.NewUserAsync(Url, devices: 2);
+        var (bob, carol) = (await Chat.NewUserAsync(Url), await Chat.NewUserAsync(Url));
+        using var aliceHttp = Chat.Http(Url, alice.Sessions[0]);
+        var group = (await aliceHttp.CreateGroupAsync("Ticks", [bob.Id, carol.Id])).Conversation.ConversationId;
+        await using var alicePhone = await Chat.ConnectAsync(Url, alice.Sessions[0]);
+        await using var aliceLaptop = await Chat.ConnectAsync(Url, alice.Sessions[1]);
+        await using var bobDevice = await Chat.ConnectAsync(Url, bob.Sessions[0]);
+
+        var ack = await alicePhone.SendAsync(group, "who got this?", "t1");
+        static Func<List<Update>, bool> Saw(long seq, int delivered, int read) =>
+            list => list.Any(u => u.Kind == "receipts" && u.Receipts!.Any(r => r.Seq == seq && r.Delivered >= delivered && r.Read >= read && r.Of == 2));
+
+        // Bob's device is connected: delivered to 1 of 2 (Carol has no device online).
+        var phone = await Chat.CollectAsync(alicePhone, Saw(ack.Seq, 1, 0));
+        await Chat.CollectAsync(aliceLaptop, Saw(ack.Seq, 1, 0));
+        // Carol's device fetches her log, then she reads: delivered to 2, read by 1, on both of Alice's devices.
+        using var carolHttp = Chat.Http(Url, carol.Sessions[0]);
+        Assert.Contains((await carolHttp.SyncAsync(0)).Updates, u => u.Seq == ack.Seq);
+        await carolHttp.MarkReadAsync(group, ack.Seq);
+        phone.AddRange(await Chat.CollectAsync(alicePhone, Saw(ack.Seq, 2, 1)));
+        await Chat.CollectAsync(aliceLaptop, Saw(ack.Seq, 2, 1));
+
+        Chat.AssertGapless(phone, startAfter: phone[0].UserSeq - 1); // receipts are updates of Alice's log like any other
+        var detail = await aliceHttp.GetMessageReceiptsAsync(group, ack.Seq);
+        Assert.Equal(2, detail.Of);
+        Assert.Equal(new[] { bob.Id, carol.Id }.Order(StringComparer.Ordinal), detail.DeliveredTo);
+        Assert.Equal([carol.Id], detail.ReadBy);
+    }
+
+    [Fact]
     public async Task BadGroupCommands_AreRefusedWithTheirCodes_AndChangeNothing()
     {
         var (alice, bob, carol) = (await Chat.NewUserAsync(Url), await Chat.NewUserAsync(Url), await Chat.NewUserAsync(Url));
