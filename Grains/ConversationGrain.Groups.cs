@@ -57,7 +57,7 @@ public sealed partial class ConversationGrain
         return Task.FromResult<IReadOnlyList<string>>(found);
     }
 
-    private ConversationMembers Group() => _members ?? throw NotMember();
+    private ConversationMembers Group() => _broken ? throw Broken() : _members ?? throw NotMember();
 
     // A former member rejoins only once they hold everything up to where they left (else a crash could lose its end).
     private bool CaughtUp(MemberRecord former) => former.LeftSeq != ConversationMembers.Pending && _fanOut!.DeliveredTo(former.UserId) >= former.LeftSeq;
@@ -84,7 +84,7 @@ public sealed partial class ConversationGrain
     /// <summary>Queues the events (already applied to the members) in order and answers once all are committed and in the actor's log.</summary>
     private async Task<GroupChange> CommitEventsAsync(string actorId, IReadOnlyList<ConversationEvent> events)
     {
-        RefreshInfo();
+        RefreshInfo(committed: false);
         var acks = new Task<SendAck>[events.Count];
         var sends = new PendingSend[events.Count];
         for (var i = 0; i < events.Count; i++)
@@ -111,11 +111,11 @@ public sealed partial class ConversationGrain
                     _fanOut!.Join(user, message.Seq);
                 }
                 break;
-            case ConversationEventType.MemberRemoved:
-                _fanOut!.Leave(e.UserIds[0], message.Seq);
-                break;
-            case ConversationEventType.MemberLeft:
-                _fanOut!.Leave(message.SenderId, message.Seq);
+            case ConversationEventType.MemberRemoved or ConversationEventType.MemberLeft:
+                var leaver = e.Type == ConversationEventType.MemberLeft ? message.SenderId : e.UserIds[0];
+                _fanOut!.Leave(leaver, message.Seq);
+                // The messages they had not received or read are now for one member fewer: their counts changed.
+                if (_members.Find(leaver) is { } record) ChangedReceipts(Math.Max(1, record.JoinedSeq), message.Seq);
                 break;
         }
         RefreshInfo();

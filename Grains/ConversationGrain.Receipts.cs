@@ -36,6 +36,15 @@ public sealed partial class ConversationGrain
         _receiptSave.Request(_receiptChanges);
     }
 
+    /// <summary>The counts of the messages from <paramref name="from"/> to <paramref name="to"/> may have changed (a member left).</summary>
+    private void ChangedReceipts(long from, long to)
+    {
+        if (_receipts is null) return;
+        _receipts.MarkChanged(from, to);
+        _receiptChanges++;
+        _receiptFlush?.Request(_receiptChanges);
+    }
+
     public Task ReportReceiptsAsync(string userId, long deliveredSeq, long readSeq)
     {
         if (_members?.Current(userId) is not null) AdvanceReceipts(userId, Math.Min(deliveredSeq, _lastSeq), Math.Min(readSeq, _lastSeq));
@@ -44,10 +53,14 @@ public sealed partial class ConversationGrain
 
     public async Task<MessageReceiptDetail> GetReceiptsAsync(string callerId, long seq)
     {
-        EnsureMember(callerId);
-        if (seq < 1 || seq > _lastSeq) throw new MessengerException(ErrorCode.OutOfRange, $"seq {seq} is outside 1..{_lastSeq}.");
+        var joinedSeq = EnsureMember(callerId).JoinedSeq;
+        if (seq < Math.Max(1, joinedSeq) || seq > _lastSeq)
+        {
+            throw new MessengerException(ErrorCode.OutOfRange, $"seq {seq} is outside {Math.Max(1, joinedSeq)}..{_lastSeq} (the messages you can see).");
+        }
         var page = await ReadRangeAsync(seq - 1, 1);
         var message = page[0];
+        if (message.Event is not null) throw new MessengerException(ErrorCode.OutOfRange, $"seq {seq} is a membership event: events have no receipts.");
         var delivered = new List<string>();
         var read = new List<string>();
         var of = 0;
@@ -77,14 +90,31 @@ public sealed partial class ConversationGrain
             var counts = _receipts.Count(message, _members.All);
             var last = _sentCounts.TryGetValue(message.Seq, out var sent) ? sent : new MessageReceipt(message.Seq, 0, 0, counts.Of);
             if (counts == last) continue; // a move that changed nothing the sender sees (their own pointer, say)
-            _sentCounts[message.Seq] = counts;
             if (!bySender.TryGetValue(message.SenderId, out var list)) bySender[message.SenderId] = list = [];
             list.Add(counts);
         }
         if (_sentCounts.Count > 2 * ReceiptWindow) _sentCounts.Clear(); // older ones are only ever re-sent, never lost
-        var sends = new List<Task>(bySender.Count);
-        foreach (var (sender, receipts) in bySender) sends.Add(UserGrain(sender).AddReceiptsAsync(Id, receipts));
-        await Task.WhenAll(sends);
+        var senders = new List<(List<MessageReceipt> Receipts, Task Sent)>(bySender.Count);
+        foreach (var (sender, receipts) in bySender) senders.Add((receipts, UserGrain(sender).AddReceiptsAsync(Id, receipts)));
+        var failed = false;
+        foreach (var (receipts, sent) in senders)
+        {
+            try
+            {
+                await sent;
+                foreach (var r in receipts) _sentCounts[r.Seq] = r; // only what a sender has got counts as sent
+            }
+            catch
+            {
+                failed = true;
+            }
+        }
+        if (failed)
+        {
+            // Sent again with the next change: the range is owed, and what failed was not recorded as sent.
+            _receipts.MarkChanged(from, to);
+            throw new InvalidOperationException($"Conversation {Id}: some receipts could not be sent; they go with the next change.");
+        }
     }
 
     private async Task SaveReceiptsAsync()

@@ -42,6 +42,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
     private ConversationInfo? _listInfo;
     private HashSet<string> _deletedMembers = [];
     private MemberFanOut? _fanOut;
+    private bool _broken;
     private Task? _livenessQuery;
     private long _lastSeq;
     private (long After, long LastSeq, IReadOnlyList<ChatMessage> Page) _lastRead;
@@ -76,6 +77,14 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
             _recent.AddRange(await _store.ReadMessagesAsync(Id, _lastSeq + 1, HistoryDirection.Before, _options.RecentMessages));
         }
         SetMembers(record);
+        if (record.Info.Kind == ConversationKind.Group)
+        {
+            // A deletion whose leave did not commit (a crash, a failed commit): leave now.
+            foreach (var member in record.Members)
+            {
+                if (member.Deleted && member.Current) _ = LeaveForDeletedAsync(member.UserId);
+            }
+        }
         if (record.FannedOutSeq < _lastSeq)
         {
             // A crash came between commit and fan-out: finish it; members skip what they already hold.
@@ -88,6 +97,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
     {
         if (_fanOut is not null) _mark.Request(_fanOut.Mark);
         await _mark.FlushAsync();
+        if (_receiptFlush is not null) await _receiptFlush.FlushAsync();
         if (_receiptSave is not null) await _receiptSave.FlushAsync();
     }
 
@@ -102,10 +112,11 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
     }
 
     /// <summary>After a membership change: the metadata answered to members, and the form each delivery carries to their lists.</summary>
-    private void RefreshInfo()
+    private void RefreshInfo(bool committed = true)
     {
         _info = _members!.Info(Id, _createdAt);
-        _listInfo = _info.ForList();
+        // What deliveries carry to members' lists: only committed changes (a queued one may yet fail).
+        if (committed) _listInfo = _info.ForList();
     }
 
     private IUserGrain UserGrain(string userId)
@@ -200,6 +211,9 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
                 _dedup.Remove(send.Message.SenderId, send.Message.ClientMsgId);
                 send.Ack.TrySetException(error);
             }
+            // Queued membership changes were applied to this activation's state and may not have happened: it answers
+            // nothing more until it is gone (the next one reloads).
+            _broken = true;
             DeactivateOnIdle();
             return;
         }
@@ -299,7 +313,8 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         {
             var message = ready.Message;
             var userSeq = ready.UserSeq;
-            if (userSeq == 0) userSeq = await UserGrain(message.SenderId).FindUserSeqAsync(Id, message.Seq);
+            // (A deleted member's log is gone: nothing to look up.)
+            if (userSeq == 0 && !_deletedMembers.Contains(message.SenderId)) userSeq = await UserGrain(message.SenderId).FindUserSeqAsync(Id, message.Seq);
             IReadOnlyList<string> offline = [];
             if (!ready.Duplicate)
             {
@@ -415,7 +430,13 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         }
     }
 
-    private MemberRecord EnsureMember(string userId) => _members?.Current(userId) ?? throw NotMember();
+    private MemberRecord EnsureMember(string userId)
+    {
+        if (_broken) throw Broken();
+        return _members?.Current(userId) ?? throw NotMember();
+    }
+
+    private static MessengerException Broken() => new(ErrorCode.Unavailable, "the conversation is reloading after a failed write; retry shortly.");
 
     private MessengerException NotMember() =>
         new(ErrorCode.NotMember, $"conversation '{Id}' does not exist or you are not a member of it.");

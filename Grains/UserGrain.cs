@@ -168,7 +168,9 @@ public sealed partial class UserGrain : Grain, IUserGrain
         {
             throw new MessengerException(ErrorCode.OutOfRange, "until must be a time in the future (before the year 10000).");
         }
-        if (entry.MutedUntilMs != end)
+        // A mute that has ended counts as none: unmuting it changes nothing.
+        var inForce = entry.MutedUntilMs > _presence.Now.ToUnixTimeMilliseconds() ? entry.MutedUntilMs : 0;
+        if (inForce != end)
         {
             // The entry is saved with the pointer: the list shows the mute at once, also after a crash.
             var pointer = new UpdatePointer(_log.LastUserSeq + 1, UpdateKind.Mute, conversationId, end, FromSelf: true);

@@ -105,8 +105,8 @@ internal sealed class ConversationMembers
 
     public ConversationEvent Remove(string actorId, string userId)
     {
-        var actor = RequireRole(actorId, MemberRole.Admin);
         if (userId == actorId) throw new MessengerException(ErrorCode.InvalidRequest, "to leave a group, leave it; remove is for other members.");
+        var actor = RequireRole(actorId, MemberRole.Admin);
         var target = Current(userId) ?? throw new MessengerException(ErrorCode.MemberNotFound, $"user '{userId}' is not a member of the group.");
         if (target.Role == MemberRole.Owner && actor.Role != MemberRole.Owner)
         {

@@ -160,7 +160,9 @@ internal sealed class MemberFanOut
                 DeliveryReceipt receipt;
                 try
                 {
-                    batch = Cut(await _target.ReadAfterAsync(member.Delivered, MaxBatch), member.Until);
+                    // Cut at what this fan-out has been told of too: a read from the store may already see a batch whose
+                    // membership events (a removal) have not been applied here yet.
+                    batch = Cut(await _target.ReadAfterAsync(member.Delivered, MaxBatch), Math.Min(member.Until, _lastSeq));
                     if (batch.Count == 0) return; // nothing committed past it after all
                     receipt = await _target.DeliverAsync(member.UserId, batch);
                 }

@@ -46,6 +46,13 @@ internal sealed class ReceiptTracker
 
     public (long Delivered, long Read) Of(string userId) => _pointers.GetValueOrDefault(userId);
 
+    /// <summary>The counts of the messages from <paramref name="from"/> to <paramref name="to"/> may have changed (or must be sent again).</summary>
+    public void MarkChanged(long from, long to)
+    {
+        _changedFrom = Math.Min(_changedFrom, from);
+        _changedTo = Math.Max(_changedTo, to);
+    }
+
     /// <summary>The seqs whose counts may have changed since the last call, or null.</summary>
     public (long From, long To)? TakeChanged()
     {

@@ -36,7 +36,8 @@ public interface IUserLogStore
 
     /// <summary>
     /// Saves conversation entries (inserted, or updated: a saved <c>lastSeq</c> or <c>readSeq</c>
-    /// never moves back; the metadata, member count and "left" are replaced) and, when <paramref name="checkpointUserSeq"/> is above the stored one, moves
+    /// never moves back; the metadata, member count and "left" are as of the entry's <c>lastSeq</c>, so an entry
+    /// with a lower one than saved — a checkpoint racing a newer save — leaves them; the mute is replaced) and, when <paramref name="checkpointUserSeq"/> is above the stored one, moves
     /// the checkpoint there: the caller asserts that the saved entries reflect every update up to it.
     /// </summary>
     Task SaveConversationsAsync(string userId, IReadOnlyList<UserConversation> entries, long checkpointUserSeq);

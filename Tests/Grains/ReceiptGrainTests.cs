@@ -61,5 +61,10 @@ public abstract class ReceiptGrainTests(ClusterFixture cluster)
         Assert.Equal(new[] { bob.UserId, carol.UserId }.Order(StringComparer.Ordinal), detail.DeliveredTo);
         Assert.Equal([carol.UserId], detail.ReadBy);
         Assert.Equal(ErrorCode.OutOfRange, (await Assert.ThrowsAsync<MessengerException>(() => group.GetReceiptsAsync(bob.UserId, seq + 5))).Code);
+        Assert.Equal(ErrorCode.OutOfRange, (await Assert.ThrowsAsync<MessengerException>(() => group.GetReceiptsAsync(bob.UserId, 1))).Code); // the created event
+        // A member who joins later sees no receipts of what came before their join.
+        var dave = await cluster.NewUserAsync();
+        await group.AddMembersAsync(alice.UserId, [dave.UserId]);
+        Assert.Equal(ErrorCode.OutOfRange, (await Assert.ThrowsAsync<MessengerException>(() => group.GetReceiptsAsync(dave.UserId, seq))).Code);
     }
 }

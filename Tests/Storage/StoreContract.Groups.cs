@@ -167,4 +167,18 @@ public abstract partial class StoreContract
         Assert.Equal((UpdateKind.Receipts, 2L), (read.Kind, read.Seq));
         Assert.Equal(counts, read.Receipts);
     }
+
+    [Fact]
+    public async Task SaveConversations_AnOlderEntry_DoesNotUndoTheMetadataOfANewerOne()
+    {
+        var g = await NewGroupAsync();
+        var info = new ConversationInfo(g, ConversationKind.Group, [], T0, "Old", 3);
+        await UserLogs.SaveConversationsAsync("u-b", [new UserConversation(info with { Title = "New", MemberCount = 2 }, 7, 0, Left: true)], 0);
+
+        // A checkpoint taken before the leave was saved, written after it.
+        await UserLogs.SaveConversationsAsync("u-b", [new UserConversation(info, 5, 5, Left: false)], 4);
+
+        var saved = Assert.Single((await UserLogs.LoadUserAsync("u-b")).Conversations);
+        Assert.Equal(("New", 2, true, 7L, 5L), (saved.Conversation.Title, saved.Conversation.MemberCount, saved.Left, saved.LastSeq, saved.ReadSeq));
+    }
 }

@@ -93,6 +93,7 @@ public sealed class ConversationMembersTests
         Assert.Equal(ErrorCode.NotOwner, Refusal(() => members.Remove("admin", "owner")));
         Assert.Equal(ErrorCode.MemberNotFound, Refusal(() => members.Remove("owner", "stranger")));
         Assert.Equal(ErrorCode.InvalidRequest, Refusal(() => members.Remove("owner", "owner")));
+        Assert.Equal(ErrorCode.InvalidRequest, Refusal(() => members.Remove("member", "member"))); // leave is for that, whatever the role
         members.Remove("admin", "member");
 
         Assert.Null(members.Current("member"));

@@ -133,8 +133,11 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
             SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[],
                                      $8::text[], $9::integer[], $10::boolean[], $11::bigint[])
             ON CONFLICT (user_id, conversation_id) DO UPDATE SET
-                kind = excluded.kind, members = excluded.members, title = excluded.title,
-                member_count = excluded.member_count, left_group = excluded.left_group, muted_until = excluded.muted_until,
+                kind = excluded.kind, muted_until = excluded.muted_until,
+                members = CASE WHEN excluded.last_seq >= user_conversations.last_seq THEN excluded.members ELSE user_conversations.members END,
+                title = CASE WHEN excluded.last_seq >= user_conversations.last_seq THEN excluded.title ELSE user_conversations.title END,
+                member_count = CASE WHEN excluded.last_seq >= user_conversations.last_seq THEN excluded.member_count ELSE user_conversations.member_count END,
+                left_group = CASE WHEN excluded.last_seq >= user_conversations.last_seq THEN excluded.left_group ELSE user_conversations.left_group END,
                 last_seq = GREATEST(user_conversations.last_seq, excluded.last_seq),
                 read_seq = GREATEST(user_conversations.read_seq, excluded.read_seq)
             """)

@@ -136,8 +136,11 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
                 INSERT INTO user_conversations (user_id, {UserConversationRows.Columns})
                 VALUES ($u, $c, $k, $t, $m, $l, $r, $n, $mc, $left, $mu)
                 ON CONFLICT (user_id, conversation_id) DO UPDATE SET
-                    kind = excluded.kind, members = excluded.members, title = excluded.title,
-                    member_count = excluded.member_count, left_group = excluded.left_group, muted_until = excluded.muted_until,
+                    kind = excluded.kind, muted_until = excluded.muted_until,
+                    members = CASE WHEN excluded.last_seq >= last_seq THEN excluded.members ELSE members END,
+                    title = CASE WHEN excluded.last_seq >= last_seq THEN excluded.title ELSE title END,
+                    member_count = CASE WHEN excluded.last_seq >= last_seq THEN excluded.member_count ELSE member_count END,
+                    left_group = CASE WHEN excluded.last_seq >= last_seq THEN excluded.left_group ELSE left_group END,
                     last_seq = MAX(last_seq, excluded.last_seq), read_seq = MAX(read_seq, excluded.read_seq)
                 """);
             var info = entry.Conversation;
