@@ -61,20 +61,7 @@ public sealed partial class ConversationGrain
         var page = await ReadRangeAsync(seq - 1, 1);
         var message = page[0];
         if (message.Event is not null) throw new MessengerException(ErrorCode.OutOfRange, $"seq {seq} is a membership event: events have no receipts.");
-        var delivered = new List<string>();
-        var read = new List<string>();
-        var of = 0;
-        foreach (var m in _members!.All)
-        {
-            if (!m.Current || m.UserId == message.SenderId || m.JoinedSeq > seq) continue;
-            of++;
-            var (d, r) = _receipts!.Of(m.UserId);
-            if (d >= seq) delivered.Add(m.UserId);
-            if (r >= seq) read.Add(m.UserId);
-        }
-        delivered.Sort(StringComparer.Ordinal);
-        read.Sort(StringComparer.Ordinal);
-        return new MessageReceiptDetail(message.Seq, message.SenderId, of, delivered, read);
+        return _receipts!.Detail(message, _members!.All);
     }
 
     /// <summary>Sends each sender the counts of their messages that changed, as one receipts update per sender.</summary>

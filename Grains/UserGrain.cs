@@ -120,7 +120,8 @@ public sealed partial class UserGrain : Grain, IUserGrain
         // One look at the sessions serves both the push and the receipt's liveness.
         var gateways = _presence.LiveGateways();
         _pusher.Push(gateways, Id, updates);
-        _presence.Told(conversationId, gateways.Count > 0);
+        // Only a direct conversation's acks name offline members; a group would discard the liveness reports.
+        if (conversation.Kind == ConversationKind.Direct) _presence.Told(conversationId, gateways.Count > 0);
         return new DeliveryReceipt(userSeqs, gateways.Count > 0);
     }
 

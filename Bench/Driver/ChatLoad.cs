@@ -66,7 +66,7 @@ public sealed class ChatLoad : IFrameHandler
         var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var dispatcher = new Thread(() =>
         {
-            Dispatch(senders, step, total);
+            Clock.Dispatch(step.StartUs, step.Duration.TotalMicroseconds, total, (k, scheduledUs) => senders[k % senders.Length].Schedule(scheduledUs));
             dispatched.SetResult();
         })
         { IsBackground = true, Name = "chat dispatcher", Priority = ThreadPriority.AboveNormal };
@@ -81,21 +81,6 @@ public sealed class ChatLoad : IFrameHandler
         step.Disconnects = _events.UnexpectedCloses - disconnectsBefore;
         Score(senders, first, step);
         return step;
-    }
-
-    private static void Dispatch(ChatSender[] senders, ChatStep step, long total)
-    {
-        var intervalUs = step.Duration.TotalMicroseconds / Math.Max(total, 1);
-        long k = 0;
-        while (k < total)
-        {
-            var due = Math.Min(total, (long)((Clock.NowUs() - step.StartUs) / intervalUs) + 1);
-            for (; k < due; k++)
-            {
-                senders[k % senders.Length].Schedule(step.StartUs + (long)(k * intervalUs));
-            }
-            if (k < total) Clock.SleepUntil(step.StartUs + (long)(k * intervalUs));
-        }
     }
 
     /// <summary>

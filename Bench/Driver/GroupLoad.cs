@@ -90,7 +90,7 @@ public sealed class GroupLoad : IFrameHandler
         var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var dispatcher = new Thread(() =>
         {
-            Dispatch(senders, step, firstN, total);
+            Clock.Dispatch(step.StartUs, step.Duration.TotalMicroseconds, total, (k, scheduledUs) => senders[k % senders.Length].Schedule(firstN + k, scheduledUs));
             dispatched.SetResult();
         })
         { IsBackground = true, Name = "group dispatcher", Priority = ThreadPriority.AboveNormal };
@@ -106,21 +106,6 @@ public sealed class GroupLoad : IFrameHandler
         step.Disconnects = _events.UnexpectedCloses - disconnectsBefore;
         Score(firstN, step);
         return step;
-    }
-
-    private static void Dispatch(GroupSender[] senders, GroupStep step, long firstN, long total)
-    {
-        var intervalUs = step.Duration.TotalMicroseconds / Math.Max(total, 1);
-        long k = 0;
-        while (k < total)
-        {
-            var due = Math.Min(total, (long)((Clock.NowUs() - step.StartUs) / intervalUs) + 1);
-            for (; k < due; k++)
-            {
-                senders[k % senders.Length].Schedule(firstN + k, step.StartUs + (long)(k * intervalUs));
-            }
-            if (k < total) Clock.SleepUntil(step.StartUs + (long)(k * intervalUs));
-        }
     }
 
     /// <summary>

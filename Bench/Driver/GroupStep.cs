@@ -9,73 +9,37 @@ namespace Messenger.Bench.Driver;
 /// live by the sockets' read loops, and loss is decided once the step has drained.
 /// </summary>
 public sealed class GroupStep(int index, double targetRate, TimeSpan duration, bool warmup, int onlineMembers)
+    : OpenLoopStep(index, targetRate, duration, warmup)
 {
     /// <summary>A step is sustainable when p99 to the last online member (from the schedule) stays at or under this and nothing is lost.</summary>
     public const double SustainableP99Ms = 200;
 
-    private long _sent, _acked, _ackBytes, _deliveries, _complete, _duplicates, _outOfOrder, _errors, _sendFailures, _windowWaits, _misrouted;
-    private long _lastProgressUs, _lastDeliveryUs;
-    private string? _firstError;
+    private long _ackBytes, _deliveries, _complete;
 
-    public int Index { get; } = index;
-    /// <summary>Messages per second into the group.</summary>
-    public double TargetRate { get; } = targetRate;
-    public TimeSpan Duration { get; } = duration;
-    public bool Warmup { get; } = warmup;
     /// <summary>Devices that should receive each message: every online member's (the sender's own included).</summary>
     public int OnlineMembers { get; } = onlineMembers;
 
     /// <summary>Deliveries per second the target rate means: every message to every online member's device.</summary>
     public double TargetDeliveriesPerSecond => TargetRate * OnlineMembers;
 
-    /// <summary>Ack received, from the time the send was scheduled.</summary>
-    public Latency Ack { get; } = new();
     /// <summary>The first online member's device holds the message, from the time the send was scheduled.</summary>
     public Latency First { get; } = new();
     /// <summary>The last online member's device holds the message (every online device has it), from the time the send was scheduled.</summary>
     public Latency Last { get; } = new();
     /// <summary>Every single delivery to an online device, from the time the send was scheduled.</summary>
     public Latency Delivery { get; } = new();
-    /// <summary>How late the load generator wrote each send (write − schedule): its own lag.</summary>
-    public Latency SendLag { get; } = new();
 
-    public long StartUs { get; set; }
-    public long EndUs => StartUs + (long)Duration.TotalMicroseconds;
-    public long DrainedUs { get; set; }
-    public long Scheduled { get; set; }
-    public long Sent => Interlocked.Read(ref _sent);
-    /// <summary>Bytes of the ack frames (an ack lists the members known to be offline).</summary>
+    /// <summary>Bytes of the ack frames.</summary>
     public long AckBytes => Interlocked.Read(ref _ackBytes);
-    public long AckedLive => Interlocked.Read(ref _acked);
     /// <summary>Messages every online device holds, so far.</summary>
     public long CompleteLive => Interlocked.Read(ref _complete);
     public long DeliveriesLive => Interlocked.Read(ref _deliveries);
-    public long Duplicates => Interlocked.Read(ref _duplicates);
-    public long OutOfOrder => Interlocked.Read(ref _outOfOrder);
-    public long Errors => Interlocked.Read(ref _errors);
-    public long SendFailures => Interlocked.Read(ref _sendFailures);
-    public long WindowWaits => Interlocked.Read(ref _windowWaits);
-    public long Misrouted => Interlocked.Read(ref _misrouted);
-    public long LastProgressUs => Interlocked.Read(ref _lastProgressUs);
-    public string? FirstError => _firstError;
 
     // Decided after the drain.
-    public long Acked { get; set; }
     /// <summary>Unique deliveries to online devices of this step's messages.</summary>
     public long Deliveries { get; set; }
-    /// <summary>Acked messages that some online member's device never received.</summary>
-    public long Lost { get; set; }
-    /// <summary>Deliveries those lost messages were short of.</summary>
+    /// <summary>Deliveries the lost messages (acked, but some online device never received them) were short of.</summary>
     public long MissingDeliveries { get; set; }
-    public long Unacked { get; set; }
-    public long Unsent { get; set; }
-    public int Disconnects { get; set; }
-    public CpuWindow Cpu { get; set; }
-    public long ServerRssKiB { get; set; } = -1;
-    /// <summary>Disk flushes (the store's fsyncs) during the step, machine-wide, and the ms they took.</summary>
-    public (long Flushes, long FlushMs, long Writes) Disk { get; set; }
-
-    public double FlushesPerSecond => Disk.Flushes / Math.Max((DrainedUs - StartUs) / 1e6, 1e-3);
 
     /// <summary>Unique deliveries per second over the send window, or until the last delivery if later.</summary>
     public double DeliveriesPerSecond => Deliveries / (WindowUs / 1e6);
@@ -83,33 +47,23 @@ public sealed class GroupStep(int index, double targetRate, TimeSpan duration, b
     /// <summary>Messages every online device received, per second over the same window.</summary>
     public double MessagesPerSecond => (Acked - Lost) / (WindowUs / 1e6);
 
-    private double WindowUs => Math.Max(Duration.TotalMicroseconds, Interlocked.Read(ref _lastDeliveryUs) - StartUs);
-
     public double P99LastMs => Last.Ms(99);
 
     /// <summary>Server CPU per delivery to an online device, µs.</summary>
     public double ServerUsPerDelivery => Deliveries == 0 || double.IsNaN(Cpu.ServerSeconds) ? double.NaN : Cpu.ServerSeconds * 1e6 / Deliveries;
 
     /// <summary>p99 to the last online member at most 200 ms, nothing lost or left unacknowledged, and the target deliveries made.</summary>
-    public bool Sustainable => !Warmup && P99LastMs <= SustainableP99Ms && Lost == 0 && Unacked == 0 && Unsent == 0
-        && Disconnects == 0 && DeliveriesPerSecond >= 0.95 * TargetDeliveriesPerSecond;
+    public bool Sustainable => !Warmup && P99LastMs <= SustainableP99Ms && Clean && DeliveriesPerSecond >= 0.95 * TargetDeliveriesPerSecond;
 
     /// <summary>No point stepping higher: losing messages, a second of p99 to the last member, or far below the target.</summary>
-    public bool ClearlyFailed => Lost > 0 || Unacked > 0 || Unsent > 0 || Disconnects > 0 || P99LastMs > 1000
-        || double.IsNaN(P99LastMs) || DeliveriesPerSecond < 0.8 * TargetDeliveriesPerSecond;
+    public bool ClearlyFailed => !Clean || P99LastMs > 1000 || double.IsNaN(P99LastMs) || DeliveriesPerSecond < 0.8 * TargetDeliveriesPerSecond;
 
-    internal void OnSent(long lagUs)
-    {
-        Interlocked.Increment(ref _sent);
-        SendLag.Record(lagUs);
-    }
+    internal void OnSent(long lagUs) => RecordSent(lagUs);
 
     internal void OnAck(long fromScheduleUs, int frameBytes, long nowUs)
     {
-        Interlocked.Increment(ref _acked);
         Interlocked.Add(ref _ackBytes, frameBytes);
-        Ack.Record(fromScheduleUs);
-        Interlocked.Exchange(ref _lastProgressUs, nowUs);
+        RecordAck(fromScheduleUs, nowUs);
     }
 
     /// <summary>One online device received a message; <paramref name="count"/> devices now hold it.</summary>
@@ -123,26 +77,7 @@ public sealed class GroupStep(int index, double targetRate, TimeSpan duration, b
             Last.Record(fromScheduleUs);
             Interlocked.Increment(ref _complete);
         }
-        Interlocked.Exchange(ref _lastProgressUs, nowUs);
-        Interlocked.Exchange(ref _lastDeliveryUs, nowUs);
-    }
-
-    internal void OnDuplicate() => Interlocked.Increment(ref _duplicates);
-    internal void OnOutOfOrder() => Interlocked.Increment(ref _outOfOrder);
-    internal void OnMisrouted() => Interlocked.Increment(ref _misrouted);
-    internal void OnWindowWait() => Interlocked.Increment(ref _windowWaits);
-
-    internal void OnError(string description, long nowUs)
-    {
-        Interlocked.Increment(ref _errors);
-        Interlocked.CompareExchange(ref _firstError, description, null);
-        Interlocked.Exchange(ref _lastProgressUs, nowUs);
-    }
-
-    internal void OnSendFailed(string description)
-    {
-        Interlocked.Increment(ref _sendFailures);
-        Interlocked.CompareExchange(ref _firstError, description, null);
+        RecordDelivery(nowUs);
     }
 
     public JsonObject ToJson() => new()

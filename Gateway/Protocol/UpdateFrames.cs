@@ -69,8 +69,8 @@ public static class UpdateFrames
             w.WriteNumber("userSeq"u8, u.UserSeq);
             w.WriteString("kind"u8, u.Kind.ToWire());
             w.WriteString("conversationId"u8, u.ConversationId);
-            w.WriteNumber("seq"u8, u.Kind == UpdateKind.Mute ? 0 : u.Seq);
-            if (u.Kind == UpdateKind.Mute && WireMapping.MutedUntil(u.Seq) is { } mutedUntil) w.WriteString("mutedUntil"u8, mutedUntil);
+            w.WriteNumber("seq"u8, WireMapping.WireSeq(u.Kind, u.Seq));
+            if (WireMapping.MutedUntil(u.Kind, u.Seq) is { } mutedUntil) w.WriteString("mutedUntil"u8, mutedUntil);
             if (u.MessageIndex >= 0)
             {
                 w.WritePropertyName("message"u8);

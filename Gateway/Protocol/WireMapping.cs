@@ -42,12 +42,15 @@ public static class WireMapping
         _ => "receipts",
     };
 
-    public static WireUpdate ToWire(this UserUpdate u) => u.Kind == UpdateKind.Mute
-        ? new(u.UserSeq, "mute", u.ConversationId, 0, null, null, MutedUntil(u.Seq))
-        : new(u.UserSeq, u.Kind.ToWire(), u.ConversationId, u.Seq, u.Message?.ToWire(), u.Receipts?.ToWire(), null);
+    public static WireUpdate ToWire(this UserUpdate u) =>
+        new(u.UserSeq, u.Kind.ToWire(), u.ConversationId, WireSeq(u.Kind, u.Seq), u.Message?.ToWire(), u.Receipts?.ToWire(), MutedUntil(u.Kind, u.Seq));
 
-    /// <summary>A mute update's end as the wire gives it: its <c>seq</c> is unix ms, 0 for an unmute (then missing).</summary>
-    public static DateTimeOffset? MutedUntil(long ms) => ms == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    /// <summary>An update's <c>seq</c> on the wire: a mute update's stored seq is the mute's end, which goes in <c>mutedUntil</c> instead (its seq is 0).</summary>
+    public static long WireSeq(UpdateKind kind, long seq) => kind == UpdateKind.Mute ? 0 : seq;
+
+    /// <summary>A mute update's end (its stored seq, unix ms); null for an unmute and for every other kind.</summary>
+    public static DateTimeOffset? MutedUntil(UpdateKind kind, long seq) =>
+        kind == UpdateKind.Mute && seq != 0 ? DateTimeOffset.FromUnixTimeMilliseconds(seq) : null;
 
     public static WireReceipt[] ToWire(this IReadOnlyList<MessageReceipt> receipts)
     {

@@ -1,3 +1,5 @@
+using Messenger.Grains.Storage;
+
 namespace Messenger.Grains.Conversations;
 
 /// <summary>
@@ -42,24 +44,8 @@ internal sealed class ConversationMembers
     public MemberRecord? Find(string userId) => _all.GetValueOrDefault(userId);
 
     /// <summary>The full metadata as of every queued change.</summary>
-    public ConversationInfo Info(string conversationId, DateTimeOffset createdAt)
-    {
-        var members = new List<string>(_current);
-        List<string>? owners = null, admins = null;
-        foreach (var m in _all.Values)
-        {
-            if (!m.Current) continue;
-            members.Add(m.UserId);
-            if (m.Role == MemberRole.Owner) (owners ??= []).Add(m.UserId);
-            else if (m.Role == MemberRole.Admin) (admins ??= []).Add(m.UserId);
-        }
-        members.Sort(StringComparer.Ordinal);
-        owners?.Sort(StringComparer.Ordinal);
-        admins?.Sort(StringComparer.Ordinal);
-        var group = _kind == ConversationKind.Group;
-        return new ConversationInfo(conversationId, _kind, members, createdAt, Title, members.Count,
-            group ? owners ?? [] : null, group ? admins ?? [] : null);
-    }
+    public ConversationInfo Info(string conversationId, DateTimeOffset createdAt) =>
+        ConversationRecord.InfoOf(conversationId, _kind, createdAt, Title, _all.Values);
 
     // ---- commands: each checks, queues its change here, and returns the event to append ----
 

@@ -85,7 +85,7 @@ internal sealed class ReceiptTracker
         int of = 0, delivered = 0, read = 0;
         foreach (var m in members)
         {
-            if (!m.Current || m.UserId == message.SenderId || m.JoinedSeq > message.Seq) continue;
+            if (!IsFor(m, message)) continue;
             of++;
             var (d, r) = _pointers.GetValueOrDefault(m.UserId);
             if (d >= message.Seq) delivered++;
@@ -93,4 +93,25 @@ internal sealed class ReceiptTracker
         }
         return new MessageReceipt(message.Seq, delivered, read, of);
     }
+
+    /// <summary>Who of the members <paramref name="message"/> was for has received it and who has read it, each ascending.</summary>
+    public MessageReceiptDetail Detail(ChatMessage message, IEnumerable<MemberRecord> members)
+    {
+        var (of, delivered, read) = (0, new List<string>(), new List<string>());
+        foreach (var m in members)
+        {
+            if (!IsFor(m, message)) continue;
+            of++;
+            var (d, r) = _pointers.GetValueOrDefault(m.UserId);
+            if (d >= message.Seq) delivered.Add(m.UserId);
+            if (r >= message.Seq) read.Add(m.UserId);
+        }
+        delivered.Sort(StringComparer.Ordinal);
+        read.Sort(StringComparer.Ordinal);
+        return new MessageReceiptDetail(message.Seq, message.SenderId, of, delivered, read);
+    }
+
+    // The members a message was for: the current ones who had joined by then, its sender left out.
+    private static bool IsFor(MemberRecord member, ChatMessage message) =>
+        member.Current && member.UserId != message.SenderId && member.JoinedSeq <= message.Seq;
 }

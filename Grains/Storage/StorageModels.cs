@@ -23,7 +23,17 @@ public sealed record ConversationRecord(ConversationInfo Info, long LastSeq, lon
         long lastSeq, long fannedOutSeq, List<MemberRecord> members)
     {
         members.Sort(static (a, b) => string.CompareOrdinal(a.UserId, b.UserId));
-        var current = new List<string>(members.Count);
+        return new ConversationRecord(InfoOf(conversationId, kind, createdAt, title, members), lastSeq, fannedOutSeq, members);
+    }
+
+    /// <summary>
+    /// The full metadata of a conversation with these members (current ones ascending; a group's owners and admins).
+    /// The one place that derives it, for the stores and for the conversation grain.
+    /// </summary>
+    public static ConversationInfo InfoOf(string conversationId, ConversationKind kind, DateTimeOffset createdAt, string? title,
+        IEnumerable<MemberRecord> members)
+    {
+        var current = new List<string>();
         List<string>? owners = null, admins = null;
         foreach (var member in members)
         {
@@ -33,9 +43,11 @@ public sealed record ConversationRecord(ConversationInfo Info, long LastSeq, lon
             if (member.Role == MemberRole.Owner) (owners ??= []).Add(member.UserId);
             else if (member.Role == MemberRole.Admin) (admins ??= []).Add(member.UserId);
         }
-        var info = new ConversationInfo(conversationId, kind, current, createdAt, title, current.Count,
-            kind == ConversationKind.Group ? owners ?? [] : null, kind == ConversationKind.Group ? admins ?? [] : null);
-        return new ConversationRecord(info, lastSeq, fannedOutSeq, members);
+        current.Sort(StringComparer.Ordinal);
+        owners?.Sort(StringComparer.Ordinal);
+        admins?.Sort(StringComparer.Ordinal);
+        var group = kind == ConversationKind.Group;
+        return new ConversationInfo(conversationId, kind, current, createdAt, title, current.Count, group ? owners ?? [] : null, group ? admins ?? [] : null);
     }
 }
 

@@ -90,6 +90,21 @@ public abstract class ClusterFixture : IAsyncLifetime
     public IUserGrain User(UserProfile user) => Client.GetGrain<IUserGrain>(user.UserId);
 
     /// <summary>
+    /// The user's log (its first 100 updates) once it holds <paramref name="count"/> updates (of <paramref name="kinds"/>,
+    /// if given); fails after 15 s. Deliveries run on their own after the ack, so a test waits for them.
+    /// </summary>
+    public async Task<IReadOnlyList<UserUpdate>> WaitForLogAsync(UserProfile user, int count, UpdateKind[]? kinds = null)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var page = await User(user).SyncAsync(0, 100);
+            if (page.Updates.Count(u => kinds is null || kinds.Contains(u.Kind)) >= count) return page.Updates;
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
+    /// <summary>
     /// Attaches a recording device session to a user (device <paramref name="deviceId"/>, by default
     /// <c>device-{connectionId}</c>, with a token of <paramref name="generation"/>: 0 is what a token from
     /// before device records carries); dispose it to detach.

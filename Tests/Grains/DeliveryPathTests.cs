@@ -165,16 +165,7 @@ public abstract class DeliveryPathTests(ClusterFixture cluster)
         Assert.Equal(2, await cluster.User(bob).MarkReadAsync(conversationId, 1)); // never back
     }
 
-    /// <summary>The user's log once it holds <paramref name="count"/> updates (of <paramref name="kinds"/>, if given).</summary>
-    private async Task<IReadOnlyList<UserUpdate>> WaitForLogAsync(UserProfile user, int count, UpdateKind[]? kinds = null)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            var page = await cluster.User(user).SyncAsync(0, 100);
-            if (page.Updates.Count(u => kinds is null || kinds.Contains(u.Kind)) >= count) return page.Updates;
-            // The retry after a conflict runs on a backoff timer; wait for it with a deadline.
-            await Task.Delay(20, deadline.Token);
-        }
-    }
+    // (Deliveries retried after a conflict run on a backoff timer: the wait has a deadline.)
+    private Task<IReadOnlyList<UserUpdate>> WaitForLogAsync(UserProfile user, int count, UpdateKind[]? kinds = null) =>
+        cluster.WaitForLogAsync(user, count, kinds);
 }

@@ -188,16 +188,7 @@ public abstract class GroupGrainTests(ClusterFixture cluster)
         Assert.Equal(expected.Admins, actual.Admins);
     }
 
-    private async Task<IReadOnlyList<UserUpdate>> WaitForLogAsync(UserProfile user, int count)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            // The messages of the log (receipts updates of the user's own messages may come between them).
-            var page = await cluster.User(user).SyncAsync(0, 100);
-            var messages = page.Updates.Where(u => u.Kind == UpdateKind.Message).ToList();
-            if (messages.Count >= count) return messages;
-            await Task.Delay(20, deadline.Token);
-        }
-    }
+    /// <summary>The messages of the user's log once it holds <paramref name="count"/> (receipts updates of their own messages may come between).</summary>
+    private async Task<IReadOnlyList<UserUpdate>> WaitForLogAsync(UserProfile user, int count) =>
+        [.. (await cluster.WaitForLogAsync(user, count, [UpdateKind.Message])).Where(u => u.Kind == UpdateKind.Message)];
 }
