@@ -63,7 +63,7 @@ public sealed partial class MessengerClient
                 foreach (var e in result.Events)
                 {
                     var frame = e.Deserialize(ClientJson.Default.InFrame);
-                    if (frame?.Type == "presence") foreach (var presence in frame.Users ?? []) _presence.Writer.TryWrite(presence);
+                    if (frame?.Type == "presence") foreach (var presence in frame.Users ?? []) OnPresence(presence);
                     else if (frame?.Type == "typing") _typing.Writer.TryWrite(new TypingChange(frame.ConversationId ?? "", frame.UserId ?? "", frame.Typing, frame.ExpiresInMs));
                 }
                 continue;

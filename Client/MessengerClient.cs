@@ -22,6 +22,7 @@ public sealed partial class MessengerClient : IAsyncDisposable
     private readonly ConcurrentDictionary<string, PendingRequest> _pending = new(StringComparer.Ordinal);
     private readonly Channel<Update> _updates = Channel.CreateUnbounded<Update>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Channel<Presence> _presence = Channel.CreateUnbounded<Presence>();
+    private readonly LatestPresence _latestPresence = new();
     private readonly Channel<TypingChange> _typing = Channel.CreateUnbounded<TypingChange>();
     private readonly Channel<InFrame?> _inbox = Channel.CreateUnbounded<InFrame?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _disposed = new();
@@ -110,9 +111,21 @@ public sealed partial class MessengerClient : IAsyncDisposable
     /// <summary>
     /// Replaces this device's presence subscription (an empty list ends it); returns the current presence
     /// of each. Changes then arrive on <see cref="PresenceChanges"/>. After a reconnect, subscribe again.
+    /// A change pushed while the request was on its way is newer than the server's answer, and replaces
+    /// it in what this returns.
     /// </summary>
-    public async Task<IReadOnlyList<Presence>> SubscribePresenceAsync(IReadOnlyList<string> userIds, CancellationToken ct = default) =>
-        (await RequestAsync(new OutFrame { Type = "presence_subscribe", UserIds = [.. userIds] }, ct)).Users ?? [];
+    public async Task<IReadOnlyList<Presence>> SubscribePresenceAsync(IReadOnlyList<string> userIds, CancellationToken ct = default)
+    {
+        var begun = _latestPresence.Begin(userIds);
+        var answer = (await RequestAsync(new OutFrame { Type = "presence_subscribe", UserIds = [.. userIds] }, ct)).Users ?? [];
+        return _latestPresence.Merge(answer, begun);
+    }
+
+    private void OnPresence(Presence presence)
+    {
+        _latestPresence.Pushed(presence);
+        _presence.Writer.TryWrite(presence);
+    }
 
     /// <summary>Signals that this user is typing in a conversation (renew every few seconds while typing).</summary>
     public Task SendTypingAsync(string conversationId, CancellationToken ct = default) =>
@@ -357,7 +370,7 @@ public sealed partial class MessengerClient : IAsyncDisposable
                     _inbox.Writer.TryWrite(frame);
                     break;
                 case "presence":
-                    foreach (var presence in frame.Users ?? []) _presence.Writer.TryWrite(presence);
+                    foreach (var presence in frame.Users ?? []) OnPresence(presence);
                     break;
                 case "typing" when frame.Id is null:
                     _typing.Writer.TryWrite(new TypingChange(frame.ConversationId ?? "", frame.UserId ?? "", frame.Typing, frame.ExpiresInMs));

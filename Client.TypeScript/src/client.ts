@@ -92,6 +92,9 @@ export class MessengerClient {
   private socket?: SocketConnection;
   private applying: Promise<void> = Promise.resolve();
   private watched: string[] = [];
+  /** The newest presence push of each watched user, numbered in arrival order (see subscribePresence). */
+  private readonly pushedPresence = new Map<string, { seen: number; presence: Presence }>();
+  private presenceSeen = 0;
   private nextId = 0;
   private currentState: ConnectionState = 'connecting';
   private firstConnection!: { resolve(): void; reject(error: MessengerError): void; promise: Promise<void> };
@@ -193,10 +196,19 @@ export class MessengerClient {
   /**
    * Replaces the presence subscription with these users (empty: none) and resolves with their statuses.
    * Changes then arrive as `presence` events; the client subscribes again by itself after every reconnect.
+   * A change pushed while the request was on its way is newer than the server's answer, and replaces it
+   * in what this resolves with (docs/PROTOCOL.md section 7).
    */
   async subscribePresence(userIds: readonly string[]): Promise<Presence[]> {
     this.watched = [...userIds];
-    return (await this.request({ type: 'presence_subscribe', userIds: this.watched }, 'presence_result')).users;
+    const watched = new Set(this.watched);
+    for (const userId of [...this.pushedPresence.keys()]) if (!watched.has(userId)) this.pushedPresence.delete(userId);
+    const begun = this.presenceSeen;
+    const answer = (await this.request({ type: 'presence_subscribe', userIds: this.watched }, 'presence_result')).users;
+    return answer.map((p) => {
+      const pushed = this.pushedPresence.get(p.userId);
+      return pushed && pushed.seen > begun ? pushed.presence : p;
+    });
   }
 
   /**
@@ -575,7 +587,12 @@ export class MessengerClient {
   }
 
   private onEvent(event: PollEvent): void {
-    if (event.type === 'presence') for (const user of event.users) this.events.emit('presence', user);
+    if (event.type === 'presence') {
+      for (const user of event.users) {
+        this.pushedPresence.set(user.userId, { seen: ++this.presenceSeen, presence: user });
+        this.events.emit('presence', user);
+      }
+    }
     else if (event.type === 'typing') this.events.emit('typing', event);
   }
 

@@ -27,6 +27,9 @@ export class MessengerClient {
     socket;
     applying = Promise.resolve();
     watched = [];
+    /** The newest presence push of each watched user, numbered in arrival order (see subscribePresence). */
+    pushedPresence = new Map();
+    presenceSeen = 0;
     nextId = 0;
     currentState = 'connecting';
     firstConnection;
@@ -117,10 +120,21 @@ export class MessengerClient {
     /**
      * Replaces the presence subscription with these users (empty: none) and resolves with their statuses.
      * Changes then arrive as `presence` events; the client subscribes again by itself after every reconnect.
+     * A change pushed while the request was on its way is newer than the server's answer, and replaces it
+     * in what this resolves with (docs/PROTOCOL.md section 7).
      */
     async subscribePresence(userIds) {
         this.watched = [...userIds];
-        return (await this.request({ type: 'presence_subscribe', userIds: this.watched }, 'presence_result')).users;
+        const watched = new Set(this.watched);
+        for (const userId of [...this.pushedPresence.keys()])
+            if (!watched.has(userId))
+                this.pushedPresence.delete(userId);
+        const begun = this.presenceSeen;
+        const answer = (await this.request({ type: 'presence_subscribe', userIds: this.watched }, 'presence_result')).users;
+        return answer.map((p) => {
+            const pushed = this.pushedPresence.get(p.userId);
+            return pushed && pushed.seen > begun ? pushed.presence : p;
+        });
     }
     /**
      * Tells the other members this user is typing. Call it on every keystroke: it signals at most once per
@@ -497,9 +511,12 @@ export class MessengerClient {
         }
     }
     onEvent(event) {
-        if (event.type === 'presence')
-            for (const user of event.users)
+        if (event.type === 'presence') {
+            for (const user of event.users) {
+                this.pushedPresence.set(user.userId, { seen: ++this.presenceSeen, presence: user });
                 this.events.emit('presence', user);
+            }
+        }
         else if (event.type === 'typing')
             this.events.emit('typing', event);
     }
