@@ -66,6 +66,10 @@ public enum ErrorCode
     GroupFull,
     /// <summary>The operation is for groups and the conversation is a direct one.</summary>
     NotGroup,
+    /// <summary>A push subscription is malformed: a bad endpoint or keys, an unknown webhook target, too large.</summary>
+    InvalidSubscription,
+    /// <summary>The device has no push subscription.</summary>
+    SubscriptionNotFound,
 }
 
 /// <summary>Conversions of <see cref="ErrorCode"/> to its wire form.</summary>
@@ -103,6 +107,8 @@ public static class ErrorCodes
         ErrorCode.LastOwner => "last_owner",
         ErrorCode.GroupFull => "group_full",
         ErrorCode.NotGroup => "not_group",
+        ErrorCode.InvalidSubscription => "invalid_subscription",
+        ErrorCode.SubscriptionNotFound => "subscription_not_found",
         _ => "internal_error",
     };
 }

@@ -129,6 +129,39 @@ public interface IUserGrain : IGrainWithStringKey
     /// and devices are removed. If a step fails after the tokens were revoked, the grain finishes on its own.
     /// </summary>
     Task DeleteAccountAsync();
+
+    // ---- push notifications ----
+
+    /// <summary>
+    /// Sets the push subscription of a logged-in device (replacing its previous one). Throws
+    /// <see cref="ErrorCode.InvalidSubscription"/> (nothing changes) and <see cref="ErrorCode.DeviceNotFound"/>.
+    /// </summary>
+    Task<DevicePushSubscription> SetPushSubscriptionAsync(string deviceId, PushSubscription subscription);
+
+    /// <summary>The user's push subscriptions, one per device that has one.</summary>
+    Task<IReadOnlyList<DevicePushSubscription>> ListPushSubscriptionsAsync();
+
+    /// <summary>Removes a device's push subscription; throws <see cref="ErrorCode.SubscriptionNotFound"/> when it has none.</summary>
+    Task DeletePushSubscriptionAsync(string deviceId);
+
+    /// <summary>The user's push settings.</summary>
+    Task<PushSettings> GetPushSettingsAsync();
+
+    /// <summary>Replaces the user's push settings; returns them.</summary>
+    Task<PushSettings> SetPushSettingsAsync(PushSettings settings);
+
+    /// <summary>
+    /// The push state of the user's notifications for messages of a conversation after <paramref name="afterSeq"/>,
+    /// oldest first, at most <paramref name="limit"/> (only messages that may have needed one: from others, while
+    /// the user had a subscription). Throws <see cref="ErrorCode.NotMember"/> for a conversation not in the user's list.
+    /// </summary>
+    Task<IReadOnlyList<PushStatus>> ListPushStatusesAsync(string conversationId, long afterSeq, int limit);
+
+    /// <summary>Takes up notifications left pending (the silo's scan after a restart calls it); activating the grain is enough.</summary>
+    Task ResumePushAsync();
+
+    /// <summary>What the push services and webhooks answered to one notification (from the silo's push sender).</summary>
+    Task PushAttemptedAsync(string conversationId, long seq, [Immutable] IReadOnlyList<PushAttempt> attempts);
 }
 
 /// <summary>

@@ -48,7 +48,7 @@ public sealed partial class UserGrain : IRemindable
         EnsureExists();
         if (!await _devices.LogOutAsync(deviceId))
         {
-            throw new MessengerException(ErrorCode.DeviceNotFound, $"no device '{deviceId}' is logged in.");
+            throw DeviceNotFound(deviceId);
         }
         await TellGatewaysAsync(await _presence.EndDeviceAsync(deviceId));
     }
@@ -98,6 +98,7 @@ public sealed partial class UserGrain : IRemindable
         await _accounts.DeleteAccountAsync(Id);
         _profile = null;
         await _log.FlushAsync(); // a checkpoint still due would write the list again after the delete
+        _pushOutbox.Clear();
         await _logStore.DeleteUserAsync(Id);
         await _devices.CompleteDeletionAsync();
         _deletionRetry?.Dispose();

@@ -1,6 +1,7 @@
 using Messenger.Grains.Delivery;
 using Messenger.Grains.Hosting;
 using Messenger.Grains.Presence;
+using Messenger.Grains.Push;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Support;
 using Messenger.Grains.Users;
@@ -29,12 +30,21 @@ public sealed partial class UserGrain : Grain, IUserGrain
     private readonly IPersistentState<UserDevicesState> _devicesState;
     private readonly UserDevices _devices;
     private readonly DeviceWatchers _deviceWatchers;
+    private readonly IPushOutboxStore _pushStore;
+    private readonly PushSender _pushSender;
+    private readonly PushOptions _pushOptions;
+    private readonly PushOutbox _pushOutbox;
     private UserProfile? _profile;
 
     public UserGrain(IAccountStore accounts, IUserLogStore log, IConversationStore conversations, UpdatePusher pusher, IGrainFactory grains,
         [PersistentState("devices", MessengerSiloExtensions.GrainStateStorage)] IPersistentState<UserDevicesState> devices,
+        IPushOutboxStore pushStore, PushSender pushSender, IOptions<PushOptions> pushOptions,
         IOptions<MessengerOptions> options, IOptions<PresenceOptions> presence, TimeProvider time, ILogger<UserGrain> logger)
     {
+        _pushStore = pushStore;
+        _pushSender = pushSender;
+        _pushOptions = pushOptions.Value;
+        _pushOutbox = new PushOutbox(_pushOptions);
         _accounts = accounts;
         _logStore = log;
         _conversationStore = conversations;
@@ -67,6 +77,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         if (_profile is null) return;
         _presence.Stored = true;
         _presence.Devices.LastSeen = await _log.LoadAsync();
+        await LoadPushAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -113,13 +124,15 @@ public sealed partial class UserGrain : Grain, IUserGrain
         {
             // What a pointer cannot carry (a new entry, a title, leaving) is saved with it, in one transaction.
             if (membershipChanged || !known || !ReferenceEquals(entry.Conversation, conversation)) entry = entry with { Conversation = conversation };
-            await AppendAsync(pointers, membershipChanged || !known ? [entry] : []);
+            var pushes = PushRowsFor(messages, userSeqs, entry);
+            await AppendAsync(pointers, membershipChanged || !known ? [entry] : [], pushes);
             MessengerMetrics.Delivered.Add(pointers.Count);
             _log.Conversations.Set(entry);
+            TrackPushRows(pushes);
         }
         // One look at the sessions serves both the push and the receipt's liveness.
         var gateways = _presence.LiveGateways();
-        _pusher.Push(gateways, Id, updates);
+        _pusher.Push(gateways, Id, updates, ReceivedMark);
         // Only a direct conversation's acks name offline members; a group would discard the liveness reports.
         if (conversation.Kind == ConversationKind.Direct) _presence.Told(conversationId, gateways.Count > 0);
         return new DeliveryReceipt(userSeqs, gateways.Count > 0);
@@ -129,11 +142,11 @@ public sealed partial class UserGrain : Grain, IUserGrain
     /// Appends to the log. A conflict means another activation of this user wrote first: this one is
     /// stale, so it goes away (the caller retries on a fresh one, which reloads).
     /// </summary>
-    private async Task AppendAsync(List<UpdatePointer> pointers, IReadOnlyList<UserConversation> entries)
+    private async Task AppendAsync(List<UpdatePointer> pointers, IReadOnlyList<UserConversation> entries, IReadOnlyList<PushRecord>? pushes = null)
     {
         try
         {
-            await _log.AppendAsync(pointers, entries);
+            await _log.AppendAsync(pointers, entries, pushes);
         }
         catch (StoreConflictException ex)
         {
@@ -215,6 +228,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         }
         if (after == lastUserSeq) return new SyncPage([], false, lastUserSeq);
         var updates = await _log.ReadAsync(after, limit);
+        if (updates.Length > 0) _received.Advance(updates[^1].UserSeq);
         ReportReceived(updates);
         var hasMore = updates.Length > 0 && updates[^1].UserSeq < lastUserSeq;
         return new SyncPage(updates, hasMore, lastUserSeq);
@@ -268,7 +282,10 @@ public sealed partial class UserGrain : Grain, IUserGrain
     }
 
     /// <summary>Sends updates to each gateway holding a live session, through the silo's outbox.</summary>
-    private void Push(IReadOnlyList<UserUpdate> updates) => _pusher.Push(_presence.LiveGateways(), Id, updates);
+    private void Push(IReadOnlyList<UserUpdate> updates) => _pusher.Push(_presence.LiveGateways(), Id, updates, ReceivedMark);
+
+    /// <summary>The mark a gateway's taking of a push moves, for users whose notifications depend on it.</summary>
+    private ReceivedMark? ReceivedMark => HasPushSubscriptions ? _received : null;
 
     // ---- devices and presence ----
 

@@ -35,6 +35,16 @@ public sealed class GrainReferences(IGrainFactory grains, ClusterConnection conn
         }
     }
 
+    /// <summary>The holder of the server's VAPID key pair (one grain).</summary>
+    public IVapidKeysGrain VapidKeys
+    {
+        get
+        {
+            connection.EnsureConnected();
+            return grains.GetGrain<IVapidKeysGrain>(0);
+        }
+    }
+
     public IConversationGrain Conversation(string conversationId) => Get(_conversations, conversationId);
 
     public IUserGrain User(string userId) => Get(_users, userId);

@@ -144,6 +144,7 @@ public static class GatewayExtensions
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapAccountEndpoints();
         v1.MapDeviceEndpoints();
+        v1.MapPushEndpoints();
         v1.MapConversationEndpoints();
         v1.Map("/ws", AcceptWebSocketAsync).AllowAnonymous().ExcludeFromDescription();
         v1.MapLongPoll();

@@ -13,11 +13,12 @@ public static class ErrorMapping
     public static int ToHttpStatus(this ErrorCode code) => code switch
     {
         ErrorCode.InvalidRequest or ErrorCode.MalformedJson or ErrorCode.UnknownFrameType or ErrorCode.OutOfRange or ErrorCode.NotGroup
+            or ErrorCode.InvalidSubscription
             => StatusCodes.Status400BadRequest,
         ErrorCode.Unauthorized or ErrorCode.TokenExpired or ErrorCode.InvalidCredentials or ErrorCode.LoggedOut => StatusCodes.Status401Unauthorized,
         ErrorCode.NotMember or ErrorCode.NotContact or ErrorCode.WrongPassword or ErrorCode.NotAdmin or ErrorCode.NotOwner
             => StatusCodes.Status403Forbidden,
-        ErrorCode.UserNotFound or ErrorCode.NotFound or ErrorCode.DeviceNotFound or ErrorCode.MemberNotFound => StatusCodes.Status404NotFound,
+        ErrorCode.UserNotFound or ErrorCode.NotFound or ErrorCode.DeviceNotFound or ErrorCode.MemberNotFound or ErrorCode.SubscriptionNotFound => StatusCodes.Status404NotFound,
         ErrorCode.UserDeleted => StatusCodes.Status410Gone,
         ErrorCode.UsernameTaken or ErrorCode.PollReplaced or ErrorCode.AlreadyMember or ErrorCode.LastOwner or ErrorCode.GroupFull
             => StatusCodes.Status409Conflict,

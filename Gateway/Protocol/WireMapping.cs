@@ -123,4 +123,24 @@ public static class WireMapping
 
     public static WireDevice ToWire(this DeviceInfo d, string currentDeviceId) =>
         new(d.DeviceId, d.Name, d.CreatedAt, d.LastActiveAt, d.Live, d.DeviceId == currentDeviceId);
+
+    public static WirePushSubscription ToWire(this DevicePushSubscription s, string currentDeviceId) => new(
+        s.DeviceId, s.Subscription.Kind == PushKind.WebPush ? "webPush" : "webhook", s.Subscription.Endpoint, s.Subscription.Target,
+        s.CreatedAt, s.DeviceId == currentDeviceId);
+
+    public static WirePushStatus ToWire(this PushStatus s) => new(
+        s.NotificationId, s.ConversationId, s.Seq, s.UserSeq, s.State.ToWire(), s.Attempts, s.Detail, s.CreatedAt, s.UpdatedAt);
+
+    /// <summary>A push state on the wire.</summary>
+    public static string ToWire(this PushState state) => state switch
+    {
+        PushState.Pending => "pending",
+        PushState.Sent => "sent",
+        PushState.Delivered => "delivered",
+        PushState.Read => "read",
+        PushState.Muted => "muted",
+        PushState.Collapsed => "collapsed",
+        PushState.Failed => "failed",
+        _ => "no_subscription",
+    };
 }

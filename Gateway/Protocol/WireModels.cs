@@ -198,3 +198,45 @@ public sealed record UpdatesFrame(string Type, IReadOnlyList<WireUpdate> Updates
 
 /// <summary>An error; <c>id</c> is the failed frame's id when known.</summary>
 public sealed record ErrorFrame(string Type, string? Id, string Code, string Message);
+
+/// <summary>GET /v1/push/config: what a client needs to subscribe.</summary>
+/// <param name="VapidPublicKey">The server's VAPID public key (base64url, 65 bytes): the <c>applicationServerKey</c> for PushManager.subscribe.</param>
+public sealed record WirePushConfig(string VapidPublicKey);
+
+/// <summary>PUT /v1/push/subscription: exactly one of <see cref="WebPush"/> and <see cref="Webhook"/>.</summary>
+public sealed record PushSubscriptionRequest(WebPushSubscriptionRequest? WebPush, WebhookSubscriptionRequest? Webhook);
+
+/// <summary>A browser's PushSubscription, as its <c>toJSON()</c> gives it (the <c>expirationTime</c> it may carry is ignored).</summary>
+public sealed record WebPushSubscriptionRequest(string? Endpoint, WebPushKeys? Keys);
+
+/// <summary>The keys of a browser's PushSubscription.</summary>
+public sealed record WebPushKeys(string? P256dh, string? Auth);
+
+/// <summary>A device's token at one of the server's configured webhooks.</summary>
+public sealed record WebhookSubscriptionRequest(string? Target, string? Token);
+
+/// <summary>One device's push subscription (its keys and token are not shown again).</summary>
+/// <param name="DeviceId">The device.</param>
+/// <param name="Kind"><c>webPush</c> or <c>webhook</c>.</param>
+/// <param name="Endpoint">For Web Push: the push service endpoint.</param>
+/// <param name="Target">For a webhook: the target's name.</param>
+/// <param name="CreatedAt">When it was registered.</param>
+/// <param name="Current">Whether it is the calling device's.</param>
+public sealed record WirePushSubscription(string DeviceId, string Kind, string? Endpoint, string? Target, DateTimeOffset CreatedAt, bool Current);
+
+/// <summary>GET /v1/push/subscriptions.</summary>
+public sealed record WirePushSubscriptionList(IReadOnlyList<WirePushSubscription> Subscriptions);
+
+/// <summary>GET and PUT /v1/push/settings.</summary>
+/// <param name="Preview">Notifications carry the start of the message's text (default false: content-free).</param>
+public sealed record WirePushSettings(bool Preview);
+
+/// <summary>PUT /v1/push/settings.</summary>
+public sealed record PushSettingsRequest(bool? Preview);
+
+/// <summary>The push state of the caller's notification for one message.</summary>
+public sealed record WirePushStatus(string NotificationId, string ConversationId, long Seq, long UserSeq, string State, int Attempts,
+    string? Detail, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>GET /v1/conversations/{id}/push.</summary>
+public sealed record WirePushStatusList(IReadOnlyList<WirePushStatus> Notifications);

@@ -20,26 +20,29 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
 
     private readonly ConcurrentDictionary<IUpdateObserver, Outbox> _outboxes = new();
 
-    /// <summary>Queues <paramref name="updates"/> of <paramref name="userId"/> for each of <paramref name="gateways"/>.</summary>
-    public void Push(IReadOnlyList<IUpdateObserver> gateways, string userId, IReadOnlyList<UserUpdate> updates)
+    /// <summary>
+    /// Queues <paramref name="updates"/> of <paramref name="userId"/> for each of <paramref name="gateways"/>;
+    /// <paramref name="received"/>, when given, moves to the last update's <c>userSeq</c> once a gateway has taken them.
+    /// </summary>
+    public void Push(IReadOnlyList<IUpdateObserver> gateways, string userId, IReadOnlyList<UserUpdate> updates, ReceivedMark? received = null)
     {
         if (updates.Count == 0) return;
         foreach (var gateway in gateways)
         {
             if (!_outboxes.TryGetValue(gateway, out var outbox)) outbox = _outboxes.GetOrAdd(gateway, g => new Outbox(g, logger));
-            outbox.Push(userId, updates);
+            outbox.Push(userId, updates, received);
         }
     }
 
     /// <summary>One gateway's queue and its sender: at most one batch in flight.</summary>
     private sealed class Outbox(IUpdateObserver gateway, ILogger logger)
     {
-        private readonly ConcurrentQueue<(string UserId, IReadOnlyList<UserUpdate> Updates)> _queue = new();
+        private readonly ConcurrentQueue<(string UserId, IReadOnlyList<UserUpdate> Updates, ReceivedMark? Received)> _queue = new();
         private int _queued;
         private int _sending;
         private long _dropped;
 
-        public void Push(string userId, IReadOnlyList<UserUpdate> updates)
+        public void Push(string userId, IReadOnlyList<UserUpdate> updates, ReceivedMark? received)
         {
             if (Interlocked.Increment(ref _queued) > MaxQueuedPerGateway)
             {
@@ -47,7 +50,7 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
                 if (Interlocked.Increment(ref _dropped) == 1) logger.LogWarning("Gateway {Gateway} is not taking its pushes; dropping them (its clients will resync)", gateway);
                 return;
             }
-            _queue.Enqueue((userId, updates));
+            _queue.Enqueue((userId, updates, received));
             // Started on the pushing grain's turn; after the first send it carries on off any grain.
             if (Interlocked.Exchange(ref _sending, 1) == 0) _ = SendAsync();
         }
@@ -57,10 +60,12 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
             while (true)
             {
                 BatchBuilder? batch = null;
+                List<(ReceivedMark, long)>? marks = null;
                 while (_queue.TryDequeue(out var item))
                 {
                     Interlocked.Decrement(ref _queued);
                     (batch ??= new BatchBuilder()).Add(item.UserId, item.Updates);
+                    if (item.Received is { } mark) (marks ??= []).Add((mark, item.Updates[^1].UserSeq));
                 }
                 if (batch is null)
                 {
@@ -73,6 +78,7 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
                 {
                     await gateway.OnUpdatesAsync(batch.Build()).ConfigureAwait(false);
                     _dropped = 0;
+                    if (marks is not null) foreach (var (mark, userSeq) in marks) mark.Advance(userSeq);
                 }
                 catch (Exception ex)
                 {

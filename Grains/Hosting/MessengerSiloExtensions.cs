@@ -1,4 +1,5 @@
 using Messenger.Grains.Delivery;
+using Messenger.Grains.Push;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Storage.Postgres;
 using Messenger.Grains.Storage.Sqlite;
@@ -26,13 +27,17 @@ public static class MessengerSiloExtensions
         AddValidatedOptions<MessengerOptions>(services, configuration, MessengerOptions.SectionName, o => o.Validate());
         AddValidatedOptions<PresenceOptions>(services, configuration, PresenceOptions.SectionName, o => o.Validate());
         AddValidatedOptions<StorageOptions>(services, configuration, StorageOptions.SectionName, o => o.Validate());
+        AddValidatedOptions<PushOptions>(services, configuration, PushOptions.SectionName, o => o.Validate());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => OpenStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Accounts);
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Conversations);
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().UserLogs);
+        services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Pushes);
         services.AddSingleton<UpdatePusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
+        services.AddSingleton<PushSender>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PushRecovery>();
         AddOrleansProviders(silo, StorageOptions.From(configuration));
         return silo;
     }

@@ -16,8 +16,11 @@ public interface IUserLogStore
     /// <see cref="StoreConflictException"/>, writing nothing of the call, when a <c>userSeq</c> is taken: another
     /// activation of the user wrote first. (Two activations number their updates on from the same durable end
     /// of the log, so whichever writes second collides on a <c>userSeq</c> before it could point at a message twice.)
+    /// <paramref name="pushes"/> are new rows of the user's push outbox (<see cref="IPushOutboxStore"/>), written in the
+    /// same transaction: a notification is never lost between a pointer's commit and its outbox row.
     /// </summary>
-    Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries);
+    Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries,
+        IReadOnlyList<PushRecord>? pushes = null);
 
     /// <summary>Up to <paramref name="limit"/> updates after <paramref name="afterUserSeq"/>, in <c>userSeq</c> order.</summary>
     Task<IReadOnlyList<UpdatePointer>> ReadUpdatesAsync(string userId, long afterUserSeq, int limit);
@@ -47,7 +50,7 @@ public interface IUserLogStore
 
     /// <summary>
     /// Deletes everything stored for the user (a deleted account): the update log, the conversation list
-    /// and its checkpoint, "last seen". <see cref="LoadUserAsync"/> then finds an empty user. Idempotent.
+    /// and its checkpoint, "last seen", the push outbox. <see cref="LoadUserAsync"/> then finds an empty user. Idempotent.
     /// </summary>
     Task DeleteUserAsync(string userId);
 }

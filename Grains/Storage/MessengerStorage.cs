@@ -9,6 +9,7 @@ namespace Messenger.Grains.Storage;
 /// <param name="Accounts">Accounts and usernames.</param>
 /// <param name="Conversations">Conversation metadata, logs and fan-out marks.</param>
 /// <param name="UserLogs">Users' update logs, conversation lists and last seen.</param>
+/// <param name="Pushes">Users' push outboxes (with their update logs).</param>
 /// <param name="Schemas">Every database behind the three stores, each migrated once.</param>
 /// <param name="Databases">What to dispose when the silo stops.</param>
 /// <param name="OrleansTables">
@@ -22,6 +23,7 @@ public sealed record MessengerStorage(
     IAccountStore Accounts,
     IConversationStore Conversations,
     IUserLogStore UserLogs,
+    IPushOutboxStore Pushes,
     IReadOnlyList<IStoreSchema> Schemas,
     IReadOnlyList<IAsyncDisposable> Databases,
     AdoNetTables? OrleansTables = null,

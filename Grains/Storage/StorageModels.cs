@@ -118,3 +118,32 @@ public sealed record UserRecord(long LastUserSeq, long CheckpointUserSeq, IReadO
 
 /// <summary>A write lost a race with another writer (a duplicate activation); the caller must reload.</summary>
 public sealed class StoreConflictException(string message) : Exception(message);
+
+/// <summary>
+/// One row of a user's push outbox: the notification for one message (see <see cref="IPushOutboxStore"/>).
+/// </summary>
+/// <param name="ConversationId">The message's conversation.</param>
+/// <param name="Seq">The message.</param>
+/// <param name="UserSeq">Its pointer in the user's log.</param>
+/// <param name="SenderId">Who sent it.</param>
+/// <param name="SentAtMs">When it was committed (unix ms).</param>
+/// <param name="State">Where the notification is.</param>
+/// <param name="DueMs">While pending: when to decide or retry (unix ms).</param>
+/// <param name="Attempts">Send attempts so far.</param>
+/// <param name="Targets">While pending after the decision: the devices still to send to, space-separated; null before it.</param>
+/// <param name="Detail">Why, in words (a failure, a collapse, the last retry's reason), or null.</param>
+/// <param name="CreatedMs">When the row was written (unix ms).</param>
+/// <param name="UpdatedMs">When its state last changed (unix ms).</param>
+public sealed record PushRecord(
+    string ConversationId,
+    long Seq,
+    long UserSeq,
+    string SenderId,
+    long SentAtMs,
+    PushState State,
+    long DueMs,
+    int Attempts,
+    string? Targets,
+    string? Detail,
+    long CreatedMs,
+    long UpdatedMs);

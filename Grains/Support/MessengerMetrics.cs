@@ -34,6 +34,18 @@ public static class MessengerMetrics
     /// </summary>
     public static readonly Histogram<double> DeliveryDuration = Meter.CreateHistogram<double>("messenger.delivery.duration", "ms", "Time from a message's commit to its frame being queued on a recipient's sockets");
 
+    /// <summary>Notifications that reached a final state, by state (tag <c>state</c>: sent, delivered, read, muted, collapsed, failed, no_subscription).</summary>
+    public static readonly Counter<long> PushNotifications = Meter.CreateCounter<long>("messenger.push.notifications", "{notification}", "Notifications per message and user that reached a final state, by state");
+
+    /// <summary>Requests to push services and webhooks, by outcome (tag <c>outcome</c>: sent, retry, gone, rejected).</summary>
+    public static readonly Counter<long> PushAttempts = Meter.CreateCounter<long>("messenger.push.attempts", "{request}", "Requests to push services and webhooks, by outcome");
+
+    /// <summary>Time from a message's commit to a push service or webhook taking its notification.</summary>
+    public static readonly Histogram<double> PushDuration = Meter.CreateHistogram<double>("messenger.push.duration", "ms", "Time from a message's commit to a push service or webhook taking its notification");
+
+    /// <summary>Push subscriptions removed because their service answered 404 or 410.</summary>
+    public static readonly Counter<long> PushSubscriptionsRemoved = Meter.CreateCounter<long>("messenger.push.subscriptions.removed", "{subscription}", "Push subscriptions removed because their service said they are gone");
+
     /// <summary>Errors answered to clients, by code (tag <c>code</c>).</summary>
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>("messenger.errors", "{error}", "Errors answered to clients, by code");
 }

@@ -21,6 +21,9 @@ public sealed class UserDevicesState
     /// rather than as those of a user never known.
     /// </summary>
     [Id(4)] public bool Deleted { get; set; }
+
+    /// <summary>The user's notifications carry the start of the message's text (see <see cref="PushSettings"/>).</summary>
+    [Id(5)] public bool PushPreview { get; set; }
 }
 
 /// <summary>One logged-in device.</summary>
@@ -28,12 +31,16 @@ public sealed class UserDevicesState
 /// <param name="CreatedAt">Its first login since it was last logged out.</param>
 /// <param name="LastActiveAt">When the server last saw it.</param>
 /// <param name="Generation">What its tokens carry.</param>
+/// <param name="Push">Where it wants notifications, or null; it goes with the record when the device logs out.</param>
+/// <param name="PushSince">When <paramref name="Push"/> was registered.</param>
 [GenerateSerializer, Immutable]
 public sealed record DeviceRecord(
     [property: Id(0)] string? Name,
     [property: Id(1)] DateTimeOffset CreatedAt,
     [property: Id(2)] DateTimeOffset LastActiveAt,
-    [property: Id(3)] long Generation);
+    [property: Id(3)] long Generation,
+    [property: Id(4)] PushSubscription? Push = null,
+    [property: Id(5)] DateTimeOffset PushSince = default);
 
 /// <summary>
 /// The rules of a user's devices: logins, logouts, the limit, the grants every gateway checks tokens
@@ -130,6 +137,38 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
         Deleted = true,
     });
 
+    /// <summary>Sets (or, with null, removes) a logged-in device's push subscription; false when the device is not logged in.</summary>
+    public async Task<bool> SetPushAsync(string deviceId, PushSubscription? subscription, DateTimeOffset now)
+    {
+        if (!State.Devices.TryGetValue(deviceId, out var record)) return false;
+        if (record.Push == subscription) return true;
+        var next = Copy();
+        next.Devices[deviceId] = record with { Push = subscription, PushSince = subscription is null ? default : now };
+        await CommitAsync(next);
+        return true;
+    }
+
+    /// <summary>Turns the text preview in notifications on or off.</summary>
+    public Task SetPushPreviewAsync(bool preview)
+    {
+        if (State.PushPreview == preview) return Task.CompletedTask;
+        var next = Copy();
+        next.PushPreview = preview;
+        return CommitAsync(next);
+    }
+
+    /// <summary>The devices' push subscriptions, by device id.</summary>
+    public List<DevicePushSubscription> PushSubscriptions()
+    {
+        var list = new List<DevicePushSubscription>();
+        foreach (var (id, record) in State.Devices)
+        {
+            if (record.Push is { } push) list.Add(new DevicePushSubscription(id, push, record.PushSince));
+        }
+        list.Sort(static (a, b) => string.CompareOrdinal(a.DeviceId, b.DeviceId));
+        return list;
+    }
+
     /// <summary>The server saw the device now (in memory; saved with the next write or flush).</summary>
     public void Touch(string deviceId, DateTimeOffset now)
     {
@@ -187,6 +226,7 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
         Floor = State.Floor,
         Deleting = State.Deleting,
         Deleted = State.Deleted,
+        PushPreview = State.PushPreview,
     };
 
     private static string LeastRecentlyActive(UserDevicesState state)

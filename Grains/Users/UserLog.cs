@@ -61,11 +61,12 @@ internal sealed class UserLog
 
     /// <summary>
     /// Makes updates durable, then moves the end of the log. Throws <see cref="StoreConflictException"/>
-    /// when another activation of the user wrote first (the caller must retire this one).
+    /// when another activation of the user wrote first (the caller must retire this one). <paramref name="pushes"/>
+    /// (new push outbox rows) commit with the pointers.
     /// </summary>
-    public async Task AppendAsync(List<UpdatePointer> pointers, IReadOnlyList<UserConversation> entries)
+    public async Task AppendAsync(List<UpdatePointer> pointers, IReadOnlyList<UserConversation> entries, IReadOnlyList<PushRecord>? pushes = null)
     {
-        await _store.AppendUpdatesAsync(_userId, pointers, entries);
+        await _store.AppendUpdatesAsync(_userId, pointers, entries, pushes);
         LastUserSeq = pointers[^1].UserSeq;
         _checkpoint.Request(LastUserSeq);
     }

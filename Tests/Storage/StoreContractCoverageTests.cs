@@ -10,6 +10,7 @@ public sealed class StoreContractCoverageTests
     [InlineData(typeof(IAccountStore))]
     [InlineData(typeof(IConversationStore))]
     [InlineData(typeof(IUserLogStore))]
+    [InlineData(typeof(IPushOutboxStore))]
     [InlineData(typeof(IStoreSchema))]
     public void EveryStoreMethod_HasAContractTestNamedAfterIt(Type store)
     {

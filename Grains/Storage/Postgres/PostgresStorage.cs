@@ -13,7 +13,7 @@ public static class PostgresStorage
         var shards = new PostgresShards(databases, databaseOfPartition);
         var home = options.Databases[databaseOfPartition[0]];
         return new MessengerStorage(
-            new PostgresAccountStore(shards), new PostgresConversationStore(shards), new PostgresUserLogStore(shards),
+            new PostgresAccountStore(shards), new PostgresConversationStore(shards), new PostgresUserLogStore(shards), new PostgresPushOutboxStore(shards),
             databases, databases, OrleansTables: new AdoNetTables(AdoNetTables.Npgsql, home.ConnectionString));
     }
 }

@@ -11,9 +11,10 @@ namespace Messenger.Grains.Storage.Postgres;
 internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStore
 {
     /// <inheritdoc />
-    public async Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries)
+    public async Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries,
+        IReadOnlyList<PushRecord>? pushes = null)
     {
-        if (updates.Count == 0 && entries.Count == 0) return;
+        if (updates.Count == 0 && entries.Count == 0 && (pushes is null || pushes.Count == 0)) return;
         var userSeqs = new long[updates.Count];
         var kinds = new short[updates.Count];
         var conversations = new string[updates.Count];
@@ -35,6 +36,7 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
                 """).With(userId).With(userSeqs).With(kinds).With(conversations).With(seqs).With(fromSelf).With(receipts);
         }
         AddEntries(batch, userId, entries);
+        if (pushes is { Count: > 0 }) PostgresPushOutboxStore.AddInserts(batch, userId, pushes);
         try
         {
             await batch.ExecuteNonQueryAsync();
@@ -173,6 +175,7 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
         batch.Add("DELETE FROM user_updates WHERE user_id = $1").With(userId);
         batch.Add("DELETE FROM user_conversations WHERE user_id = $1").With(userId);
         batch.Add("DELETE FROM user_state WHERE user_id = $1").With(userId);
+        batch.Add("DELETE FROM push_outbox WHERE user_id = $1").With(userId);
         await batch.ExecuteNonQueryAsync();
     }
 }

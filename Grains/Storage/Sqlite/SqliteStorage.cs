@@ -11,7 +11,7 @@ public static class SqliteStorage
     {
         var database = new SqliteDatabase(path, simulatedFlushLatency);
         return new MessengerStorage(
-            new SqliteAccountStore(database), new SqliteConversationStore(database), new SqliteUserLogStore(database),
+            new SqliteAccountStore(database), new SqliteConversationStore(database), new SqliteUserLogStore(database), new SqlitePushOutboxStore(database),
             [database], [database], GrainStorage: serializer => new SqliteGrainStorage(database, serializer),
             Reminders: new SqliteReminderTable(database));
     }
@@ -25,7 +25,7 @@ public static class SqliteStorage
         var main = new SqliteDatabase(path);
         var userLogs = new SqliteDatabase(userLogPath);
         return new MessengerStorage(
-            new SqliteAccountStore(main), new SqliteConversationStore(main), new SqliteUserLogStore(userLogs),
+            new SqliteAccountStore(main), new SqliteConversationStore(main), new SqliteUserLogStore(userLogs), new SqlitePushOutboxStore(userLogs),
             [main, userLogs], [main, userLogs], GrainStorage: serializer => new SqliteGrainStorage(main, serializer),
             Reminders: new SqliteReminderTable(main));
     }

@@ -13,9 +13,11 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     private const int SqliteConstraint = 19;
 
     /// <inheritdoc />
-    public Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries) => database.Writer.WriteAsync(w =>
+    public Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries,
+        IReadOnlyList<PushRecord>? pushes = null) => database.Writer.WriteAsync(w =>
     {
         SaveEntries(w, userId, entries);
+        if (pushes is not null) SqlitePushOutboxStore.Insert(w, userId, pushes);
         foreach (var update in updates)
         {
             var cmd = update.Receipts is null
@@ -174,7 +176,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     /// <inheritdoc />
     public Task DeleteUserAsync(string userId) => database.Writer.WriteAsync(w =>
     {
-        foreach (var table in (string[])["user_updates", "user_conversations", "user_state"])
+        foreach (var table in (string[])["user_updates", "user_conversations", "user_state", "push_outbox"])
         {
             var cmd = w.Command($"DELETE FROM {table} WHERE user_id = $u");
             Sql.Bind(cmd, "$u", userId);

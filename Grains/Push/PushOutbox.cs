@@ -1,0 +1,251 @@
+using System.Text.Json;
+using Messenger.Grains.Storage;
+
+namespace Messenger.Grains.Push;
+
+/// <summary>What the outbox needs to know of its user when it decides.</summary>
+public interface IPushView
+{
+    /// <summary>The user's log is received by some device up to here (a live push its gateway took, or a sync).</summary>
+    long ReceivedUpTo { get; }
+
+    /// <summary>The user's read mark in a conversation (0 when unknown).</summary>
+    long ReadSeq(string conversationId);
+
+    /// <summary>Unread messages in a conversation.</summary>
+    long Unread(string conversationId);
+
+    /// <summary>Whether the conversation is muted at <paramref name="nowMs"/>.</summary>
+    bool IsMuted(string conversationId, long nowMs);
+
+    /// <summary>The user's push subscriptions by device.</summary>
+    IReadOnlyDictionary<string, PushSubscription> Subscriptions { get; }
+}
+
+/// <summary>One notification to send: the message it is for, how many it stands for, and where it goes.</summary>
+/// <param name="Record">The outbox row of the message it is for (the newest of its conversation's burst).</param>
+/// <param name="Count">Messages it stands for (itself and those collapsed into it).</param>
+/// <param name="Unread">The conversation's unread count.</param>
+/// <param name="Targets">The subscriptions still to send to, by device.</param>
+public sealed record PushSend(PushRecord Record, int Count, long Unread, IReadOnlyList<KeyValuePair<string, PushSubscription>> Targets);
+
+/// <summary>
+/// One user's push outbox in memory: the rows still pending, the decision when one is due (received
+/// in time, read, muted, or sent, a burst collapsing into its newest message), and the outcome of each
+/// attempt (done, retried with backoff, given up). Changes come back as rows to save; nothing here does
+/// I/O. A plain class owned by the user grain.
+/// </summary>
+public sealed class PushOutbox(PushOptions options)
+{
+    private readonly Dictionary<(string ConversationId, long Seq), PushRecord> _pending = [];
+    private readonly HashSet<(string, long)> _inFlight = [];
+    private readonly HashSet<(string, long)> _sentSome = [];
+    private readonly Dictionary<(string, long), int> _counts = [];
+
+    /// <summary>How many rows are pending.</summary>
+    public int Count => _pending.Count;
+
+    /// <summary>
+    /// A stable id per user and message (a repeated attempt carries the same one; no two users share one): 22
+    /// base64url characters of a SHA-256 of the three, so it says nothing about them.
+    /// </summary>
+    public static string NotificationId(string userId, string conversationId, long seq)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{userId}\n{conversationId}\n{seq}"));
+        return System.Buffers.Text.Base64Url.EncodeToString(hash.AsSpan(0, 16));
+    }
+
+    /// <summary>A new row for a message that reached the user's log (muted: recorded as such, nothing to do).</summary>
+    public PushRecord Create(ChatMessage message, long userSeq, bool muted, long nowMs) => new(
+        message.ConversationId, message.Seq, userSeq, message.SenderId, message.SentAt.ToUnixTimeMilliseconds(),
+        muted ? PushState.Muted : PushState.Pending, nowMs + (long)options.Delay.TotalMilliseconds, 0, null, null, nowMs, nowMs);
+
+    /// <summary>Takes rows that are now durable (new ones, or those read back on activation).</summary>
+    public void Track(IEnumerable<PushRecord> records)
+    {
+        foreach (var r in records)
+        {
+            if (r.State == PushState.Pending) _pending[(r.ConversationId, r.Seq)] = r;
+        }
+    }
+
+    /// <summary>When the next row is due (unix ms), or null when nothing waits.</summary>
+    public long? NextDueMs()
+    {
+        long? next = null;
+        foreach (var (key, r) in _pending)
+        {
+            if (_inFlight.Contains(key)) continue;
+            if (next is null || r.DueMs < next) next = r.DueMs;
+        }
+        return next;
+    }
+
+    /// <summary>
+    /// Decides every conversation with a row due: each undecided row is received, read, muted, or a
+    /// candidate; a conversation's candidates (due or not: one burst) make one notification for the
+    /// newest, the others collapse into it, as does an older one still waiting for a retry. Rows whose
+    /// retry is due are sent again. Returns the rows that changed and what to send.
+    /// </summary>
+    public (List<PushRecord> Changed, List<PushSend> Sends) Decide(IPushView view, long nowMs)
+    {
+        var changed = new List<PushRecord>();
+        var sends = new List<PushSend>();
+        var due = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, r) in _pending)
+        {
+            if (r.DueMs <= nowMs && !_inFlight.Contains(key)) due.Add(r.ConversationId);
+        }
+        foreach (var conversationId in due)
+        {
+            var rows = new List<PushRecord>();
+            foreach (var r in _pending.Values) if (r.ConversationId == conversationId) rows.Add(r);
+            rows.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+            var candidates = new List<PushRecord>();
+            PushRecord? retry = null;
+            foreach (var r in rows)
+            {
+                if (_inFlight.Contains((r.ConversationId, r.Seq))) continue;
+                if (r.Targets is not null)
+                {
+                    if (r.DueMs <= nowMs) retry = r;
+                    continue;
+                }
+                var state = r.UserSeq <= view.ReceivedUpTo ? PushState.Delivered
+                    : r.Seq <= view.ReadSeq(conversationId) ? PushState.Read
+                    : view.IsMuted(conversationId, nowMs) ? PushState.Muted
+                    : PushState.Pending;
+                if (state == PushState.Pending) candidates.Add(r);
+                else changed.Add(Close(r, state, null, nowMs));
+            }
+            if (candidates.Count > 0)
+            {
+                var newest = candidates[^1];
+                var count = candidates.Count;
+                // A newer notification replaces every older one of the conversation, sent or waiting.
+                foreach (var r in rows)
+                {
+                    if (r == newest || _inFlight.Contains((r.ConversationId, r.Seq)) || (r.Targets is null && !candidates.Contains(r))) continue;
+                    if (r.Targets is not null) count += _counts.GetValueOrDefault((r.ConversationId, r.Seq), 1);
+                    changed.Add(Close(r, PushState.Collapsed, $"collapsed into the notification of seq {newest.Seq}", nowMs));
+                }
+                retry = null;
+                var targets = view.Subscriptions.ToList();
+                if (targets.Count == 0)
+                {
+                    changed.Add(Close(newest, PushState.NoSubscription, null, nowMs));
+                    continue;
+                }
+                var decided = newest with { Targets = JoinTargets(targets.Select(t => t.Key)), UpdatedMs = nowMs };
+                _pending[(decided.ConversationId, decided.Seq)] = decided;
+                _counts[(decided.ConversationId, decided.Seq)] = count;
+                changed.Add(decided);
+                sends.Add(Send(decided, count, view));
+            }
+            if (retry is not null)
+            {
+                var subscriptions = view.Subscriptions;
+                var targets = SplitTargets(retry.Targets).Where(subscriptions.ContainsKey).Select(d => KeyValuePair.Create(d, subscriptions[d])).ToList();
+                if (targets.Count == 0)
+                {
+                    changed.Add(Close(retry, _sentSome.Contains((retry.ConversationId, retry.Seq)) ? PushState.Sent : PushState.NoSubscription, null, nowMs));
+                    continue;
+                }
+                sends.Add(Send(retry, _counts.GetValueOrDefault((retry.ConversationId, retry.Seq), 1), view, targets));
+            }
+        }
+        return (changed, sends);
+    }
+
+    private PushSend Send(PushRecord r, int count, IPushView view, List<KeyValuePair<string, PushSubscription>>? targets = null)
+    {
+        _inFlight.Add((r.ConversationId, r.Seq));
+        targets ??= SplitTargets(r.Targets).Where(view.Subscriptions.ContainsKey).Select(d => KeyValuePair.Create(d, view.Subscriptions[d])).ToList();
+        return new PushSend(r, count, view.Unread(r.ConversationId), targets);
+    }
+
+    /// <summary>
+    /// Applies the answers to one notification's attempts: a device that took it, or whose subscription is
+    /// gone or refused it for good, is done; one to retry waits (backoff, or the service's Retry-After). Returns
+    /// the row as it now is (null when it is no longer pending here).
+    /// </summary>
+    public PushRecord? Complete(string conversationId, long seq, IReadOnlyList<PushAttempt> attempts, long nowMs)
+    {
+        var key = (conversationId, seq);
+        _inFlight.Remove(key);
+        if (!_pending.TryGetValue(key, out var r)) return null;
+        var targets = SplitTargets(r.Targets).ToList();
+        TimeSpan? wait = null;
+        string? detail = null;
+        string? failure = null;
+        foreach (var a in attempts)
+        {
+            switch (a.Outcome)
+            {
+                case PushOutcome.Sent:
+                    targets.Remove(a.DeviceId);
+                    _sentSome.Add(key);
+                    break;
+                case PushOutcome.Retry:
+                    detail = a.Detail;
+                    var after = a.RetryAfter ?? TimeSpan.Zero;
+                    wait = wait is null || after > wait ? after : wait;
+                    break;
+                default:
+                    targets.Remove(a.DeviceId);
+                    failure = a.Detail;
+                    break;
+            }
+        }
+        var attemptsSoFar = r.Attempts + 1;
+        if (targets.Count == 0)
+        {
+            var sent = _sentSome.Contains(key);
+            return Close(r with { Attempts = attemptsSoFar }, sent ? PushState.Sent : PushState.Failed, sent ? null : failure, nowMs);
+        }
+        if (attemptsSoFar >= options.MaxAttempts)
+        {
+            return Close(r with { Attempts = attemptsSoFar }, PushState.Failed, $"gave up after {attemptsSoFar} attempts: {detail ?? failure}", nowMs);
+        }
+        var delay = Backoff(attemptsSoFar);
+        if (wait > delay) delay = wait.Value < options.MaxRetryDelay ? wait.Value : options.MaxRetryDelay;
+        var next = r with
+        {
+            Attempts = attemptsSoFar, Targets = JoinTargets(targets), Detail = detail ?? failure,
+            DueMs = nowMs + (long)delay.TotalMilliseconds, UpdatedMs = nowMs,
+        };
+        _pending[key] = next;
+        return next;
+    }
+
+    /// <summary>The wait before retry <paramref name="attempt"/>: doubling from the first, capped.</summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var ms = options.RetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+        return ms >= options.MaxRetryDelay.TotalMilliseconds ? options.MaxRetryDelay : TimeSpan.FromMilliseconds(ms);
+    }
+
+    /// <summary>Everything pending (the account is going away).</summary>
+    public void Clear()
+    {
+        _pending.Clear();
+        _inFlight.Clear();
+        _sentSome.Clear();
+        _counts.Clear();
+    }
+
+    private PushRecord Close(PushRecord r, PushState state, string? detail, long nowMs)
+    {
+        var key = (r.ConversationId, r.Seq);
+        _pending.Remove(key);
+        _inFlight.Remove(key);
+        _sentSome.Remove(key);
+        _counts.Remove(key);
+        return r with { State = state, Detail = detail ?? r.Detail, UpdatedMs = nowMs };
+    }
+
+    private static string JoinTargets(IEnumerable<string> deviceIds) => JsonSerializer.Serialize(deviceIds.ToArray(), PushJson.Default.StringArray);
+
+    private static string[] SplitTargets(string? targets) =>
+        targets is null ? [] : JsonSerializer.Deserialize(targets, PushJson.Default.StringArray) ?? [];
+}

@@ -1,0 +1,22 @@
+-- Push notifications: each user's outbox, one row per message that may need a notification, written
+-- with the message's pointer (in the user's database). state: 0 pending, 1 sent, 2 delivered, 3 read,
+-- 4 muted, 5 collapsed, 6 failed, 7 no subscription. targets: devices still to send to (space-separated),
+-- NULL before the decision.
+CREATE TABLE push_outbox (
+    user_id         text     NOT NULL,
+    conversation_id text     NOT NULL,
+    seq             bigint   NOT NULL,
+    user_seq        bigint   NOT NULL,
+    sender_id       text     NOT NULL,
+    sent_at         bigint   NOT NULL,
+    state           smallint NOT NULL,
+    due_at          bigint   NOT NULL,
+    attempts        integer  NOT NULL DEFAULT 0,
+    targets         text,
+    detail          text,
+    created_at      bigint   NOT NULL,
+    updated_at      bigint   NOT NULL,
+    PRIMARY KEY (user_id, conversation_id, seq)
+);
+-- The recovery scan: pending rows by when they are due.
+CREATE INDEX ix_push_outbox_due ON push_outbox (due_at) WHERE state = 0;
