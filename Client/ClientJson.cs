@@ -70,6 +70,19 @@ internal sealed record UserIdsBody(IReadOnlyList<string> UserIds);
 internal sealed record ConversationList(IReadOnlyList<ConversationSummary> Conversations);
 internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 
+/// <summary>Body of PUT /v1/push/subscription: one of the two.</summary>
+internal sealed record PushSubscriptionBody(WebPushBody? WebPush, WebhookBody? Webhook);
+
+internal sealed record WebPushBody(string Endpoint, WebPushKeysBody Keys);
+
+internal sealed record WebPushKeysBody(string P256dh, string Auth);
+
+internal sealed record WebhookBody(string Target, string Token);
+
+internal sealed record PushSubscriptionList(IReadOnlyList<PushSubscriptionInfo> Subscriptions);
+
+internal sealed record PushStatusList(IReadOnlyList<PushStatus> Notifications);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(OutFrame))]
 [JsonSerializable(typeof(InFrame))]
@@ -98,4 +111,10 @@ internal sealed record PresenceList(IReadOnlyList<Presence> Users);
 [JsonSerializable(typeof(MessageReceipts))]
 [JsonSerializable(typeof(MuteState))]
 [JsonSerializable(typeof(MuteBody))]
+[JsonSerializable(typeof(PushConfig))]
+[JsonSerializable(typeof(PushSubscriptionBody))]
+[JsonSerializable(typeof(PushSubscriptionInfo))]
+[JsonSerializable(typeof(PushSubscriptionList))]
+[JsonSerializable(typeof(PushSettings))]
+[JsonSerializable(typeof(PushStatusList))]
 internal sealed partial class ClientJson : JsonSerializerContext;

@@ -112,6 +112,39 @@ public sealed class MessengerHttpClient : IDisposable
     public Task<MuteState> UnmuteAsync(string conversationId, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Delete, $"v1/conversations/{Uri.EscapeDataString(conversationId)}/mute", null, ClientJson.Default.MuteState, ct);
 
+    /// <summary>The server's VAPID public key, for subscribing a browser to Web Push.</summary>
+    public Task<PushConfig> GetPushConfigAsync(CancellationToken ct = default) => GetAsync("v1/push/config", ClientJson.Default.PushConfig, ct);
+
+    /// <summary>Sets this device's push subscription to a browser's Web Push subscription (its endpoint and keys).</summary>
+    public Task<PushSubscriptionInfo> SubscribeWebPushAsync(string endpoint, string p256dh, string auth, CancellationToken ct = default) =>
+        SetPushSubscriptionAsync(new PushSubscriptionBody(new WebPushBody(endpoint, new WebPushKeysBody(p256dh, auth)), null), ct);
+
+    /// <summary>Sets this device's push subscription to a token at one of the server's configured webhooks.</summary>
+    public Task<PushSubscriptionInfo> SubscribeWebhookAsync(string target, string token, CancellationToken ct = default) =>
+        SetPushSubscriptionAsync(new PushSubscriptionBody(null, new WebhookBody(target, token)), ct);
+
+    private Task<PushSubscriptionInfo> SetPushSubscriptionAsync(PushSubscriptionBody body, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, "v1/push/subscription", JsonContent.Create(body, ClientJson.Default.PushSubscriptionBody),
+            ClientJson.Default.PushSubscriptionInfo, ct);
+
+    /// <summary>Removes a device's push subscription (null: this device's).</summary>
+    public Task UnsubscribePushAsync(string? deviceId = null, CancellationToken ct = default) => SendAsync(HttpMethod.Delete,
+        deviceId is null ? "v1/push/subscription" : $"v1/push/subscriptions/{Uri.EscapeDataString(deviceId)}", null, ct);
+
+    /// <summary>The user's push subscriptions, one per device that has one.</summary>
+    public async Task<IReadOnlyList<PushSubscriptionInfo>> ListPushSubscriptionsAsync(CancellationToken ct = default) =>
+        (await GetAsync("v1/push/subscriptions", ClientJson.Default.PushSubscriptionList, ct)).Subscriptions;
+
+    /// <summary>Turns the text preview in this user's notifications on or off.</summary>
+    public Task<PushSettings> SetPushSettingsAsync(bool preview, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Put, "v1/push/settings", JsonContent.Create(new PushSettings(preview), ClientJson.Default.PushSettings),
+            ClientJson.Default.PushSettings, ct);
+
+    /// <summary>What became of this user's notifications for messages of a conversation after <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<PushStatus>> GetPushStatusesAsync(string conversationId, long after = 0, int? limit = null, CancellationToken ct = default) =>
+        (await GetAsync($"v1/conversations/{Uri.EscapeDataString(conversationId)}/push?after={after}{(limit is { } l ? $"&limit={l}" : "")}",
+            ClientJson.Default.PushStatusList, ct)).Notifications;
+
     /// <summary>Renames a group (admins and owners).</summary>
     public Task<GroupChange> RenameGroupAsync(string conversationId, string title, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Patch, $"v1/conversations/{Uri.EscapeDataString(conversationId)}",

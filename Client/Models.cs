@@ -205,3 +205,24 @@ public sealed class MessengerClientException : Exception
     /// <summary>The HTTP status for REST errors; null for socket errors.</summary>
     public int? HttpStatus { get; }
 }
+
+/// <summary>What a client needs to subscribe to push notifications.</summary>
+/// <param name="VapidPublicKey">The server's VAPID public key (base64url): the applicationServerKey for a browser's PushManager.</param>
+public sealed record PushConfig(string VapidPublicKey);
+
+/// <summary>One device's push subscription, as the server lists it (keys and tokens are not shown).</summary>
+/// <param name="DeviceId">The device.</param>
+/// <param name="Kind"><c>webPush</c> or <c>webhook</c>.</param>
+/// <param name="Endpoint">For Web Push: the push service endpoint.</param>
+/// <param name="Target">For a webhook: the target's name.</param>
+/// <param name="CreatedAt">When it was registered.</param>
+/// <param name="Current">Whether it is this device's.</param>
+public sealed record PushSubscriptionInfo(string DeviceId, string Kind, string? Endpoint, string? Target, DateTimeOffset CreatedAt, bool Current);
+
+/// <summary>A user's push settings.</summary>
+/// <param name="Preview">Notifications carry the start of the message's text.</param>
+public sealed record PushSettings(bool Preview);
+
+/// <summary>What became of this user's notification for one message (docs/PROTOCOL.md 4.18.5).</summary>
+public sealed record PushStatus(string NotificationId, string ConversationId, long Seq, long UserSeq, string State, int Attempts, string? Detail,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);

@@ -1,6 +1,7 @@
 import { MessengerError } from './errors.js';
 import type {
   Ack, Conversation, ConversationSummary, Device, GroupChange, GroupRole, HistoryPage, MessageReceipts, MuteState, PollResult, Presence, ReadMark, Session, SyncPage, User,
+  PushConfig, PushSettings, PushStatus, PushSubscriptionInfo,
 } from './types.js';
 
 export interface ApiOptions {
@@ -118,6 +119,42 @@ export class MessengerApi {
   /** Mutes a conversation for the caller until `until` (default: until unmuted); answers the end of the mute. */
   mute(conversationId: string, until?: Date | string): Promise<MuteState> {
     return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/mute`, until === undefined ? {} : { until: new Date(until).toISOString() });
+  }
+
+  /** The server's VAPID public key: the `applicationServerKey` for `PushManager.subscribe` (4.18.1). */
+  pushConfig(): Promise<PushConfig> {
+    return this.call('GET', '/v1/push/config');
+  }
+
+  /** Sets this device's push subscription to a browser's (pass `subscription.toJSON()`). */
+  subscribeWebPush(subscription: { endpoint?: string; keys?: Record<string, string> }): Promise<PushSubscriptionInfo> {
+    return this.call('PUT', '/v1/push/subscription', { webPush: { endpoint: subscription.endpoint, keys: subscription.keys } });
+  }
+
+  /** Sets this device's push subscription to a token at one of the server's configured webhooks. */
+  subscribeWebhook(target: string, token: string): Promise<PushSubscriptionInfo> {
+    return this.call('PUT', '/v1/push/subscription', { webhook: { target, token } });
+  }
+
+  /** Removes a device's push subscription (default: this device's). */
+  async unsubscribePush(deviceId?: string): Promise<void> {
+    await this.call('DELETE', deviceId === undefined ? '/v1/push/subscription' : `/v1/push/subscriptions/${encodeURIComponent(deviceId)}`);
+  }
+
+  /** The user's push subscriptions, one per device that has one. */
+  async pushSubscriptions(): Promise<PushSubscriptionInfo[]> {
+    return (await this.call<{ subscriptions: PushSubscriptionInfo[] }>('GET', '/v1/push/subscriptions')).subscriptions;
+  }
+
+  /** Turns the text preview in the user's notifications on or off. */
+  setPushSettings(settings: PushSettings): Promise<PushSettings> {
+    return this.call('PUT', '/v1/push/settings', settings);
+  }
+
+  /** What became of the caller's notifications for messages of a conversation after `after`. */
+  async pushStatuses(conversationId: string, after = 0, limit?: number): Promise<PushStatus[]> {
+    return (await this.call<{ notifications: PushStatus[] }>('GET',
+      `/v1/conversations/${encodeURIComponent(conversationId)}/push${queryString({ after, limit })}`)).notifications;
   }
 
   /** Unmutes a conversation for the caller. */

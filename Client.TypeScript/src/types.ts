@@ -48,6 +48,13 @@ export type Presence = Schemas['WirePresence'];
 export type Ack = Schemas['WireAck'];
 /** A logged-in device of the user (docs/PROTOCOL.md 4.13). */
 export type Device = Schemas['WireDevice'];
+/** The server's VAPID public key, for PushManager.subscribe (docs/PROTOCOL.md 4.18.1). */
+export type PushConfig = Schemas['WirePushConfig'];
+/** One device's push subscription as the server lists it (keys and tokens are not shown). */
+export type PushSubscriptionInfo = Schemas['WirePushSubscription'];
+export type PushSettings = Schemas['WirePushSettings'];
+/** What became of the caller's notification for one message (docs/PROTOCOL.md 4.18.5). */
+export type PushStatus = Schemas['WirePushStatus'];
 /** A long-poll answer: a sync page plus the presence and typing events pushed to the device since its last poll. */
 export type PollResult = Omit<Schemas['WirePollResult'], 'events'> & { events: PollEvent[] };
 

@@ -56,10 +56,16 @@ public static class PushSubscriptionRules
         if (string.IsNullOrEmpty(value)) throw Invalid($"{field} is required.");
         if (value.Length > 2 * length) throw Invalid($"{field} must be {length} bytes, base64url.");
         var bytes = new byte[Base64Url.GetMaxDecodedLength(value.Length)];
-        if (!Base64Url.TryDecodeFromChars(value, bytes, out var written) || written != length)
+        int written;
+        try
         {
-            throw Invalid($"{field} must be {length} bytes, base64url.");
+            if (!Base64Url.TryDecodeFromChars(value, bytes, out written)) written = -1;
         }
+        catch (FormatException)
+        {
+            written = -1;
+        }
+        if (written != length) throw Invalid($"{field} must be {length} bytes, base64url.");
         return bytes[..written];
     }
 

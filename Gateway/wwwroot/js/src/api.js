@@ -80,6 +80,34 @@ export class MessengerApi {
     mute(conversationId, until) {
         return this.call('PUT', `/v1/conversations/${encodeURIComponent(conversationId)}/mute`, until === undefined ? {} : { until: new Date(until).toISOString() });
     }
+    /** The server's VAPID public key: the `applicationServerKey` for `PushManager.subscribe` (4.18.1). */
+    pushConfig() {
+        return this.call('GET', '/v1/push/config');
+    }
+    /** Sets this device's push subscription to a browser's (pass `subscription.toJSON()`). */
+    subscribeWebPush(subscription) {
+        return this.call('PUT', '/v1/push/subscription', { webPush: { endpoint: subscription.endpoint, keys: subscription.keys } });
+    }
+    /** Sets this device's push subscription to a token at one of the server's configured webhooks. */
+    subscribeWebhook(target, token) {
+        return this.call('PUT', '/v1/push/subscription', { webhook: { target, token } });
+    }
+    /** Removes a device's push subscription (default: this device's). */
+    async unsubscribePush(deviceId) {
+        await this.call('DELETE', deviceId === undefined ? '/v1/push/subscription' : `/v1/push/subscriptions/${encodeURIComponent(deviceId)}`);
+    }
+    /** The user's push subscriptions, one per device that has one. */
+    async pushSubscriptions() {
+        return (await this.call('GET', '/v1/push/subscriptions')).subscriptions;
+    }
+    /** Turns the text preview in the user's notifications on or off. */
+    setPushSettings(settings) {
+        return this.call('PUT', '/v1/push/settings', settings);
+    }
+    /** What became of the caller's notifications for messages of a conversation after `after`. */
+    async pushStatuses(conversationId, after = 0, limit) {
+        return (await this.call('GET', `/v1/conversations/${encodeURIComponent(conversationId)}/push${queryString({ after, limit })}`)).notifications;
+    }
     /** Unmutes a conversation for the caller. */
     unmute(conversationId) {
         return this.call('DELETE', `/v1/conversations/${encodeURIComponent(conversationId)}/mute`);
