@@ -35,7 +35,16 @@ public sealed class PushSender : IDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = _options.SendTimeout };
+        // Hosts the operator named may be anywhere; any other (a user's endpoint) only on public addresses.
+        var allowed = new HashSet<string>(_options.InsecureHosts, StringComparer.OrdinalIgnoreCase);
+        foreach (var target in _options.Webhooks.Values) allowed.Add(new Uri(target.Url).Host);
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AllowAutoRedirect = false,
+            ConnectCallback = (context, ct) => PushAddresses.ConnectAsync(context, allowed.Contains, ct),
+        };
+        _http = new HttpClient(handler) { Timeout = _options.SendTimeout };
         _webPush = new PushServiceClient(_http) { AutoRetryAfter = false, DefaultTimeToLive = (int)_options.TimeToLive.TotalSeconds };
         _slots = new SemaphoreSlim(_options.Concurrency);
         _vapid = new Lazy<Task<VapidAuthentication>>(LoadVapidAsync);
@@ -138,6 +147,10 @@ public sealed class PushSender : IDisposable
         catch (PushServiceClientException ex)
         {
             return Classify(ex.StatusCode, ex.Headers?.RetryAfter, ex.Message);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is PushAddresses.RefusedException refused)
+        {
+            return (PushOutcome.Gone, null, refused.Message);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException)
         {

@@ -32,9 +32,11 @@ public static class PushSubscriptionRules
         {
             throw Invalid("webPush.endpoint must be an absolute https URL.");
         }
-        if (endpoint.Scheme == "http" && !options.InsecureHosts.Contains(endpoint.Host, StringComparer.OrdinalIgnoreCase))
+        var allowed = options.InsecureHosts.Contains(endpoint.Host, StringComparer.OrdinalIgnoreCase);
+        if (endpoint.Scheme == "http" && !allowed) throw Invalid("webPush.endpoint must use https.");
+        if (!allowed && (endpoint.IsLoopback || (System.Net.IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var ip) && PushAddresses.IsInner(ip))))
         {
-            throw Invalid("webPush.endpoint must use https.");
+            throw Invalid("webPush.endpoint must be a push service on the internet, not an address of the server's own network.");
         }
         var key = Decode(s.P256dh, "webPush.keys.p256dh", 65);
         if (key[0] != 0x04 || !IsOnCurve(key)) throw Invalid("webPush.keys.p256dh is not a P-256 public key (65 bytes, uncompressed).");

@@ -135,3 +135,27 @@ public sealed class PushOutboxTests
     private static PushAttempt Attempt(string device, PushOutcome outcome, string? detail = null, TimeSpan? retryAfter = null) =>
         new("c", 1, device, outcome, retryAfter, detail, device == "phone" ? Phone : Browser);
 }
+
+/// <summary>Which addresses a user's push endpoint may reach.</summary>
+public sealed class PushAddressesTests
+{
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("10.20.30.40", true)]
+    [InlineData("172.16.0.1", true)]
+    [InlineData("172.31.255.255", true)]
+    [InlineData("192.168.1.1", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("100.64.0.1", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("::1", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("fd00::1", true)]
+    [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("172.32.0.1", false)]
+    [InlineData("8.8.8.8", false)]
+    [InlineData("142.250.74.10", false)]
+    [InlineData("2a00:1450:4001:81b::200a", false)]
+    public void IsInner_TellsTheServersOwnNetworksFromTheInternet(string address, bool inner) =>
+        Assert.Equal(inner, PushAddresses.IsInner(System.Net.IPAddress.Parse(address)));
+}
