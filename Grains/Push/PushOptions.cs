@@ -79,7 +79,8 @@ public sealed class PushOptions
         if (Concurrency < 1 || Concurrency > 4096) throw Bad(nameof(Concurrency), "must be 1 to 4096");
         if (ScanInterval < TimeSpan.FromSeconds(1)) throw Bad(nameof(ScanInterval), "must be at least 00:00:01");
         if (Retention < TimeSpan.FromMinutes(1)) throw Bad(nameof(Retention), "must be at least 00:01:00");
-        if (PreviewLength < 1 || PreviewLength > 1000) throw Bad(nameof(PreviewLength), "must be 1 to 1000");
+        // A Web Push payload must stay within 4096 bytes once encrypted: 500 characters, escaped, leave room for the rest.
+        if (PreviewLength < 1 || PreviewLength > 500) throw Bad(nameof(PreviewLength), "must be 1 to 500");
     }
 
     private static InvalidOperationException Bad(string setting, string rule) => new($"{SectionName}:{setting} {rule}.");
