@@ -122,6 +122,9 @@ public sealed record VapidKeys([property: Id(0)] string PublicKey, [property: Id
 /// <summary>The one holder of the server's VAPID key pair (key 0), so every silo signs with the same key.</summary>
 public interface IVapidKeysGrain : IGrainWithIntegerKey
 {
-    /// <summary>The key pair, created and stored on the first call ever.</summary>
+    /// <summary>The key pair, created and stored on the first call ever (for the silos' push senders).</summary>
     Task<VapidKeys> GetAsync();
+
+    /// <summary>The public key alone (for clients).</summary>
+    Task<string> GetPublicKeyAsync();
 }

@@ -80,10 +80,12 @@ public sealed partial class UserGrain
         return statuses;
     }
 
-    public Task ResumePushAsync()
+    public async Task ResumePushAsync()
     {
+        // The store is the truth: rows this activation does not hold (it never loaded them, having no
+        // subscription then) are taken up now, and settle (no subscription left: no_subscription).
+        if (Exists) _pushOutbox.Track(await _pushStore.ReadPendingAsync(Id));
         ArmPushTimer();
-        return Task.CompletedTask;
     }
 
     public async Task PushAttemptedAsync(string conversationId, long seq, IReadOnlyList<PushAttempt> attempts)
@@ -91,7 +93,20 @@ public sealed partial class UserGrain
         if (!Exists) return;
         var now = NowMs;
         var row = _pushOutbox.Complete(conversationId, seq, attempts, now);
-        if (row is not null) await SavePushRowsAsync([row]);
+        if (row is not null)
+        {
+            try
+            {
+                await SavePushRowsAsync([row]);
+            }
+            catch
+            {
+                // Memory moved ahead of the store: start over from the store (the row is sent again at its lease's end).
+                _pushOutbox.Clear();
+                DeactivateOnIdle();
+                throw;
+            }
+        }
         foreach (var attempt in attempts)
         {
             if (attempt.Outcome != PushOutcome.Gone) continue;
@@ -188,13 +203,27 @@ public sealed partial class UserGrain
         foreach (var r in rows)
         {
             if (r.State != PushState.Pending) Count(r.State);
-            // What became of each notification, for the operator: received and read ones (most of them) only at Debug.
-            var level = r.State is PushState.Delivered or PushState.Read ? LogLevel.Debug : LogLevel.Information;
+            // What became of each notification, for the operator (category Messenger.Push, so it can be filtered).
             if (r.State != PushState.Pending || r.Detail is not null)
             {
-                _logger.Log(level, "User {UserId}: push for {ConversationId}/{Seq} {State}{Detail}", Id, r.ConversationId, r.Seq, r.State,
+                _pushLog.LogInformation("User {UserId}: push for {ConversationId}/{Seq} {State}{Detail}", Id, r.ConversationId, r.Seq, StateName(r.State),
                     r.Detail is null ? "" : $" ({r.Detail})");
             }
+        }
+    }
+
+    /// <summary>Before the grain goes: what a device received is settled now (the mark lives in memory only).</summary>
+    private async Task SettlePushAsync()
+    {
+        if (_pushOutbox.Count == 0) return;
+        try
+        {
+            await SavePushRowsAsync(_pushOutbox.SettleReceived(_received.UserSeq, NowMs));
+        }
+        catch (Exception ex)
+        {
+            // Those rows are decided again by the next activation, which may notify a message a device already has.
+            _logger.LogWarning(ex, "User {UserId}: could not settle received notifications before deactivating", Id);
         }
     }
 

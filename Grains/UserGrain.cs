@@ -34,13 +34,15 @@ public sealed partial class UserGrain : Grain, IUserGrain
     private readonly PushSender _pushSender;
     private readonly PushOptions _pushOptions;
     private readonly PushOutbox _pushOutbox;
+    private readonly ILogger _pushLog;
     private UserProfile? _profile;
 
     public UserGrain(IAccountStore accounts, IUserLogStore log, IConversationStore conversations, UpdatePusher pusher, IGrainFactory grains,
         [PersistentState("devices", MessengerSiloExtensions.GrainStateStorage)] IPersistentState<UserDevicesState> devices,
         IPushOutboxStore pushStore, PushSender pushSender, IOptions<PushOptions> pushOptions,
-        IOptions<MessengerOptions> options, IOptions<PresenceOptions> presence, TimeProvider time, ILogger<UserGrain> logger)
+        IOptions<MessengerOptions> options, IOptions<PresenceOptions> presence, TimeProvider time, ILogger<UserGrain> logger, ILoggerFactory loggers)
     {
+        _pushLog = loggers.CreateLogger(PushSender.LogCategory);
         _pushStore = pushStore;
         _pushSender = pushSender;
         _pushOptions = pushOptions.Value;
@@ -83,6 +85,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _presence.Release(_deviceWatchers.Live(_presence.Now));
+        await SettlePushAsync();
         await _log.FlushAsync();
         await FlushDevicesAsync();
     }

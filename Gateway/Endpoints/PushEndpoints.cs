@@ -33,7 +33,7 @@ public static class PushEndpoints
     }
 
     private static async Task<Ok<WirePushConfig>> ConfigAsync(GrainReferences grains) =>
-        TypedResults.Ok(new WirePushConfig((await grains.VapidKeys.GetAsync()).PublicKey));
+        TypedResults.Ok(new WirePushConfig(await grains.VapidKeys.GetPublicKeyAsync()));
 
     private static async Task<Ok<WirePushSubscription>> SubscribeAsync(PushSubscriptionRequest request, HttpContext http, GrainReferences grains)
     {

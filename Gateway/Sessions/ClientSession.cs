@@ -31,6 +31,9 @@ public sealed class ClientSession
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>A long-poll device's session: a push only wakes its poll, which fetches the updates itself.</summary>
+    public bool Polled { get; init; }
+
     public ClientSession(string userId, string deviceId, long generation, GatewayNode node, Hosting.GatewayOptions options, ILogger logger)
     {
         UserId = userId;

@@ -86,10 +86,32 @@ public sealed class ConnectionRegistry : IUpdateObserver
         return Task.CompletedTask;
     }
 
-    public Task OnUpdatesAsync(UpdateBatch batch)
+    public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch)
     {
         UpdateFrames.ForEachUser(batch, _holds, _deliver);
-        return Task.CompletedTask;
+        return Task.FromResult(Unreceived(batch));
+    }
+
+    /// <summary>The batch's users no WebSocket of whom took their frame (push notifications still wait for them).</summary>
+    private IReadOnlyList<string> Unreceived(UpdateBatch batch)
+    {
+        List<string>? missed = null;
+        string? previous = null;
+        foreach (var update in batch.Updates)
+        {
+            if (ReferenceEquals(update.UserId, previous) || update.UserId == previous) continue;
+            previous = update.UserId;
+            if (HasSocket(update.UserId) || missed?.Contains(update.UserId) == true) continue;
+            (missed ??= []).Add(update.UserId);
+        }
+        return missed ?? (IReadOnlyList<string>)[];
+    }
+
+    private bool HasSocket(string userId)
+    {
+        if (!_byUser.TryGetValue(userId, out var sessions)) return false;
+        foreach (var session in sessions) if (!session.Polled) return true;
+        return false;
     }
 
     private void Deliver(UpdateBatch batch, string userId, byte[] frame, IReadOnlyList<int> indexes)

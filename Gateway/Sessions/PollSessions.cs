@@ -44,7 +44,7 @@ public sealed class PollSessions(GatewayNode node, IOptions<GatewayOptions> opti
 
     private async Task<PollSession> AttachAsync(string userId, string deviceId, long generation)
     {
-        var session = new ClientSession(userId, deviceId, generation, node, options.Value, logger);
+        var session = new ClientSession(userId, deviceId, generation, node, options.Value, logger) { Polled = true };
         await node.AttachAsync(session);
         session.EnqueueHello(null); // pushes that arrived while attaching are released
         return new PollSession(session, time);

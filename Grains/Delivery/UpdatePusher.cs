@@ -60,12 +60,12 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
             while (true)
             {
                 BatchBuilder? batch = null;
-                List<(ReceivedMark, long)>? marks = null;
+                List<(ReceivedMark, string, long)>? marks = null;
                 while (_queue.TryDequeue(out var item))
                 {
                     Interlocked.Decrement(ref _queued);
                     (batch ??= new BatchBuilder()).Add(item.UserId, item.Updates);
-                    if (item.Received is { } mark) (marks ??= []).Add((mark, item.Updates[^1].UserSeq));
+                    if (item.Received is { } mark) (marks ??= []).Add((mark, item.UserId, item.Updates[^1].UserSeq));
                 }
                 if (batch is null)
                 {
@@ -76,9 +76,15 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
                 }
                 try
                 {
-                    await gateway.OnUpdatesAsync(batch.Build()).ConfigureAwait(false);
+                    var unreceived = await gateway.OnUpdatesAsync(batch.Build()).ConfigureAwait(false);
                     _dropped = 0;
-                    if (marks is not null) foreach (var (mark, userSeq) in marks) mark.Advance(userSeq);
+                    if (marks is not null)
+                    {
+                        foreach (var (mark, userId, userSeq) in marks)
+                        {
+                            if (!unreceived.Contains(userId)) mark.Advance(userSeq);
+                        }
+                    }
                 }
                 catch (Exception ex)
                 {

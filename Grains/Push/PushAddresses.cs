@@ -12,6 +12,8 @@ namespace Messenger.Grains.Push;
 /// </summary>
 public static class PushAddresses
 {
+    private static readonly byte[] Nat64 = [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+
     /// <summary>Whether <paramref name="address"/> is loopback, private, link-local, unique-local, shared (CGNAT), multicast or unspecified.</summary>
     public static bool IsInner(IPAddress address)
     {
@@ -20,11 +22,18 @@ public static class PushAddresses
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             var b6 = address.GetAddressBytes();
-            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (b6[0] & 0xFE) == 0xFC;
+            // Unique-local fc00::/7; addresses that carry an IPv4 one (NAT64 64:ff9b::/96, 6to4 2002::/16,
+            // IPv4-compatible ::/96) are judged by it.
+            if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (b6[0] & 0xFE) == 0xFC) return true;
+            if (b6[0] == 0x20 && b6[1] == 0x02) return IsInner(new IPAddress(b6.AsSpan(2, 4)));
+            var prefix96 = b6.AsSpan(0, 12);
+            if (prefix96.SequenceEqual(Nat64) || prefix96.IndexOfAnyExcept((byte)0) < 0) return IsInner(new IPAddress(b6.AsSpan(12, 4)));
+            return false;
         }
         var b = address.GetAddressBytes();
-        return b[0] == 10 || b[0] == 0 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168)
-            || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xC0) == 64) || b[0] >= 224;
+        return b[0] == 10 || b[0] == 0 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168)
+            || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xC0) == 64) || (b[0] == 198 && (b[1] & 0xFE) == 18)
+            || (b[0] == 192 && b[1] == 0 && b[2] == 0) || b[0] >= 224;
     }
 
     /// <summary>A connection the push sender refused to open (an inner address of a host nobody allowed).</summary>

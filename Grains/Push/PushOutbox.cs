@@ -34,11 +34,12 @@ public sealed record PushSend(PushRecord Record, int Count, long Unread, IReadOn
 /// in time, read, muted, or sent, a burst collapsing into its newest message), and the outcome of each
 /// attempt (done, retried with backoff, given up). Changes come back as rows to save; nothing here does
 /// I/O. A plain class owned by the user grain.
+/// A row being sent is due again when its send's lease runs out (<see cref="Lease"/>, saved with it): if
+/// no outcome came by then (the sender's report was lost, the silo died), it is sent again, with the same id.
 /// </summary>
 public sealed class PushOutbox(PushOptions options)
 {
     private readonly Dictionary<(string ConversationId, long Seq), PushRecord> _pending = [];
-    private readonly HashSet<(string, long)> _inFlight = [];
     private readonly HashSet<(string, long)> _sentSome = [];
     private readonly Dictionary<(string, long), int> _counts = [];
 
@@ -60,12 +61,15 @@ public sealed class PushOutbox(PushOptions options)
         message.ConversationId, message.Seq, userSeq, message.SenderId, message.SentAt.ToUnixTimeMilliseconds(),
         muted ? PushState.Muted : PushState.Pending, nowMs + (long)options.Delay.TotalMilliseconds, 0, null, null, nowMs, nowMs);
 
-    /// <summary>Takes rows that are now durable (new ones, or those read back on activation).</summary>
+    /// <summary>How long a send may go without an outcome before the row is due again.</summary>
+    public TimeSpan Lease => options.SendTimeout * 2 + TimeSpan.FromSeconds(5);
+
+    /// <summary>Takes rows that are now durable (new ones, or those read back from the store); rows tracked already stay as they are.</summary>
     public void Track(IEnumerable<PushRecord> records)
     {
         foreach (var r in records)
         {
-            if (r.State == PushState.Pending) _pending[(r.ConversationId, r.Seq)] = r;
+            if (r.State == PushState.Pending) _pending.TryAdd((r.ConversationId, r.Seq), r);
         }
     }
 
@@ -73,12 +77,22 @@ public sealed class PushOutbox(PushOptions options)
     public long? NextDueMs()
     {
         long? next = null;
-        foreach (var (key, r) in _pending)
+        foreach (var r in _pending.Values)
         {
-            if (_inFlight.Contains(key)) continue;
             if (next is null || r.DueMs < next) next = r.DueMs;
         }
         return next;
+    }
+
+    /// <summary>Undecided rows a device has received (up to <paramref name="receivedUpTo"/>) close as delivered (before the grain goes away: the mark lives in memory).</summary>
+    public List<PushRecord> SettleReceived(long receivedUpTo, long nowMs)
+    {
+        var changed = new List<PushRecord>();
+        foreach (var r in _pending.Values.ToList())
+        {
+            if (r.Targets is null && r.UserSeq <= receivedUpTo) changed.Add(Close(r, PushState.Delivered, null, nowMs));
+        }
+        return changed;
     }
 
     /// <summary>
@@ -92,9 +106,9 @@ public sealed class PushOutbox(PushOptions options)
         var changed = new List<PushRecord>();
         var sends = new List<PushSend>();
         var due = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (key, r) in _pending)
+        foreach (var r in _pending.Values)
         {
-            if (r.DueMs <= nowMs && !_inFlight.Contains(key)) due.Add(r.ConversationId);
+            if (r.DueMs <= nowMs) due.Add(r.ConversationId);
         }
         foreach (var conversationId in due)
         {
@@ -105,18 +119,15 @@ public sealed class PushOutbox(PushOptions options)
             PushRecord? retry = null;
             foreach (var r in rows)
             {
-                if (_inFlight.Contains((r.ConversationId, r.Seq))) continue;
-                if (r.Targets is not null)
-                {
-                    if (r.DueMs <= nowMs) retry = r;
-                    continue;
-                }
+                // Undecided rows, and a retry that is due, are settled by what is known now: received, read, muted?
+                if (r.Targets is not null && r.DueMs > nowMs) continue; // being sent, or waiting for its retry
                 var state = r.UserSeq <= view.ReceivedUpTo ? PushState.Delivered
                     : r.Seq <= view.ReadSeq(conversationId) ? PushState.Read
                     : view.IsMuted(conversationId, nowMs) ? PushState.Muted
                     : PushState.Pending;
-                if (state == PushState.Pending) candidates.Add(r);
-                else changed.Add(Close(r, state, null, nowMs));
+                if (state != PushState.Pending) changed.Add(Close(r, state, null, nowMs));
+                else if (r.Targets is null) candidates.Add(r);
+                else retry = r;
             }
             if (candidates.Count > 0)
             {
@@ -125,7 +136,7 @@ public sealed class PushOutbox(PushOptions options)
                 // A newer notification replaces every older one of the conversation, sent or waiting.
                 foreach (var r in rows)
                 {
-                    if (r == newest || _inFlight.Contains((r.ConversationId, r.Seq)) || (r.Targets is null && !candidates.Contains(r))) continue;
+                    if (r == newest || !_pending.ContainsKey((r.ConversationId, r.Seq)) || (r.Targets is null && !candidates.Contains(r))) continue;
                     if (r.Targets is not null) count += _counts.GetValueOrDefault((r.ConversationId, r.Seq), 1);
                     changed.Add(Close(r, PushState.Collapsed, $"collapsed into the notification of seq {newest.Seq}", nowMs));
                 }
@@ -136,13 +147,10 @@ public sealed class PushOutbox(PushOptions options)
                     changed.Add(Close(newest, PushState.NoSubscription, null, nowMs));
                     continue;
                 }
-                var decided = newest with { Targets = JoinTargets(targets.Select(t => t.Key)), UpdatedMs = nowMs };
-                _pending[(decided.ConversationId, decided.Seq)] = decided;
-                _counts[(decided.ConversationId, decided.Seq)] = count;
-                changed.Add(decided);
-                sends.Add(Send(decided, count, view));
+                _counts[(newest.ConversationId, newest.Seq)] = count;
+                sends.Add(Send(newest with { Targets = JoinTargets(targets.Select(t => t.Key)) }, count, view, targets, changed, nowMs));
             }
-            if (retry is not null)
+            if (retry is not null && _pending.ContainsKey((retry.ConversationId, retry.Seq)))
             {
                 var subscriptions = view.Subscriptions;
                 var targets = SplitTargets(retry.Targets).Where(subscriptions.ContainsKey).Select(d => KeyValuePair.Create(d, subscriptions[d])).ToList();
@@ -151,17 +159,19 @@ public sealed class PushOutbox(PushOptions options)
                     changed.Add(Close(retry, _sentSome.Contains((retry.ConversationId, retry.Seq)) ? PushState.Sent : PushState.NoSubscription, null, nowMs));
                     continue;
                 }
-                sends.Add(Send(retry, _counts.GetValueOrDefault((retry.ConversationId, retry.Seq), 1), view, targets));
+                sends.Add(Send(retry, _counts.GetValueOrDefault((retry.ConversationId, retry.Seq), 1), view, targets, changed, nowMs));
             }
         }
         return (changed, sends);
     }
 
-    private PushSend Send(PushRecord r, int count, IPushView view, List<KeyValuePair<string, PushSubscription>>? targets = null)
+    /// <summary>The row goes out: it is due again only if its lease runs out before an outcome comes (saved with the change).</summary>
+    private PushSend Send(PushRecord r, int count, IPushView view, List<KeyValuePair<string, PushSubscription>> targets, List<PushRecord> changed, long nowMs)
     {
-        _inFlight.Add((r.ConversationId, r.Seq));
-        targets ??= SplitTargets(r.Targets).Where(view.Subscriptions.ContainsKey).Select(d => KeyValuePair.Create(d, view.Subscriptions[d])).ToList();
-        return new PushSend(r, count, view.Unread(r.ConversationId), targets);
+        var leased = r with { DueMs = nowMs + (long)Lease.TotalMilliseconds, UpdatedMs = nowMs };
+        _pending[(r.ConversationId, r.Seq)] = leased;
+        changed.Add(leased);
+        return new PushSend(leased, count, view.Unread(r.ConversationId), targets);
     }
 
     /// <summary>
@@ -172,7 +182,6 @@ public sealed class PushOutbox(PushOptions options)
     public PushRecord? Complete(string conversationId, long seq, IReadOnlyList<PushAttempt> attempts, long nowMs)
     {
         var key = (conversationId, seq);
-        _inFlight.Remove(key);
         if (!_pending.TryGetValue(key, out var r)) return null;
         var targets = SplitTargets(r.Targets).ToList();
         TimeSpan? wait = null;
@@ -229,7 +238,6 @@ public sealed class PushOutbox(PushOptions options)
     public void Clear()
     {
         _pending.Clear();
-        _inFlight.Clear();
         _sentSome.Clear();
         _counts.Clear();
     }
@@ -238,7 +246,6 @@ public sealed class PushOutbox(PushOptions options)
     {
         var key = (r.ConversationId, r.Seq);
         _pending.Remove(key);
-        _inFlight.Remove(key);
         _sentSome.Remove(key);
         _counts.Remove(key);
         return r with { State = state, Detail = detail ?? r.Detail, UpdatedMs = nowMs };

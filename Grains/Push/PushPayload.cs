@@ -12,11 +12,14 @@ namespace Messenger.Grains.Push;
 /// </summary>
 public static class PushPayload
 {
+    // Text as UTF-8, escaped only where JSON requires it: a preview in any script stays within a Web Push payload.
+    private static readonly JsonWriterOptions Writing = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The notification itself (the Web Push payload, and the webhook body's <c>notification</c>).</summary>
     public static byte[] Notification(string id, PushSend send, string? preview)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Writing))
         {
             WriteNotification(w, id, send, preview);
         }
@@ -27,7 +30,7 @@ public static class PushPayload
     public static byte[] Webhook(string id, string userId, string deviceId, string token, PushSend send, string? preview)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Writing))
         {
             w.WriteStartObject();
             w.WriteString("id", id);

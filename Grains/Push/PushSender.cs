@@ -18,37 +18,46 @@ namespace Messenger.Grains.Push;
 /// </summary>
 public sealed class PushSender : IDisposable
 {
+    /// <summary>The log category of the push pipeline (what became of each notification; filter it with <c>Logging:LogLevel:Messenger.Push</c>).</summary>
+    public const string LogCategory = "Messenger.Push";
+
     private readonly IGrainFactory _grains;
     private readonly IConversationStore _conversations;
     private readonly PushOptions _options;
     private readonly TimeProvider _time;
-    private readonly ILogger<PushSender> _logger;
-    private readonly HttpClient _http;
+    private readonly ILogger _logger;
+    private readonly HttpClient _webPushHttp;
+    private readonly HttpClient _webhookHttp;
     private readonly PushServiceClient _webPush;
     private readonly SemaphoreSlim _slots;
-    private readonly Lazy<Task<VapidAuthentication>> _vapid;
+    private readonly Lock _vapidLock = new();
+    private Task<VapidAuthentication>? _vapid;
 
-    public PushSender(IGrainFactory grains, IConversationStore conversations, IOptions<PushOptions> options, TimeProvider time, ILogger<PushSender> logger)
+    public PushSender(IGrainFactory grains, IConversationStore conversations, IOptions<PushOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _grains = grains;
         _conversations = conversations;
         _options = options.Value;
         _time = time;
-        _logger = logger;
-        // Hosts the operator named may be anywhere; any other (a user's endpoint) only on public addresses.
-        var allowed = new HashSet<string>(_options.InsecureHosts, StringComparer.OrdinalIgnoreCase);
-        foreach (var target in _options.Webhooks.Values) allowed.Add(new Uri(target.Url).Host);
-        var handler = new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AllowAutoRedirect = false,
-            ConnectCallback = (context, ct) => PushAddresses.ConnectAsync(context, allowed.Contains, ct),
-        };
-        _http = new HttpClient(handler) { Timeout = _options.SendTimeout };
-        _webPush = new PushServiceClient(_http) { AutoRetryAfter = false, DefaultTimeToLive = (int)_options.TimeToLive.TotalSeconds };
+        _logger = loggers.CreateLogger(LogCategory);
+        // A user's Web Push endpoint reaches public addresses only (unless the operator allowed its host);
+        // a webhook, which the operator configured, its own host and port wherever they are.
+        var insecure = new HashSet<string>(_options.InsecureHosts, StringComparer.OrdinalIgnoreCase);
+        var webhooks = new HashSet<string>(_options.Webhooks.Values.Select(t => new Uri(t.Url).Host), StringComparer.OrdinalIgnoreCase);
+        _webPushHttp = Client(insecure.Contains);
+        _webhookHttp = Client(webhooks.Contains);
+        _webPush = new PushServiceClient(_webPushHttp) { AutoRetryAfter = false, DefaultTimeToLive = (int)_options.TimeToLive.TotalSeconds };
         _slots = new SemaphoreSlim(_options.Concurrency);
-        _vapid = new Lazy<Task<VapidAuthentication>>(LoadVapidAsync);
     }
+
+    private HttpClient Client(Func<string, bool> allowedHosts) => new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AllowAutoRedirect = false,
+        UseProxy = false, // the connect step must see the real destination
+        ConnectCallback = (context, ct) => PushAddresses.ConnectAsync(context, allowedHosts, ct),
+    })
+    { Timeout = _options.SendTimeout };
 
     /// <summary>Sends <paramref name="send"/> for <paramref name="userId"/> in the background; the user grain hears back.</summary>
     public void Enqueue(string userId, PushSend send, bool preview) => _ = Task.Run(() => SendAsync(userId, send, preview));
@@ -101,9 +110,21 @@ public sealed class PushSender : IDisposable
         await _slots.WaitAsync();
         try
         {
-            var (outcome, retryAfter, detail) = subscription.Kind == PushKind.WebPush
-                ? await SendWebPushAsync(subscription, PushPayload.Notification(id, send, preview), r.ConversationId)
-                : await SendWebhookAsync(subscription, PushPayload.Webhook(id, userId, deviceId, subscription.Token!, send, preview), id);
+            PushOutcome outcome;
+            TimeSpan? retryAfter;
+            string? detail;
+            try
+            {
+                (outcome, retryAfter, detail) = subscription.Kind == PushKind.WebPush
+                    ? await SendWebPushAsync(subscription, PushPayload.Notification(id, send, preview), r.ConversationId)
+                    : await SendWebhookAsync(subscription, PushPayload.Webhook(id, userId, deviceId, subscription.Token!, send, preview), id);
+            }
+            catch (Exception ex)
+            {
+                // Not the service's answer (the key could not be loaded, the library failed): this target only is retried.
+                _logger.LogWarning(ex, "Push {NotificationId} to device {DeviceId} of {UserId} failed before an answer", id, deviceId, userId);
+                (outcome, retryAfter, detail) = (PushOutcome.Retry, null, $"not sent: {ex.Message}");
+            }
             MessengerMetrics.PushAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
             if (outcome == PushOutcome.Sent)
             {
@@ -141,12 +162,12 @@ public sealed class PushSender : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(_options.SendTimeout);
-            await _webPush.RequestPushMessageDeliveryAsync(target, message, await _vapid.Value, VapidAuthenticationScheme.Vapid, timeout.Token);
+            await _webPush.RequestPushMessageDeliveryAsync(target, message, await VapidAsync(), VapidAuthenticationScheme.Vapid, timeout.Token);
             return (PushOutcome.Sent, null, null);
         }
         catch (PushServiceClientException ex)
         {
-            return Classify(ex.StatusCode, ex.Headers?.RetryAfter, ex.Message);
+            return Classify(ex.StatusCode, ex.Headers?.RetryAfter, ex.Message, goneOn404: true);
         }
         catch (HttpRequestException ex) when (ex.InnerException is PushAddresses.RefusedException refused)
         {
@@ -171,8 +192,9 @@ public sealed class PushSender : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(_options.SendTimeout);
-            using var response = await _http.SendAsync(request, timeout.Token);
-            return response.IsSuccessStatusCode ? (PushOutcome.Sent, null, null) : Classify(response.StatusCode, response.Headers.RetryAfter, response.ReasonPhrase);
+            using var response = await _webhookHttp.SendAsync(request, timeout.Token);
+            return response.IsSuccessStatusCode ? (PushOutcome.Sent, null, null)
+                : Classify(response.StatusCode, response.Headers.RetryAfter, response.ReasonPhrase, goneOn404: false);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException)
         {
@@ -180,12 +202,16 @@ public sealed class PushSender : IDisposable
         }
     }
 
-    /// <summary>What a push service's or webhook's error status means for the subscription.</summary>
-    private (PushOutcome, TimeSpan?, string?) Classify(HttpStatusCode status, RetryConditionHeaderValue? retryAfter, string? reason)
+    /// <summary>
+    /// What a push service's or webhook's error status means for the subscription. A push service's 404 says
+    /// the subscription is gone (RFC 8030); a webhook's may be a mistyped URL or a deploy in progress, so it
+    /// fails that notification only, and only 410 removes a webhook subscription.
+    /// </summary>
+    private (PushOutcome, TimeSpan?, string?) Classify(HttpStatusCode status, RetryConditionHeaderValue? retryAfter, string? reason, bool goneOn404)
     {
         var code = (int)status;
         var detail = $"{code} {reason}".Trim();
-        if (status is HttpStatusCode.NotFound or HttpStatusCode.Gone) return (PushOutcome.Gone, null, detail);
+        if (status == HttpStatusCode.Gone || (goneOn404 && status == HttpStatusCode.NotFound)) return (PushOutcome.Gone, null, detail);
         if (status == HttpStatusCode.TooManyRequests || code >= 500 || status == HttpStatusCode.RequestTimeout)
         {
             TimeSpan? wait = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - _time.GetUtcNow() : null);
@@ -200,6 +226,16 @@ public sealed class PushSender : IDisposable
         return messages.Count == 0 ? null : PushPayload.Preview(messages[0].Text, _options.PreviewLength);
     }
 
+    /// <summary>The VAPID signer, loaded once; a failed load is tried again by the next notification.</summary>
+    private Task<VapidAuthentication> VapidAsync()
+    {
+        lock (_vapidLock)
+        {
+            if (_vapid is null || _vapid.IsFaulted || _vapid.IsCanceled) _vapid = LoadVapidAsync();
+            return _vapid;
+        }
+    }
+
     private async Task<VapidAuthentication> LoadVapidAsync()
     {
         var keys = await _grains.GetGrain<IVapidKeysGrain>(0).GetAsync();
@@ -208,8 +244,9 @@ public sealed class PushSender : IDisposable
 
     public void Dispose()
     {
-        _webPush.DefaultAuthentication?.Dispose();
-        _http.Dispose();
+        if (_vapid is { IsCompletedSuccessfully: true } vapid) vapid.Result.Dispose();
+        _webPushHttp.Dispose();
+        _webhookHttp.Dispose();
         _slots.Dispose();
     }
 }

@@ -19,10 +19,25 @@ public sealed class VapidKeysGrain([PersistentState("vapid", MessengerSiloExtens
     public async Task<VapidKeys> GetAsync()
     {
         if (state.State.Keys is { } keys) return keys;
-        state.State.Keys = Generate();
-        await state.WriteStateAsync();
-        return state.State.Keys;
+        // Kept only once durable: a key that was served but not stored would be replaced after a restart,
+        // and every browser subscribed with it would stop getting notifications.
+        var created = Generate();
+        var next = new VapidKeysState { Keys = created };
+        var previous = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = previous;
+            throw;
+        }
+        return created;
     }
+
+    public async Task<string> GetPublicKeyAsync() => (await GetAsync()).PublicKey;
 
     /// <summary>A new P-256 key pair: the public key as the 65-byte uncompressed point, the private one as the 32-byte scalar.</summary>
     public static VapidKeys Generate()

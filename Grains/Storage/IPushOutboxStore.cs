@@ -18,7 +18,7 @@ public interface IPushOutboxStore
     /// <summary>The user's rows of a conversation with a seq above <paramref name="afterSeq"/>, oldest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<PushRecord>> ReadAsync(string userId, string conversationId, long afterSeq, int limit);
 
-    /// <summary>Users with a pending row due at or before <paramref name="dueMs"/> (unix ms), each once, at most <paramref name="limit"/>.</summary>
+    /// <summary>Users with a pending row due at or before <paramref name="dueMs"/> (unix ms), each once, the most overdue first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<string>> ListUsersDueAsync(long dueMs, int limit);
 
     /// <summary>Deletes rows no longer pending that last changed before <paramref name="beforeMs"/>; returns how many.</summary>

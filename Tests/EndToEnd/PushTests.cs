@@ -320,3 +320,60 @@ public sealed class PushCrashTests
         Assert.Empty(webhook.Errors);
     }
 }
+
+/// <summary>A push endpoint that never answers holds up nothing but its own notifications.</summary>
+public sealed class PushDeadEndpointTests
+{
+    [Fact]
+    public async Task AWebhookThatNeverAnswers_DoesNotHoldUpDeliveryOrSends()
+    {
+        // Accepts connections and never answers a byte: a dead relay behind a live load balancer.
+        using var hung = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        hung.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await hung.AcceptTcpClientAsync();
+                    lock (held) held.Add(client);
+                }
+            }
+            catch (Exception) when (!hung.Server.IsBound || true)
+            {
+            }
+        });
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)hung.LocalEndpoint).Port}/hook";
+        await using var server = await ServerProcess.StartAsync(null,
+            [.. PushFixture.Settings(url, delay: "00:00:00.200"), "--Push:SendTimeout=00:01:00"]);
+        var alice = await Chat.NewUserAsync(server.BaseAddress);
+        var bob = await Chat.NewUserAsync(server.BaseAddress, devices: 2);
+        var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
+        using var bobHttp = Chat.Http(server.BaseAddress, bob.Sessions[0]);
+        await bobHttp.SubscribeWebhookAsync("relay", "token");
+        using var aliceHttp = Chat.Http(server.BaseAddress, alice.Sessions[0]);
+
+        await aliceHttp.SendAsync(conversation, "first", "while bob is away");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            lock (held) if (held.Count > 0) break; // the notification's request is out, and hangs
+            Assert.True(DateTime.UtcNow < deadline, "the notification was never sent");
+            await Task.Delay(20);
+        }
+
+        // Bob's grain is not waiting for it: his other device connects and gets what comes next at once.
+        await using var tablet = await Chat.ConnectAsync(server.BaseAddress, bob.Sessions[1]);
+        var acks = new List<Ack>();
+        for (var i = 0; i < 20; i++) acks.Add(await aliceHttp.SendAsync(conversation, $"next-{i}", $"message {i}"));
+        var received = await Chat.CollectMessagesAsync(tablet, conversation, 21);
+        Assert.Equal(acks.Select(a => a.Seq), received.Select(u => u.Seq).Where(s => s > 1));
+        var first = (await bobHttp.GetPushStatusesAsync(conversation)).First();
+        Assert.Equal((1L, "pending"), (first.Seq, first.State)); // still waiting for the dead relay
+        hung.Stop();
+        lock (held) foreach (var c in held) c.Dispose();
+        await accepting;
+    }
+}

@@ -47,7 +47,7 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         get { lock (_gate) return [.. _updates]; }
     }
 
-    public Task OnUpdatesAsync(UpdateBatch batch)
+    public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch)
     {
         lock (_gate)
         {
@@ -58,7 +58,7 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
             }
             _conditions.Signal();
         }
-        return Task.CompletedTask;
+        return Task.FromResult<IReadOnlyList<string>>([]);
     }
 
     private readonly List<PresenceStatus> _presence = [];

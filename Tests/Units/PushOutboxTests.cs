@@ -124,6 +124,35 @@ public sealed class PushOutboxTests
     }
 
     [Fact]
+    public void ASendWhoseOutcomeNeverComes_IsDueAgainWhenItsLeaseRunsOut_AndGoesAgain()
+    {
+        var (outbox, _) = Outbox(("c", 1, 1, 0));
+        var (changed, sends) = outbox.Decide(new View(), 2_000);
+        var lease = (long)outbox.Lease.TotalMilliseconds;
+        Assert.Equal(2_000 + lease, Assert.Single(changed).DueMs); // saved with the decision
+        Assert.Equal(2_000 + lease, outbox.NextDueMs());
+        Assert.Empty(outbox.Decide(new View(), 2_000 + lease - 1).Sends);
+
+        var again = Assert.Single(outbox.Decide(new View(), 2_000 + lease).Sends);
+        Assert.Equal((1L, 2), (again.Record.Seq, again.Targets.Count));
+    }
+
+    [Fact]
+    public void ARetry_IsDroppedWhenTheUserReadTheMessageMeanwhile()
+    {
+        var (outbox, _) = Outbox(("c", 1, 1, 0));
+        outbox.Decide(new View(), 2_000);
+        var waiting = outbox.Complete("c", 1, [Attempt("phone", PushOutcome.Retry, "503"), Attempt("browser", PushOutcome.Retry, "503")], 2_000)!;
+        var view = new View();
+        view.Reads["c"] = 1;
+
+        var (changed, sends) = outbox.Decide(view, waiting.DueMs);
+
+        Assert.Empty(sends);
+        Assert.Equal(PushState.Read, Assert.Single(changed).State);
+    }
+
+    [Fact]
     public void NotificationId_IsStablePerUserAndMessage_AndDiffersBetweenUsers()
     {
         Assert.Equal(PushOutbox.NotificationId("u1", "c", 1), PushOutbox.NotificationId("u1", "c", 1));
@@ -157,5 +186,20 @@ public sealed class PushAddressesTests
     [InlineData("142.250.74.10", false)]
     [InlineData("2a00:1450:4001:81b::200a", false)]
     public void IsInner_TellsTheServersOwnNetworksFromTheInternet(string address, bool inner) =>
+        Assert.Equal(inner, PushAddresses.IsInner(System.Net.IPAddress.Parse(address)));
+}
+
+/// <summary>Addresses that carry an IPv4 one, and the ranges reserved for benchmarks and protocols.</summary>
+public sealed class PushAddressesMoreTests
+{
+    [Theory]
+    [InlineData("64:ff9b::a00:1", true)]     // NAT64 of 10.0.0.1
+    [InlineData("64:ff9b::808:808", false)]  // NAT64 of 8.8.8.8
+    [InlineData("2002:c0a8:101::1", true)]   // 6to4 of 192.168.1.1
+    [InlineData("::a00:1", true)]            // IPv4-compatible 10.0.0.1
+    [InlineData("198.18.0.1", true)]
+    [InlineData("192.0.0.8", true)]
+    [InlineData("198.20.0.1", false)]
+    public void IsInner_LooksThroughEmbeddedAddresses(string address, bool inner) =>
         Assert.Equal(inner, PushAddresses.IsInner(System.Net.IPAddress.Parse(address)));
 }

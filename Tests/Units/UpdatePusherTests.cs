@@ -103,14 +103,14 @@ public sealed class UpdatePusherTests
 
         public Task OnUserReleasedAsync(string userId) => Task.CompletedTask;
 
-        public Task OnUpdatesAsync(UpdateBatch batch)
+        public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch)
         {
             lock (_gate) { _batches.Add(batch); _conditions.Signal(); }
             _firstArrived.TrySetResult();
             // A one-way call to a remote gateway returns at once; holding the flush here stands in for
             // a flush that takes a while, so the next pushes pile up behind it.
             _release.Wait(TimeSpan.FromSeconds(10));
-            return Task.CompletedTask;
+            return Task.FromResult<IReadOnlyList<string>>([]);
         }
 
         public Task OnPresenceAsync(PresenceStatus status) => Task.CompletedTask;

@@ -78,7 +78,7 @@ internal sealed class PostgresPushOutboxStore(PostgresShards shards) : IPushOutb
         foreach (var database in shards.All)
         {
             if (users.Count >= limit) break;
-            await using var cmd = database.Command("SELECT DISTINCT user_id FROM push_outbox WHERE state = 0 AND due_at <= $1 LIMIT $2");
+            await using var cmd = database.Command("SELECT user_id FROM push_outbox WHERE state = 0 AND due_at <= $1 GROUP BY user_id ORDER BY MIN(due_at) LIMIT $2");
             cmd.Parameters.With(dueMs).With((long)(limit - users.Count));
             await using var r = await cmd.ExecuteReaderAsync();
             while (await r.ReadAsync()) users.Add(r.GetString(0));
@@ -92,9 +92,17 @@ internal sealed class PostgresPushOutboxStore(PostgresShards shards) : IPushOutb
         var pruned = 0;
         foreach (var database in shards.All)
         {
-            await using var cmd = database.Command("DELETE FROM push_outbox WHERE state <> 0 AND updated_at < $1");
-            cmd.Parameters.With(beforeMs);
-            pruned += await cmd.ExecuteNonQueryAsync();
+            // In batches, so no statement holds many rows' locks for long.
+            while (true)
+            {
+                await using var cmd = database.Command("""
+                    DELETE FROM push_outbox WHERE ctid IN (SELECT ctid FROM push_outbox WHERE state <> 0 AND updated_at < $1 LIMIT 1000)
+                    """);
+                cmd.Parameters.With(beforeMs);
+                var deleted = await cmd.ExecuteNonQueryAsync();
+                pruned += deleted;
+                if (deleted < 1000) break;
+            }
         }
         return pruned;
     }

@@ -89,7 +89,7 @@ public sealed class SqlitePushOutboxStore(SqliteDatabase database) : IPushOutbox
     {
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT DISTINCT user_id FROM push_outbox WHERE state = 0 AND due_at <= $d LIMIT $l";
+        cmd.CommandText = "SELECT user_id FROM push_outbox WHERE state = 0 AND due_at <= $d GROUP BY user_id ORDER BY MIN(due_at) LIMIT $l";
         Sql.Bind(cmd, "$d", dueMs);
         Sql.Bind(cmd, "$l", limit);
         var users = new List<string>();
@@ -99,12 +99,25 @@ public sealed class SqlitePushOutboxStore(SqliteDatabase database) : IPushOutbox
     }
 
     /// <inheritdoc />
-    public Task<int> PruneAsync(long beforeMs) => database.Writer.WriteAsync(w =>
+    public async Task<int> PruneAsync(long beforeMs)
     {
-        var cmd = w.Command("DELETE FROM push_outbox WHERE state <> 0 AND updated_at < $b");
-        Sql.Bind(cmd, "$b", beforeMs);
-        return cmd.ExecuteNonQuery();
-    });
+        // In small batches: each holds the one writer (and every message's commit) only briefly.
+        var pruned = 0;
+        while (true)
+        {
+            var deleted = await database.Writer.WriteAsync(w =>
+            {
+                var cmd = w.Command("""
+                    DELETE FROM push_outbox WHERE (user_id, conversation_id, seq) IN (
+                        SELECT user_id, conversation_id, seq FROM push_outbox WHERE state <> 0 AND updated_at < $b LIMIT 1000)
+                    """);
+                Sql.Bind(cmd, "$b", beforeMs);
+                return cmd.ExecuteNonQuery();
+            });
+            pruned += deleted;
+            if (deleted < 1000) return pruned;
+        }
+    }
 
     private static async Task<IReadOnlyList<PushRecord>> ReadAllAsync(Microsoft.Data.Sqlite.SqliteCommand cmd)
     {

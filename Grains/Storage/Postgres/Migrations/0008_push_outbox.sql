@@ -1,7 +1,7 @@
 -- Push notifications: each user's outbox, one row per message that may need a notification, written
 -- with the message's pointer (in the user's database). state: 0 pending, 1 sent, 2 delivered, 3 read,
--- 4 muted, 5 collapsed, 6 failed, 7 no subscription. targets: devices still to send to (space-separated),
--- NULL before the decision.
+-- 4 muted, 5 collapsed, 6 failed, 7 no subscription. targets: devices still to send to (a JSON array of
+-- ids), NULL before the decision.
 CREATE TABLE push_outbox (
     user_id         text     NOT NULL,
     conversation_id text     NOT NULL,
@@ -18,5 +18,8 @@ CREATE TABLE push_outbox (
     updated_at      bigint   NOT NULL,
     PRIMARY KEY (user_id, conversation_id, seq)
 );
--- The recovery scan: pending rows by when they are due.
+-- The recovery scan: pending rows by when they are due; a user's pending rows (on activation); pruning
+-- finished rows by age.
 CREATE INDEX ix_push_outbox_due ON push_outbox (due_at) WHERE state = 0;
+CREATE INDEX ix_push_outbox_pending ON push_outbox (user_id, user_seq) WHERE state = 0;
+CREATE INDEX ix_push_outbox_finished ON push_outbox (updated_at) WHERE state <> 0;
