@@ -86,7 +86,8 @@ public sealed class PushTests(PushFixture fixture)
         var subscription = await bobHttp.SubscribeWebPushAsync(device.Endpoint, device.P256dh, device.Auth);
         Assert.Equal(("webPush", device.Endpoint, true), (subscription.Kind, subscription.Endpoint, subscription.Current));
 
-        for (var i = 1; i <= 3; i++) await aliceHttp.SendAsync(conversation, $"burst-{i}", $"secret text {i}");
+        // One burst: sent at once, so all three are waiting when the first one's delay is over.
+        await Task.WhenAll(Enumerable.Range(1, 3).Select(i => aliceHttp.SendAsync(conversation, $"burst-{i}", $"secret text {i}")));
 
         var push = await device.NextAsync(Wait);
         var statuses = await FinalStatesAsync(bobHttp, conversation, 3);
@@ -347,7 +348,7 @@ public sealed class PushDeadEndpointTests
         });
         var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)hung.LocalEndpoint).Port}/hook";
         await using var server = await ServerProcess.StartAsync(null,
-            [.. PushFixture.Settings(url, delay: "00:00:00.200"), "--Push:SendTimeout=00:01:00"]);
+            [.. PushFixture.Settings(url, delay: "00:00:02"), "--Push:SendTimeout=00:01:00"]);
         var alice = await Chat.NewUserAsync(server.BaseAddress);
         var bob = await Chat.NewUserAsync(server.BaseAddress, devices: 2);
         var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
