@@ -76,8 +76,12 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>
     /// A member's user grain says whether the member has a live device, after it changed since the
-    /// member last told this conversation. Feeds the acks' <c>offlineRecipients</c>.
+    /// member last told this conversation. Feeds the acks' <c>offlineRecipients</c>. One-way: a user grain
+    /// never waits on its conversations (one on a silo that is stopping would hold the user's deliveries,
+    /// lease renewals and sends for a whole call timeout); a report that is lost or overtaken is corrected
+    /// by the member's next delivery receipt.
     /// </summary>
+    [Orleans.Concurrency.OneWay]
     Task MemberLivenessChangedAsync(string userId, bool live);
 
     /// <summary>

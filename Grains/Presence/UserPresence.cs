@@ -159,7 +159,7 @@ internal sealed class UserPresence
                 await _store.SetLastSeenAsync(UserId, now);
             }
         }
-        await TellConversationsAsync(Devices.AnyLive(now));
+        TellConversations(Devices.AnyLive(now));
         if (Devices.NextDeadline is { } deadline)
         {
             var due = deadline - now;
@@ -170,20 +170,10 @@ internal sealed class UserPresence
     }
 
     /// <summary>Tells the conversations that last heard otherwise (so their acks' offline lists are right).</summary>
-    private async Task TellConversationsAsync(bool live)
+    private void TellConversations(bool live)
     {
         var stale = _reports.TakeStale(live);
-        if (stale.Count == 0) return;
-        var calls = new Task[stale.Count];
-        for (var i = 0; i < calls.Length; i++) calls[i] = _grains.GetGrain<IConversationGrain>(stale[i]).MemberLivenessChangedAsync(UserId, live);
-        try
-        {
-            await Task.WhenAll(calls);
-        }
-        catch (Exception ex)
-        {
-            // Informational only: the conversation corrects itself on its next delivery.
-            _logger.LogDebug(ex, "User {UserId}: telling conversations of liveness {Live} failed", UserId, live);
-        }
+        // One-way calls: informational only, and the conversation corrects itself on its next delivery.
+        foreach (var conversationId in stale) _grains.GetGrain<IConversationGrain>(conversationId).MemberLivenessChangedAsync(UserId, live).Ignore();
     }
 }
