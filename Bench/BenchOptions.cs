@@ -7,7 +7,7 @@ public sealed class BenchOptions
 {
     public const string Usage = """
         usage: dotnet run -c Release --project Bench -- <workload> [options]
-          workloads: idle | chat | offline | history | presence | relay | group | all
+          workloads: idle | chat | offline | history | presence | relay | group | push | all
           --quick                 every workload small and short (all --quick: about a minute; asserts no speed)
           --url URL               target a running server instead of starting one (no RSS/CPU unless --pid)
           --pid N                 with --url: the server's process id, for RSS and CPU figures
@@ -34,6 +34,23 @@ public sealed class BenchOptions
                                   group: one case per fraction of the members left offline (no socket; their logs
                                   still get every message), each on a fresh server (default 0,0.9)
           --senders N             group: online members that send, round-robin (default 4)
+          --push-users N          push: offline recipients (default 1000): the group case's group has N members (the
+                                  sender and N-1 offline), the direct case N offline users in 1:1 conversations
+          --push-cases C1,C2,...  push: cases, each on a fresh server (default group,direct,delay): group and direct
+                                  with Push:Delay 0 (the pipeline alone); delay = group at the server's default 2 s
+          --push-group-rates R1,R2,...
+                                  push group: messages/s into the group (default 1,2,5,10,20); each makes N-1 notifications
+          --push-direct-rates R1,R2,...
+                                  push direct: messages/s, round-robin over the recipients (default 200,500,1000,2000,3000)
+          --push-delay-rates R1,R2,...
+                                  push delay: messages/s into the group at the 2 s delay (default 0.25,1: below and
+                                  above one message per delay); its steps last at least 20 s
+          --push-senders N        push direct: online users sending, each to its share of the recipients (default 50: with
+                                  4, the send path over 4 sockets tops out near 1,000 msgs/s before push does)
+          --push-webhook-ms MS    push: the bench's webhook answers each request after MS ms, as a relay to APNs/FCM
+                                  would (default 0: at once)
+          --push-p99-ms MS        push: the p99 from commit to webhook a sustainable step stays under, on top of
+                                  the delay (default 1000)
           --no-cache              register fresh accounts instead of reusing seeded ones
           --gateway PATH          another build of Messenger.Gateway.dll to test (e.g. a before/after copy)
           --cluster SxG           chat/idle: against a local cluster (scripts/cluster.sh) of S silos and G gateways in
@@ -69,6 +86,14 @@ public sealed class BenchOptions
     /// <summary>One group case per entry: the share of the members with no socket (0 = all online).</summary>
     public double[] OfflineFractions { get; private set; } = [0, 0.9];
     public int GroupSenders { get; private set; } = 4;
+    public int PushUsers { get; private set; } = 1000;
+    public string[] PushCases { get; private set; } = ["group", "direct", "delay"];
+    public double[] PushGroupRates { get; private set; } = [1, 2, 5, 10, 20];
+    public double[] PushDirectRates { get; private set; } = [200, 500, 1000, 2000, 3000];
+    public double[] PushDelayRates { get; private set; } = [0.25, 1];
+    public int PushSenders { get; private set; } = 50;
+    public double PushP99BoundMs { get; private set; } = 1000;
+    public TimeSpan PushWebhookLatency { get; private set; } = TimeSpan.Zero;
     public int HistoryMessages { get; private set; } = 100000;
     public TimeSpan HistoryDuration { get; private set; } = TimeSpan.FromSeconds(5);
     public bool ReuseAccounts { get; private set; } = true;
@@ -96,7 +121,7 @@ public sealed class BenchOptions
     {
         if (args.Length == 0) throw new ArgumentException("no workload given");
         var o = new BenchOptions { Workload = args[0] };
-        if (o.Workload is not ("idle" or "chat" or "offline" or "history" or "presence" or "relay" or "group" or "all"))
+        if (o.Workload is not ("idle" or "chat" or "offline" or "history" or "presence" or "relay" or "group" or "push" or "all"))
         {
             throw new ArgumentException($"unknown workload '{o.Workload}'");
         }
@@ -133,6 +158,20 @@ public sealed class BenchOptions
                 case "--group-rates": o.GroupRates = List(Value(), name); break;
                 case "--offline-fractions": o.OfflineFractions = Fractions(Value(), name); break;
                 case "--senders": o.GroupSenders = Int(Value(), name); break;
+                case "--push-users": o.PushUsers = Int(Value(), name); break;
+                case "--push-cases":
+                    o.PushCases = Value().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                    if (o.PushCases.Length == 0 || o.PushCases.Any(c => c is not ("group" or "direct" or "delay")))
+                    {
+                        throw new ArgumentException("--push-cases takes group, direct and delay");
+                    }
+                    break;
+                case "--push-group-rates": o.PushGroupRates = List(Value(), name); break;
+                case "--push-direct-rates": o.PushDirectRates = List(Value(), name); break;
+                case "--push-delay-rates": o.PushDelayRates = List(Value(), name); break;
+                case "--push-senders": o.PushSenders = Int(Value(), name); break;
+                case "--push-p99-ms": o.PushP99BoundMs = Number(Value(), name); break;
+                case "--push-webhook-ms": o.PushWebhookLatency = TimeSpan.FromMilliseconds(Number(Value(), name)); break;
                 case "--history-messages": o.HistoryMessages = Int(Value(), name); break;
                 case "--seconds": o.HistoryDuration = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--no-cache": o.ReuseAccounts = false; break;
@@ -158,6 +197,15 @@ public sealed class BenchOptions
             {
                 throw new ArgumentException($"--offline-fractions {fraction} leaves fewer online members of {o.GroupMembers} than the {o.GroupSenders} senders");
             }
+        }
+        if (o.PushUsers < 2) throw new ArgumentException("--push-users must be at least 2");
+        if (o.PushCases.Contains("group") || o.PushCases.Contains("delay"))
+        {
+            if (o.PushUsers > 1024) throw new ArgumentException("--push-users is the group's size there: at most the server's Messenger:MaxGroupMembers, 1024");
+        }
+        if (o.PushGroupRates.Length == 0 || o.PushDirectRates.Length == 0 || o.PushDelayRates.Length == 0)
+        {
+            throw new ArgumentException("each push case needs at least one rate");
         }
         var clusters = o.Targets.Any(t => t is not null);
         if (clusters && o.Workload is not ("chat" or "idle"))
@@ -187,6 +235,12 @@ public sealed class BenchOptions
         OfflineFractions = [0, 0.8];
         GroupSenders = 2;
         HistoryDuration = TimeSpan.FromSeconds(1.5);
+        // 100 users: the accounts the other quick workloads need anyway (presence: 101), so none is registered for push.
+        PushUsers = 100;
+        PushCases = ["group", "direct"];
+        PushGroupRates = [5];
+        PushDirectRates = [100];
+        PushSenders = 1;
     }
 
     /// <summary>How many accounts the selected workloads need at most (they share one seed).</summary>
@@ -198,8 +252,12 @@ public sealed class BenchOptions
         "presence" => PresenceWatchers + 1,
         "relay" => 0,
         "group" => GroupMembers,
-        _ => new[] { IdleCounts.Max(), ChatUsers, PresenceWatchers + 1, GroupMembers }.Max(),
+        "push" => PushAccounts,
+        _ => new[] { IdleCounts.Max(), ChatUsers, PresenceWatchers + 1, GroupMembers, PushAccounts }.Max(),
     };
+
+    /// <summary>Accounts the push cases need: the group's members, or the direct case's recipients and senders.</summary>
+    public int PushAccounts => PushCases.Contains("direct") ? PushUsers + PushSenders : PushUsers;
 
     /// <summary>Members of a group of <paramref name="members"/> with a socket when <paramref name="offlineFraction"/> of them have none.</summary>
     public static int OnlineMembers(int members, double offlineFraction) => members - (int)Math.Round(members * offlineFraction);

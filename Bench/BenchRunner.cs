@@ -31,7 +31,7 @@ public static class BenchRunner
         report.ServerUnderTest = $"{BenchPaths.GatewayDll} {string.Join(' ', options.ServerEnvironment.Select(p => $"{p.Key}={p.Value}"))}".Trim();
         output.WriteLine($"server under test: {report.ServerUnderTest}");
         var failed = false;
-        var workloads = options.Workload == "all" ? ["idle", "chat", "offline", "history", "presence", "group"] : new[] { options.Workload };
+        var workloads = options.Workload == "all" ? ["idle", "chat", "offline", "history", "presence", "group", "push"] : new[] { options.Workload };
         var started = DateTime.UtcNow;
         var byTarget = new List<(string Target, List<WorkloadResult> Results)>();
         foreach (var target in options.Targets)
@@ -87,11 +87,13 @@ public static class BenchRunner
                     "history" => await HistoryWorkload.RunAsync(context),
                     "presence" => await PresenceWorkload.RunAsync(context),
                     "group" => await GroupWorkload.RunAsync(context),
+                    "push" => await PushWorkload.RunAsync(context),
                     "relay" => [(await RelayWorkload.RunAsync(context)).Result],
                     _ => throw new ArgumentException(name),
                 };
                 into.AddRange(results);
                 foreach (var result in results) result.Print(output);
+                if (results.Any(r => r.Failures.Count > 0)) ok = false;
             }
             catch (Exception ex)
             {

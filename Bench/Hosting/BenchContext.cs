@@ -39,8 +39,11 @@ public sealed class BenchContext(BenchOptions options, TextWriter log) : IAsyncD
         return _cluster;
     }
 
-    /// <summary>A fresh Gateway process on a fresh data directory holding the seeded accounts, or the <c>--url</c> server.</summary>
-    public async Task<GatewayTarget> StartGatewayAsync(string workload, int accounts)
+    /// <summary>
+    /// A fresh Gateway process on a fresh data directory holding the seeded accounts, or the <c>--url</c> server;
+    /// <paramref name="settings"/> go on the started server's command line (<c>--Section:Key=value</c>).
+    /// </summary>
+    public async Task<GatewayTarget> StartGatewayAsync(string workload, int accounts, IReadOnlyList<string>? settings = null)
     {
         var seed = await AccountsAsync(accounts);
         if (Options.Url is { } url) return new GatewayTarget([url], null, Options.Pid is { } pid ? [pid] : null, seed.Accounts, null, Options.Keep);
@@ -51,7 +54,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log) : IAsyncD
         }
         var directory = Path.Combine(BenchPaths.RunDirectory, workload);
         var data = seed.NewDataDirectory(Path.Combine(directory, "data"));
-        var server = await ServerProcess.StartGatewayAsync(data, Path.Combine(directory, "server.log"));
+        var server = await ServerProcess.StartGatewayAsync(data, Path.Combine(directory, "server.log"), settings);
         Log.WriteLine($"  server: gateway pid {server.Pid} at {server.BaseAddress} (log {server.LogPath})");
         return new GatewayTarget([server.BaseAddress], server, [server.Pid], seed.Accounts, data, Options.Keep);
     }

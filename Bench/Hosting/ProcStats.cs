@@ -51,6 +51,39 @@ public static class ProcStats
     }
 
     /// <summary>
+    /// User + system CPU time of every thread of <paramref name="pids"/>, summed by thread name (Linux keeps 15
+    /// characters of it: ".NET TP Worker", "sqlite-writer"...), so a report can say which part of a server is busy.
+    /// </summary>
+    public static Dictionary<string, TimeSpan> ThreadCpuTimes(IReadOnlyList<int> pids)
+    {
+        var byName = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        foreach (var pid in pids)
+        {
+            string[] tasks;
+            try { tasks = Directory.GetDirectories($"/proc/{pid}/task"); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            foreach (var task in tasks)
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    var open = stat.IndexOf('(');
+                    var close = stat.LastIndexOf(')');
+                    var name = stat[(open + 1)..close];
+                    var fields = stat[(close + 2)..].Split(' ');
+                    var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                              + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+                    byName[name] = byName.GetValueOrDefault(name) + TimeSpan.FromSeconds(ticks / TicksPerSecond);
+                }
+                catch (IOException) { } // the thread ended meanwhile
+                catch (UnauthorizedAccessException) { }
+            }
+        }
+        return byName;
+    }
+
+    /// <summary>
     /// CPU time all processes on the machine spent busy (user, nice, system, irq, softirq, steal), from
     /// /proc/stat: what is left after the server and the bench is someone else competing for the cores.
     /// </summary>

@@ -39,8 +39,11 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Extra environment for the Gateway (<c>--server-env</c>): runtime knobs tried without touching product code.</summary>
     public static Dictionary<string, string> GatewayEnvironment { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Starts <c>Messenger.Gateway.dll --urls http://127.0.0.1:PORT --data DIR</c>.</summary>
-    public static Task<ServerProcess> StartGatewayAsync(string dataDirectory, string logPath)
+    /// <summary>
+    /// Starts <c>Messenger.Gateway.dll --urls http://127.0.0.1:PORT --data DIR</c>, then <paramref name="settings"/>
+    /// (<c>--Section:Key=value</c>: what a workload needs configured, e.g. a push webhook target).
+    /// </summary>
+    public static Task<ServerProcess> StartGatewayAsync(string dataDirectory, string logPath, IReadOnlyList<string>? settings = null)
     {
         if (!File.Exists(BenchPaths.GatewayDll))
         {
@@ -49,7 +52,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 "(dotnet run --project Bench builds it, as Bench.csproj references it).", BenchPaths.GatewayDll);
         }
         var port = ServerProbe.FreePort();
-        return StartAsync("gateway", [BenchPaths.GatewayDll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory, .. ServerProbe.GatewayArgs],
+        return StartAsync("gateway", [BenchPaths.GatewayDll, "--urls", $"http://127.0.0.1:{port}", "--data", dataDirectory, .. ServerProbe.GatewayArgs, .. settings ?? []],
             port, logPath, GatewayEnvironment);
     }
 

@@ -14,6 +14,8 @@ public sealed class WorkloadResult(string name, string title)
     public JsonObject Figures { get; } = [];
     public List<(string Caption, TextTable Table)> Tables { get; } = [];
     public List<string> Notes { get; } = [];
+    /// <summary>What makes the run fail although the workload ran to its end (e.g. a wrong answer from the server).</summary>
+    public List<string> Failures { get; } = [];
 
     public JsonObject ToJson() => new()
     {
@@ -22,6 +24,7 @@ public sealed class WorkloadResult(string name, string title)
         ["parameters"] = Parameters.DeepClone(),
         ["figures"] = Figures.DeepClone(),
         ["notes"] = new JsonArray(Notes.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
+        ["failures"] = new JsonArray(Failures.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
     };
 
     public void Print(TextWriter output)
@@ -34,6 +37,7 @@ public sealed class WorkloadResult(string name, string title)
             output.Write(table);
         }
         foreach (var note in Notes) output.WriteLine($"  * {note}");
+        foreach (var failure in Failures) output.WriteLine($"  FAILED: {failure}");
     }
 }
 

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Messenger.Bench.Hosting;
+
+/// <summary>
+/// The server's own counters from <c>GET /metrics</c> (Prometheus text), read before and after a step so a
+/// report can say what the server did meanwhile: notifications by final state, webhook requests by outcome,
+/// its own commit-to-push time, log appends and commits.
+/// </summary>
+public sealed class ServerMetrics(Uri baseAddress) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>Every series (name with its labels) and its value; null when the server did not answer.</summary>
+    public async Task<Dictionary<string, double>?> ReadAsync()
+    {
+        try
+        {
+            var text = await _http.GetStringAsync("metrics");
+            var series = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.Length == 0 || line[0] == '#') continue;
+                // name{labels} value [timestamp]; label values hold no '}' here.
+                var end = line.IndexOf('}') is var brace and >= 0 ? brace + 1 : line.IndexOf(' ');
+                if (end <= 0 || end >= line.Length) continue;
+                var value = line[end..].Trim().Split(' ')[0];
+                if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) series[line[..end]] = v;
+            }
+            return series;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What changed between two readings, for the push path.</summary>
+    public static JsonObject Delta(Dictionary<string, double> before, Dictionary<string, double> after)
+    {
+        var pushDurationCount = Change(before, after, "messenger_push_duration_milliseconds_count");
+        var commitCount = Change(before, after, "messenger_store_commit_duration_milliseconds_count");
+        return new JsonObject
+        {
+            ["pushNotificationsByState"] = ByLabel(before, after, "messenger_push_notifications_total", "state"),
+            ["pushAttemptsByOutcome"] = ByLabel(before, after, "messenger_push_attempts_total", "outcome"),
+            ["pushSent"] = pushDurationCount,
+            ["pushDurationMeanMs"] = pushDurationCount == 0 ? null
+                : Math.Round(Change(before, after, "messenger_push_duration_milliseconds_sum") / pushDurationCount, 2),
+            ["messagesCommitted"] = Change(before, after, "messenger_messages_committed_total"),
+            ["logAppends"] = Change(before, after, "messenger_messages_delivered_total"),
+            ["conversationCommits"] = commitCount,
+            ["conversationCommitMeanMs"] = commitCount == 0 ? null
+                : Math.Round(Change(before, after, "messenger_store_commit_duration_milliseconds_sum") / commitCount, 2),
+            ["errorsByCode"] = ByLabel(before, after, "messenger_errors_total", "code"),
+        };
+    }
+
+    /// <summary>The change of every series of <paramref name="name"/> together.</summary>
+    private static double Change(Dictionary<string, double> before, Dictionary<string, double> after, string name) =>
+        Sum(after, name, null) - Sum(before, name, null);
+
+    private static JsonObject ByLabel(Dictionary<string, double> before, Dictionary<string, double> after, string name, string label)
+    {
+        var values = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var key in after.Keys) if (Name(key) == name && Label(key, label) is { } v) values.Add(v);
+        var json = new JsonObject();
+        foreach (var value in values)
+        {
+            var change = Sum(after, name, (label, value)) - Sum(before, name, (label, value));
+            if (change != 0) json[value] = change;
+        }
+        return json;
+    }
+
+    private static double Sum(Dictionary<string, double> series, string name, (string Label, string Value)? filter)
+    {
+        double sum = 0;
+        foreach (var (key, value) in series)
+        {
+            if (Name(key) != name) continue;
+            if (filter is { } f && Label(key, f.Label) != f.Value) continue;
+            sum += value;
+        }
+        return sum;
+    }
+
+    private static string Name(string series) => series.IndexOf('{') is var brace and >= 0 ? series[..brace] : series;
+
+    private static string? Label(string series, string label)
+    {
+        var start = series.IndexOf(label + "=\"", StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += label.Length + 2;
+        var end = series.IndexOf('"', start);
+        return end < 0 ? null : series[start..end];
+    }
+
+    public void Dispose() => _http.Dispose();
+}
