@@ -41,6 +41,7 @@ public sealed class PushOutbox(PushOptions options)
 {
     private readonly Dictionary<(string ConversationId, long Seq), PushRecord> _pending = [];
     private readonly HashSet<(string, long)> _sentSome = [];
+    private readonly HashSet<(string, long)> _sending = []; // handed to the sender, no outcome yet (memory only)
     private readonly Dictionary<(string, long), int> _counts = [];
 
     /// <summary>How many rows are pending.</summary>
@@ -136,8 +137,11 @@ public sealed class PushOutbox(PushOptions options)
                 // A newer notification replaces every older one of the conversation, sent or waiting.
                 foreach (var r in rows)
                 {
-                    if (r == newest || !_pending.ContainsKey((r.ConversationId, r.Seq)) || (r.Targets is null && !candidates.Contains(r))) continue;
-                    if (r.Targets is not null) count += _counts.GetValueOrDefault((r.ConversationId, r.Seq), 1);
+                    var key = (r.ConversationId, r.Seq);
+                    // A notification on its way is left to arrive (the newer one starts after it); one waiting for a
+                    // retry is replaced, and the messages it stood for are counted in the newer one unless it reached a device already.
+                    if (r == newest || !_pending.ContainsKey(key) || _sending.Contains(key) || (r.Targets is null && !candidates.Contains(r))) continue;
+                    if (r.Targets is not null && !_sentSome.Contains(key)) count += _counts.GetValueOrDefault(key, 1);
                     changed.Add(Close(r, PushState.Collapsed, $"collapsed into the notification of seq {newest.Seq}", nowMs));
                 }
                 retry = null;
@@ -170,6 +174,7 @@ public sealed class PushOutbox(PushOptions options)
     {
         var leased = r with { DueMs = nowMs + (long)Lease.TotalMilliseconds, UpdatedMs = nowMs };
         _pending[(r.ConversationId, r.Seq)] = leased;
+        _sending.Add((r.ConversationId, r.Seq));
         changed.Add(leased);
         return new PushSend(leased, count, view.Unread(r.ConversationId), targets);
     }
@@ -182,6 +187,7 @@ public sealed class PushOutbox(PushOptions options)
     public PushRecord? Complete(string conversationId, long seq, IReadOnlyList<PushAttempt> attempts, long nowMs)
     {
         var key = (conversationId, seq);
+        _sending.Remove(key);
         if (!_pending.TryGetValue(key, out var r)) return null;
         var targets = SplitTargets(r.Targets).ToList();
         TimeSpan? wait = null;
@@ -238,6 +244,7 @@ public sealed class PushOutbox(PushOptions options)
     public void Clear()
     {
         _pending.Clear();
+        _sending.Clear();
         _sentSome.Clear();
         _counts.Clear();
     }
@@ -246,6 +253,7 @@ public sealed class PushOutbox(PushOptions options)
     {
         var key = (r.ConversationId, r.Seq);
         _pending.Remove(key);
+        _sending.Remove(key);
         _sentSome.Remove(key);
         _counts.Remove(key);
         return r with { State = state, Detail = detail ?? r.Detail, UpdatedMs = nowMs };

@@ -153,6 +153,21 @@ public sealed class PushOutboxTests
     }
 
     [Fact]
+    public void Decide_ANewBurst_LeavesANotificationOnItsWay_AndCountsOnlyTheNewMessages()
+    {
+        var (outbox, _) = Outbox(("c", 1, 1, 0));
+        outbox.Decide(new View(), 2_000); // c:1 handed to the sender, no outcome yet
+        outbox.Track([outbox.Create(Msg("c", 2), 2, muted: false, 2_500)]);
+
+        var (changed, sends) = outbox.Decide(new View(), 4_500);
+
+        var send = Assert.Single(sends);
+        Assert.Equal((2L, 1), (send.Record.Seq, send.Count));
+        Assert.DoesNotContain(changed, r => r.Seq == 1);
+        Assert.Equal(PushState.Sent, outbox.Complete("c", 1, [Attempt("phone", PushOutcome.Sent), Attempt("browser", PushOutcome.Sent)], 4_600)!.State);
+    }
+
+    [Fact]
     public void NotificationId_IsStablePerUserAndMessage_AndDiffersBetweenUsers()
     {
         Assert.Equal(PushOutbox.NotificationId("u1", "c", 1), PushOutbox.NotificationId("u1", "c", 1));
