@@ -16,10 +16,13 @@ public sealed record DeliveryReceipt(
 /// </summary>
 /// <param name="Messages">The distinct messages the updates point at.</param>
 /// <param name="Updates">The updates, each addressed to one user.</param>
+/// <param name="AskReceived">Whether the silo wants to know which users no WebSocket took them for (some of
+/// them have push subscriptions); otherwise the gateway need not look.</param>
 [GenerateSerializer, Immutable]
 public sealed record UpdateBatch(
     [property: Id(0)] IReadOnlyList<ChatMessage> Messages,
-    [property: Id(1)] IReadOnlyList<PushedUpdate> Updates)
+    [property: Id(1)] IReadOnlyList<PushedUpdate> Updates,
+    [property: Id(2)] bool AskReceived = false)
 {
     /// <summary>The batch as <c>(user, update)</c> pairs with the messages filled in, in batch order.</summary>
     public List<(string UserId, UserUpdate Update)> Expand()

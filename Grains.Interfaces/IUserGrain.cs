@@ -172,8 +172,9 @@ public interface IUpdateObserver : IGrainObserver
 {
     /// <summary>
     /// New updates for users whose sockets this gateway holds; it queues each on its user's sockets
-    /// and returns the users of the batch for whom no WebSocket took them (none here any more, or only
-    /// long-poll sessions, which fetch them later): empty when every user's frame went onto a socket. Each
+    /// and, when the batch asks (<see cref="UpdateBatch.AskReceived"/>), returns the users of the batch for whom no
+    /// WebSocket took them (none here any more, or only long-poll sessions, which fetch them later): empty when
+    /// every user's frame went onto a socket, or when the batch did not ask. Each
     /// silo sends a gateway its next batch only when this call has returned, so the batches from one silo
     /// arrive in order (a user's updates in <c>userSeq</c> order).
     /// </summary>

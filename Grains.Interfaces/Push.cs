@@ -60,6 +60,23 @@ public enum PushState
     NoSubscription = 7,
 }
 
+/// <summary>Conversions of <see cref="PushState"/> to its name on the wire, in logs and in metrics.</summary>
+public static class PushStates
+{
+    /// <summary>The snake_case name.</summary>
+    public static string ToWire(this PushState state) => state switch
+    {
+        PushState.Pending => "pending",
+        PushState.Sent => "sent",
+        PushState.Delivered => "delivered",
+        PushState.Read => "read",
+        PushState.Muted => "muted",
+        PushState.Collapsed => "collapsed",
+        PushState.Failed => "failed",
+        _ => "no_subscription",
+    };
+}
+
 /// <summary>The push state of one message for one user, as the operator and the user can look it up.</summary>
 /// <param name="ConversationId">The conversation.</param>
 /// <param name="Seq">The message.</param>

@@ -16,14 +16,7 @@ public sealed partial class UserGrain
     private IGrainTimer? _pushTimer;
     private long _pushTimerDueMs;
 
-    private bool HasPushSubscriptions
-    {
-        get
-        {
-            foreach (var record in _devices.State.Devices.Values) if (record.Push is not null) return true;
-            return false;
-        }
-    }
+    private bool HasPushSubscriptions => _devices.HasPush;
 
     public async Task<DevicePushSubscription> SetPushSubscriptionAsync(string deviceId, PushSubscription subscription)
     {
@@ -206,7 +199,7 @@ public sealed partial class UserGrain
             // What became of each notification, for the operator (category Messenger.Push, so it can be filtered).
             if (r.State != PushState.Pending || r.Detail is not null)
             {
-                _pushLog.LogInformation("User {UserId}: push for {ConversationId}/{Seq} {State}{Detail}", Id, r.ConversationId, r.Seq, StateName(r.State),
+                _pushLog.LogInformation("User {UserId}: push for {ConversationId}/{Seq} {State}{Detail}", Id, r.ConversationId, r.Seq, r.State.ToWire(),
                     r.Detail is null ? "" : $" ({r.Detail})");
             }
         }
@@ -227,19 +220,7 @@ public sealed partial class UserGrain
         }
     }
 
-    private static void Count(PushState state) => MessengerMetrics.PushNotifications.Add(1, new KeyValuePair<string, object?>("state", StateName(state)));
-
-    private static string StateName(PushState state) => state switch
-    {
-        PushState.Sent => "sent",
-        PushState.Delivered => "delivered",
-        PushState.Read => "read",
-        PushState.Muted => "muted",
-        PushState.Collapsed => "collapsed",
-        PushState.Failed => "failed",
-        PushState.NoSubscription => "no_subscription",
-        _ => "pending",
-    };
+    private static void Count(PushState state) => MessengerMetrics.PushNotifications.Add(1, new KeyValuePair<string, object?>("state", state.ToWire()));
 
     private long NowMs => _presence.Now.ToUnixTimeMilliseconds();
 

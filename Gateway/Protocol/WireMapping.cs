@@ -131,16 +131,4 @@ public static class WireMapping
     public static WirePushStatus ToWire(this PushStatus s) => new(
         s.NotificationId, s.ConversationId, s.Seq, s.UserSeq, s.State.ToWire(), s.Attempts, s.Detail, s.CreatedAt, s.UpdatedAt);
 
-    /// <summary>A push state on the wire.</summary>
-    public static string ToWire(this PushState state) => state switch
-    {
-        PushState.Pending => "pending",
-        PushState.Sent => "sent",
-        PushState.Delivered => "delivered",
-        PushState.Read => "read",
-        PushState.Muted => "muted",
-        PushState.Collapsed => "collapsed",
-        PushState.Failed => "failed",
-        _ => "no_subscription",
-    };
 }

@@ -89,8 +89,10 @@ public sealed class ConnectionRegistry : IUpdateObserver
     public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch)
     {
         UpdateFrames.ForEachUser(batch, _holds, _deliver);
-        return Task.FromResult(Unreceived(batch));
+        return Task.FromResult(batch.AskReceived ? Unreceived(batch) : NoneMissed);
     }
+
+    private static readonly IReadOnlyList<string> NoneMissed = [];
 
     /// <summary>The batch's users no WebSocket of whom took their frame (push notifications still wait for them).</summary>
     private IReadOnlyList<string> Unreceived(UpdateBatch batch)

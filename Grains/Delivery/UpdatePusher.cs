@@ -76,7 +76,7 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
                 }
                 try
                 {
-                    var unreceived = await gateway.OnUpdatesAsync(batch.Build()).ConfigureAwait(false);
+                    var unreceived = await gateway.OnUpdatesAsync(batch.Build(askReceived: marks is not null)).ConfigureAwait(false);
                     _dropped = 0;
                     if (marks is not null)
                     {
@@ -140,6 +140,6 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
             return index;
         }
 
-        public UpdateBatch Build() => new(_messages, _updates);
+        public UpdateBatch Build(bool askReceived = false) => new(_messages, _updates, askReceived);
     }
 }

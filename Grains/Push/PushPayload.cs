@@ -48,7 +48,7 @@ public static class PushPayload
     public static string Topic(string conversationId)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(conversationId));
-        return Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_')[..32];
+        return System.Buffers.Text.Base64Url.EncodeToString(hash)[..32];
     }
 
     /// <summary>The start of a text, at most <paramref name="length"/> characters, never splitting a surrogate pair.</summary>

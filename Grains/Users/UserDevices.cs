@@ -64,6 +64,7 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
     public void Load(UserDevicesState state)
     {
         State = state;
+        HasPush = AnyPush(state);
         Dirty = false;
         _grants = null;
     }
@@ -157,6 +158,15 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
         return CommitAsync(next);
     }
 
+    /// <summary>Whether some device has a push subscription (kept with the state, so deliveries need not look).</summary>
+    public bool HasPush { get; private set; }
+
+    private static bool AnyPush(UserDevicesState state)
+    {
+        foreach (var record in state.Devices.Values) if (record.Push is not null) return true;
+        return false;
+    }
+
     /// <summary>The devices' push subscriptions, by device id.</summary>
     public List<DevicePushSubscription> PushSubscriptions()
     {
@@ -205,6 +215,7 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
             }
         }
         State = next;
+        HasPush = AnyPush(next);
         Dirty = dirty;
         _grants = null;
     }

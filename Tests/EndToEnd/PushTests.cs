@@ -66,9 +66,9 @@ public sealed class PushTests(PushFixture fixture)
         return (alice, bob, conversation, Chat.Http(fixture.Url, alice.Sessions[0]), Chat.Http(fixture.Url, bob.Sessions[0]));
     }
 
-    private static async Task<IReadOnlyList<PushStatus>> FinalStatesAsync(MessengerHttpClient http, string conversation, int count)
+    internal static async Task<IReadOnlyList<PushStatus>> FinalStatesAsync(MessengerHttpClient http, string conversation, int count)
     {
-        var deadline = DateTime.UtcNow + Wait;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
             var statuses = await http.GetPushStatusesAsync(conversation);
@@ -312,10 +312,7 @@ public sealed class PushCrashTests
         var hook = await webhook.NextAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(ack.Seq, hook.Json.GetProperty("notification").GetProperty("seq").GetInt64());
         using var http = Chat.Http(restarted.BaseAddress, bob.Sessions[0]);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        IReadOnlyList<PushStatus> statuses;
-        while ((statuses = await http.GetPushStatusesAsync(conversation)).Any(s => s.State == "pending") && DateTime.UtcNow < deadline) await Task.Delay(50);
-        var status = Assert.Single(statuses);
+        var status = Assert.Single(await PushTests.FinalStatesAsync(http, conversation, 1));
         Assert.Equal(("sent", hook.NotificationId), (status.State, status.NotificationId));
         Assert.Single(webhook.Received);
         Assert.Empty(webhook.Errors);

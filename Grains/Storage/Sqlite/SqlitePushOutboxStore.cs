@@ -21,17 +21,23 @@ public sealed class SqlitePushOutboxStore(SqliteDatabase database) : IPushOutbox
 
     private static void Bind(Microsoft.Data.Sqlite.SqliteCommand cmd, PushRecord p)
     {
-        Sql.Bind(cmd, "$c", p.ConversationId);
-        Sql.Bind(cmd, "$s", p.Seq);
         Sql.Bind(cmd, "$q", p.UserSeq);
         Sql.Bind(cmd, "$from", p.SenderId);
         Sql.Bind(cmd, "$sent", p.SentAtMs);
+        Sql.Bind(cmd, "$created", p.CreatedMs);
+        BindState(cmd, p);
+    }
+
+    /// <summary>The row's key and the columns a state change writes.</summary>
+    private static void BindState(Microsoft.Data.Sqlite.SqliteCommand cmd, PushRecord p)
+    {
+        Sql.Bind(cmd, "$c", p.ConversationId);
+        Sql.Bind(cmd, "$s", p.Seq);
         Sql.Bind(cmd, "$state", (int)p.State);
         Sql.Bind(cmd, "$due", p.DueMs);
         Sql.Bind(cmd, "$n", p.Attempts);
         Sql.Bind(cmd, "$targets", (object?)p.Targets ?? DBNull.Value);
         Sql.Bind(cmd, "$detail", (object?)p.Detail ?? DBNull.Value);
-        Sql.Bind(cmd, "$created", p.CreatedMs);
         Sql.Bind(cmd, "$updated", p.UpdatedMs);
     }
 
@@ -55,14 +61,7 @@ public sealed class SqlitePushOutboxStore(SqliteDatabase database) : IPushOutbox
                 WHERE user_id = $u AND conversation_id = $c AND seq = $s
                 """);
             Sql.Bind(cmd, "$u", userId);
-            Sql.Bind(cmd, "$c", p.ConversationId);
-            Sql.Bind(cmd, "$s", p.Seq);
-            Sql.Bind(cmd, "$state", (int)p.State);
-            Sql.Bind(cmd, "$due", p.DueMs);
-            Sql.Bind(cmd, "$n", p.Attempts);
-            Sql.Bind(cmd, "$targets", (object?)p.Targets ?? DBNull.Value);
-            Sql.Bind(cmd, "$detail", (object?)p.Detail ?? DBNull.Value);
-            Sql.Bind(cmd, "$updated", p.UpdatedMs);
+            BindState(cmd, p);
             cmd.ExecuteNonQuery();
         }
         return 0;
