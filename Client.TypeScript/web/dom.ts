@@ -7,6 +7,9 @@ export function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return element as T;
 }
 
+/** Adds a listener to the element with this id, to be removed when the session ends (ChatView.close). */
+export type On = <K extends keyof HTMLElementEventMap>(id: string, event: K, handler: (e: HTMLElementEventMap[K]) => void) => void;
+
 export function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (className) e.className = className;
@@ -56,7 +59,8 @@ export function describeError(error: unknown, what: string): string {
   if (error instanceof MessengerError) {
     const why = words[error.code] ?? error.message;
     const wait = error.retryAfterMs ? ` (wait ${Math.ceil(error.retryAfterMs / 1000)} s)` : '';
-    const detail = error.code === 'invalid_request' || error.code === 'out_of_range' ? error.message : why;
+    // The server's own detail ends with a full stop already.
+    const detail = error.code === 'invalid_request' || error.code === 'out_of_range' ? error.message.replace(/\.$/, '') : why;
     return `${what}: ${detail}${wait}.`;
   }
   return `${what}: ${error instanceof Error ? error.message : String(error)}.`;

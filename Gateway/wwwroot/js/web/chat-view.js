@@ -1,8 +1,10 @@
 // The signed-in page: the conversation list and one open chat, kept current by a MessengerClient.
 import { MessengerApi, MessengerClient, MessengerError, WebStorageStore, } from '../src/index.js';
 import { AccountView } from './account-view.js';
+import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
 import { Model } from './model.js';
+import { Words } from './words.js';
 const pageSize = 50;
 /**
  * The page starts from a snapshot (the conversation list, then history pages as chats open), so it needs
@@ -24,6 +26,7 @@ export class ChatView {
     token;
     api;
     model;
+    words;
     account;
     client;
     current;
@@ -42,6 +45,7 @@ export class ChatView {
         this.account = new AccountView(this.api, onEnded);
         this.model = new Model(session.userId);
         this.model.names.set(session.userId, session.username);
+        this.words = new Words(this.model);
     }
     async start() {
         $('me-name').textContent = this.session.username;
@@ -309,66 +313,8 @@ export class ChatView {
             void this.subscribePresence();
     }
     // ---- rendering ---------------------------------------------------------------------------------
-    name(userId) {
-        return (userId && this.model.names.get(userId)) || 'unknown user';
-    }
-    /** A group's title, or the other member's name for a direct conversation. */
-    chatName(chat) {
-        return this.model.isGroup(chat) ? chat.title || 'Group' : this.name(this.model.peer(chat));
-    }
-    /** A membership event in words: "Alice added Bob and Carol". */
-    describeEvent(message) {
-        const event = message.event;
-        const actor = message.senderId === this.model.me ? 'You' : this.name(message.senderId);
-        const who = event.userIds.map((u) => (u === this.model.me ? 'you' : this.name(u)));
-        const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who[who.length - 1]}` : (who[0] ?? '');
-        switch (event.type) {
-            case 'created': return `${actor} created the group “${event.title ?? ''}”`;
-            case 'members_added': return `${actor} added ${list}`;
-            case 'member_removed': return `${actor} removed ${list}`;
-            case 'member_left': return `${actor} left`;
-            case 'renamed': return `${actor} renamed the group to “${event.title ?? ''}”`;
-            case 'role_changed': return `${actor} made ${list} ${event.role === 'member' ? 'a member' : `an ${event.role ?? 'admin'}`}`;
-            default: return `${actor} changed the group`;
-        }
-    }
-    preview(chat) {
-        const last = chat.lastMessage;
-        if (!last)
-            return 'No messages yet';
-        if (last.event)
-            return this.describeEvent(last);
-        const mine = last.senderId === this.model.me;
-        return `${mine ? 'You: ' : this.model.isGroup(chat) ? `${this.name(last.senderId)}: ` : ''}${last.text}`;
-    }
     renderList() {
-        const list = $('conversation-list');
-        const items = this.model.ordered().map((chat) => {
-            const peer = this.model.isGroup(chat) ? undefined : this.model.peer(chat);
-            const unread = this.model.unread(chat);
-            const online = !!(peer && this.model.presence.get(peer)?.online);
-            const button = element('button');
-            button.type = 'button';
-            button.dataset.conversationId = chat.id;
-            if (chat.id === this.current)
-                button.setAttribute('aria-current', 'true');
-            if (unread > 0)
-                button.classList.add('unread');
-            const dot = element('span', online ? 'dot online' : 'dot');
-            dot.setAttribute('aria-hidden', 'true');
-            const preview = this.preview(chat);
-            const name = this.chatName(chat);
-            button.append(dot, element('span', 'name', name), element('span', 'preview', preview));
-            if (unread > 0)
-                button.append(element('span', 'badge', String(unread)));
-            const status = this.model.isGroup(chat) ? 'group' : online ? 'online' : 'offline';
-            button.setAttribute('aria-label', `${name}, ${status}${unread > 0 ? `, ${unread} unread` : ''}. ${preview}`);
-            button.addEventListener('click', () => void this.openChat(chat.id));
-            const item = element('li');
-            item.append(button);
-            return item;
-        });
-        list.replaceChildren(...items);
+        renderConversationList(this.model, this.words, this.current, (id) => void this.openChat(id));
     }
     renderHeader() {
         if (!this.current)
@@ -377,7 +323,7 @@ export class ChatView {
         const group = this.model.isGroup(chat);
         const peer = group ? undefined : this.model.peer(chat);
         const presence = peer ? this.model.presence.get(peer) : undefined;
-        $('chat-title').textContent = this.chatName(chat);
+        $('chat-title').textContent = this.words.chatName(chat);
         $('chat-dot').className = presence?.online ? 'dot online' : 'dot';
         const status = group ? (chat.left ? 'you are no longer in this group' : 'group')
             : presence?.online ? 'online' : lastSeen(presence?.lastSeen, Date.now());
@@ -391,7 +337,7 @@ export class ChatView {
             return void (typing.textContent = '');
         const now = Date.now();
         const typists = this.model.typists(this.current, now);
-        typing.textContent = typists.length ? `${typists.map((u) => this.name(u)).join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…` : '';
+        typing.textContent = typists.length ? `${typists.map((u) => this.words.name(u)).join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…` : '';
         const until = Math.min(...[...(this.model.typing.get(this.current)?.values() ?? [])]);
         if (Number.isFinite(until))
             this.typingTimer = setTimeout(() => this.renderTyping(), Math.max(50, until - now));
@@ -406,7 +352,7 @@ export class ChatView {
             if (message.event) {
                 const item = element('li', 'event');
                 item.dataset.seq = String(message.seq);
-                item.append(element('span', 'meta', `${this.describeEvent(message)} · ${formatTime(message.sentAt)}`));
+                item.append(element('span', 'meta', `${this.words.describeEvent(message)} · ${formatTime(message.sentAt)}`));
                 items.push(item);
                 continue;
             }
@@ -415,7 +361,7 @@ export class ChatView {
                 delivered.add(message.clientMsgId);
             const item = element('li', mine ? 'mine' : 'theirs');
             item.dataset.seq = String(message.seq);
-            item.append(element('span', 'text', message.text), element('span', 'meta', `${mine ? '' : `${this.name(message.senderId)} · `}${formatTime(message.sentAt)}${mine ? ' · Sent' : ''}`));
+            item.append(element('span', 'text', message.text), element('span', 'meta', `${mine ? '' : `${this.words.name(message.senderId)} · `}${formatTime(message.sentAt)}${mine ? ' · Sent' : ''}`));
             items.push(item);
         }
         for (const entry of this.client?.unsent ?? []) {

@@ -52,7 +52,8 @@ export function describeError(error, what) {
     if (error instanceof MessengerError) {
         const why = words[error.code] ?? error.message;
         const wait = error.retryAfterMs ? ` (wait ${Math.ceil(error.retryAfterMs / 1000)} s)` : '';
-        const detail = error.code === 'invalid_request' || error.code === 'out_of_range' ? error.message : why;
+        // The server's own detail ends with a full stop already.
+        const detail = error.code === 'invalid_request' || error.code === 'out_of_range' ? error.message.replace(/\.$/, '') : why;
         return `${what}: ${detail}${wait}.`;
     }
     return `${what}: ${error instanceof Error ? error.message : String(error)}.`;
