@@ -6,9 +6,12 @@ import { AccountView } from './account-view.js';
 import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus, type On } from './dom.js';
 import { Model, type ChatState } from './model.js';
+import { Receipts } from './receipts.js';
 import { Words } from './words.js';
 
 const pageSize = 50;
+/** How much of the log before the snapshot the page reads at start (one sync page): see start(). */
+const recentUpdates = 500;
 
 /**
  * The page starts from a snapshot (the conversation list, then history pages as chats open), so it needs
@@ -29,6 +32,7 @@ export class ChatView {
   private readonly model: Model;
   private readonly words: Words;
   private readonly account: AccountView;
+  private readonly receipts: Receipts;
   private client?: MessengerClient;
   private current?: string;
   private readonly failed = new Map<string, { entry: OutboxEntry; reason: string }>();
@@ -46,6 +50,10 @@ export class ChatView {
     this.model = new Model(session.userId);
     this.model.names.set(session.userId, session.username);
     this.words = new Words(this.model);
+    const names = (userIds: readonly string[]) => this.resolveNames(userIds);
+    this.receipts = new Receipts(this.api, this.model, this.words, names, (id) => {
+      if (id === this.current) this.renderMessages(false);
+    });
   }
 
   async start(): Promise<void> {
@@ -55,6 +63,13 @@ export class ChatView {
     const head = await this.api.sync(0, 1);
     const summaries = await this.api.conversations();
     this.model.loadSummaries(summaries);
+    // The recent log before the snapshot, read once: the server counts what a device fetches as received
+    // (PROTOCOL 4.16), so the senders of what the list shows see it delivered; and its receipts updates
+    // give the state of my recent messages. Older ones are asked for as chats open (receipts.ts).
+    if (head.userSeq > 0) {
+      const recent = await this.api.sync(Math.max(0, head.userSeq - recentUpdates), recentUpdates);
+      this.model.applyRecent(recent.updates.filter((u) => u.userSeq <= head.userSeq));
+    }
     await this.resolveNames([...this.model.contacts(), ...this.model.people(summaries.flatMap((s) => (s.lastMessage ? [s.lastMessage] : [])))]);
     this.renderList();
     const transport = (new URLSearchParams(location.search).get('transport') ?? 'auto') as TransportMode;
@@ -65,6 +80,7 @@ export class ChatView {
     this.client = client;
     client.on('update', async (update) => {
       const chat = this.model.apply(update);
+      if (update.kind === 'receipts') this.receipts.updated(chat.id, update.receipts);
       if (this.model.isGroup(chat)) await this.resolveNames(update.message ? this.model.people([update.message]) : []);
       else if (!this.model.names.has(this.model.peer(chat) ?? '')) await this.resolveNames(chat.members);
       this.changed(chat);
@@ -146,6 +162,7 @@ export class ChatView {
       if ($('message-scroller').scrollTop < 40) void this.loadEarlier();
     });
     on('back-button', 'click', () => {
+      this.receipts.reset();
       this.current = undefined;
       sessionStorage.removeItem('messenger.open');
       $('app').classList.remove('in-chat');
@@ -177,6 +194,7 @@ export class ChatView {
   }
 
   private async openChat(id: string): Promise<void> {
+    if (this.current !== id) this.receipts.reset();
     this.current = id;
     sessionStorage.setItem('messenger.open', id);
     $('app').classList.add('in-chat');
@@ -198,6 +216,7 @@ export class ChatView {
       }
       if (this.current === id) this.renderMessages(true);
     }
+    void this.receipts.fill(chat);
     this.markRead();
     $<HTMLTextAreaElement>('composer-text').focus();
   }
@@ -218,6 +237,7 @@ export class ChatView {
         this.renderMessages(false);
         scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep what was on screen in place
       }
+      void this.receipts.fill(chat);
     } catch (error) {
       showAlert(describeError(error, 'Could not load earlier messages'));
     } finally {
@@ -330,6 +350,9 @@ export class ChatView {
     const chat = this.model.chat(this.current);
     const items: HTMLLIElement[] = [];
     const delivered = new Set<string>();
+    // A who-read button keeps the keyboard through the redraw (receipts change it while focused).
+    const focused = document.activeElement;
+    const focusedReceipt = focused instanceof HTMLElement && $('messages').contains(focused) ? focused.dataset.seq : undefined;
     for (const message of this.model.messages(chat)) {
       if (message.event) {
         const item = element('li', 'event');
@@ -342,8 +365,13 @@ export class ChatView {
       if (mine) delivered.add(message.clientMsgId);
       const item = element('li', mine ? 'mine' : 'theirs');
       item.dataset.seq = String(message.seq);
-      item.append(element('span', 'text', message.text),
-        element('span', 'meta', `${mine ? '' : `${this.words.name(message.senderId)} · `}${formatTime(message.sentAt)}${mine ? ' · Sent' : ''}`));
+      const meta = element('span', 'meta', `${mine ? '' : `${this.words.name(message.senderId)} · `}${formatTime(message.sentAt)}`);
+      item.append(element('span', 'text', message.text), meta);
+      if (mine) {
+        const { mark, detail } = this.receipts.render(chat, message);
+        meta.append(' · ', mark);
+        if (detail) item.append(detail);
+      }
       items.push(item);
     }
     for (const entry of this.client?.unsent ?? []) {
@@ -359,6 +387,7 @@ export class ChatView {
       items.push(item);
     }
     $('messages').replaceChildren(...items);
+    if (focusedReceipt) $('messages').querySelector<HTMLElement>(`button.receipt[data-seq="${focusedReceipt}"]`)?.focus();
     $('load-earlier').hidden = chat.complete || chat.oldestLoaded === undefined;
     if (scrollToEnd) {
       const scroller = $('message-scroller');

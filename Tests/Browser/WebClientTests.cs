@@ -315,6 +315,101 @@ public sealed class WebClientTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task MyMessagesShowSentThenDeliveredThenRead_OnEveryDeviceOfMine_AlsoAfterTheLogHasMovedOn()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url); // no device of Bob's is connected yet
+        await using var laptopContext = await fixture.NewContextAsync();
+        await using var phoneContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        var laptop = await WebPage.OpenAsync(laptopContext);
+        await laptop.LogInAsync(aliceUser.Username, aliceUser.Password);
+        var phone = await WebPage.OpenAsync(phoneContext);
+        await phone.LogInAsync(aliceUser.Username, aliceUser.Password);
+
+        await laptop.StartChatAsync(bobUser.Username);
+        await laptop.SendAsync("are you there?");
+        await laptop.SendAsync("hello?");
+        await phone.OpenChatAsync(bobUser.Username);
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Sent", "Sent"]);
+
+        // Bob's page loads (the second message is not his log's first update: the page's read of the recent
+        // log is what tells the server it has them); then he opens the chat.
+        var bob = await WebPage.OpenAsync(bobContext);
+        await bob.LogInAsync(bobUser.Username, bobUser.Password);
+        await Expect(bob.Conversation(aliceUser.Username).Locator(".badge")).ToHaveTextAsync("2");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered", "Delivered"]);
+        await BrowserFixture.ScreenshotAsync(laptop.Page, "15-receipts-delivered");
+        await bob.OpenChatAsync(aliceUser.Username);
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Read", "Read"]);
+        await Expect(laptop.Receipts.First).ToHaveAttributeAsync("data-state", "read");
+
+        // A reload reads them from the recent log; once more than a sync page of updates came after the
+        // messages, a new browser of Alice's asks the server for them instead.
+        await phone.Page.ReloadAsync();
+        await Expect(phone.Receipts).ToHaveTextAsync(["Read", "Read"]);
+        var conversation = await Chat.OpenDirectAsync(fixture.Url, aliceUser, bobUser); // the same one (opening is idempotent)
+        using var http = Chat.Http(fixture.Url, aliceUser.Sessions[0]);
+        for (var i = 0; i < 260; i++)
+        {
+            await http.MuteAsync(conversation);
+            await http.UnmuteAsync(conversation);
+        }
+        await using var tabletContext = await fixture.NewContextAsync();
+        var tablet = await WebPage.OpenAsync(tabletContext);
+        await tablet.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await tablet.OpenChatAsync(bobUser.Username);
+        await Expect(tablet.Receipts).ToHaveTextAsync(["Read", "Read"]);
+    }
+
+    [Fact]
+    public async Task InAGroup_MyMessagesCountWhoHasThemAndWhoReadThem_AndTheListNamesTheReaders()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url);
+        var carolUser = await Chat.NewUserAsync(fixture.Url);
+        using (var http = Chat.Http(fixture.Url, aliceUser.Sessions[0])) await http.CreateGroupAsync("Receipts", [bobUser.Id, carolUser.Id]);
+        await using var laptopContext = await fixture.NewContextAsync();
+        await using var phoneContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        await using var carolContext = await fixture.NewContextAsync();
+        var (bob, carol) = (await WebPage.OpenAsync(bobContext), await WebPage.OpenAsync(carolContext));
+        await bob.LogInAsync(bobUser.Username, bobUser.Password);
+        await carol.LogInAsync(carolUser.Username, carolUser.Password);
+        await Expect(bob.Conversation("Receipts")).ToBeVisibleAsync();
+        await Expect(carol.Conversation("Receipts")).ToBeVisibleAsync();
+        var laptop = await WebPage.OpenAsync(laptopContext);
+        await laptop.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await laptop.OpenChatAsync("Receipts");
+        var phone = await WebPage.OpenAsync(phoneContext);
+        await phone.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await phone.OpenChatAsync("Receipts");
+
+        // Both pages of the others have it; nobody has the group open.
+        await laptop.SendAsync("who reads this?");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered to 2 · Read by 0 of 2"]);
+        await bob.OpenChatAsync("Receipts");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered to 2 · Read by 1 of 2"]);
+
+        // The summary opens the list of who read it, which follows new readers while open.
+        await laptop.Receipts.ClickAsync();
+        await Expect(laptop.Receipts).ToHaveAttributeAsync("aria-expanded", "true");
+        await Expect(laptop.WhoRead).ToHaveTextAsync([$"Read by {bobUser.Username}", $"Delivered to {carolUser.Username}, not read yet"]);
+        await BrowserFixture.ScreenshotAsync(laptop.Page, "16-group-who-read");
+        await carol.OpenChatAsync("Receipts");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered to 2 · Read by 2 of 2"]);
+        await Expect(laptop.WhoRead).ToHaveCountAsync(1);
+        await Expect(laptop.WhoRead).ToContainTextAsync(bobUser.Username);
+        await Expect(laptop.WhoRead).ToContainTextAsync(carolUser.Username);
+
+        // From the keyboard on the other device: the summary is a button.
+        await phone.Receipts.FocusAsync();
+        await phone.Page.Keyboard.PressAsync("Enter");
+        await Expect(phone.WhoRead).ToHaveCountAsync(1);
+        await Expect(phone.Receipts).ToBeFocusedAsync();
+    }
+
+    [Fact]
     public async Task ServerErrors_ReachThePersonInWords()
     {
         await using var context = await fixture.NewContextAsync();

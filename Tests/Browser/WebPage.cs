@@ -63,6 +63,12 @@ public sealed class WebPage(IPage page)
     /// <summary>The texts of the open chat, in the order shown.</summary>
     public ILocator Messages => Page.Locator("#messages li .text");
 
+    /// <summary>The state shown under each of my messages of the open chat ("Read", or a group's counts).</summary>
+    public ILocator Receipts => Page.Locator("#messages li.mine .receipt");
+
+    /// <summary>The open who-read list of a group message.</summary>
+    public ILocator WhoRead => Page.GetByRole(AriaRole.List, new() { Name = "Who read it" }).Locator("li");
+
     public ILocator Typing => Page.Locator("#typing");
     public ILocator Presence => Page.Locator("#chat-presence");
     public ILocator Status => Page.Locator("#status");
