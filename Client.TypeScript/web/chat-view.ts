@@ -6,6 +6,7 @@ import { AccountView } from './account-view.js';
 import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus, type On } from './dom.js';
 import { Model, type ChatState } from './model.js';
+import { MuteControl } from './mute-control.js';
 import { Receipts } from './receipts.js';
 import { Words } from './words.js';
 
@@ -33,6 +34,7 @@ export class ChatView {
   private readonly words: Words;
   private readonly account: AccountView;
   private readonly receipts: Receipts;
+  private readonly mute: MuteControl;
   private client?: MessengerClient;
   private current?: string;
   private readonly failed = new Map<string, { entry: OutboxEntry; reason: string }>();
@@ -53,6 +55,11 @@ export class ChatView {
     const names = (userIds: readonly string[]) => this.resolveNames(userIds);
     this.receipts = new Receipts(this.api, this.model, this.words, names, (id) => {
       if (id === this.current) this.renderMessages(false);
+    });
+    const open = () => (this.current ? this.model.chat(this.current) : undefined);
+    this.mute = new MuteControl(this.model, this.api, open, () => {
+      this.renderList();
+      this.renderHeader();
     });
   }
 
@@ -125,6 +132,7 @@ export class ChatView {
     this.closed = true;
     this.client?.close();
     this.account.close();
+    this.mute.close();
     this.cleanups.forEach((c) => c());
     $('conversation-list').replaceChildren();
     $('messages').replaceChildren();
@@ -162,6 +170,7 @@ export class ChatView {
       if ($('message-scroller').scrollTop < 40) void this.loadEarlier();
     });
     on('back-button', 'click', () => {
+      this.mute.reset();
       this.receipts.reset();
       this.current = undefined;
       sessionStorage.removeItem('messenger.open');
@@ -171,6 +180,7 @@ export class ChatView {
       this.renderList();
     });
     this.account.bind();
+    this.mute.bind(on);
     const visible = () => this.markRead();
     document.addEventListener('visibilitychange', visible);
     this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
@@ -194,7 +204,10 @@ export class ChatView {
   }
 
   private async openChat(id: string): Promise<void> {
-    if (this.current !== id) this.receipts.reset();
+    if (this.current !== id) {
+      this.receipts.reset();
+      this.mute.reset();
+    }
     this.current = id;
     sessionStorage.setItem('messenger.open', id);
     $('app').classList.add('in-chat');
@@ -318,6 +331,7 @@ export class ChatView {
 
   private renderList(): void {
     renderConversationList(this.model, this.words, this.current, (id) => void this.openChat(id));
+    this.mute.watch();
   }
 
   private renderHeader(): void {
@@ -332,6 +346,7 @@ export class ChatView {
       : presence?.online ? 'online' : lastSeen(presence?.lastSeen, Date.now());
     $('chat-presence').textContent = status;
     $('chat-presence').dataset.online = String(!!presence?.online);
+    this.mute.render(chat);
   }
 
   private renderTyping(): void {

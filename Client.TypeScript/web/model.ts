@@ -28,6 +28,8 @@ export interface ChatState {
    * may have had receipts before the page started, and are asked for (receipts.ts).
    */
   receiptsFrom?: number;
+  /** The end of my mute of this conversation (PROTOCOL 4.17; year 9999: until unmuted); undefined when not muted. */
+  mutedUntil?: string;
 }
 
 export class Model {
@@ -46,6 +48,7 @@ export class Model {
       chat.left = s.left;
       chat.lastSeq = Math.max(chat.lastSeq, s.lastSeq);
       chat.readSeq = Math.max(chat.readSeq, s.readSeq);
+      chat.mutedUntil = s.mutedUntil;
       if (s.lastMessage) this.addMessage(chat, s.lastMessage);
     }
   }
@@ -73,6 +76,8 @@ export class Model {
       chat.readSeq = Math.max(chat.readSeq, update.seq);
     } else if (update.kind === 'receipts') {
       for (const receipt of update.receipts ?? []) chat.receipts.set(receipt.seq, receipt);
+    } else if (update.kind === 'mute') {
+      chat.mutedUntil = update.mutedUntil;
     }
     return chat;
   }
@@ -93,6 +98,11 @@ export class Model {
 
   private logged(chat: ChatState, seq: number): void {
     chat.receiptsFrom = Math.min(chat.receiptsFrom ?? seq, seq);
+  }
+
+  /** True while my mute of the conversation lasts (an ended mute is not marked by any update). */
+  isMuted(chat: ChatState, now: number): boolean {
+    return chat.mutedUntil !== undefined && Date.parse(chat.mutedUntil) > now;
   }
 
   /** What a group's membership event changes for the page: its title, and whether this user is still in it. */

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Messenger.Client;
 using Messenger.Tests.Support;
 using Microsoft.Playwright;
@@ -407,6 +408,60 @@ public sealed class WebClientTests(BrowserFixture fixture)
         await phone.Page.Keyboard.PressAsync("Enter");
         await Expect(phone.WhoRead).ToHaveCountAsync(1);
         await Expect(phone.Receipts).ToBeFocusedAsync();
+    }
+
+    [Fact]
+    public async Task MutingAConversation_MarksItInTheList_OnEveryDeviceOfTheUser_UntilUnmuted()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url);
+        await using var laptopContext = await fixture.NewContextAsync();
+        await using var phoneContext = await fixture.NewContextAsync();
+        var laptop = await WebPage.OpenAsync(laptopContext);
+        await laptop.LogInAsync(aliceUser.Username, aliceUser.Password);
+        var phone = await WebPage.OpenAsync(phoneContext);
+        await phone.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await laptop.StartChatAsync(bobUser.Username);
+        await laptop.SendAsync("muting you, nothing personal");
+        var onLaptop = laptop.Conversation(bobUser.Username).Locator(".muted-mark");
+        var onPhone = phone.Conversation(bobUser.Username).Locator(".muted-mark");
+        await Expect(phone.Conversation(bobUser.Username)).ToBeVisibleAsync();
+        await Expect(onPhone).ToHaveCountAsync(0);
+
+        // For 8 hours, from the laptop: both devices mark it.
+        await laptop.Button("Mute").ClickAsync();
+        await Expect(laptop.Button("Mute")).ToHaveAttributeAsync("aria-expanded", "true");
+        await laptop.Button("Mute for 8 hours").ClickAsync();
+        await Expect(onLaptop).ToHaveTextAsync("muted");
+        await Expect(onPhone).ToHaveTextAsync("muted");
+        await Expect(phone.Conversation(bobUser.Username)).ToHaveAttributeAsync("aria-label", new Regex(", muted"));
+        await Expect(laptop.Page.Locator("#chat-muted")).ToContainTextAsync("Muted until");
+        await BrowserFixture.ScreenshotAsync(laptop.Page, "17-muted");
+
+        // Unmuted from the phone: gone on both.
+        await phone.OpenChatAsync(bobUser.Username);
+        await phone.Button("Unmute").ClickAsync();
+        await Expect(onPhone).ToHaveCountAsync(0);
+        await Expect(onLaptop).ToHaveCountAsync(0);
+        await Expect(laptop.Button("Mute")).ToBeVisibleAsync();
+        await Expect(laptop.Page.Locator("#chat-muted")).ToBeHiddenAsync();
+
+        // Until unmuted, from the keyboard (Escape closes the menu); a reload takes it from the conversation list.
+        await laptop.Button("Mute").FocusAsync();
+        await laptop.Page.Keyboard.PressAsync("Enter");
+        await Expect(laptop.Button("Mute for 8 hours")).ToBeFocusedAsync();
+        await laptop.Page.Keyboard.PressAsync("Escape");
+        await Expect(laptop.Button("Mute for 8 hours")).ToBeHiddenAsync();
+        await Expect(laptop.Button("Mute")).ToBeFocusedAsync();
+        await laptop.Page.Keyboard.PressAsync("Enter");
+        await laptop.Page.Keyboard.PressAsync("Tab");
+        await Expect(laptop.Button("Mute until I unmute")).ToBeFocusedAsync();
+        await laptop.Page.Keyboard.PressAsync("Enter");
+        await Expect(laptop.Page.Locator("#chat-muted")).ToHaveTextAsync("Muted until you unmute");
+        await Expect(onPhone).ToHaveTextAsync("muted");
+        await phone.Page.ReloadAsync();
+        await Expect(onPhone).ToHaveTextAsync("muted");
+        await Expect(phone.Page.Locator("#chat-muted")).ToHaveTextAsync("Muted until you unmute");
     }
 
     [Fact]

@@ -63,6 +63,8 @@ public sealed class WebPage(IPage page)
     /// <summary>The texts of the open chat, in the order shown.</summary>
     public ILocator Messages => Page.Locator("#messages li .text");
 
+    public ILocator Button(string name) => Page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+
     /// <summary>The state shown under each of my messages of the open chat ("Read", or a group's counts).</summary>
     public ILocator Receipts => Page.Locator("#messages li.mine .receipt");
 

@@ -4,6 +4,7 @@ import { AccountView } from './account-view.js';
 import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
 import { Model } from './model.js';
+import { MuteControl } from './mute-control.js';
 import { Receipts } from './receipts.js';
 import { Words } from './words.js';
 const pageSize = 50;
@@ -32,6 +33,7 @@ export class ChatView {
     words;
     account;
     receipts;
+    mute;
     client;
     current;
     failed = new Map();
@@ -54,6 +56,11 @@ export class ChatView {
         this.receipts = new Receipts(this.api, this.model, this.words, names, (id) => {
             if (id === this.current)
                 this.renderMessages(false);
+        });
+        const open = () => (this.current ? this.model.chat(this.current) : undefined);
+        this.mute = new MuteControl(this.model, this.api, open, () => {
+            this.renderList();
+            this.renderHeader();
         });
     }
     async start() {
@@ -133,6 +140,7 @@ export class ChatView {
         this.closed = true;
         this.client?.close();
         this.account.close();
+        this.mute.close();
         this.cleanups.forEach((c) => c());
         $('conversation-list').replaceChildren();
         $('messages').replaceChildren();
@@ -170,6 +178,7 @@ export class ChatView {
                 void this.loadEarlier();
         });
         on('back-button', 'click', () => {
+            this.mute.reset();
             this.receipts.reset();
             this.current = undefined;
             sessionStorage.removeItem('messenger.open');
@@ -179,6 +188,7 @@ export class ChatView {
             this.renderList();
         });
         this.account.bind();
+        this.mute.bind(on);
         const visible = () => this.markRead();
         document.addEventListener('visibilitychange', visible);
         this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
@@ -202,8 +212,10 @@ export class ChatView {
         }
     }
     async openChat(id) {
-        if (this.current !== id)
+        if (this.current !== id) {
             this.receipts.reset();
+            this.mute.reset();
+        }
         this.current = id;
         sessionStorage.setItem('messenger.open', id);
         $('app').classList.add('in-chat');
@@ -338,6 +350,7 @@ export class ChatView {
     // ---- rendering ---------------------------------------------------------------------------------
     renderList() {
         renderConversationList(this.model, this.words, this.current, (id) => void this.openChat(id));
+        this.mute.watch();
     }
     renderHeader() {
         if (!this.current)
@@ -352,6 +365,7 @@ export class ChatView {
             : presence?.online ? 'online' : lastSeen(presence?.lastSeen, Date.now());
         $('chat-presence').textContent = status;
         $('chat-presence').dataset.online = String(!!presence?.online);
+        this.mute.render(chat);
     }
     renderTyping() {
         clearTimeout(this.typingTimer);

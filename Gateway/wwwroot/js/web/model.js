@@ -16,6 +16,7 @@ export class Model {
             chat.left = s.left;
             chat.lastSeq = Math.max(chat.lastSeq, s.lastSeq);
             chat.readSeq = Math.max(chat.readSeq, s.readSeq);
+            chat.mutedUntil = s.mutedUntil;
             if (s.lastMessage)
                 this.addMessage(chat, s.lastMessage);
         }
@@ -49,6 +50,9 @@ export class Model {
             for (const receipt of update.receipts ?? [])
                 chat.receipts.set(receipt.seq, receipt);
         }
+        else if (update.kind === 'mute') {
+            chat.mutedUntil = update.mutedUntil;
+        }
         return chat;
     }
     /**
@@ -70,6 +74,10 @@ export class Model {
     }
     logged(chat, seq) {
         chat.receiptsFrom = Math.min(chat.receiptsFrom ?? seq, seq);
+    }
+    /** True while my mute of the conversation lasts (an ended mute is not marked by any update). */
+    isMuted(chat, now) {
+        return chat.mutedUntil !== undefined && Date.parse(chat.mutedUntil) > now;
     }
     /** What a group's membership event changes for the page: its title, and whether this user is still in it. */
     applyEvent(chat, message) {
