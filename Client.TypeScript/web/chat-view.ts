@@ -7,6 +7,7 @@ import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus, type On } from './dom.js';
 import { Model, type ChatState } from './model.js';
 import { MuteControl } from './mute-control.js';
+import { NewGroupForm } from './new-group.js';
 import { Receipts } from './receipts.js';
 import { Words } from './words.js';
 
@@ -35,6 +36,7 @@ export class ChatView {
   private readonly account: AccountView;
   private readonly receipts: Receipts;
   private readonly mute: MuteControl;
+  private readonly newGroup: NewGroupForm;
   private client?: MessengerClient;
   private current?: string;
   private readonly failed = new Map<string, { entry: OutboxEntry; reason: string }>();
@@ -60,6 +62,11 @@ export class ChatView {
     this.mute = new MuteControl(this.model, this.api, open, () => {
       this.renderList();
       this.renderHeader();
+    });
+    this.newGroup = new NewGroupForm(this.api, session.userId, async (change) => {
+      const chat = this.model.chat(change.conversation.conversationId);
+      chat.title = change.conversation.title; // its created event follows as an update
+      await this.openChat(chat.id);
     });
   }
 
@@ -133,6 +140,7 @@ export class ChatView {
     this.client?.close();
     this.account.close();
     this.mute.close();
+    this.newGroup.close();
     this.cleanups.forEach((c) => c());
     $('conversation-list').replaceChildren();
     $('messages').replaceChildren();
@@ -181,6 +189,7 @@ export class ChatView {
     });
     this.account.bind();
     this.mute.bind(on);
+    this.newGroup.bind(on);
     const visible = () => this.markRead();
     document.addEventListener('visibilitychange', visible);
     this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
@@ -218,9 +227,10 @@ export class ChatView {
     this.renderHeader();
     this.renderTyping();
     this.renderMessages(true);
-    if (chat.oldestLoaded === undefined && !chat.complete) {
+    // Before the client is up, history waits: start() opens the remembered chat again once it is.
+    if (chat.oldestLoaded === undefined && !chat.complete && this.client) {
       try {
-        const page = await this.client!.history(id, { limit: pageSize });
+        const page = await this.client.history(id, { limit: pageSize });
         this.model.addHistory(chat, page.messages, page.hasMore, true);
         if (this.model.isGroup(chat)) await this.resolveNames(this.model.people(page.messages));
         if (page.messages.length === 0) chat.complete = true;

@@ -465,6 +465,42 @@ public sealed class WebClientTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task ANewGroupWithAnUnknownUserOrNoName_IsRefusedInWords_AndNothingIsCreated()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url);
+        await using var context = await fixture.NewContextAsync();
+        var page = await WebPage.OpenAsync(context);
+        await page.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await Expect(page.Page.Locator("#me-name")).ToHaveTextAsync(aliceUser.Username);
+        var list = page.Page.Locator("#conversation-list li");
+
+        await page.CreateGroupAsync("Ghosts", $"{bobUser.Username} nobody-by-this-name");
+        await Expect(page.Alert).ToHaveTextAsync("Could not add nobody-by-this-name to the group: there is no user with that name.");
+
+        // One by one: Enter after a name shows it as chosen; a name of spaces only is refused by the server.
+        var members = page.Page.GetByRole(AriaRole.Textbox, new() { Name = "Members", Exact = true });
+        await members.FillAsync(bobUser.Username);
+        await members.PressAsync("Enter");
+        await Expect(page.Page.GetByRole(AriaRole.List, new() { Name = "People in the new group" })).ToHaveTextAsync(new Regex($"^{bobUser.Username}"));
+        await Expect(members).ToHaveValueAsync("");
+        await page.Page.GetByLabel("Group name", new() { Exact = true }).FillAsync("   ");
+        await page.Button("Create group").ClickAsync();
+        await Expect(page.Alert).ToHaveTextAsync("Could not create the group: title must be 1 to 128 characters (not only spaces).");
+        await BrowserFixture.ScreenshotAsync(page.Page, "18-new-group-refused");
+        await Expect(list).ToHaveCountAsync(0);
+        using (var http = Chat.Http(fixture.Url, aliceUser.Sessions[0])) Assert.Empty(await http.ListConversationsAsync());
+
+        // Corrected, it is made and opens.
+        await page.Page.GetByLabel("Group name", new() { Exact = true }).FillAsync("Not ghosts");
+        await page.Button("Create group").ClickAsync();
+        await Expect(page.ChatTitle).ToHaveTextAsync("Not ghosts");
+        await Expect(page.Events).ToHaveTextAsync([Starts("You created the group “Not ghosts”")]);
+        await Expect(list).ToHaveCountAsync(1);
+        await Expect(page.Page.Locator("#new-group")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task ServerErrors_ReachThePersonInWords()
     {
         await using var context = await fixture.NewContextAsync();
@@ -482,4 +518,7 @@ public sealed class WebClientTests(BrowserFixture fixture)
         await Expect(page.Alert).ToHaveTextAsync("Could not open a chat with nobody-by-this-name: there is no user with that name.");
         await BrowserFixture.ScreenshotAsync(page.Page, "7-error-in-words");
     }
+
+    /// <summary>Text that starts with <paramref name="text"/> (an entry's time and receipts follow it).</summary>
+    private static Regex Starts(string text) => new($"^{Regex.Escape(text)}");
 }

@@ -63,7 +63,19 @@ public sealed class WebPage(IPage page)
     /// <summary>The texts of the open chat, in the order shown.</summary>
     public ILocator Messages => Page.Locator("#messages li .text");
 
+    /// <summary>Makes a group from the sidebar's "New group" form: a name and the members' usernames as typed.</summary>
+    public async Task CreateGroupAsync(string title, string members)
+    {
+        await Button("New group").ClickAsync();
+        await Page.GetByLabel("Group name", new() { Exact = true }).FillAsync(title);
+        await Page.GetByRole(AriaRole.Textbox, new() { Name = "Members", Exact = true }).FillAsync(members);
+        await Button("Create group").ClickAsync();
+    }
+
     public ILocator Button(string name) => Page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+
+    /// <summary>The open chat's membership events, in words.</summary>
+    public ILocator Events => Page.Locator("#messages li.event");
 
     /// <summary>The state shown under each of my messages of the open chat ("Read", or a group's counts).</summary>
     public ILocator Receipts => Page.Locator("#messages li.mine .receipt");
@@ -71,6 +83,7 @@ public sealed class WebPage(IPage page)
     /// <summary>The open who-read list of a group message.</summary>
     public ILocator WhoRead => Page.GetByRole(AriaRole.List, new() { Name = "Who read it" }).Locator("li");
 
+    public ILocator ChatTitle => Page.Locator("#chat-title");
     public ILocator Typing => Page.Locator("#typing");
     public ILocator Presence => Page.Locator("#chat-presence");
     public ILocator Status => Page.Locator("#status");

@@ -5,6 +5,7 @@ import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
 import { Model } from './model.js';
 import { MuteControl } from './mute-control.js';
+import { NewGroupForm } from './new-group.js';
 import { Receipts } from './receipts.js';
 import { Words } from './words.js';
 const pageSize = 50;
@@ -34,6 +35,7 @@ export class ChatView {
     account;
     receipts;
     mute;
+    newGroup;
     client;
     current;
     failed = new Map();
@@ -61,6 +63,11 @@ export class ChatView {
         this.mute = new MuteControl(this.model, this.api, open, () => {
             this.renderList();
             this.renderHeader();
+        });
+        this.newGroup = new NewGroupForm(this.api, session.userId, async (change) => {
+            const chat = this.model.chat(change.conversation.conversationId);
+            chat.title = change.conversation.title; // its created event follows as an update
+            await this.openChat(chat.id);
         });
     }
     async start() {
@@ -141,6 +148,7 @@ export class ChatView {
         this.client?.close();
         this.account.close();
         this.mute.close();
+        this.newGroup.close();
         this.cleanups.forEach((c) => c());
         $('conversation-list').replaceChildren();
         $('messages').replaceChildren();
@@ -189,6 +197,7 @@ export class ChatView {
         });
         this.account.bind();
         this.mute.bind(on);
+        this.newGroup.bind(on);
         const visible = () => this.markRead();
         document.addEventListener('visibilitychange', visible);
         this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
@@ -226,7 +235,8 @@ export class ChatView {
         this.renderHeader();
         this.renderTyping();
         this.renderMessages(true);
-        if (chat.oldestLoaded === undefined && !chat.complete) {
+        // Before the client is up, history waits: start() opens the remembered chat again once it is.
+        if (chat.oldestLoaded === undefined && !chat.complete && this.client) {
             try {
                 const page = await this.client.history(id, { limit: pageSize });
                 this.model.addHistory(chat, page.messages, page.hasMore, true);
