@@ -5,6 +5,7 @@ import {
 import { AccountView } from './account-view.js';
 import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus, type On } from './dom.js';
+import { GroupPanel } from './group-panel.js';
 import { Model, type ChatState } from './model.js';
 import { MuteControl } from './mute-control.js';
 import { NewGroupForm } from './new-group.js';
@@ -36,6 +37,7 @@ export class ChatView {
   private readonly account: AccountView;
   private readonly receipts: Receipts;
   private readonly mute: MuteControl;
+  private readonly groupPanel: GroupPanel;
   private readonly newGroup: NewGroupForm;
   private client?: MessengerClient;
   private current?: string;
@@ -55,14 +57,15 @@ export class ChatView {
     this.model.names.set(session.userId, session.username);
     this.words = new Words(this.model);
     const names = (userIds: readonly string[]) => this.resolveNames(userIds);
+    const open = () => (this.current ? this.model.chat(this.current) : undefined);
     this.receipts = new Receipts(this.api, this.model, this.words, names, (id) => {
       if (id === this.current) this.renderMessages(false);
     });
-    const open = () => (this.current ? this.model.chat(this.current) : undefined);
     this.mute = new MuteControl(this.model, this.api, open, () => {
       this.renderList();
       this.renderHeader();
     });
+    this.groupPanel = new GroupPanel(this.api, this.model, this.words, open, names);
     this.newGroup = new NewGroupForm(this.api, session.userId, async (change) => {
       const chat = this.model.chat(change.conversation.conversationId);
       chat.title = change.conversation.title; // its created event follows as an update
@@ -95,6 +98,7 @@ export class ChatView {
     client.on('update', async (update) => {
       const chat = this.model.apply(update);
       if (update.kind === 'receipts') this.receipts.updated(chat.id, update.receipts);
+      if (update.message?.event) this.groupPanel.refresh(chat.id);
       if (this.model.isGroup(chat)) await this.resolveNames(update.message ? this.model.people([update.message]) : []);
       else if (!this.model.names.has(this.model.peer(chat) ?? '')) await this.resolveNames(chat.members);
       this.changed(chat);
@@ -140,6 +144,7 @@ export class ChatView {
     this.client?.close();
     this.account.close();
     this.mute.close();
+    this.groupPanel.close();
     this.newGroup.close();
     this.cleanups.forEach((c) => c());
     $('conversation-list').replaceChildren();
@@ -178,6 +183,7 @@ export class ChatView {
       if ($('message-scroller').scrollTop < 40) void this.loadEarlier();
     });
     on('back-button', 'click', () => {
+      this.groupPanel.close();
       this.mute.reset();
       this.receipts.reset();
       this.current = undefined;
@@ -189,6 +195,7 @@ export class ChatView {
     });
     this.account.bind();
     this.mute.bind(on);
+    this.groupPanel.bind(on);
     this.newGroup.bind(on);
     const visible = () => this.markRead();
     document.addEventListener('visibilitychange', visible);
@@ -214,6 +221,7 @@ export class ChatView {
 
   private async openChat(id: string): Promise<void> {
     if (this.current !== id) {
+      this.groupPanel.close();
       this.receipts.reset();
       this.mute.reset();
     }
@@ -357,6 +365,13 @@ export class ChatView {
     $('chat-presence').textContent = status;
     $('chat-presence').dataset.online = String(!!presence?.online);
     this.mute.render(chat);
+    // A former member of a group keeps its history but can neither manage it nor write to it.
+    $('group-info-button').hidden = !group || chat.left;
+    if (chat.left && this.groupPanel.shown === chat.id) this.groupPanel.close();
+    const box = $<HTMLTextAreaElement>('composer-text');
+    box.disabled = chat.left;
+    $<HTMLButtonElement>('send-button').disabled = chat.left;
+    box.placeholder = chat.left ? 'You can no longer send messages to this group' : 'Type a message';
   }
 
   private renderTyping(): void {

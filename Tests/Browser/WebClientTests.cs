@@ -10,7 +10,10 @@ namespace Messenger.Tests.Browser;
 /// The web client served at / by the real gateway, in Chromium: two people chat both ways, one goes
 /// offline (network emulation) and catches up in order, typing and presence show on the other side,
 /// tabs of one person stay identical, a browser whose WebSockets are blocked chats over long-poll, a group
-/// shows its title and its membership changes in words, and server errors reach the person in words. Screenshots go to Tests/TestResults/browser.
+/// shows its title and its membership changes in words, a group is made and managed from the page and every
+/// member sees each change at the same place, my messages show how far they got (a group's who-read list
+/// too) on every device of mine, a mute shows on every device, and server errors reach the person in words.
+/// Screenshots go to Tests/TestResults/browser.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class WebClientTests(BrowserFixture fixture)
@@ -313,6 +316,120 @@ public sealed class WebClientTests(BrowserFixture fixture)
         await Expect(bob.Page.Locator("#messages li.event").Last).ToContainTextAsync($"{aliceName} removed you");
         await Expect(bob.Presence).ToHaveTextAsync("you are no longer in this group");
         await BrowserFixture.ScreenshotAsync(bob.Page, "8-group-removed");
+    }
+
+    [Fact]
+    public async Task AGroupMadeOnThePage_IsManagedFromItsInfoPanel_AndEveryMemberSeesEachChangeInWordsAtTheSamePlace()
+    {
+        await using var aliceContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        await using var carolContext = await fixture.NewContextAsync();
+        await using var daveContext = await fixture.NewContextAsync();
+        var (aliceName, bobName, carolName) = (WebPage.NewUsername("alice"), WebPage.NewUsername("bob"), WebPage.NewUsername("carol"));
+        var alice = await WebPage.OpenAsync(aliceContext);
+        await alice.RegisterAsync(aliceName, Password);
+        var bob = await WebPage.OpenAsync(bobContext);
+        await bob.RegisterAsync(bobName, Password);
+        var carol = await WebPage.OpenAsync(carolContext);
+        await carol.RegisterAsync(carolName, Password);
+        var daveUser = await Chat.NewUserAsync(fixture.Url); // logs in later: his history starts where he was added
+        var daveName = daveUser.Username;
+
+        // Alice makes the group, its members typed together; it opens for her and arrives for the others.
+        await alice.CreateGroupAsync("Book club", $"{bobName}, {carolName}");
+        await Expect(alice.ChatTitle).ToHaveTextAsync("Book club");
+        await Expect(alice.Events).ToHaveTextAsync([Starts("You created the group “Book club”")]);
+        foreach (var member in new[] { bob, carol })
+        {
+            await Expect(member.Conversation("Book club")).ToContainTextAsync($"{aliceName} created the group “Book club”");
+            await member.OpenChatAsync("Book club");
+        }
+        await alice.SendAsync("Welcome, both");
+        await Expect(bob.Messages).ToHaveTextAsync(["Welcome, both"]);
+
+        // The panel lists the members with their roles; a member may only leave, an owner manages.
+        await alice.OpenGroupInfoAsync();
+        await Expect(alice.Member(aliceName).Locator(".role")).ToHaveTextAsync("owner");
+        await Expect(alice.Member(bobName).Locator(".role")).ToHaveTextAsync("member");
+        await Expect(alice.Member(carolName).Locator(".role")).ToHaveTextAsync("member");
+        await bob.Button("Group info").FocusAsync(); // the keyboard opens and closes it too
+        await bob.Page.Keyboard.PressAsync("Enter");
+        await Expect(bob.GroupMembers).ToHaveCountAsync(3);
+        await Expect(bob.Page.GetByRole(AriaRole.Heading, new() { Name = "Group info" })).ToBeFocusedAsync();
+        await Expect(bob.Page.GetByLabel("Add members")).ToBeHiddenAsync();
+        await Expect(bob.Page.GetByLabel("Rename the group")).ToBeHiddenAsync();
+        await Expect(bob.Member(carolName).GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
+        await Expect(bob.Button("Leave group")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(alice.Page, "12-group-info-owner");
+
+        // Alice adds Dave (Bob's open panel follows); adding Bob again is refused in words.
+        await alice.Page.GetByLabel("Add members").FillAsync(daveName);
+        await alice.Button("Add").ClickAsync();
+        await Expect(alice.Member(daveName).Locator(".role")).ToHaveTextAsync("member");
+        await Expect(bob.Member(daveName)).ToBeVisibleAsync();
+        await alice.Page.GetByLabel("Add members").FillAsync(bobName);
+        await alice.Button("Add").ClickAsync();
+        await Expect(alice.Alert).ToHaveTextAsync($"Could not add {bobName}: they are in the group already.");
+
+        // Alice removes Carol: Carol's page says so, and she can no longer write.
+        await alice.Button($"Remove {carolName} from the group").ClickAsync();
+        await Expect(alice.Member(carolName)).ToHaveCountAsync(0);
+        await Expect(carol.Events.Last).ToContainTextAsync($"{aliceName} removed you");
+        await Expect(carol.Presence).ToHaveTextAsync("you are no longer in this group");
+        await Expect(carol.Composer).ToBeDisabledAsync();
+        await Expect(carol.Button("Send")).ToBeDisabledAsync();
+        await Expect(carol.Button("Group info")).ToBeHiddenAsync();
+        await BrowserFixture.ScreenshotAsync(carol.Page, "13-group-carol-removed");
+
+        // Alice makes Bob an admin: his panel gives him the admin's controls at once; he renames the group.
+        await alice.Button($"Make {bobName} an admin").ClickAsync();
+        await Expect(alice.Member(bobName).Locator(".role")).ToHaveTextAsync("admin");
+        await Expect(bob.Member(bobName).Locator(".role")).ToHaveTextAsync("admin");
+        await bob.Page.GetByLabel("Rename the group").FillAsync("Reading circle");
+        await bob.Button("Rename").ClickAsync();
+        foreach (var page in new[] { alice, bob }) await Expect(page.ChatTitle).ToHaveTextAsync("Reading circle");
+        await bob.Page.Keyboard.PressAsync("Escape");
+        await Expect(bob.Page.Locator("#group-panel")).ToBeHiddenAsync();
+        await Expect(bob.Button("Group info")).ToBeFocusedAsync();
+
+        // Dave sees the group from the event that added him on: nothing said before it.
+        var dave = await WebPage.OpenAsync(daveContext);
+        await dave.LogInAsync(daveName, daveUser.Password);
+        await dave.OpenChatAsync("Reading circle");
+        await Expect(dave.Events).ToHaveTextAsync([
+            Starts($"{aliceName} added you"), Starts($"{aliceName} removed {carolName}"),
+            Starts($"{aliceName} made {bobName} an admin"), Starts($"{bobName} renamed the group to “Reading circle”"),
+        ]);
+        await Expect(dave.Messages).ToHaveCountAsync(0);
+
+        // Dave leaves (asked first); his page says so, the others' too, and Alice's panel no longer lists him.
+        await dave.OpenGroupInfoAsync();
+        await dave.Button("Leave group").ClickAsync();
+        await Expect(dave.Page.Locator("#leave-question")).ToHaveTextAsync("Leave “Reading circle”? You will no longer get its messages.");
+        await dave.Button("Leave").ClickAsync();
+        await Expect(dave.Events.Last).ToContainTextAsync("You left");
+        await Expect(dave.Composer).ToBeDisabledAsync();
+        await Expect(alice.Member(daveName)).ToHaveCountAsync(0);
+
+        // Every event at the same place on every member's page, each in words from that member's side.
+        await Expect(alice.Entries).ToHaveTextAsync([
+            Starts("You created the group “Book club”"), Starts("Welcome, both"), Starts($"You added {daveName}"),
+            Starts($"You removed {carolName}"), Starts($"You made {bobName} an admin"),
+            Starts($"{bobName} renamed the group to “Reading circle”"), Starts($"{daveName} left"),
+        ]);
+        await Expect(bob.Entries).ToHaveTextAsync([
+            Starts($"{aliceName} created the group “Book club”"), Starts("Welcome, both"), Starts($"{aliceName} added {daveName}"),
+            Starts($"{aliceName} removed {carolName}"), Starts($"{aliceName} made you an admin"),
+            Starts("You renamed the group to “Reading circle”"), Starts($"{daveName} left"),
+        ]);
+        await Expect(carol.Entries).ToHaveTextAsync([
+            Starts($"{aliceName} created the group “Book club”"), Starts("Welcome, both"), Starts($"{aliceName} added {daveName}"),
+            Starts($"{aliceName} removed you"),
+        ]);
+        var seqs = await Task.WhenAll(new[] { alice, bob }.Select(p => p.Entries.EvaluateAllAsync<int[]>("items => items.map(i => Number(i.dataset.seq))")));
+        Assert.Equal(Enumerable.Range(1, 7), seqs[0]);
+        Assert.Equal(seqs[0], seqs[1]);
+        await BrowserFixture.ScreenshotAsync(bob.Page, "14-group-history-bob");
     }
 
     [Fact]

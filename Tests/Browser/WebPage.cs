@@ -72,7 +72,23 @@ public sealed class WebPage(IPage page)
         await Button("Create group").ClickAsync();
     }
 
+    /// <summary>Opens the open group's info panel and waits for its members.</summary>
+    public async Task OpenGroupInfoAsync()
+    {
+        await Button("Group info").ClickAsync();
+        await Expect(GroupMembers.First).ToBeVisibleAsync();
+    }
+
     public ILocator Button(string name) => Page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+
+    /// <summary>The members listed in the group info panel.</summary>
+    public ILocator GroupMembers => Page.Locator("#group-members li");
+
+    /// <summary>The group info panel's entry for <paramref name="username"/>.</summary>
+    public ILocator Member(string username) => GroupMembers.Filter(new() { Has = Page.Locator(".who", new() { HasText = username }) });
+
+    /// <summary>Every entry of the open chat, messages and events, in the order shown.</summary>
+    public ILocator Entries => Page.Locator("#messages > li");
 
     /// <summary>The open chat's membership events, in words.</summary>
     public ILocator Events => Page.Locator("#messages li.event");

@@ -3,6 +3,7 @@ import { MessengerApi, MessengerClient, MessengerError, WebStorageStore, } from 
 import { AccountView } from './account-view.js';
 import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
+import { GroupPanel } from './group-panel.js';
 import { Model } from './model.js';
 import { MuteControl } from './mute-control.js';
 import { NewGroupForm } from './new-group.js';
@@ -35,6 +36,7 @@ export class ChatView {
     account;
     receipts;
     mute;
+    groupPanel;
     newGroup;
     client;
     current;
@@ -55,15 +57,16 @@ export class ChatView {
         this.model.names.set(session.userId, session.username);
         this.words = new Words(this.model);
         const names = (userIds) => this.resolveNames(userIds);
+        const open = () => (this.current ? this.model.chat(this.current) : undefined);
         this.receipts = new Receipts(this.api, this.model, this.words, names, (id) => {
             if (id === this.current)
                 this.renderMessages(false);
         });
-        const open = () => (this.current ? this.model.chat(this.current) : undefined);
         this.mute = new MuteControl(this.model, this.api, open, () => {
             this.renderList();
             this.renderHeader();
         });
+        this.groupPanel = new GroupPanel(this.api, this.model, this.words, open, names);
         this.newGroup = new NewGroupForm(this.api, session.userId, async (change) => {
             const chat = this.model.chat(change.conversation.conversationId);
             chat.title = change.conversation.title; // its created event follows as an update
@@ -96,6 +99,8 @@ export class ChatView {
             const chat = this.model.apply(update);
             if (update.kind === 'receipts')
                 this.receipts.updated(chat.id, update.receipts);
+            if (update.message?.event)
+                this.groupPanel.refresh(chat.id);
             if (this.model.isGroup(chat))
                 await this.resolveNames(update.message ? this.model.people([update.message]) : []);
             else if (!this.model.names.has(this.model.peer(chat) ?? ''))
@@ -148,6 +153,7 @@ export class ChatView {
         this.client?.close();
         this.account.close();
         this.mute.close();
+        this.groupPanel.close();
         this.newGroup.close();
         this.cleanups.forEach((c) => c());
         $('conversation-list').replaceChildren();
@@ -186,6 +192,7 @@ export class ChatView {
                 void this.loadEarlier();
         });
         on('back-button', 'click', () => {
+            this.groupPanel.close();
             this.mute.reset();
             this.receipts.reset();
             this.current = undefined;
@@ -197,6 +204,7 @@ export class ChatView {
         });
         this.account.bind();
         this.mute.bind(on);
+        this.groupPanel.bind(on);
         this.newGroup.bind(on);
         const visible = () => this.markRead();
         document.addEventListener('visibilitychange', visible);
@@ -222,6 +230,7 @@ export class ChatView {
     }
     async openChat(id) {
         if (this.current !== id) {
+            this.groupPanel.close();
             this.receipts.reset();
             this.mute.reset();
         }
@@ -376,6 +385,14 @@ export class ChatView {
         $('chat-presence').textContent = status;
         $('chat-presence').dataset.online = String(!!presence?.online);
         this.mute.render(chat);
+        // A former member of a group keeps its history but can neither manage it nor write to it.
+        $('group-info-button').hidden = !group || chat.left;
+        if (chat.left && this.groupPanel.shown === chat.id)
+            this.groupPanel.close();
+        const box = $('composer-text');
+        box.disabled = chat.left;
+        $('send-button').disabled = chat.left;
+        box.placeholder = chat.left ? 'You can no longer send messages to this group' : 'Type a message';
     }
     renderTyping() {
         clearTimeout(this.typingTimer);
