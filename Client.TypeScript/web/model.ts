@@ -1,7 +1,7 @@
 // What the page shows, built from the REST snapshot it loads at start and then from the user's updates:
 // conversations with their last/read seq and messages keyed by seq. Plain data and rules, no DOM, so
 // every tab that applies the same updates shows the same thing.
-import type { ConversationSummary, Message, Presence, Update } from '../src/index.js';
+import type { ConversationSummary, Message, Presence, Receipt, Update } from '../src/index.js';
 
 export interface ChatState {
   id: string;
@@ -20,6 +20,16 @@ export interface ChatState {
   oldestLoaded?: number;
   /** True when history has nothing older than `oldestLoaded`. */
   complete: boolean;
+  /** How far my own messages have got (PROTOCOL 4.16), by seq: from `receipts` updates, or asked for one by one. */
+  receipts: Map<number, Receipt>;
+  /**
+   * The lowest seq of this conversation the page has seen in the update log. Every receipts update of a
+   * message from here on comes after it in the log, so the page has them all; older messages of mine
+   * may have had receipts before the page started, and are asked for (receipts.ts).
+   */
+  receiptsFrom?: number;
+  /** The end of my mute of this conversation (PROTOCOL 4.17; year 9999: until unmuted); undefined when not muted. */
+  mutedUntil?: string;
 }
 
 export class Model {
@@ -38,6 +48,7 @@ export class Model {
       chat.left = s.left;
       chat.lastSeq = Math.max(chat.lastSeq, s.lastSeq);
       chat.readSeq = Math.max(chat.readSeq, s.readSeq);
+      chat.mutedUntil = s.mutedUntil;
       if (s.lastMessage) this.addMessage(chat, s.lastMessage);
     }
   }
@@ -45,7 +56,7 @@ export class Model {
   chat(id: string, members: string[] = []): ChatState {
     let chat = this.chats.get(id);
     if (!chat) {
-      chat = { id, members, left: false, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false };
+      chat = { id, members, left: false, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false, receipts: new Map() };
       this.chats.set(id, chat);
     }
     if (chat.members.length === 0 && members.length > 0) chat.members = members;
@@ -57,13 +68,41 @@ export class Model {
     const chat = this.chat(update.conversationId, membersOf(update.conversationId));
     if (update.kind === 'message' && update.message) {
       this.addMessage(chat, update.message);
+      this.logged(chat, update.seq);
       if (update.message.event) this.applyEvent(chat, update.message);
       if (update.message.senderId === this.me) chat.readSeq = Math.max(chat.readSeq, update.seq);
       this.typing.get(chat.id)?.delete(update.message.senderId);
     } else if (update.kind === 'read') {
       chat.readSeq = Math.max(chat.readSeq, update.seq);
+    } else if (update.kind === 'receipts') {
+      for (const receipt of update.receipts ?? []) chat.receipts.set(receipt.seq, receipt);
+    } else if (update.kind === 'mute') {
+      chat.mutedUntil = update.mutedUntil;
     }
     return chat;
+  }
+
+  /**
+   * Takes from the recent log, read once at start, only what the snapshot lacks: the receipts of my
+   * messages, and which messages the log covered. Its messages, read marks and mutes are already in the
+   * conversation list, and history brings the messages when a chat opens.
+   */
+  applyRecent(updates: readonly Update[]): void {
+    for (const update of updates) {
+      const chat = this.chats.get(update.conversationId); // the list, read after the log's head, has them all
+      if (!chat) continue;
+      if (update.kind === 'message') this.logged(chat, update.seq);
+      else if (update.kind === 'receipts') for (const receipt of update.receipts ?? []) chat.receipts.set(receipt.seq, receipt);
+    }
+  }
+
+  private logged(chat: ChatState, seq: number): void {
+    chat.receiptsFrom = Math.min(chat.receiptsFrom ?? seq, seq);
+  }
+
+  /** True while my mute of the conversation lasts (an ended mute is not marked by any update). */
+  isMuted(chat: ChatState, now: number): boolean {
+    return chat.mutedUntil !== undefined && Date.parse(chat.mutedUntil) > now;
   }
 
   /** What a group's membership event changes for the page: its title, and whether this user is still in it. */

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Messenger.Client;
 using Messenger.Tests.Support;
 using Microsoft.Playwright;
@@ -9,7 +10,10 @@ namespace Messenger.Tests.Browser;
 /// The web client served at / by the real gateway, in Chromium: two people chat both ways, one goes
 /// offline (network emulation) and catches up in order, typing and presence show on the other side,
 /// tabs of one person stay identical, a browser whose WebSockets are blocked chats over long-poll, a group
-/// shows its title and its membership changes in words, and server errors reach the person in words. Screenshots go to Tests/TestResults/browser.
+/// shows its title and its membership changes in words, a group is made and managed from the page and every
+/// member sees each change at the same place, my messages show how far they got (a group's who-read list
+/// too) on every device of mine, a mute shows on every device, and server errors reach the person in words.
+/// Screenshots go to Tests/TestResults/browser.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class WebClientTests(BrowserFixture fixture)
@@ -315,6 +319,305 @@ public sealed class WebClientTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task AGroupMadeOnThePage_IsManagedFromItsInfoPanel_AndEveryMemberSeesEachChangeInWordsAtTheSamePlace()
+    {
+        await using var aliceContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        await using var carolContext = await fixture.NewContextAsync();
+        await using var daveContext = await fixture.NewContextAsync();
+        var (aliceName, bobName, carolName) = (WebPage.NewUsername("alice"), WebPage.NewUsername("bob"), WebPage.NewUsername("carol"));
+        var alice = await WebPage.OpenAsync(aliceContext);
+        await alice.RegisterAsync(aliceName, Password);
+        var bob = await WebPage.OpenAsync(bobContext);
+        await bob.RegisterAsync(bobName, Password);
+        var carol = await WebPage.OpenAsync(carolContext);
+        await carol.RegisterAsync(carolName, Password);
+        var daveUser = await Chat.NewUserAsync(fixture.Url); // logs in later: his history starts where he was added
+        var daveName = daveUser.Username;
+
+        // Alice makes the group, its members typed together; it opens for her and arrives for the others.
+        await alice.CreateGroupAsync("Book club", $"{bobName}, {carolName}");
+        await Expect(alice.ChatTitle).ToHaveTextAsync("Book club");
+        await Expect(alice.Events).ToHaveTextAsync([Starts("You created the group “Book club”")]);
+        foreach (var member in new[] { bob, carol })
+        {
+            await Expect(member.Conversation("Book club")).ToContainTextAsync($"{aliceName} created the group “Book club”");
+            await member.OpenChatAsync("Book club");
+        }
+        await alice.SendAsync("Welcome, both");
+        await Expect(bob.Messages).ToHaveTextAsync(["Welcome, both"]);
+
+        // The panel lists the members with their roles; a member may only leave, an owner manages.
+        await alice.OpenGroupInfoAsync();
+        await Expect(alice.Member(aliceName).Locator(".role")).ToHaveTextAsync("owner");
+        await Expect(alice.Member(bobName).Locator(".role")).ToHaveTextAsync("member");
+        await Expect(alice.Member(carolName).Locator(".role")).ToHaveTextAsync("member");
+        await bob.Button("Group info").FocusAsync(); // the keyboard opens and closes it too
+        await bob.Page.Keyboard.PressAsync("Enter");
+        await Expect(bob.GroupMembers).ToHaveCountAsync(3);
+        await Expect(bob.Page.GetByRole(AriaRole.Heading, new() { Name = "Group info" })).ToBeFocusedAsync();
+        await Expect(bob.Page.GetByLabel("Add members")).ToBeHiddenAsync();
+        await Expect(bob.Page.GetByLabel("Rename the group")).ToBeHiddenAsync();
+        await Expect(bob.Member(carolName).GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
+        await Expect(bob.Button("Leave group")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(alice.Page, "12-group-info-owner");
+
+        // Alice adds Dave (Bob's open panel follows); adding Bob again is refused in words.
+        await alice.Page.GetByLabel("Add members").FillAsync(daveName);
+        await alice.Button("Add").ClickAsync();
+        await Expect(alice.Member(daveName).Locator(".role")).ToHaveTextAsync("member");
+        await Expect(bob.Member(daveName)).ToBeVisibleAsync();
+        await alice.Page.GetByLabel("Add members").FillAsync(bobName);
+        await alice.Button("Add").ClickAsync();
+        await Expect(alice.Alert).ToHaveTextAsync($"Could not add {bobName}: they are in the group already.");
+
+        // Alice removes Carol: Carol's page says so, and she can no longer write.
+        await alice.Button($"Remove {carolName} from the group").ClickAsync();
+        await Expect(alice.Member(carolName)).ToHaveCountAsync(0);
+        await Expect(carol.Events.Last).ToContainTextAsync($"{aliceName} removed you");
+        await Expect(carol.Presence).ToHaveTextAsync("you are no longer in this group");
+        await Expect(carol.Composer).ToBeDisabledAsync();
+        await Expect(carol.Button("Send")).ToBeDisabledAsync();
+        await Expect(carol.Button("Group info")).ToBeHiddenAsync();
+        await BrowserFixture.ScreenshotAsync(carol.Page, "13-group-carol-removed");
+
+        // Alice makes Bob an admin: his panel gives him the admin's controls at once; he renames the group.
+        await alice.Button($"Make {bobName} an admin").ClickAsync();
+        await Expect(alice.Member(bobName).Locator(".role")).ToHaveTextAsync("admin");
+        await Expect(bob.Member(bobName).Locator(".role")).ToHaveTextAsync("admin");
+        await bob.Page.GetByLabel("Rename the group").FillAsync("Reading circle");
+        await bob.Button("Rename").ClickAsync();
+        foreach (var page in new[] { alice, bob }) await Expect(page.ChatTitle).ToHaveTextAsync("Reading circle");
+        await bob.Page.Keyboard.PressAsync("Escape");
+        await Expect(bob.Page.Locator("#group-panel")).ToBeHiddenAsync();
+        await Expect(bob.Button("Group info")).ToBeFocusedAsync();
+
+        // Dave sees the group from the event that added him on: nothing said before it.
+        var dave = await WebPage.OpenAsync(daveContext);
+        await dave.LogInAsync(daveName, daveUser.Password);
+        await dave.OpenChatAsync("Reading circle");
+        await Expect(dave.Events).ToHaveTextAsync([
+            Starts($"{aliceName} added you"), Starts($"{aliceName} removed {carolName}"),
+            Starts($"{aliceName} made {bobName} an admin"), Starts($"{bobName} renamed the group to “Reading circle”"),
+        ]);
+        await Expect(dave.Messages).ToHaveCountAsync(0);
+
+        // Dave leaves (asked first); his page says so, the others' too, and Alice's panel no longer lists him.
+        await dave.OpenGroupInfoAsync();
+        await dave.Button("Leave group").ClickAsync();
+        await Expect(dave.Page.Locator("#leave-question")).ToHaveTextAsync("Leave “Reading circle”? You will no longer get its messages.");
+        await dave.Button("Leave").ClickAsync();
+        await Expect(dave.Events.Last).ToContainTextAsync("You left");
+        await Expect(dave.Composer).ToBeDisabledAsync();
+        await Expect(alice.Member(daveName)).ToHaveCountAsync(0);
+
+        // Every event at the same place on every member's page, each in words from that member's side.
+        await Expect(alice.Entries).ToHaveTextAsync([
+            Starts("You created the group “Book club”"), Starts("Welcome, both"), Starts($"You added {daveName}"),
+            Starts($"You removed {carolName}"), Starts($"You made {bobName} an admin"),
+            Starts($"{bobName} renamed the group to “Reading circle”"), Starts($"{daveName} left"),
+        ]);
+        await Expect(bob.Entries).ToHaveTextAsync([
+            Starts($"{aliceName} created the group “Book club”"), Starts("Welcome, both"), Starts($"{aliceName} added {daveName}"),
+            Starts($"{aliceName} removed {carolName}"), Starts($"{aliceName} made you an admin"),
+            Starts("You renamed the group to “Reading circle”"), Starts($"{daveName} left"),
+        ]);
+        await Expect(carol.Entries).ToHaveTextAsync([
+            Starts($"{aliceName} created the group “Book club”"), Starts("Welcome, both"), Starts($"{aliceName} added {daveName}"),
+            Starts($"{aliceName} removed you"),
+        ]);
+        var seqs = await Task.WhenAll(new[] { alice, bob }.Select(p => p.Entries.EvaluateAllAsync<int[]>("items => items.map(i => Number(i.dataset.seq))")));
+        Assert.Equal(Enumerable.Range(1, 7), seqs[0]);
+        Assert.Equal(seqs[0], seqs[1]);
+        await BrowserFixture.ScreenshotAsync(bob.Page, "14-group-history-bob");
+    }
+
+    [Fact]
+    public async Task MyMessagesShowSentThenDeliveredThenRead_OnEveryDeviceOfMine_AlsoAfterTheLogHasMovedOn()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url); // no device of Bob's is connected yet
+        await using var laptopContext = await fixture.NewContextAsync();
+        await using var phoneContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        var laptop = await WebPage.OpenAsync(laptopContext);
+        await laptop.LogInAsync(aliceUser.Username, aliceUser.Password);
+        var phone = await WebPage.OpenAsync(phoneContext);
+        await phone.LogInAsync(aliceUser.Username, aliceUser.Password);
+
+        await laptop.StartChatAsync(bobUser.Username);
+        await laptop.SendAsync("are you there?");
+        await laptop.SendAsync("hello?");
+        await phone.OpenChatAsync(bobUser.Username);
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Sent", "Sent"]);
+
+        // Bob's page loads (the second message is not his log's first update: the page's read of the recent
+        // log is what tells the server it has them); then he opens the chat.
+        var bob = await WebPage.OpenAsync(bobContext);
+        await bob.LogInAsync(bobUser.Username, bobUser.Password);
+        await Expect(bob.Conversation(aliceUser.Username).Locator(".badge")).ToHaveTextAsync("2");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered", "Delivered"]);
+        await BrowserFixture.ScreenshotAsync(laptop.Page, "15-receipts-delivered");
+        await bob.OpenChatAsync(aliceUser.Username);
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Read", "Read"]);
+        await Expect(laptop.Receipts.First).ToHaveAttributeAsync("data-state", "read");
+
+        // A reload reads them from the recent log; once more than a sync page of updates came after the
+        // messages, a new browser of Alice's asks the server for them instead.
+        await phone.Page.ReloadAsync();
+        await Expect(phone.Receipts).ToHaveTextAsync(["Read", "Read"]);
+        var conversation = await Chat.OpenDirectAsync(fixture.Url, aliceUser, bobUser); // the same one (opening is idempotent)
+        using var http = Chat.Http(fixture.Url, aliceUser.Sessions[0]);
+        for (var i = 0; i < 260; i++)
+        {
+            await http.MuteAsync(conversation);
+            await http.UnmuteAsync(conversation);
+        }
+        await using var tabletContext = await fixture.NewContextAsync();
+        var tablet = await WebPage.OpenAsync(tabletContext);
+        await tablet.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await tablet.OpenChatAsync(bobUser.Username);
+        await Expect(tablet.Receipts).ToHaveTextAsync(["Read", "Read"]);
+    }
+
+    [Fact]
+    public async Task InAGroup_MyMessagesCountWhoHasThemAndWhoReadThem_AndTheListNamesTheReaders()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url);
+        var carolUser = await Chat.NewUserAsync(fixture.Url);
+        using (var http = Chat.Http(fixture.Url, aliceUser.Sessions[0])) await http.CreateGroupAsync("Receipts", [bobUser.Id, carolUser.Id]);
+        await using var laptopContext = await fixture.NewContextAsync();
+        await using var phoneContext = await fixture.NewContextAsync();
+        await using var bobContext = await fixture.NewContextAsync();
+        await using var carolContext = await fixture.NewContextAsync();
+        var (bob, carol) = (await WebPage.OpenAsync(bobContext), await WebPage.OpenAsync(carolContext));
+        await bob.LogInAsync(bobUser.Username, bobUser.Password);
+        await carol.LogInAsync(carolUser.Username, carolUser.Password);
+        await Expect(bob.Conversation("Receipts")).ToBeVisibleAsync();
+        await Expect(carol.Conversation("Receipts")).ToBeVisibleAsync();
+        var laptop = await WebPage.OpenAsync(laptopContext);
+        await laptop.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await laptop.OpenChatAsync("Receipts");
+        var phone = await WebPage.OpenAsync(phoneContext);
+        await phone.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await phone.OpenChatAsync("Receipts");
+
+        // Both pages of the others have it; nobody has the group open.
+        await laptop.SendAsync("who reads this?");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered to 2 · Read by 0 of 2"]);
+        await bob.OpenChatAsync("Receipts");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered to 2 · Read by 1 of 2"]);
+
+        // The summary opens the list of who read it, which follows new readers while open.
+        await laptop.Receipts.ClickAsync();
+        await Expect(laptop.Receipts).ToHaveAttributeAsync("aria-expanded", "true");
+        await Expect(laptop.WhoRead).ToHaveTextAsync([$"Read by {bobUser.Username}", $"Delivered to {carolUser.Username}, not read yet"]);
+        await BrowserFixture.ScreenshotAsync(laptop.Page, "16-group-who-read");
+        await carol.OpenChatAsync("Receipts");
+        foreach (var page in new[] { laptop, phone }) await Expect(page.Receipts).ToHaveTextAsync(["Delivered to 2 · Read by 2 of 2"]);
+        await Expect(laptop.WhoRead).ToHaveCountAsync(1);
+        await Expect(laptop.WhoRead).ToContainTextAsync(bobUser.Username);
+        await Expect(laptop.WhoRead).ToContainTextAsync(carolUser.Username);
+
+        // From the keyboard on the other device: the summary is a button.
+        await phone.Receipts.FocusAsync();
+        await phone.Page.Keyboard.PressAsync("Enter");
+        await Expect(phone.WhoRead).ToHaveCountAsync(1);
+        await Expect(phone.Receipts).ToBeFocusedAsync();
+    }
+
+    [Fact]
+    public async Task MutingAConversation_MarksItInTheList_OnEveryDeviceOfTheUser_UntilUnmuted()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url);
+        await using var laptopContext = await fixture.NewContextAsync();
+        await using var phoneContext = await fixture.NewContextAsync();
+        var laptop = await WebPage.OpenAsync(laptopContext);
+        await laptop.LogInAsync(aliceUser.Username, aliceUser.Password);
+        var phone = await WebPage.OpenAsync(phoneContext);
+        await phone.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await laptop.StartChatAsync(bobUser.Username);
+        await laptop.SendAsync("muting you, nothing personal");
+        var onLaptop = laptop.Conversation(bobUser.Username).Locator(".muted-mark");
+        var onPhone = phone.Conversation(bobUser.Username).Locator(".muted-mark");
+        await Expect(phone.Conversation(bobUser.Username)).ToBeVisibleAsync();
+        await Expect(onPhone).ToHaveCountAsync(0);
+
+        // For 8 hours, from the laptop: both devices mark it.
+        await laptop.Button("Mute").ClickAsync();
+        await Expect(laptop.Button("Mute")).ToHaveAttributeAsync("aria-expanded", "true");
+        await laptop.Button("Mute for 8 hours").ClickAsync();
+        await Expect(onLaptop).ToHaveTextAsync("muted");
+        await Expect(onPhone).ToHaveTextAsync("muted");
+        await Expect(phone.Conversation(bobUser.Username)).ToHaveAttributeAsync("aria-label", new Regex(", muted"));
+        await Expect(laptop.Page.Locator("#chat-muted")).ToContainTextAsync("Muted until");
+        await BrowserFixture.ScreenshotAsync(laptop.Page, "17-muted");
+
+        // Unmuted from the phone: gone on both.
+        await phone.OpenChatAsync(bobUser.Username);
+        await phone.Button("Unmute").ClickAsync();
+        await Expect(onPhone).ToHaveCountAsync(0);
+        await Expect(onLaptop).ToHaveCountAsync(0);
+        await Expect(laptop.Button("Mute")).ToBeVisibleAsync();
+        await Expect(laptop.Page.Locator("#chat-muted")).ToBeHiddenAsync();
+
+        // Until unmuted, from the keyboard (Escape closes the menu); a reload takes it from the conversation list.
+        await laptop.Button("Mute").FocusAsync();
+        await laptop.Page.Keyboard.PressAsync("Enter");
+        await Expect(laptop.Button("Mute for 8 hours")).ToBeFocusedAsync();
+        await laptop.Page.Keyboard.PressAsync("Escape");
+        await Expect(laptop.Button("Mute for 8 hours")).ToBeHiddenAsync();
+        await Expect(laptop.Button("Mute")).ToBeFocusedAsync();
+        await laptop.Page.Keyboard.PressAsync("Enter");
+        await laptop.Page.Keyboard.PressAsync("Tab");
+        await Expect(laptop.Button("Mute until I unmute")).ToBeFocusedAsync();
+        await laptop.Page.Keyboard.PressAsync("Enter");
+        await Expect(laptop.Page.Locator("#chat-muted")).ToHaveTextAsync("Muted until you unmute");
+        await Expect(onPhone).ToHaveTextAsync("muted");
+        await phone.Page.ReloadAsync();
+        await Expect(onPhone).ToHaveTextAsync("muted");
+        await Expect(phone.Page.Locator("#chat-muted")).ToHaveTextAsync("Muted until you unmute");
+    }
+
+    [Fact]
+    public async Task ANewGroupWithAnUnknownUserOrNoName_IsRefusedInWords_AndNothingIsCreated()
+    {
+        var aliceUser = await Chat.NewUserAsync(fixture.Url);
+        var bobUser = await Chat.NewUserAsync(fixture.Url);
+        await using var context = await fixture.NewContextAsync();
+        var page = await WebPage.OpenAsync(context);
+        await page.LogInAsync(aliceUser.Username, aliceUser.Password);
+        await Expect(page.Page.Locator("#me-name")).ToHaveTextAsync(aliceUser.Username);
+        var list = page.Page.Locator("#conversation-list li");
+
+        await page.CreateGroupAsync("Ghosts", $"{bobUser.Username} nobody-by-this-name");
+        await Expect(page.Alert).ToHaveTextAsync("Could not add nobody-by-this-name to the group: there is no user with that name.");
+
+        // One by one: Enter after a name shows it as chosen; a name of spaces only is refused by the server.
+        var members = page.Page.GetByRole(AriaRole.Textbox, new() { Name = "Members", Exact = true });
+        await members.FillAsync(bobUser.Username);
+        await members.PressAsync("Enter");
+        await Expect(page.Page.GetByRole(AriaRole.List, new() { Name = "People in the new group" })).ToHaveTextAsync(new Regex($"^{bobUser.Username}"));
+        await Expect(members).ToHaveValueAsync("");
+        await page.Page.GetByLabel("Group name", new() { Exact = true }).FillAsync("   ");
+        await page.Button("Create group").ClickAsync();
+        await Expect(page.Alert).ToHaveTextAsync("Could not create the group: title must be 1 to 128 characters (not only spaces).");
+        await BrowserFixture.ScreenshotAsync(page.Page, "18-new-group-refused");
+        await Expect(list).ToHaveCountAsync(0);
+        using (var http = Chat.Http(fixture.Url, aliceUser.Sessions[0])) Assert.Empty(await http.ListConversationsAsync());
+
+        // Corrected, it is made and opens.
+        await page.Page.GetByLabel("Group name", new() { Exact = true }).FillAsync("Not ghosts");
+        await page.Button("Create group").ClickAsync();
+        await Expect(page.ChatTitle).ToHaveTextAsync("Not ghosts");
+        await Expect(page.Events).ToHaveTextAsync([Starts("You created the group “Not ghosts”")]);
+        await Expect(list).ToHaveCountAsync(1);
+        await Expect(page.Page.Locator("#new-group")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task ServerErrors_ReachThePersonInWords()
     {
         await using var context = await fixture.NewContextAsync();
@@ -332,4 +635,7 @@ public sealed class WebClientTests(BrowserFixture fixture)
         await Expect(page.Alert).ToHaveTextAsync("Could not open a chat with nobody-by-this-name: there is no user with that name.");
         await BrowserFixture.ScreenshotAsync(page.Page, "7-error-in-words");
     }
+
+    /// <summary>Text that starts with <paramref name="text"/> (an entry's time and receipts follow it).</summary>
+    private static Regex Starts(string text) => new($"^{Regex.Escape(text)}");
 }

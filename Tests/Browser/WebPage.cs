@@ -63,6 +63,43 @@ public sealed class WebPage(IPage page)
     /// <summary>The texts of the open chat, in the order shown.</summary>
     public ILocator Messages => Page.Locator("#messages li .text");
 
+    /// <summary>Makes a group from the sidebar's "New group" form: a name and the members' usernames as typed.</summary>
+    public async Task CreateGroupAsync(string title, string members)
+    {
+        await Button("New group").ClickAsync();
+        await Page.GetByLabel("Group name", new() { Exact = true }).FillAsync(title);
+        await Page.GetByRole(AriaRole.Textbox, new() { Name = "Members", Exact = true }).FillAsync(members);
+        await Button("Create group").ClickAsync();
+    }
+
+    /// <summary>Opens the open group's info panel and waits for its members.</summary>
+    public async Task OpenGroupInfoAsync()
+    {
+        await Button("Group info").ClickAsync();
+        await Expect(GroupMembers.First).ToBeVisibleAsync();
+    }
+
+    public ILocator Button(string name) => Page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+
+    /// <summary>The members listed in the group info panel.</summary>
+    public ILocator GroupMembers => Page.Locator("#group-members li");
+
+    /// <summary>The group info panel's entry for <paramref name="username"/>.</summary>
+    public ILocator Member(string username) => GroupMembers.Filter(new() { Has = Page.Locator(".who", new() { HasText = username }) });
+
+    /// <summary>Every entry of the open chat, messages and events, in the order shown.</summary>
+    public ILocator Entries => Page.Locator("#messages > li");
+
+    /// <summary>The open chat's membership events, in words.</summary>
+    public ILocator Events => Page.Locator("#messages li.event");
+
+    /// <summary>The state shown under each of my messages of the open chat ("Read", or a group's counts).</summary>
+    public ILocator Receipts => Page.Locator("#messages li.mine .receipt");
+
+    /// <summary>The open who-read list of a group message.</summary>
+    public ILocator WhoRead => Page.GetByRole(AriaRole.List, new() { Name = "Who read it" }).Locator("li");
+
+    public ILocator ChatTitle => Page.Locator("#chat-title");
     public ILocator Typing => Page.Locator("#typing");
     public ILocator Presence => Page.Locator("#chat-presence");
     public ILocator Status => Page.Locator("#status");

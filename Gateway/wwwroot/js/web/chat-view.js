@@ -1,9 +1,17 @@
 // The signed-in page: the conversation list and one open chat, kept current by a MessengerClient.
 import { MessengerApi, MessengerClient, MessengerError, WebStorageStore, } from '../src/index.js';
 import { AccountView } from './account-view.js';
+import { renderConversationList } from './conversation-list.js';
 import { $, describeError, element, formatTime, lastSeen, showAlert, showStatus } from './dom.js';
+import { GroupPanel } from './group-panel.js';
 import { Model } from './model.js';
+import { MuteControl } from './mute-control.js';
+import { NewGroupForm } from './new-group.js';
+import { Receipts } from './receipts.js';
+import { Words } from './words.js';
 const pageSize = 50;
+/** How much of the log before the snapshot the page reads at start (one sync page): see start(). */
+const recentUpdates = 500;
 /**
  * The page starts from a snapshot (the conversation list, then history pages as chats open), so it needs
  * the log only from the moment of the snapshot: the cursor starts at the user's newest userSeq, read
@@ -24,7 +32,12 @@ export class ChatView {
     token;
     api;
     model;
+    words;
     account;
+    receipts;
+    mute;
+    groupPanel;
+    newGroup;
     client;
     current;
     failed = new Map();
@@ -42,6 +55,23 @@ export class ChatView {
         this.account = new AccountView(this.api, onEnded);
         this.model = new Model(session.userId);
         this.model.names.set(session.userId, session.username);
+        this.words = new Words(this.model);
+        const names = (userIds) => this.resolveNames(userIds);
+        const open = () => (this.current ? this.model.chat(this.current) : undefined);
+        this.receipts = new Receipts(this.api, this.model, this.words, names, (id) => {
+            if (id === this.current)
+                this.renderMessages(false);
+        });
+        this.mute = new MuteControl(this.model, this.api, open, () => {
+            this.renderList();
+            this.renderHeader();
+        });
+        this.groupPanel = new GroupPanel(this.api, this.model, this.words, open, names);
+        this.newGroup = new NewGroupForm(this.api, session.userId, async (change) => {
+            const chat = this.model.chat(change.conversation.conversationId);
+            chat.title = change.conversation.title; // its created event follows as an update
+            await this.openChat(chat.id);
+        });
     }
     async start() {
         $('me-name').textContent = this.session.username;
@@ -50,6 +80,13 @@ export class ChatView {
         const head = await this.api.sync(0, 1);
         const summaries = await this.api.conversations();
         this.model.loadSummaries(summaries);
+        // The recent log before the snapshot, read once: the server counts what a device fetches as received
+        // (PROTOCOL 4.16), so the senders of what the list shows see it delivered; and its receipts updates
+        // give the state of my recent messages. Older ones are asked for as chats open (receipts.ts).
+        if (head.userSeq > 0) {
+            const recent = await this.api.sync(Math.max(0, head.userSeq - recentUpdates), recentUpdates);
+            this.model.applyRecent(recent.updates.filter((u) => u.userSeq <= head.userSeq));
+        }
         await this.resolveNames([...this.model.contacts(), ...this.model.people(summaries.flatMap((s) => (s.lastMessage ? [s.lastMessage] : [])))]);
         this.renderList();
         const transport = (new URLSearchParams(location.search).get('transport') ?? 'auto');
@@ -60,6 +97,10 @@ export class ChatView {
         this.client = client;
         client.on('update', async (update) => {
             const chat = this.model.apply(update);
+            if (update.kind === 'receipts')
+                this.receipts.updated(chat.id, update.receipts);
+            if (update.message?.event)
+                this.groupPanel.refresh(chat.id);
             if (this.model.isGroup(chat))
                 await this.resolveNames(update.message ? this.model.people([update.message]) : []);
             else if (!this.model.names.has(this.model.peer(chat) ?? ''))
@@ -111,6 +152,9 @@ export class ChatView {
         this.closed = true;
         this.client?.close();
         this.account.close();
+        this.mute.close();
+        this.groupPanel.close();
+        this.newGroup.close();
         this.cleanups.forEach((c) => c());
         $('conversation-list').replaceChildren();
         $('messages').replaceChildren();
@@ -148,6 +192,9 @@ export class ChatView {
                 void this.loadEarlier();
         });
         on('back-button', 'click', () => {
+            this.groupPanel.close();
+            this.mute.reset();
+            this.receipts.reset();
             this.current = undefined;
             sessionStorage.removeItem('messenger.open');
             $('app').classList.remove('in-chat');
@@ -156,6 +203,9 @@ export class ChatView {
             this.renderList();
         });
         this.account.bind();
+        this.mute.bind(on);
+        this.groupPanel.bind(on);
+        this.newGroup.bind(on);
         const visible = () => this.markRead();
         document.addEventListener('visibilitychange', visible);
         this.cleanups.push(() => document.removeEventListener('visibilitychange', visible));
@@ -179,6 +229,11 @@ export class ChatView {
         }
     }
     async openChat(id) {
+        if (this.current !== id) {
+            this.groupPanel.close();
+            this.receipts.reset();
+            this.mute.reset();
+        }
         this.current = id;
         sessionStorage.setItem('messenger.open', id);
         $('app').classList.add('in-chat');
@@ -189,7 +244,8 @@ export class ChatView {
         this.renderHeader();
         this.renderTyping();
         this.renderMessages(true);
-        if (chat.oldestLoaded === undefined && !chat.complete) {
+        // Before the client is up, history waits: start() opens the remembered chat again once it is.
+        if (chat.oldestLoaded === undefined && !chat.complete && this.client) {
             try {
                 const page = await this.client.history(id, { limit: pageSize });
                 this.model.addHistory(chat, page.messages, page.hasMore, true);
@@ -204,6 +260,7 @@ export class ChatView {
             if (this.current === id)
                 this.renderMessages(true);
         }
+        void this.receipts.fill(chat);
         this.markRead();
         $('composer-text').focus();
     }
@@ -226,6 +283,7 @@ export class ChatView {
                 this.renderMessages(false);
                 scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep what was on screen in place
             }
+            void this.receipts.fill(chat);
         }
         catch (error) {
             showAlert(describeError(error, 'Could not load earlier messages'));
@@ -309,66 +367,9 @@ export class ChatView {
             void this.subscribePresence();
     }
     // ---- rendering ---------------------------------------------------------------------------------
-    name(userId) {
-        return (userId && this.model.names.get(userId)) || 'unknown user';
-    }
-    /** A group's title, or the other member's name for a direct conversation. */
-    chatName(chat) {
-        return this.model.isGroup(chat) ? chat.title || 'Group' : this.name(this.model.peer(chat));
-    }
-    /** A membership event in words: "Alice added Bob and Carol". */
-    describeEvent(message) {
-        const event = message.event;
-        const actor = message.senderId === this.model.me ? 'You' : this.name(message.senderId);
-        const who = event.userIds.map((u) => (u === this.model.me ? 'you' : this.name(u)));
-        const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who[who.length - 1]}` : (who[0] ?? '');
-        switch (event.type) {
-            case 'created': return `${actor} created the group “${event.title ?? ''}”`;
-            case 'members_added': return `${actor} added ${list}`;
-            case 'member_removed': return `${actor} removed ${list}`;
-            case 'member_left': return `${actor} left`;
-            case 'renamed': return `${actor} renamed the group to “${event.title ?? ''}”`;
-            case 'role_changed': return `${actor} made ${list} ${event.role === 'member' ? 'a member' : `an ${event.role ?? 'admin'}`}`;
-            default: return `${actor} changed the group`;
-        }
-    }
-    preview(chat) {
-        const last = chat.lastMessage;
-        if (!last)
-            return 'No messages yet';
-        if (last.event)
-            return this.describeEvent(last);
-        const mine = last.senderId === this.model.me;
-        return `${mine ? 'You: ' : this.model.isGroup(chat) ? `${this.name(last.senderId)}: ` : ''}${last.text}`;
-    }
     renderList() {
-        const list = $('conversation-list');
-        const items = this.model.ordered().map((chat) => {
-            const peer = this.model.isGroup(chat) ? undefined : this.model.peer(chat);
-            const unread = this.model.unread(chat);
-            const online = !!(peer && this.model.presence.get(peer)?.online);
-            const button = element('button');
-            button.type = 'button';
-            button.dataset.conversationId = chat.id;
-            if (chat.id === this.current)
-                button.setAttribute('aria-current', 'true');
-            if (unread > 0)
-                button.classList.add('unread');
-            const dot = element('span', online ? 'dot online' : 'dot');
-            dot.setAttribute('aria-hidden', 'true');
-            const preview = this.preview(chat);
-            const name = this.chatName(chat);
-            button.append(dot, element('span', 'name', name), element('span', 'preview', preview));
-            if (unread > 0)
-                button.append(element('span', 'badge', String(unread)));
-            const status = this.model.isGroup(chat) ? 'group' : online ? 'online' : 'offline';
-            button.setAttribute('aria-label', `${name}, ${status}${unread > 0 ? `, ${unread} unread` : ''}. ${preview}`);
-            button.addEventListener('click', () => void this.openChat(chat.id));
-            const item = element('li');
-            item.append(button);
-            return item;
-        });
-        list.replaceChildren(...items);
+        renderConversationList(this.model, this.words, this.current, (id) => void this.openChat(id));
+        this.mute.watch();
     }
     renderHeader() {
         if (!this.current)
@@ -377,12 +378,21 @@ export class ChatView {
         const group = this.model.isGroup(chat);
         const peer = group ? undefined : this.model.peer(chat);
         const presence = peer ? this.model.presence.get(peer) : undefined;
-        $('chat-title').textContent = this.chatName(chat);
+        $('chat-title').textContent = this.words.chatName(chat);
         $('chat-dot').className = presence?.online ? 'dot online' : 'dot';
         const status = group ? (chat.left ? 'you are no longer in this group' : 'group')
             : presence?.online ? 'online' : lastSeen(presence?.lastSeen, Date.now());
         $('chat-presence').textContent = status;
         $('chat-presence').dataset.online = String(!!presence?.online);
+        this.mute.render(chat);
+        // A former member of a group keeps its history but can neither manage it nor write to it.
+        $('group-info-button').hidden = !group || chat.left;
+        if (chat.left && this.groupPanel.shown === chat.id)
+            this.groupPanel.close();
+        const box = $('composer-text');
+        box.disabled = chat.left;
+        $('send-button').disabled = chat.left;
+        box.placeholder = chat.left ? 'You can no longer send messages to this group' : 'Type a message';
     }
     renderTyping() {
         clearTimeout(this.typingTimer);
@@ -391,7 +401,7 @@ export class ChatView {
             return void (typing.textContent = '');
         const now = Date.now();
         const typists = this.model.typists(this.current, now);
-        typing.textContent = typists.length ? `${typists.map((u) => this.name(u)).join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…` : '';
+        typing.textContent = typists.length ? `${typists.map((u) => this.words.name(u)).join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…` : '';
         const until = Math.min(...[...(this.model.typing.get(this.current)?.values() ?? [])]);
         if (Number.isFinite(until))
             this.typingTimer = setTimeout(() => this.renderTyping(), Math.max(50, until - now));
@@ -402,11 +412,14 @@ export class ChatView {
         const chat = this.model.chat(this.current);
         const items = [];
         const delivered = new Set();
+        // A who-read button keeps the keyboard through the redraw (receipts change it while focused).
+        const focused = document.activeElement;
+        const focusedReceipt = focused instanceof HTMLElement && $('messages').contains(focused) ? focused.dataset.seq : undefined;
         for (const message of this.model.messages(chat)) {
             if (message.event) {
                 const item = element('li', 'event');
                 item.dataset.seq = String(message.seq);
-                item.append(element('span', 'meta', `${this.describeEvent(message)} · ${formatTime(message.sentAt)}`));
+                item.append(element('span', 'meta', `${this.words.describeEvent(message)} · ${formatTime(message.sentAt)}`));
                 items.push(item);
                 continue;
             }
@@ -415,7 +428,14 @@ export class ChatView {
                 delivered.add(message.clientMsgId);
             const item = element('li', mine ? 'mine' : 'theirs');
             item.dataset.seq = String(message.seq);
-            item.append(element('span', 'text', message.text), element('span', 'meta', `${mine ? '' : `${this.name(message.senderId)} · `}${formatTime(message.sentAt)}${mine ? ' · Sent' : ''}`));
+            const meta = element('span', 'meta', `${mine ? '' : `${this.words.name(message.senderId)} · `}${formatTime(message.sentAt)}`);
+            item.append(element('span', 'text', message.text), meta);
+            if (mine) {
+                const { mark, detail } = this.receipts.render(chat, message);
+                meta.append(' · ', mark);
+                if (detail)
+                    item.append(detail);
+            }
             items.push(item);
         }
         for (const entry of this.client?.unsent ?? []) {
@@ -433,6 +453,8 @@ export class ChatView {
             items.push(item);
         }
         $('messages').replaceChildren(...items);
+        if (focusedReceipt)
+            $('messages').querySelector(`button.receipt[data-seq="${focusedReceipt}"]`)?.focus();
         $('load-earlier').hidden = chat.complete || chat.oldestLoaded === undefined;
         if (scrollToEnd) {
             const scroller = $('message-scroller');

@@ -46,13 +46,21 @@ const words = {
     user_deleted: 'they deleted their account, so the conversation takes no more messages',
     wrong_password: 'the password is wrong',
     device_not_found: 'that device is no longer logged in',
+    not_admin: 'only the group’s admins and owners can do that',
+    not_owner: 'only the group’s owners can do that',
+    member_not_found: 'they are no longer a member of the group',
+    already_member: 'they are in the group already',
+    last_owner: 'the group needs an owner: make another member an owner first',
+    group_full: 'the group would have more members than it may',
+    not_group: 'that is not a group',
 };
 /** "What failed: why", from the server's code (and its own detail where the code alone says too little). */
 export function describeError(error, what) {
     if (error instanceof MessengerError) {
         const why = words[error.code] ?? error.message;
         const wait = error.retryAfterMs ? ` (wait ${Math.ceil(error.retryAfterMs / 1000)} s)` : '';
-        const detail = error.code === 'invalid_request' || error.code === 'out_of_range' ? error.message : why;
+        // The server's own detail ends with a full stop already.
+        const detail = error.code === 'invalid_request' || error.code === 'out_of_range' ? error.message.replace(/\.$/, '') : why;
         return `${what}: ${detail}${wait}.`;
     }
     return `${what}: ${error instanceof Error ? error.message : String(error)}.`;

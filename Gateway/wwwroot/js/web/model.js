@@ -16,6 +16,7 @@ export class Model {
             chat.left = s.left;
             chat.lastSeq = Math.max(chat.lastSeq, s.lastSeq);
             chat.readSeq = Math.max(chat.readSeq, s.readSeq);
+            chat.mutedUntil = s.mutedUntil;
             if (s.lastMessage)
                 this.addMessage(chat, s.lastMessage);
         }
@@ -23,7 +24,7 @@ export class Model {
     chat(id, members = []) {
         let chat = this.chats.get(id);
         if (!chat) {
-            chat = { id, members, left: false, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false };
+            chat = { id, members, left: false, lastSeq: 0, readSeq: 0, messages: new Map(), complete: false, receipts: new Map() };
             this.chats.set(id, chat);
         }
         if (chat.members.length === 0 && members.length > 0)
@@ -35,6 +36,7 @@ export class Model {
         const chat = this.chat(update.conversationId, membersOf(update.conversationId));
         if (update.kind === 'message' && update.message) {
             this.addMessage(chat, update.message);
+            this.logged(chat, update.seq);
             if (update.message.event)
                 this.applyEvent(chat, update.message);
             if (update.message.senderId === this.me)
@@ -44,7 +46,38 @@ export class Model {
         else if (update.kind === 'read') {
             chat.readSeq = Math.max(chat.readSeq, update.seq);
         }
+        else if (update.kind === 'receipts') {
+            for (const receipt of update.receipts ?? [])
+                chat.receipts.set(receipt.seq, receipt);
+        }
+        else if (update.kind === 'mute') {
+            chat.mutedUntil = update.mutedUntil;
+        }
         return chat;
+    }
+    /**
+     * Takes from the recent log, read once at start, only what the snapshot lacks: the receipts of my
+     * messages, and which messages the log covered. Its messages, read marks and mutes are already in the
+     * conversation list, and history brings the messages when a chat opens.
+     */
+    applyRecent(updates) {
+        for (const update of updates) {
+            const chat = this.chats.get(update.conversationId); // the list, read after the log's head, has them all
+            if (!chat)
+                continue;
+            if (update.kind === 'message')
+                this.logged(chat, update.seq);
+            else if (update.kind === 'receipts')
+                for (const receipt of update.receipts ?? [])
+                    chat.receipts.set(receipt.seq, receipt);
+        }
+    }
+    logged(chat, seq) {
+        chat.receiptsFrom = Math.min(chat.receiptsFrom ?? seq, seq);
+    }
+    /** True while my mute of the conversation lasts (an ended mute is not marked by any update). */
+    isMuted(chat, now) {
+        return chat.mutedUntil !== undefined && Date.parse(chat.mutedUntil) > now;
     }
     /** What a group's membership event changes for the page: its title, and whether this user is still in it. */
     applyEvent(chat, message) {
