@@ -67,4 +67,28 @@ public abstract class ReceiptGrainTests(ClusterFixture cluster)
         await group.AddMembersAsync(alice.UserId, [dave.UserId]);
         Assert.Equal(ErrorCode.OutOfRange, (await Assert.ThrowsAsync<MessengerException>(() => group.GetReceiptsAsync(dave.UserId, seq))).Code);
     }
+    [Fact]
+    public async Task OfflineMember_WhoseDeviceFetchesHistory_HasReceivedUpToItsNewestMessage()
+    {
+        var (alice, bob) = (await cluster.NewUserAsync(), await cluster.NewUserAsync());
+        var conversation = await cluster.OpenDirectAsync(alice, bob);
+        await using var aliceDevice = await cluster.AttachAsync(alice, "alice-phone");
+        var first = await conversation.SendAsync(alice.UserId, "m1", "one");
+        var second = await conversation.SendAsync(alice.UserId, "m2", "two");
+        var third = await conversation.SendAsync(alice.UserId, "m3", "three");
+        // Bob has no device connected and has never synced: nothing is delivered.
+        Assert.Empty((await conversation.GetReceiptsAsync(alice.UserId, third.Message.Seq)).DeliveredTo);
+
+        // A device of Bob's starts from history (as the web page does) and fetches the first two messages.
+        var page = await conversation.GetHistoryAsync(bob.UserId, 0, HistoryDirection.After, 2);
+        Assert.Equal([first.Message.Seq, second.Message.Seq], page.Messages.Select(m => m.Seq));
+        await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == second.Message.Seq && r.Delivered == 1)));
+        Assert.Equal([bob.UserId], (await conversation.GetReceiptsAsync(alice.UserId, first.Message.Seq)).DeliveredTo);
+        Assert.Equal([bob.UserId], (await conversation.GetReceiptsAsync(alice.UserId, second.Message.Seq)).DeliveredTo);
+        Assert.Empty((await conversation.GetReceiptsAsync(alice.UserId, third.Message.Seq)).DeliveredTo); // not in the page
+        Assert.Empty((await conversation.GetReceiptsAsync(alice.UserId, second.Message.Seq)).ReadBy); // received is not read
+        // The sender's own history reads move nothing of the others'.
+        await conversation.GetHistoryAsync(alice.UserId, third.Message.Seq + 1, HistoryDirection.Before, 10);
+        Assert.Empty((await conversation.GetReceiptsAsync(alice.UserId, third.Message.Seq)).DeliveredTo);
+    }
 }
