@@ -403,7 +403,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         if (messages.Count > 0 && messages[0].Seq < joinedSeq) messages = FromSeq(messages, joinedSeq);
         // A device that fetched a page has the conversation up to its newest message (PROTOCOL 4.16): a
         // device that starts from the conversation list and history, not from a sync, receives this way.
-        if (messages.Count > 0) AdvanceReceipts(callerId, Math.Max(messages[0].Seq, messages[^1].Seq), 0);
+        if (messages.Count > 0) AdvanceReceipts(callerId, messages[^1].Seq, 0); // pages are in seq order, either direction
         var hasMore = messages.Count > 0 && (direction == HistoryDirection.Before ? messages[0].Seq > joinedSeq : messages[^1].Seq < lastSeq);
         return new HistoryPage(messages, hasMore, lastSeq);
     }

@@ -16,8 +16,6 @@ public sealed partial class UserGrain
     private IGrainTimer? _pushTimer;
     private long _pushTimerDueMs;
 
-    private bool HasPushSubscriptions => _devices.HasPush;
-
     public async Task<DevicePushSubscription> SetPushSubscriptionAsync(string deviceId, PushSubscription subscription)
     {
         EnsureExists();
@@ -117,7 +115,7 @@ public sealed partial class UserGrain
     /// <summary>Outbox rows for the messages of a delivery that may need a notification (none when the user has no subscription).</summary>
     private List<PushRecord>? PushRowsFor(IReadOnlyList<ChatMessage> messages, long[] userSeqs, UserConversation entry)
     {
-        if (!HasPushSubscriptions) return null;
+        if (!_devices.HasPush) return null;
         List<PushRecord>? rows = null;
         var now = NowMs;
         var muted = entry.MutedUntilMs > now;
@@ -141,7 +139,7 @@ public sealed partial class UserGrain
 
     private async Task LoadPushAsync()
     {
-        if (!HasPushSubscriptions) return;
+        if (!_devices.HasPush) return;
         _pushOutbox.Track(await _pushStore.ReadPendingAsync(Id));
         ArmPushTimer();
     }

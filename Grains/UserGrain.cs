@@ -288,7 +288,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
     private void Push(IReadOnlyList<UserUpdate> updates) => _pusher.Push(_presence.LiveGateways(), Id, updates, ReceivedMark);
 
     /// <summary>The mark a gateway's taking of a push moves, for users whose notifications depend on it.</summary>
-    private ReceivedMark? ReceivedMark => HasPushSubscriptions ? _received : null;
+    private ReceivedMark? ReceivedMark => _devices.HasPush ? _received : null;
 
     // ---- devices and presence ----
 

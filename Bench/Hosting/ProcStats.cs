@@ -39,15 +39,23 @@ public static class ProcStats
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the command name (which may hold spaces) start after the last ')'.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
-                      + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
-            return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+            return ReadStat($"/proc/{pid}/stat").Cpu;
         }
         catch (IOException) { return TimeSpan.Zero; }
         catch (UnauthorizedAccessException) { return TimeSpan.Zero; }
+    }
+
+    /// <summary>The command name and user + system CPU time in a <c>stat</c> file of /proc (a process's or a thread's).</summary>
+    private static (string Name, TimeSpan Cpu) ReadStat(string path)
+    {
+        var stat = File.ReadAllText(path);
+        // The name is in parentheses and may hold spaces; the fields after it start after the last ')'.
+        var open = stat.IndexOf('(');
+        var close = stat.LastIndexOf(')');
+        var fields = stat[(close + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                  + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return (stat[(open + 1)..close], TimeSpan.FromSeconds(ticks / TicksPerSecond));
     }
 
     /// <summary>
@@ -67,14 +75,8 @@ public static class ProcStats
             {
                 try
                 {
-                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                    var open = stat.IndexOf('(');
-                    var close = stat.LastIndexOf(')');
-                    var name = stat[(open + 1)..close];
-                    var fields = stat[(close + 2)..].Split(' ');
-                    var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
-                              + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
-                    byName[name] = byName.GetValueOrDefault(name) + TimeSpan.FromSeconds(ticks / TicksPerSecond);
+                    var (name, cpu) = ReadStat(Path.Combine(task, "stat"));
+                    byName[name] = byName.GetValueOrDefault(name) + cpu;
                 }
                 catch (IOException) { } // the thread ended meanwhile
                 catch (UnauthorizedAccessException) { }

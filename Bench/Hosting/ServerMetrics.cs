@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
+using Messenger.Testing;
 
 namespace Messenger.Bench.Hosting;
 
@@ -12,23 +12,12 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
 
-    /// <summary>Every series (name with its labels) and its value; null when the server did not answer.</summary>
+    /// <summary>Every series (name with its labels, <see cref="PrometheusText"/>) and its value; null when the server did not answer.</summary>
     public async Task<Dictionary<string, double>?> ReadAsync()
     {
         try
         {
-            var text = await _http.GetStringAsync("metrics");
-            var series = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var line in text.Split('\n'))
-            {
-                if (line.Length == 0 || line[0] == '#') continue;
-                // name{labels} value [timestamp]; label values hold no '}' here.
-                var end = line.IndexOf('}') is var brace and >= 0 ? brace + 1 : line.IndexOf(' ');
-                if (end <= 0 || end >= line.Length) continue;
-                var value = line[end..].Trim().Split(' ')[0];
-                if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) series[line[..end]] = v;
-            }
-            return series;
+            return PrometheusText.Parse(await _http.GetStringAsync("metrics"));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {

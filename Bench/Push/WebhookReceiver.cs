@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Messenger.Bench.Driver;
@@ -18,15 +16,13 @@ public readonly record struct ReceivedNotification(string UserId, string Convers
 
 /// <summary>
 /// The operator's webhook, inside the bench: Kestrel on a free loopback port taking the server's signed POSTs.
-/// Each request's <c>Messenger-Signature</c> is checked (HMAC-SHA256 of <c>"&lt;t&gt;." + body</c> with the
-/// shared secret, <c>t</c> within 5 minutes); a bad one is counted and refused with 401. A good one is
+/// Each request's <c>Messenger-Signature</c> is checked (<see cref="WebhookSignatureCheck"/>, as the tests do); a bad one is counted and refused with 401. A good one is
 /// recorded once per notification id; the same id again counts as a duplicate and is answered 200 like the
 /// first, so the server never retries because of the bench.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private const string HookPath = "/hook";
-    private static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
 
     private readonly byte[] _secret;
     private readonly ConcurrentDictionary<string, byte> _ids = new(StringComparer.Ordinal);
@@ -106,7 +102,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             return;
         }
         var body = await ReadBodyAsync(request);
-        if (SignatureProblem(request.Headers["Messenger-Signature"].ToString(), body, receivedUnixUs / 1_000_000) is { } problem)
+        if (WebhookSignatureCheck.Problem(request.Headers["Messenger-Signature"], body, _secret, DateTimeOffset.UtcNow) is { } problem)
         {
             Refuse(ref _badSignatures, problem);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -150,31 +146,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
         using var copy = new MemoryStream();
         await request.Body.CopyToAsync(copy);
         return copy.ToArray();
-    }
-
-    /// <summary>Why <paramref name="header"/> does not sign <paramref name="body"/> (null when it does), as docs/PROTOCOL.md 4.18.3 says.</summary>
-    private string? SignatureProblem(string header, byte[] body, long nowSeconds)
-    {
-        string? t = null, v1 = null;
-        foreach (var item in header.Split(','))
-        {
-            if (item.StartsWith("t=", StringComparison.Ordinal) && t is null) t = item[2..];
-            else if (item.StartsWith("v1=", StringComparison.Ordinal) && v1 is null) v1 = item[3..];
-            else return $"Messenger-Signature '{header}': unexpected item '{item}'";
-        }
-        if (t is null || v1 is null) return $"Messenger-Signature '{header}' lacks t= or v1=";
-        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return $"Messenger-Signature t '{t}' is not unix seconds";
-        if (Math.Abs(nowSeconds - seconds) > Tolerance.TotalSeconds) return $"Messenger-Signature t={t} is {nowSeconds - seconds} s from now";
-        if (v1.Length != 64 || !v1.All(char.IsAsciiHexDigitLower)) return "Messenger-Signature v1 is not 64 lowercase hex digits";
-        var signed = new byte[t.Length + 1 + body.Length];
-        Encoding.ASCII.GetBytes(t, signed);
-        signed[t.Length] = (byte)'.';
-        body.CopyTo(signed, t.Length + 1);
-        Span<byte> expected = stackalloc byte[32];
-        HMACSHA256.HashData(_secret, signed, expected);
-        Span<byte> given = stackalloc byte[32];
-        Convert.FromHexString(v1, given, out _, out _);
-        return CryptographicOperations.FixedTimeEquals(expected, given) ? null : "Messenger-Signature v1 does not match the body signed with the secret";
     }
 
     /// <summary>

@@ -276,7 +276,7 @@ public static class PushWorkload
         "received by the webhook for the step's messages, over the step or until its last notification (less the delay); covered/s = the (recipient, message) " +
         "pairs they stand for (count); in time % = pairs covered within the step + delay + " +
         $"{PushStep.Grace.TotalSeconds:F0} s; push = webhook arrival minus the notification's sentAt (the server took the newest message it stands for), ms; " +
-        "oldest = from the oldest message a notification stands for; sched = from the newest message's scheduled send (the send path included); dup/bad sig = for the whole case; ok = sustainable (push and sched p99 <= {options.PushP99BoundMs} ms + delay, >= 95% in time). CPU in % of one core " +
+        $"oldest = from the oldest message a notification stands for; sched = from the newest message's scheduled send (the send path included); dup/bad sig = for the whole case; ok = sustainable (push and sched p99 <= {options.PushP99BoundMs} ms + delay, >= 95% in time). CPU in % of one core " +
         $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores): writer = the server's SQLite writer thread, gen = the bench (it also " +
         "runs the webhook receiver), other = every other process and the kernel (above a few % the step was disturbed)";
 

@@ -140,6 +140,6 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
             return index;
         }
 
-        public UpdateBatch Build(bool askReceived = false) => new(_messages, _updates, askReceived);
+        public UpdateBatch Build(bool askReceived) => new(_messages, _updates, askReceived);
     }
 }

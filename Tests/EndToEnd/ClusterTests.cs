@@ -139,7 +139,7 @@ public sealed class ClusterTests(LocalClusterFixture fixture)
             var total = 0.0;
             foreach (var silo in Cluster.Silos)
             {
-                total += MetricsTests.Parse(await http.GetStringAsync(new Uri(silo, "/metrics"))).GetValueOrDefault("messenger_messages_committed_total");
+                total += PrometheusText.Parse(await http.GetStringAsync(new Uri(silo, "/metrics"))).GetValueOrDefault("messenger_messages_committed_total");
             }
             return total;
         }

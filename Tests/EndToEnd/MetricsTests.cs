@@ -1,11 +1,10 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
+using Messenger.Testing;
 using Messenger.Tests.Support;
 
 namespace Messenger.Tests.EndToEnd;
 
 /// <summary><c>/metrics</c> (Prometheus text) after real traffic: the counters match what was sent.</summary>
-public sealed partial class MetricsTests
+public sealed class MetricsTests
 {
     [Fact]
     public async Task Metrics_AfterTraffic_CountWhatWasSentDeliveredRefusedAndConnected()
@@ -34,7 +33,7 @@ public sealed partial class MetricsTests
         Dictionary<string, double> seen;
         while (true)
         {
-            seen = Parse(await scraper.GetStringAsync("/metrics"));
+            seen = PrometheusText.Parse(await scraper.GetStringAsync("/metrics"));
             if (expected.All(e => seen.GetValueOrDefault(e.Key) == e.Value)) break;
             Assert.True(DateTime.UtcNow < deadline,
                 "after 20 s: " + string.Join(", ", expected.Keys.Select(k => $"{k} = {seen.GetValueOrDefault(k)} (want {expected[k]})")));
@@ -44,25 +43,4 @@ public sealed partial class MetricsTests
         // Grain activations, by grain type, among them.
         Assert.Contains(seen.Keys, k => k.StartsWith("orleans_catalog_activation_working_set{", StringComparison.Ordinal) && k.Contains("grain_type=", StringComparison.Ordinal));
     }
-
-    /// <summary>Series name (with its labels other than <c>otel_scope_name</c>) to value.</summary>
-    internal static Dictionary<string, double> Parse(string text)
-    {
-        var series = new Dictionary<string, double>();
-        foreach (var line in text.Split('\n'))
-        {
-            var match = Sample().Match(line);
-            if (!match.Success) continue;
-            var labels = ScopeLabel().Replace(match.Groups["labels"].Value, "").Trim(',');
-            var name = match.Groups["name"].Value + (labels.Length > 0 ? "{" + labels + "}" : "");
-            series[name] = double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
-        }
-        return series;
-    }
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)")]
-    private static partial Regex Sample();
-
-    [GeneratedRegex(@"otel_scope_name=""[^""]*"",?")]
-    private static partial Regex ScopeLabel();
 }

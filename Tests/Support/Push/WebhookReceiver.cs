@@ -1,12 +1,10 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
+using Messenger.Testing;
 
 namespace Messenger.Tests.Support.Push;
 
@@ -18,14 +16,11 @@ namespace Messenger.Tests.Support.Push;
 /// <remarks>
 /// The format it checks: <c>Messenger-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex&gt;</c>, where the hex is the
 /// lowercase HMAC-SHA256, keyed with the UTF-8 secret, of the UTF-8 text <c>"&lt;t&gt;."</c> followed by the raw
-/// body bytes; <c>t</c> must be within <see cref="Tolerance"/> of now. <c>Messenger-Notification-Id</c> names
+/// body bytes; <c>t</c> must be within <see cref="WebhookSignatureCheck.Tolerance"/> of now (checked by <see cref="WebhookSignatureCheck"/>). <c>Messenger-Notification-Id</c> names
 /// the notification and the body is JSON (<c>Content-Type: application/json</c>).
 /// </remarks>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    /// <summary>How far a signature's <c>t</c> may be from now, either way, before it is refused as a replay.</summary>
-    public static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
-
     /// <summary>Bodies larger than this are refused with 413.</summary>
     public const int MaxBodyBytes = 1 << 20;
 
@@ -97,7 +92,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
         var body = await LoopbackHttp.ReadBodyAsync(request, MaxBodyBytes);
         // The signature comes first: nothing else about an unauthenticated call is worth reporting.
-        CheckSignature(request.Headers["Messenger-Signature"], body, DateTimeOffset.UtcNow);
+        if (WebhookSignatureCheck.Problem(request.Headers["Messenger-Signature"], body, _secret, DateTimeOffset.UtcNow) is { } problem)
+        {
+            throw Unauthorized(problem);
+        }
 
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !string.Equals(contentType.MediaType, "application/json", StringComparison.OrdinalIgnoreCase))
@@ -125,44 +123,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return _inbox.Accept(
             status => new ReceivedWebhook(ids[0]!, text, json, status, DateTimeOffset.UtcNow),
             fallback: new ScriptedAnswer(HttpStatusCode.OK, null));
-    }
-
-    /// <summary>Refuses (401) a call whose signature is missing, malformed, stale, or made with another secret.</summary>
-    private void CheckSignature(StringValues headers, byte[] body, DateTimeOffset now)
-    {
-        if (headers.Count == 0) throw Unauthorized("no Messenger-Signature header");
-        if (headers.Count > 1) throw Unauthorized($"Messenger-Signature header given {headers.Count} times");
-        string? timestamp = null, signature = null;
-        foreach (var item in (headers[0] ?? "").Split(','))
-        {
-            var equals = item.IndexOf('=', StringComparison.Ordinal);
-            var key = equals < 0 ? item : item[..equals];
-            var value = equals < 0 ? null : item[(equals + 1)..];
-            switch (key)
-            {
-                case "t" when timestamp is null && value is not null: timestamp = value; break;
-                case "v1" when signature is null && value is not null: signature = value; break;
-                default: throw Unauthorized($"Messenger-Signature item '{item}' is not one t= and one v1=");
-            }
-        }
-        if (timestamp is null || signature is null) throw Unauthorized($"Messenger-Signature '{headers[0]}' lacks t= or v1=");
-        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-        {
-            throw Unauthorized($"Messenger-Signature t '{timestamp}' is not unix seconds");
-        }
-        var age = TimeSpan.FromSeconds(Math.Abs((double)now.ToUnixTimeSeconds() - seconds));
-        if (age > Tolerance) throw Unauthorized($"Messenger-Signature t={timestamp} is {age.TotalSeconds:0} s from now, more than {Tolerance.TotalSeconds:0} s");
-        if (signature.Length != 64 || !signature.All(char.IsAsciiHexDigitLower))
-        {
-            throw Unauthorized("Messenger-Signature v1 is not 64 lowercase hex digits");
-        }
-
-        byte[] signed = [.. Encoding.UTF8.GetBytes(timestamp + "."), .. body];
-        var expected = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(HMACSHA256.HashData(_secret, signed)));
-        if (!CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signature)))
-        {
-            throw Unauthorized("Messenger-Signature v1 does not match the body signed with the shared secret");
-        }
     }
 
     private static Rejection Unauthorized(string reason) => new(HttpStatusCode.Unauthorized, reason);
