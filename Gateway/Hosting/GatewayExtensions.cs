@@ -48,7 +48,7 @@ public static class GatewayExtensions
                 // The WebSocket endpoint checks its token itself (see AcceptWebSocketAsync).
                 OnMessageReceived = ctx =>
                 {
-                    if (ctx.Request.Path.StartsWithSegments(WebSocketPath)) ctx.NoResult();
+                    if (WebSocketHandshake.IsWebSocketPath(ctx.Request.Path)) ctx.NoResult();
                     return Task.CompletedTask;
                 },
                 // A good signature is not enough: the device must still be logged in (checked against this
@@ -101,6 +101,7 @@ public static class GatewayExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<GatewayNode>();
         services.AddSingleton<DeviceGrantCache>();
+        services.AddSingleton<WebSocketHandshake>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayNode>());
         services.AddSingleton<PollSessions>();
         services.AddHostedService(sp => sp.GetRequiredService<PollSessions>());
@@ -114,10 +115,12 @@ public static class GatewayExtensions
     {
         var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
         app.Services.GetRequiredService<DeviceGrantCache>(); // now, so that it hears every change pushed from the start
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
         // Ping every interval; a client that answers no ping within the timeout is dropped.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
+        // /v1/ws is answered here, before the middlewares below, which would stay suspended for the socket's life.
+        app.Use(app.Services.GetRequiredService<WebSocketHandshake>().Middleware);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         // The web client (wwwroot, built from Client.TypeScript/web): index.html at /, then its scripts and styles.
         app.UseDefaultFiles();
         app.UseStaticFiles();
@@ -146,62 +149,7 @@ public static class GatewayExtensions
         v1.MapDeviceEndpoints();
         v1.MapPushEndpoints();
         v1.MapConversationEndpoints();
-        v1.Map("/ws", AcceptWebSocketAsync).AllowAnonymous().ExcludeFromDescription();
         v1.MapLongPoll();
         return app;
-    }
-
-    private const string WebSocketPath = "/v1/ws";
-
-    /// <summary>
-    /// The handshake authenticates here rather than in the authentication middleware, which would keep
-    /// the token's principal referenced for as long as the socket stays open (a few KiB per idle
-    /// connection); the session keeps only the user and device ids. Browsers cannot set headers on a
-    /// WebSocket handshake, so the token may also come as the <c>access_token</c> query parameter.
-    /// </summary>
-    private static async Task AcceptWebSocketAsync(HttpContext http, GatewayNode node, TokenService tokens, DeviceGrantCache grants,
-        IOptions<GatewayOptions> options, ILogger<ClientSession> logger)
-    {
-        var token = http.Request.Query.TryGetValue("access_token", out var query) ? query.ToString() : BearerToken(http.Request);
-        var caller = await tokens.ValidateAsync(token);
-        if (!caller.IsValid)
-        {
-            await ErrorMapping.WriteProblemAsync(http,
-                caller.Expired ? ErrorCode.TokenExpired : ErrorCode.Unauthorized,
-                caller.Expired ? "the token has expired; log in again." : "a valid bearer token is required.");
-            return;
-        }
-        // (Attaching checks again, in the user's grain, against a logout that lands in between.)
-        if (await grants.CheckAsync(caller.UserId!, caller.DeviceId!, caller.Generation) is { } refusal)
-        {
-            var refused = MessengerException.TokenRefused(refusal);
-            await ErrorMapping.WriteProblemAsync(http, refused.Code, refused.Message);
-            return;
-        }
-        if (!http.WebSockets.IsWebSocketRequest)
-        {
-            await ErrorMapping.WriteProblemAsync(http, ErrorCode.InvalidRequest, "this endpoint accepts WebSocket upgrades only.");
-            return;
-        }
-        node.EnsureTakingSessions();
-        var session = new ClientSession(caller.UserId!, caller.DeviceId!, caller.Generation, node, options.Value, logger);
-        var userSeq = await node.AttachAsync(session);
-        try
-        {
-            using var socket = await http.WebSockets.AcceptWebSocketAsync();
-            session.EnqueueHello(new HelloFrame("hello", session.UserId, session.DeviceId, userSeq, options.Value.MaxFrameBytes));
-            await WebSocketTransport.RunAsync(socket, session, options.Value);
-        }
-        finally
-        {
-            await node.DetachAsync(session);
-            session.MarkEnded();
-        }
-    }
-
-    private static string? BearerToken(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 }

@@ -104,16 +104,22 @@ public static class ErrorMapping
             ProblemDetails = problem,
         }).AsTask();
     }
+
+    /// <summary>Answers an exception that escaped a request with problem+json; an unexpected one is logged first.</summary>
+    public static Task WriteExceptionAsync(HttpContext context, Exception exception, ILogger logger)
+    {
+        var (code, message) = Classify(exception);
+        if (code == ErrorCode.Internal) logger.LogError(exception, "Unhandled error on {Path}", context.Request.Path);
+        return WriteProblemAsync(context, code, message, HttpStatus(exception, code), RetryAfter(exception));
+    }
 }
 
-/// <summary>Maps exceptions escaping an endpoint to problem+json.</summary>
+/// <summary>Maps exceptions escaping an endpoint to problem+json (<see cref="ErrorMapping.WriteExceptionAsync"/>).</summary>
 public sealed class MessengerExceptionHandler(ILogger<MessengerExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var (code, message) = ErrorMapping.Classify(exception);
-        if (code == ErrorCode.Internal) logger.LogError(exception, "Unhandled error on {Path}", httpContext.Request.Path);
-        await ErrorMapping.WriteProblemAsync(httpContext, code, message, ErrorMapping.HttpStatus(exception, code), ErrorMapping.RetryAfter(exception));
+        await ErrorMapping.WriteExceptionAsync(httpContext, exception, logger);
         return true;
     }
 }

@@ -17,7 +17,7 @@ namespace Messenger.Gateway.Sessions;
 /// </summary>
 public sealed class ClientSession
 {
-    private readonly Channel<OutboundFrame> _outbound; // unbounded: see the counts above
+    private readonly Channel<OutboundFrame> _outbound; // holds what the counts above allow, never more
     private readonly int _pushCapacity;
     private int _queuedPushes;
     private readonly GrainReferences _grains;
@@ -44,7 +44,14 @@ public sealed class ClientSession
         _logger = logger;
         _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection);
         _pushCapacity = options.OutboundQueueFrames;
-        _outbound = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+        // Bounded by the two counts, so it never refuses a frame they admit. A bounded channel also keeps
+        // its queue in an array that starts empty and grows with use: an idle session holds no queue
+        // space (an unbounded one reserves 32 slots, about 1 KB, up front).
+        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(options.MaxInFlightPerConnection + _pushCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
     }
 
     public string ConnectionId { get; } = Guid.CreateVersion7().ToString("N");
