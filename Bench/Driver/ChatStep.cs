@@ -87,6 +87,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
         ["serverCpuPercent"] = double.IsNaN(Cpu.ServerPercent) ? null : Math.Round(Cpu.ServerPercent, 1),
         ["benchCpuPercent"] = Math.Round(Cpu.BenchPercent, 1),
         ["otherProcessesCpuPercent"] = Math.Round(Cpu.OtherPercent, 1),
+        ["stealCpuPercent"] = Math.Round(Cpu.StealPercent, 1),
         ["serverCpuUsPerDelivered"] = double.IsNaN(Cpu.ServerSeconds) || Delivered == 0 ? null : Math.Round(Cpu.ServerSeconds * 1e6 / Delivered, 1),
         ["serverRssKiB"] = ServerRssKiB < 0 ? null : ServerRssKiB,
         ["diskFlushesPerSecond"] = Math.Round(FlushesPerSecond, 1),

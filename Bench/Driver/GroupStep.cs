@@ -115,6 +115,7 @@ public sealed class GroupStep(int index, double targetRate, TimeSpan duration, b
         ["serverCpuPercent"] = double.IsNaN(Cpu.ServerPercent) ? null : Math.Round(Cpu.ServerPercent, 1),
         ["benchCpuPercent"] = Math.Round(Cpu.BenchPercent, 1),
         ["otherProcessesCpuPercent"] = Math.Round(Cpu.OtherPercent, 1),
+        ["stealCpuPercent"] = Math.Round(Cpu.StealPercent, 1),
         ["serverCpuUsPerDelivery"] = double.IsNaN(ServerUsPerDelivery) ? null : Math.Round(ServerUsPerDelivery, 1),
         ["serverCpuUsPerMessage"] = double.IsNaN(Cpu.ServerSeconds) || Acked == 0 ? null : Math.Round(Cpu.ServerSeconds * 1e6 / Acked, 1),
         ["serverRssKiB"] = ServerRssKiB < 0 ? null : ServerRssKiB,

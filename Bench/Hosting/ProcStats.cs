@@ -89,7 +89,13 @@ public static class ProcStats
     /// CPU time all processes on the machine spent busy (user, nice, system, irq, softirq, steal), from
     /// /proc/stat: what is left after the server and the bench is someone else competing for the cores.
     /// </summary>
-    public static TimeSpan MachineBusyTime()
+    public static TimeSpan MachineBusyTime() => MachineTimes().Busy;
+
+    /// <summary>
+    /// The machine's busy time (as <see cref="MachineBusyTime"/>) and, part of it, its steal time: time the
+    /// hypervisor ran something else while this VM had work for its cores.
+    /// </summary>
+    public static (TimeSpan Busy, TimeSpan Steal) MachineTimes()
     {
         try
         {
@@ -97,9 +103,10 @@ public static class ProcStats
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             long ticks = 0;
             foreach (var i in (int[])[1, 2, 3, 6, 7, 8]) ticks += long.Parse(f[i], System.Globalization.CultureInfo.InvariantCulture);
-            return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+            var steal = long.Parse(f[8], System.Globalization.CultureInfo.InvariantCulture);
+            return (TimeSpan.FromSeconds(ticks / TicksPerSecond), TimeSpan.FromSeconds(steal / TicksPerSecond));
         }
-        catch (IOException) { return TimeSpan.Zero; }
+        catch (IOException) { return (TimeSpan.Zero, TimeSpan.Zero); }
     }
 
     /// <summary>
@@ -149,17 +156,21 @@ public static class ProcStats
 /// <summary>
 /// CPU used between two moments by the server, by the bench, and by every other process on the
 /// machine, each as % of one core (the cores are shared: "other" above a few % means the figures
-/// were disturbed).
+/// were disturbed). <see cref="StealPercent"/> is the part of "other" the hypervisor took for other
+/// machines: a run with steal in it was measured on cores that were not all ours.
 /// </summary>
-public readonly record struct CpuWindow(double ServerPercent, double BenchPercent, double OtherPercent, double ServerSeconds)
+public readonly record struct CpuWindow(double ServerPercent, double BenchPercent, double OtherPercent, double StealPercent, double ServerSeconds)
 {
-    public static CpuMark Mark(IReadOnlyList<int>? serverPids) =>
-        new(serverPids is { } pids ? ProcStats.CpuTime(pids) : TimeSpan.Zero, ProcStats.OwnCpuTime(), ProcStats.MachineBusyTime(),
+    public static CpuMark Mark(IReadOnlyList<int>? serverPids)
+    {
+        var (busy, steal) = ProcStats.MachineTimes();
+        return new(serverPids is { } pids ? ProcStats.CpuTime(pids) : TimeSpan.Zero, ProcStats.OwnCpuTime(), busy, steal,
             Driver.Clock.NowUs(), serverPids);
+    }
 }
 
 /// <summary>A CPU reading; <see cref="Since"/> turns two into a <see cref="CpuWindow"/>.</summary>
-public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan Machine, long AtUs, IReadOnlyList<int>? ServerPids)
+public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan Machine, TimeSpan Steal, long AtUs, IReadOnlyList<int>? ServerPids)
 {
     public CpuWindow Since(CpuMark start)
     {
@@ -171,6 +182,7 @@ public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan 
             ServerPids is null ? double.NaN : 100 * server / wall,
             100 * bench / wall,
             100 * other / wall,
+            100 * (Steal - start.Steal).TotalSeconds / wall,
             ServerPids is null ? double.NaN : server);
     }
 

@@ -125,6 +125,7 @@ public sealed class PushStep(int index, double rate, TimeSpan duration, bool war
         ["serverCpuPercent"] = double.IsNaN(Cpu.ServerPercent) ? null : Math.Round(Cpu.ServerPercent, 1),
         ["benchCpuPercent"] = Math.Round(Cpu.BenchPercent, 1),
         ["otherProcessesCpuPercent"] = Math.Round(Cpu.OtherPercent, 1),
+        ["stealCpuPercent"] = Math.Round(Cpu.StealPercent, 1),
         ["serverCpuUsPerNotification"] = double.IsNaN(ServerUsPerNotification) ? null : Math.Round(ServerUsPerNotification, 1),
         ["serverMetrics"] = ServerMetrics?.DeepClone(),
         ["serverThreadsCpuPercent"] = ServerThreads?.DeepClone(),

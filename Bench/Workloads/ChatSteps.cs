@@ -32,7 +32,7 @@ internal static class ChatSteps
     public static string Describe(ChatStep s) =>
         $"delivered {s.DeliveredPerSecond:F0}/s, p50 {s.Delivery.Ms(50):F2} ms, p99 {s.P99Ms:F2} ms, max {s.Delivery.MaxMs:F1} ms, " +
         $"lost {s.Lost}, unacked {s.Unacked}, unsent {s.Unsent}, dup {s.Duplicates}, ooo {s.OutOfOrder}, errors {s.Errors}, " +
-        $"disconnects {s.Disconnects}, CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% other {s.Cpu.OtherPercent:F0}%";
+        $"disconnects {s.Disconnects}, CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% other {s.Cpu.OtherPercent:F0}% (steal {s.Cpu.StealPercent:F0}%)";
 
     /// <summary>The highest step that is sustainable (p99 &lt; 100 ms, nothing lost), if any.</summary>
     public static ChatStep? Sustainable(IReadOnlyList<ChatStep> steps) =>
@@ -45,12 +45,12 @@ internal static class ChatSteps
     public static TextTable Table(IReadOnlyList<ChatStep> steps, double? relayLimit)
     {
         var table = new TextTable("target/s", "delivered/s", "p50", "p99", "p99.9", "max", "p99 write", "ack p50", "ack p99",
-            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "srv us/msg", "flush/s", "flush/msg", "% relay", "ok");
+            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "flush/s", "flush/msg", "% relay", "ok");
         foreach (var s in steps)
         {
             table.Add(s.TargetRate, s.DeliveredPerSecond, s.Delivery.Ms(50), s.P99Ms, s.Delivery.Ms(99.9), s.Delivery.MaxMs,
                 s.DeliveryFromWrite.Ms(99), s.Ack.Ms(50), s.Ack.Ms(99), s.Lost, s.Unacked + s.Unsent, s.Duplicates, s.OutOfOrder,
-                s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent,
+                s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.Cpu.StealPercent,
                 s.Delivered == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Delivered, s.FlushesPerSecond,
                 s.Delivered == 0 ? double.NaN : (double)s.Disk.Flushes / s.Delivered,
                 relayLimit is > 0 ? 100 * s.DeliveredPerSecond / relayLimit.Value : double.NaN,
@@ -75,5 +75,6 @@ internal static class ChatSteps
 
     public static string TableCaption =>
         "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide; ext4 issues about two per fsync), flush/msg = the same per delivered message; CPU in % of one core " +
-        $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator)";
+        $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator); steal% = the part of other " +
+        "the hypervisor gave to other machines";
 }

@@ -54,7 +54,7 @@ public static class GroupWorkload
         }
 
         var table = new TextTable("online", "msgs/s", "deliv/s target", "deliv/s", "ack p50", "ack p99", "first p50", "first p99",
-            "last p50", "last p99", "last max", "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%",
+            "last p50", "last p99", "last max", "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%",
             "srv us/deliv", "srv us/msg", "flush/s", "ok");
         var json = new JsonArray();
         foreach (var c in cases)
@@ -63,7 +63,7 @@ public static class GroupWorkload
             {
                 table.Add($"{c.Online}/{c.Members}", s.TargetRate.ToString("0.##", CultureInfo.InvariantCulture), s.TargetDeliveriesPerSecond, s.DeliveriesPerSecond, s.Ack.Ms(50), s.Ack.Ms(99),
                     s.First.Ms(50), s.First.Ms(99), s.Last.Ms(50), s.P99LastMs, s.Last.MaxMs, s.Lost, s.Unacked + s.Unsent, s.Duplicates,
-                    s.OutOfOrder, s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.ServerUsPerDelivery,
+                    s.OutOfOrder, s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.Cpu.StealPercent, s.ServerUsPerDelivery,
                     s.Acked == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Acked, s.FlushesPerSecond, s.Sustainable ? "yes" : "no");
             }
             var sustainable = c.Sustainable;
@@ -169,7 +169,7 @@ public static class GroupWorkload
         $"first p50 {s.First.Ms(50):F1} p99 {s.First.Ms(99):F1} ms, last p50 {s.Last.Ms(50):F1} p99 {s.P99LastMs:F1} max {s.Last.MaxMs:F1} ms, " +
         $"lost {s.Lost} ({s.MissingDeliveries} deliveries), unacked {s.Unacked}, unsent {s.Unsent}, dup {s.Duplicates}, ooo {s.OutOfOrder}, " +
         $"errors {s.Errors}{(s.FirstError is null ? "" : $" ({s.FirstError})")}, disconnects {s.Disconnects}, " +
-        $"CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% other {s.Cpu.OtherPercent:F0}%, srv {s.ServerUsPerDelivery:F1} us/delivery";
+        $"CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% other {s.Cpu.OtherPercent:F0}% (steal {s.Cpu.StealPercent:F0}%), srv {s.ServerUsPerDelivery:F1} us/delivery";
 
     private static string TableCaption =>
         "msgs/s = messages into the group (target); deliveries = messages x online members' devices (the sender's included); latency ms from the " +

@@ -63,7 +63,7 @@ public static class PushWorkload
         foreach (var name in options.PushCases) cases.Add(await RunCaseAsync(context, name));
 
         var table = new TextTable("case", "msgs/s", "notif/s target", "notif/s", "covered/s", "in time %", "push p50", "push p99", "push max",
-            "oldest p99", "sched p99", "collapsed", "dup", "bad sig", "srv CPU%", "writer%", "gen CPU%", "other CPU%", "srv us/notif", "ok");
+            "oldest p99", "sched p99", "collapsed", "dup", "bad sig", "srv CPU%", "writer%", "gen CPU%", "other CPU%", "steal%", "srv us/notif", "ok");
         var json = new JsonArray();
         foreach (var c in cases)
         {
@@ -71,7 +71,7 @@ public static class PushWorkload
             {
                 table.Add(c.Name, s.Rate, s.TargetNotificationsPerSecond, s.NotificationsPerSecond, s.CoveredPerSecond, s.InTimePercent,
                     s.Push.Ms(50), s.Push.Ms(99), s.Push.MaxMs, s.Oldest.Ms(99), s.FromSchedule.Ms(99), s.Collapsed, c.Duplicates, c.BadSignatures,
-                    s.Cpu.ServerPercent, Writer(s), s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.ServerUsPerNotification, s.Sustainable(c.Duplicates, c.BadSignatures) ? "yes" : "no");
+                    s.Cpu.ServerPercent, Writer(s), s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.Cpu.StealPercent, s.ServerUsPerNotification, s.Sustainable(c.Duplicates, c.BadSignatures) ? "yes" : "no");
             }
             var best = c.Sustainable;
             json.Add(new JsonObject
@@ -269,7 +269,7 @@ public static class PushWorkload
         $"notifications {s.Notifications} ({s.NotificationsPerSecond:F0}/s of {s.TargetNotificationsPerSecond:F0}), covering {s.Covered} of {s.Expected} " +
         $"({s.InTimePercent:F1}% in time), collapsed {s.Collapsed}; commit to push p50 {s.Push.Ms(50):F1} p99 {s.Push.Ms(99):F1} max {s.Push.MaxMs:F1} ms, " +
         $"oldest p99 {s.Oldest.Ms(99):F1} ms, from the scheduled send p50 {s.FromSchedule.Ms(50):F1} p99 {s.FromSchedule.Ms(99):F1} ms; drain {Math.Max(0, s.DrainedUs - s.EndUs) / 1e6:F1} s; CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% " +
-        $"other {s.Cpu.OtherPercent:F0}%, srv {s.ServerUsPerNotification:F0} us/notification";
+        $"other {s.Cpu.OtherPercent:F0}% (steal {s.Cpu.StealPercent:F0}%), srv {s.ServerUsPerNotification:F0} us/notification";
 
     private static string TableCaption(BenchOptions options) =>
         "msgs/s = messages sent (group: into the group, each for every member but the sender; direct: one recipient each); notif/s = unique notifications " +
