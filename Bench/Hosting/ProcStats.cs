@@ -92,8 +92,8 @@ public static class ProcStats
     public static TimeSpan MachineBusyTime() => MachineTimes().Busy;
 
     /// <summary>
-    /// The machine's busy time (as <see cref="MachineBusyTime"/>) and, part of it, its steal time: time the
-    /// hypervisor ran something else while this VM had work for its cores.
+    /// The machine's busy time (as <see cref="MachineBusyTime"/>) and its steal time (counted in the busy
+    /// time): time the hypervisor ran something else while this VM had work for its cores.
     /// </summary>
     public static (TimeSpan Busy, TimeSpan Steal) MachineTimes()
     {
@@ -156,8 +156,9 @@ public static class ProcStats
 /// <summary>
 /// CPU used between two moments by the server, by the bench, and by every other process on the
 /// machine, each as % of one core (the cores are shared: "other" above a few % means the figures
-/// were disturbed). <see cref="StealPercent"/> is the part of "other" the hypervisor took for other
-/// machines: a run with steal in it was measured on cores that were not all ours.
+/// were disturbed). <see cref="StealPercent"/> is the time the hypervisor gave the cores to other machines
+/// (the kernel may charge some of it to the process that was running, so it is not always within "other"):
+/// a run with steal in it was measured on cores that were not all ours.
 /// </summary>
 public readonly record struct CpuWindow(double ServerPercent, double BenchPercent, double OtherPercent, double StealPercent, double ServerSeconds)
 {

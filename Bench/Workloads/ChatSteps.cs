@@ -75,6 +75,6 @@ internal static class ChatSteps
 
     public static string TableCaption =>
         "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide; ext4 issues about two per fsync), flush/msg = the same per delivered message; CPU in % of one core " +
-        $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator); steal% = the part of other " +
-        "the hypervisor gave to other machines";
+        $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator); steal% = time the hypervisor gave " +
+        "the cores to other machines (/proc/stat)";
 }
