@@ -1,3 +1,4 @@
+using Messenger.Grains.Conversations;
 using Messenger.Grains.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -64,12 +65,13 @@ internal sealed class MessengerSiloLifecycle(
     {
         try
         {
-            var pending = await storage.Conversations.ListConversationsPendingFanOutAsync(10_000);
-            foreach (var conversationId in pending)
-            {
-                await grains.GetGrain<IConversationGrain>(conversationId).ResumeFanOutAsync();
-            }
-            if (pending.Count > 0) logger.LogInformation("Resumed fan-out of {Count} conversations", pending.Count);
+            var resumed = await PendingFanOuts.ResumeAllAsync(storage.Conversations,
+                conversationId => grains.GetGrain<IConversationGrain>(conversationId).ResumeFanOutAsync(), logger,
+                cancellationToken: _stopping.Token);
+            if (resumed > 0) logger.LogInformation("Resumed fan-out of {Count} conversations", resumed);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
         }
         catch (Exception ex)
         {

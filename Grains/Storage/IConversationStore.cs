@@ -59,6 +59,10 @@ public interface IConversationStore
     /// <summary>Records that fan-out to every member is complete up to <paramref name="seq"/> (never moves back).</summary>
     Task SetFannedOutAsync(string conversationId, long seq);
 
-    /// <summary>Ids of conversations whose fan-out mark is behind their log (at most <paramref name="limit"/>).</summary>
-    Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(int limit);
+    /// <summary>
+    /// Ids of conversations whose fan-out mark is behind their log, in ascending ordinal order, each greater than
+    /// <paramref name="after"/> (null: from the first), at most <paramref name="limit"/>: a page. Paging on with the
+    /// last id of each page until a page is short visits every such conversation once, however many there are.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(string? after, int limit);
 }

@@ -32,7 +32,7 @@ public abstract class FanOutRecoveryTests(ClusterFixture cluster)
                 new NewMessage(bob.UserId, "b1", "two", DateTimeOffset.UtcNow),
                 new NewMessage(alice.UserId, "a2", "three", DateTimeOffset.UtcNow),
             ]);
-            Assert.Contains(conversationId, await store.ListConversationsPendingFanOutAsync(10_000));
+            Assert.Contains(conversationId, await store.ListConversationsPendingFanOutAsync(null, 10_000));
         }
 
         await using var aliceDevice = await cluster.AttachAsync(alice, "recovery-a");

@@ -236,10 +236,55 @@ public abstract partial class StoreContract
         await Conversations.SetFannedOutAsync(done, 3);
         await Conversations.SetFannedOutAsync(behind, 2);
 
-        var pending = await Conversations.ListConversationsPendingFanOutAsync(100);
+        var pending = await Conversations.ListConversationsPendingFanOutAsync(null, 100);
 
-        Assert.Equal(Sorted([behind, untouched]), Sorted(pending));
+        Assert.Equal([behind, untouched], pending.Order(StringComparer.Ordinal));
+        Assert.Equal(pending.Order(StringComparer.Ordinal), pending); // ascending
         Assert.DoesNotContain(empty, pending);
-        Assert.Single(await Conversations.ListConversationsPendingFanOutAsync(1));
+        Assert.Single(await Conversations.ListConversationsPendingFanOutAsync(null, 1));
+    }
+
+    [Fact]
+    public async Task ListConversationsPendingFanOut_PagesFromTheCursor_VisitingEachOnceInOrder()
+    {
+        var pending = new List<string>();
+        for (var i = 0; i < 5; i++) pending.Add(await ConversationWithMessagesAsync(1, "u-a", $"u-p{i}"));
+        var done = await ConversationWithMessagesAsync(1, "u-a", "u-done");
+        await Conversations.SetFannedOutAsync(done, 1);
+        pending.Sort(StringComparer.Ordinal);
+
+        var visited = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var page = await Conversations.ListConversationsPendingFanOutAsync(after, 2);
+            Assert.True(page.Count <= 2);
+            Assert.All(page, id => Assert.True(after is null || string.CompareOrdinal(id, after) > 0, $"{id} is not after {after}"));
+            visited.AddRange(page);
+            if (page.Count < 2) break;
+            after = page[^1];
+        }
+
+        Assert.Equal(pending, visited);
+        Assert.Empty(await Conversations.ListConversationsPendingFanOutAsync(pending[^1], 10));
+        Assert.Equal(pending[3..], await Conversations.ListConversationsPendingFanOutAsync(pending[2], 10));
+    }
+
+    [Fact]
+    public async Task ListConversationsPendingFanOut_ResumedByPendingFanOuts_EveryOneOnce_PastAFailure()
+    {
+        var pending = new List<string>();
+        for (var i = 0; i < 7; i++) pending.Add(await ConversationWithMessagesAsync(1, "u-a", $"u-r{i}"));
+        var resumed = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var failing = pending[2];
+
+        var count = await Messenger.Grains.Conversations.PendingFanOuts.ResumeAllAsync(Conversations, id =>
+        {
+            resumed.Add(id);
+            return id == failing ? Task.FromException(new InvalidOperationException("grain unavailable")) : Task.CompletedTask;
+        }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, pageSize: 3);
+
+        Assert.Equal(7, count);
+        Assert.Equal(pending.Order(StringComparer.Ordinal), resumed.Order(StringComparer.Ordinal));
     }
 }

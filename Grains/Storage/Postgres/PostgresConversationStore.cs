@@ -221,22 +221,26 @@ internal sealed class PostgresConversationStore(PostgresShards shards) : IConver
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(int limit)
+    public async Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(string? after, int limit)
     {
+        // Each database's first page after the cursor, merged: the first `limit` of them all is the page.
+        // COLLATE "C" compares bytes, the ordinal order the merge below uses, whatever the database's collation.
         var ids = new List<string>();
         foreach (var database in shards.All)
         {
-            if (ids.Count >= limit) break;
             await using var cmd = database.Command("""
                 SELECT c.conversation_id FROM conversations c
-                WHERE c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_id = c.conversation_id), 0)
-                LIMIT $1
+                WHERE c.conversation_id COLLATE "C" > $1
+                  AND c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_id = c.conversation_id), 0)
+                ORDER BY c.conversation_id COLLATE "C"
+                LIMIT $2
                 """);
-            cmd.Parameters.With((long)(limit - ids.Count));
+            cmd.Parameters.With(after ?? "").With((long)limit);
             await using var r = await cmd.ExecuteReaderAsync();
             while (await r.ReadAsync()) ids.Add(r.GetString(0));
         }
-        return ids;
+        ids.Sort(StringComparer.Ordinal);
+        return ids.Count > limit ? ids[..limit] : ids;
     }
 
     private static void AddMembershipChanges(NpgsqlBatch batch, ChatMessage committed)

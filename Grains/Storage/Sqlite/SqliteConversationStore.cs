@@ -262,15 +262,19 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     });
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(int limit)
+    public async Task<IReadOnlyList<string>> ListConversationsPendingFanOutAsync(string? after, int limit)
     {
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
+        // Text compares byte by byte here (BINARY): ordinal order, the primary key's.
         cmd.CommandText = """
             SELECT c.conversation_id FROM conversations c
-            WHERE c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_id = c.conversation_id), 0)
+            WHERE c.conversation_id > $a
+              AND c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_id = c.conversation_id), 0)
+            ORDER BY c.conversation_id
             LIMIT $l
             """;
+        Sql.Bind(cmd, "$a", after ?? "");
         Sql.Bind(cmd, "$l", limit);
         var ids = new List<string>();
         await using var r = await cmd.ExecuteReaderAsync();
