@@ -38,6 +38,7 @@ builder.UseOrleans(silo =>
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
+    .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MessengerMetrics.CardinalityLimit })
     .AddPrometheusExporter());
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));

@@ -95,6 +95,7 @@ public static class GatewayExtensions
         services.AddOpenApi(o => OpenApiDescription.Configure(o));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
+            .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MessengerMetrics.CardinalityLimit })
             .AddPrometheusExporter());
         services.AddSingleton<GrainReferences>();
         services.AddSingleton<PresenceSubscriptions>();

@@ -11,6 +11,13 @@ public static class MessengerMetrics
 {
     public const string MeterName = "Messenger";
 
+    /// <summary>
+    /// The most tag combinations one exported metric keeps (OpenTelemetry's default is 2,000, and it reserves
+    /// room for all of them up front in every metric: about 15 MB for the ~100 metrics here). Ours and
+    /// Orleans' have a few dozen at most (error codes, grain types); more would be reported as overflow.
+    /// </summary>
+    public const int CardinalityLimit = 200;
+
     private static readonly Meter Meter = new(MeterName);
 
     /// <summary>Messages committed to conversation logs (duplicates not counted).</summary>
