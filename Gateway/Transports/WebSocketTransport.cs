@@ -119,20 +119,15 @@ public static class WebSocketTransport
 
     private static async Task WriteLoopAsync(WebSocket socket, ClientSession session, TimeSpan sendTimeout)
     {
-        var sendTimer = new CancellationTokenSource(); // one per connection, re-armed per frame
         try
         {
             while (await session.WaitToReadAsync(session.Closed))
             {
                 while (!session.IsSlowConsumer && session.TryRead(out var frame))
                 {
-                    if (!sendTimer.TryReset())
-                    {
-                        sendTimer.Dispose();
-                        sendTimer = new CancellationTokenSource();
-                    }
-                    sendTimer.CancelAfter(sendTimeout);
-                    await socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, sendTimer.Token);
+                    var send = socket.SendAsync(frame.Bytes.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                    if (send.IsCompleted) send.GetAwaiter().GetResult(); // (throws if it failed)
+                    else await WithTimeoutAsync(socket, send, sendTimeout);
                     session.Written(frame);
                 }
             }
@@ -142,16 +137,23 @@ public static class WebSocketTransport
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
-            socket.Abort(); // a frame could not be written in time: the peer is stuck
+            socket.Abort(); // a frame could not be written in time (the peer is stuck), or the socket broke
             return;
-        }
-        finally
-        {
-            sendTimer.Dispose();
         }
         if (session.IsSlowConsumer) await CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, ErrorCode.SlowConsumer.ToWire());
         else if (session.IsLoggedOut) await CloseAsync(socket, LoggedOut, ErrorCode.LoggedOut.ToWire());
         else if (session.IsShuttingDown) await CloseAsync(socket, ServiceRestart, ErrorCode.ServerShutdown.ToWire());
+    }
+
+    /// <summary>
+    /// Waits for a send that did not complete at once (the peer is not reading and the buffers are full); past
+    /// <paramref name="timeout"/> the socket is aborted, which fails the send. Most sends complete at once, as
+    /// Kestrel buffers the frame, so only these pay for a timer: an idle connection holds none.
+    /// </summary>
+    private static async ValueTask WithTimeoutAsync(WebSocket socket, ValueTask send, TimeSpan timeout)
+    {
+        using var abort = new Timer(static state => ((WebSocket)state!).Abort(), socket, timeout, Timeout.InfiniteTimeSpan);
+        await send;
     }
 
     /// <summary>Close status 4001 (private use): the device was logged out or its account deleted; do not reconnect with this token.</summary>

@@ -148,6 +148,43 @@ public sealed class CrashAndLimitsTests
     }
 
     [Fact]
+    public async Task StuckPeer_WhoseSendCannotComplete_IsAbortedAfterTheSendTimeout_AndResyncsEverythingAfterwards()
+    {
+        // A queue too large to overflow: what ends the stuck socket is a write that waits past Gateway:SendTimeout.
+        await using var server = await ServerProcess.StartAsync(null, "--Gateway:OutboundQueueFrames=100000", "--Gateway:SendTimeout=00:00:02");
+        var alice = await Chat.NewUserAsync(server.BaseAddress);
+        var bob = await Chat.NewUserAsync(server.BaseAddress);
+        var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
+        await using var stuck = await RawSocket.ConnectAsync(server.BaseAddress, bob.Sessions[0].Token, receiveBufferBytes: 4096);
+        await using var sender = await Chat.ConnectAsync(server.BaseAddress, alice.Sessions[0]);
+        const int count = 4000;
+        var text = new string('y', 3000);
+        // ~12 MB pushed at a socket whose reader takes nothing: more than the kernel's send buffer and Kestrel's hold.
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => sender.SendAsync(conversation, text, $"s{i}")));
+        // The peer stays stuck for longer than the send timeout: the time is what is under test.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+
+        var received = 0;
+        var closed = false;
+        try
+        {
+            while (received < count)
+            {
+                var frame = await stuck.ReceiveAsync(TimeSpan.FromSeconds(10));
+                if (frame.GetProperty("type").GetString() == "updates") received += frame.GetProperty("updates").GetArrayLength();
+            }
+        }
+        catch (WebSocketException) { closed = true; }
+        Assert.True(closed, $"the stuck socket was not aborted; it received {received} of {count} updates");
+        Assert.True(received < count);
+
+        await using var bobDevice = await Chat.ConnectAsync(server.BaseAddress, bob.Sessions[0]);
+        var updates = await Chat.CollectMessagesAsync(bobDevice, conversation, count);
+        Chat.AssertGapless(updates);
+        Assert.Equal(count, updates.Count);
+    }
+
+    [Fact]
     public async Task SlowConsumer_IsCutOff_AndResyncsEverythingAfterwards()
     {
         await using var server = await ServerProcess.StartAsync(null, "--Gateway:OutboundQueueFrames=64", "--Gateway:MaxInFlightPerConnection=16", "--Gateway:SendTimeout=00:00:02");

@@ -11,11 +11,43 @@ public sealed class RawSocket : IAsyncDisposable
 
     public WebSocket Socket => _socket;
 
-    public static async Task<RawSocket> ConnectAsync(Uri server, string token)
+    /// <param name="receiveBufferBytes">
+    /// The TCP receive buffer of the client's socket (0: the system's, which grows to megabytes): a small one
+    /// makes a client that does not read fill up after a few KiB, as a stuck phone's connection does.
+    /// </param>
+    public static async Task<RawSocket> ConnectAsync(Uri server, string token, int receiveBufferBytes = 0)
     {
         var raw = new RawSocket();
         var uri = new Uri($"ws://{server.Authority}/v1/ws?access_token={Uri.EscapeDataString(token)}");
-        await raw._socket.ConnectAsync(uri, CancellationToken.None);
+        if (receiveBufferBytes == 0)
+        {
+            await raw._socket.ConnectAsync(uri, CancellationToken.None);
+        }
+        else
+        {
+            using var handler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (context, ct) =>
+                {
+                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+                    {
+                        ReceiveBufferSize = receiveBufferBytes, // before connecting, so the window is small from the start
+                        NoDelay = true,
+                    };
+                    try
+                    {
+                        await socket.ConnectAsync(context.DnsEndPoint, ct);
+                        return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                },
+            };
+            await raw._socket.ConnectAsync(uri, new HttpMessageInvoker(handler, disposeHandler: false), CancellationToken.None);
+        }
         var hello = await raw.ReceiveAsync();
         Assert.Equal("hello", hello.GetProperty("type").GetString());
         return raw;
