@@ -162,6 +162,10 @@ public static class ProcStats
 /// </summary>
 public readonly record struct CpuWindow(double ServerPercent, double BenchPercent, double OtherPercent, double StealPercent, double ServerSeconds)
 {
+    /// <summary>The window as the workloads' progress lines print it.</summary>
+    public string Describe() =>
+        $"CPU server {ServerPercent:F0}% bench {BenchPercent:F0}% other {OtherPercent:F0}% (steal {StealPercent:F0}%)";
+
     public static CpuMark Mark(IReadOnlyList<int>? serverPids)
     {
         var (busy, steal) = ProcStats.MachineTimes();

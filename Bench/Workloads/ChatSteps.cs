@@ -32,7 +32,7 @@ internal static class ChatSteps
     public static string Describe(ChatStep s) =>
         $"delivered {s.DeliveredPerSecond:F0}/s, p50 {s.Delivery.Ms(50):F2} ms, p99 {s.P99Ms:F2} ms, max {s.Delivery.MaxMs:F1} ms, " +
         $"lost {s.Lost}, unacked {s.Unacked}, unsent {s.Unsent}, dup {s.Duplicates}, ooo {s.OutOfOrder}, errors {s.Errors}, " +
-        $"disconnects {s.Disconnects}, CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% other {s.Cpu.OtherPercent:F0}% (steal {s.Cpu.StealPercent:F0}%)";
+        $"disconnects {s.Disconnects}, {s.Cpu.Describe()}";
 
     /// <summary>The highest step that is sustainable (p99 &lt; 100 ms, nothing lost), if any.</summary>
     public static ChatStep? Sustainable(IReadOnlyList<ChatStep> steps) =>

@@ -169,7 +169,7 @@ public static class GroupWorkload
         $"first p50 {s.First.Ms(50):F1} p99 {s.First.Ms(99):F1} ms, last p50 {s.Last.Ms(50):F1} p99 {s.P99LastMs:F1} max {s.Last.MaxMs:F1} ms, " +
         $"lost {s.Lost} ({s.MissingDeliveries} deliveries), unacked {s.Unacked}, unsent {s.Unsent}, dup {s.Duplicates}, ooo {s.OutOfOrder}, " +
         $"errors {s.Errors}{(s.FirstError is null ? "" : $" ({s.FirstError})")}, disconnects {s.Disconnects}, " +
-        $"CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% other {s.Cpu.OtherPercent:F0}% (steal {s.Cpu.StealPercent:F0}%), srv {s.ServerUsPerDelivery:F1} us/delivery";
+        $"{s.Cpu.Describe()}, srv {s.ServerUsPerDelivery:F1} us/delivery";
 
     private static string TableCaption =>
         "msgs/s = messages into the group (target); deliveries = messages x online members' devices (the sender's included); latency ms from the " +

@@ -268,8 +268,8 @@ public static class PushWorkload
         $"sent {s.Sent}/{s.Scheduled}, acked {s.Acked}, errors {s.Errors}{(s.FirstError is null ? "" : $" ({s.FirstError})")}; " +
         $"notifications {s.Notifications} ({s.NotificationsPerSecond:F0}/s of {s.TargetNotificationsPerSecond:F0}), covering {s.Covered} of {s.Expected} " +
         $"({s.InTimePercent:F1}% in time), collapsed {s.Collapsed}; commit to push p50 {s.Push.Ms(50):F1} p99 {s.Push.Ms(99):F1} max {s.Push.MaxMs:F1} ms, " +
-        $"oldest p99 {s.Oldest.Ms(99):F1} ms, from the scheduled send p50 {s.FromSchedule.Ms(50):F1} p99 {s.FromSchedule.Ms(99):F1} ms; drain {Math.Max(0, s.DrainedUs - s.EndUs) / 1e6:F1} s; CPU server {s.Cpu.ServerPercent:F0}% bench {s.Cpu.BenchPercent:F0}% " +
-        $"other {s.Cpu.OtherPercent:F0}% (steal {s.Cpu.StealPercent:F0}%), srv {s.ServerUsPerNotification:F0} us/notification";
+        $"oldest p99 {s.Oldest.Ms(99):F1} ms, from the scheduled send p50 {s.FromSchedule.Ms(50):F1} p99 {s.FromSchedule.Ms(99):F1} ms; drain {Math.Max(0, s.DrainedUs - s.EndUs) / 1e6:F1} s; {s.Cpu.Describe()}, " +
+        $"srv {s.ServerUsPerNotification:F0} us/notification";
 
     private static string TableCaption(BenchOptions options) =>
         "msgs/s = messages sent (group: into the group, each for every member but the sender; direct: one recipient each); notif/s = unique notifications " +

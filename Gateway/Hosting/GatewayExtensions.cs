@@ -45,12 +45,6 @@ public static class GatewayExtensions
             o.TokenValidationParameters = tokens.ValidationParameters;
             o.Events = new JwtBearerEvents
             {
-                // The WebSocket endpoint checks its token itself (see AcceptWebSocketAsync).
-                OnMessageReceived = ctx =>
-                {
-                    if (WebSocketHandshake.IsWebSocketPath(ctx.Request.Path)) ctx.NoResult();
-                    return Task.CompletedTask;
-                },
                 // A good signature is not enough: the device must still be logged in (checked against this
                 // gateway's copy of the user's device grants, which a logout updates before it answers).
                 OnTokenValidated = async ctx =>

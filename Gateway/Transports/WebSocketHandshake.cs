@@ -19,11 +19,14 @@ public sealed class WebSocketHandshake(GatewayNode node, TokenService tokens, De
 {
     public const string Path = "/v1/ws";
 
-    /// <summary>The middleware: the WebSocket path is handled here, anything else goes on down the pipeline.</summary>
+    /// <summary>
+    /// The middleware: the WebSocket path is handled here (so the authentication middleware never sees it),
+    /// anything else goes on down the pipeline.
+    /// </summary>
     public RequestDelegate Middleware(RequestDelegate next) =>
         http => IsWebSocketPath(http.Request.Path) ? AcceptAsync(http) : next(http);
 
-    public static bool IsWebSocketPath(PathString path) =>
+    private static bool IsWebSocketPath(PathString path) =>
         path.StartsWithSegments(Path, out var rest) && (!rest.HasValue || rest.Value == "/");
 
     private async Task AcceptAsync(HttpContext http)

@@ -151,54 +151,41 @@ public sealed class CrashAndLimitsTests
     public async Task StuckPeer_WhoseSendCannotComplete_IsAbortedAfterTheSendTimeout_AndResyncsEverythingAfterwards()
     {
         // A queue too large to overflow: what ends the stuck socket is a write that waits past Gateway:SendTimeout.
-        await using var server = await ServerProcess.StartAsync(null, "--Gateway:OutboundQueueFrames=100000", "--Gateway:SendTimeout=00:00:02");
-        var alice = await Chat.NewUserAsync(server.BaseAddress);
-        var bob = await Chat.NewUserAsync(server.BaseAddress);
-        var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
-        await using var stuck = await RawSocket.ConnectAsync(server.BaseAddress, bob.Sessions[0].Token, receiveBufferBytes: 4096);
-        await using var sender = await Chat.ConnectAsync(server.BaseAddress, alice.Sessions[0]);
-        const int count = 4000;
-        var text = new string('y', 3000);
-        // ~12 MB pushed at a socket whose reader takes nothing: more than the kernel's send buffer and Kestrel's hold.
-        await Task.WhenAll(Enumerable.Range(0, count).Select(i => sender.SendAsync(conversation, text, $"s{i}")));
-        // The peer stays stuck for longer than the send timeout: the time is what is under test.
-        await Task.Delay(TimeSpan.FromSeconds(5));
-
-        var received = 0;
-        var closed = false;
-        try
-        {
-            while (received < count)
-            {
-                var frame = await stuck.ReceiveAsync(TimeSpan.FromSeconds(10));
-                if (frame.GetProperty("type").GetString() == "updates") received += frame.GetProperty("updates").GetArrayLength();
-            }
-        }
-        catch (WebSocketException) { closed = true; }
-        Assert.True(closed, $"the stuck socket was not aborted; it received {received} of {count} updates");
-        Assert.True(received < count);
-
-        await using var bobDevice = await Chat.ConnectAsync(server.BaseAddress, bob.Sessions[0]);
-        var updates = await Chat.CollectMessagesAsync(bobDevice, conversation, count);
-        Chat.AssertGapless(updates);
-        Assert.Equal(count, updates.Count);
+        // ~12 MB pushed at a 4 KiB receive window, more than the kernel's send buffer and Kestrel's hold; the peer
+        // stays stuck for longer than the send timeout (the time is what is under test).
+        await StalledDevice_IsCutOff_AndResyncsEverythingAsync(["--Gateway:OutboundQueueFrames=100000", "--Gateway:SendTimeout=00:00:02"],
+            count: 4000, receiveBufferBytes: 4096, stuckFor: TimeSpan.FromSeconds(5), "the stuck socket was not aborted");
     }
 
     [Fact]
     public async Task SlowConsumer_IsCutOff_AndResyncsEverythingAfterwards()
     {
-        await using var server = await ServerProcess.StartAsync(null, "--Gateway:OutboundQueueFrames=64", "--Gateway:MaxInFlightPerConnection=16", "--Gateway:SendTimeout=00:00:02");
+        // The stalled socket never reads while ~9 MB are pushed at it: the server must close it rather than
+        // queue without bound.
+        await StalledDevice_IsCutOff_AndResyncsEverythingAsync(
+            ["--Gateway:OutboundQueueFrames=64", "--Gateway:MaxInFlightPerConnection=16", "--Gateway:SendTimeout=00:00:02"],
+            count: 3000, receiveBufferBytes: 0, stuckFor: TimeSpan.Zero, "the slow socket was not closed");
+    }
+
+    /// <summary>
+    /// Bob's device connects and never reads while Alice sends <paramref name="count"/> messages of 3,000
+    /// characters; after <paramref name="stuckFor"/>, draining what reached the device must end in the server's
+    /// close before all of them, and a new socket of Bob's then syncs every one, gapless.
+    /// </summary>
+    private static async Task StalledDevice_IsCutOff_AndResyncsEverythingAsync(string[] serverArgs, int count, int receiveBufferBytes,
+        TimeSpan stuckFor, string notCutOff)
+    {
+        await using var server = await ServerProcess.StartAsync(null, serverArgs);
         var alice = await Chat.NewUserAsync(server.BaseAddress);
         var bob = await Chat.NewUserAsync(server.BaseAddress);
         var conversation = await Chat.OpenDirectAsync(server.BaseAddress, alice, bob);
-        await using var stalled = await RawSocket.ConnectAsync(server.BaseAddress, bob.Sessions[0].Token);
+        await using var stalled = await RawSocket.ConnectAsync(server.BaseAddress, bob.Sessions[0].Token, receiveBufferBytes);
         await using var sender = await Chat.ConnectAsync(server.BaseAddress, alice.Sessions[0]);
-        const int count = 3000;
         var text = new string('x', 3000);
         await Task.WhenAll(Enumerable.Range(0, count).Select(i => sender.SendAsync(conversation, text, $"k{i}")));
+        if (stuckFor > TimeSpan.Zero) await Task.Delay(stuckFor);
 
-        // The stalled socket never read while ~9 MB were pushed at it: the server must have closed it
-        // rather than queue without bound. Draining what reached the socket ends in that close.
+        // Draining what reached the socket ends in the server's close.
         var received = 0;
         var closed = false;
         try
@@ -210,7 +197,7 @@ public sealed class CrashAndLimitsTests
             }
         }
         catch (WebSocketException) { closed = true; }
-        Assert.True(closed, $"the slow socket was not closed; it received {received} of {count} updates");
+        Assert.True(closed, $"{notCutOff}; it received {received} of {count} updates");
         Assert.True(received < count);
 
         await using var bobDevice = await Chat.ConnectAsync(server.BaseAddress, bob.Sessions[0]);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Messenger.Client;
 using Messenger.Tests.Support;
@@ -69,25 +68,8 @@ public sealed class CredentialLimitTests
     }
 
     /// <summary>An HTTP client whose connections leave from <paramref name="local"/> (any 127.x address is this machine's).</summary>
-    private static HttpClient Client(Uri server, IPAddress local) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, ct) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(local, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    { BaseAddress = server };
+    private static HttpClient Client(Uri server, IPAddress local) =>
+        new(ShapedSockets.Handler(socket => socket.Bind(new IPEndPoint(local, 0)))) { BaseAddress = server };
 
     private static Task<HttpResponseMessage> RegisterAsync(HttpClient http, string username) =>
         http.PostAsJsonAsync("v1/accounts", new { username, password = Password });

@@ -25,27 +25,8 @@ public sealed class RawSocket : IAsyncDisposable
         }
         else
         {
-            using var handler = new SocketsHttpHandler
-            {
-                ConnectCallback = async (context, ct) =>
-                {
-                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
-                    {
-                        ReceiveBufferSize = receiveBufferBytes, // before connecting, so the window is small from the start
-                        NoDelay = true,
-                    };
-                    try
-                    {
-                        await socket.ConnectAsync(context.DnsEndPoint, ct);
-                        return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        throw;
-                    }
-                },
-            };
+            // Set before connecting, so the window is small from the start.
+            using var handler = ShapedSockets.Handler(socket => socket.ReceiveBufferSize = receiveBufferBytes);
             await raw._socket.ConnectAsync(uri, new HttpMessageInvoker(handler, disposeHandler: false), CancellationToken.None);
         }
         var hello = await raw.ReceiveAsync();
