@@ -37,7 +37,7 @@ builder.UseOrleans(silo =>
     if (dashboard.Enabled) silo.AddDashboard();
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-    .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
+    .AddMeter(MessengerMetrics.ExportedMeters)
     .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MessengerMetrics.CardinalityLimit })
     .AddPrometheusExporter());
 var app = builder.Build();

@@ -18,6 +18,10 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
     public Latency Delivery { get; } = new();
     /// <summary>End to end, from just before the send frame was written.</summary>
     public Latency DeliveryFromWrite { get; } = new();
+    /// <summary>When in the step the slow deliveries arrived (windows of 100 ms).</summary>
+    public SlowWindows Slow { get; } = new();
+    /// <summary>What counts as slow in <see cref="Slow"/>'s summary: a tenth of the p99 that makes a step sustainable.</summary>
+    public const double SlowMs = SustainableP99Ms / 10;
 
     public long DeliveredLive => Interlocked.Read(ref _delivered);
     public long Echoes => Interlocked.Read(ref _echoes);
@@ -25,6 +29,8 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
 
     // Decided after the drain.
     public long Delivered { get; set; }
+    /// <summary>The server process's runtime over the step (a standalone server only: a cluster's processes are not summed).</summary>
+    public RuntimeCost? Runtime { get; set; }
 
     /// <summary>Unique deliveries per second over the send window, or until the last delivery if later.</summary>
     public double DeliveredPerSecond => Delivered / (WindowUs / 1e6);
@@ -51,6 +57,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
         Interlocked.Increment(ref _delivered);
         Delivery.Record(fromScheduleUs);
         DeliveryFromWrite.Record(fromWriteUs);
+        Slow.Record(nowUs - StartUs, fromScheduleUs);
         RecordDelivery(nowUs);
     }
 
@@ -69,6 +76,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
         ["latencyFromScheduleMs"] = Delivery.ToJson(),
         ["latencyFromWriteMs"] = DeliveryFromWrite.ToJson(),
         ["ackLatencyFromScheduleMs"] = Ack.ToJson(),
+        ["slowWindows"] = Slow.ToJson(SlowMs),
         ["sendLagMs"] = SendLag.ToJson(),
         ["lost"] = Lost,
         ["unacked"] = Unacked,
@@ -90,6 +98,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
         ["stealCpuPercent"] = Math.Round(Cpu.StealPercent, 1),
         ["serverCpuUsPerDelivered"] = double.IsNaN(Cpu.ServerSeconds) || Delivered == 0 ? null : Math.Round(Cpu.ServerSeconds * 1e6 / Delivered, 1),
         ["serverRssKiB"] = ServerRssKiB < 0 ? null : ServerRssKiB,
+        ["serverRuntime"] = Runtime?.ToJson(Delivered),
         ["diskFlushesPerSecond"] = Math.Round(FlushesPerSecond, 1),
         ["diskFlushesPerMessage"] = Delivered == 0 ? null : Math.Round((double)Disk.Flushes / Delivered, 3),
         ["diskMsPerFlush"] = Disk.Flushes == 0 ? null : Math.Round((double)Disk.FlushMs / Disk.Flushes, 3),

@@ -46,6 +46,13 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
         };
     }
 
+    /// <summary>What the server process's runtime did between two readings (its <c>System.Runtime</c> meter).</summary>
+    public static RuntimeCost Runtime(Dictionary<string, double> before, Dictionary<string, double> after) => new(
+        Change(before, after, "dotnet_gc_heap_total_allocated_bytes_total"),
+        Change(before, after, "dotnet_gc_collections_total"),
+        Change(before, after, "dotnet_gc_pause_time_seconds_total") * 1000,
+        Change(before, after, "dotnet_thread_pool_work_item_count_total"));
+
     /// <summary>The change of every series of <paramref name="name"/> together.</summary>
     private static double Change(Dictionary<string, double> before, Dictionary<string, double> after, string name) =>
         Sum(after, name, null) - Sum(before, name, null);
@@ -87,4 +94,22 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+}
+
+/// <summary>
+/// What a server process's runtime did over a step: bytes allocated, garbage collections (all generations) and
+/// the time they paused the process, and thread-pool work items run (each a hand-off between threads or a
+/// continuation queued).
+/// </summary>
+public readonly record struct RuntimeCost(double AllocatedBytes, double Collections, double PauseMs, double WorkItems)
+{
+    public JsonObject ToJson(long delivered) => new()
+    {
+        ["allocatedBytes"] = AllocatedBytes,
+        ["allocatedBytesPerDelivered"] = delivered == 0 ? null : Math.Round(AllocatedBytes / delivered),
+        ["gcCollections"] = Collections,
+        ["gcPauseMs"] = Math.Round(PauseMs, 1),
+        ["threadPoolWorkItems"] = WorkItems,
+        ["threadPoolWorkItemsPerDelivered"] = delivered == 0 ? null : Math.Round(WorkItems / delivered, 1),
+    };
 }

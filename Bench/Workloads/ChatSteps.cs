@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Messenger.Bench.Driver;
+using Messenger.Bench.Hosting;
 using Messenger.Bench.Results;
 
 namespace Messenger.Bench.Workloads;
@@ -7,16 +8,20 @@ namespace Messenger.Bench.Workloads;
 /// <summary>Steps a <see cref="ChatLoad"/> up through rates and turns the steps into tables and figures (shared by chat and relay).</summary>
 internal static class ChatSteps
 {
-    /// <summary>A warm-up (not reported), then each rate in turn; stops after the first step that clearly fails.</summary>
-    public static async Task<List<ChatStep>> RunAsync(ChatLoad load, IEnumerable<double> rates, BenchOptions options, IReadOnlyList<int>? serverPids, TextWriter log, string label)
+    /// <summary>
+    /// A warm-up (not reported), then each rate in turn; stops after the first step that clearly fails. With
+    /// <paramref name="metrics"/> (one server process), each step also records what the server's runtime did.
+    /// </summary>
+    public static async Task<List<ChatStep>> RunAsync(ChatLoad load, IEnumerable<double> rates, BenchOptions options, IReadOnlyList<int>? serverPids,
+        TextWriter log, string label, ServerMetrics? metrics = null)
     {
         var warmRate = Math.Min(500, rates.First());
-        var warm = await load.RunStepAsync(warmRate, options.Warmup, warmup: true, serverPids);
+        var warm = await RunStepAsync(load, warmRate, options.Warmup, warmup: true, serverPids, metrics);
         log.WriteLine($"  {label} warm-up {warmRate:F0}/s: {Describe(warm)}");
         var steps = new List<ChatStep>();
         foreach (var rate in rates)
         {
-            var step = await load.RunStepAsync(rate, options.StepDuration, warmup: false, serverPids);
+            var step = await RunStepAsync(load, rate, options.StepDuration, warmup: false, serverPids, metrics);
             steps.Add(step);
             log.WriteLine($"  {label} {rate:F0}/s: {Describe(step)}");
             if (step.ClearlyFailed)
@@ -29,10 +34,22 @@ internal static class ChatSteps
         return steps;
     }
 
+    private static async Task<ChatStep> RunStepAsync(ChatLoad load, double rate, TimeSpan duration, bool warmup, IReadOnlyList<int>? serverPids, ServerMetrics? metrics)
+    {
+        var before = metrics is null ? null : await metrics.ReadAsync();
+        var step = await load.RunStepAsync(rate, duration, warmup, serverPids);
+        if (before is not null && await metrics!.ReadAsync() is { } after) step.Runtime = ServerMetrics.Runtime(before, after);
+        return step;
+    }
+
     public static string Describe(ChatStep s) =>
         $"delivered {s.DeliveredPerSecond:F0}/s, p50 {s.Delivery.Ms(50):F2} ms, p99 {s.P99Ms:F2} ms, max {s.Delivery.MaxMs:F1} ms, " +
         $"lost {s.Lost}, unacked {s.Unacked}, unsent {s.Unsent}, dup {s.Duplicates}, ooo {s.OutOfOrder}, errors {s.Errors}, " +
-        $"disconnects {s.Disconnects}, {s.Cpu.Describe()}";
+        $"disconnects {s.Disconnects}, {s.Cpu.Describe()}{DescribeRuntime(s)}; {s.Slow.Describe(ChatStep.SlowMs)}";
+
+    private static string DescribeRuntime(ChatStep s) => s.Runtime is not { } r || s.Delivered == 0 ? "" :
+        $", server allocated {r.AllocatedBytes / s.Delivered / 1024:F1} KiB and ran {r.WorkItems / s.Delivered:F1} thread-pool items per message, " +
+        $"{r.Collections:F0} GCs pausing {r.PauseMs:F0} ms";
 
     /// <summary>The highest step that is sustainable (p99 &lt; 100 ms, nothing lost), if any.</summary>
     public static ChatStep? Sustainable(IReadOnlyList<ChatStep> steps) =>
@@ -45,13 +62,16 @@ internal static class ChatSteps
     public static TextTable Table(IReadOnlyList<ChatStep> steps, double? relayLimit)
     {
         var table = new TextTable("target/s", "delivered/s", "p50", "p99", "p99.9", "max", "p99 write", "ack p50", "ack p99",
-            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "flush/s", "flush/msg", "% relay", "ok");
+            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "KiB/msg", "items/msg", "GCs", "GC ms", "flush/s", "flush/msg", "% relay", "ok");
         foreach (var s in steps)
         {
             table.Add(s.TargetRate, s.DeliveredPerSecond, s.Delivery.Ms(50), s.P99Ms, s.Delivery.Ms(99.9), s.Delivery.MaxMs,
                 s.DeliveryFromWrite.Ms(99), s.Ack.Ms(50), s.Ack.Ms(99), s.Lost, s.Unacked + s.Unsent, s.Duplicates, s.OutOfOrder,
                 s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.Cpu.StealPercent,
-                s.Delivered == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Delivered, s.FlushesPerSecond,
+                s.Delivered == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Delivered,
+                s.Runtime is { } r && s.Delivered > 0 ? r.AllocatedBytes / s.Delivered / 1024 : double.NaN,
+                s.Runtime is { } w && s.Delivered > 0 ? w.WorkItems / s.Delivered : double.NaN,
+                s.Runtime?.Collections ?? double.NaN, s.Runtime?.PauseMs ?? double.NaN, s.FlushesPerSecond,
                 s.Delivered == 0 ? double.NaN : (double)s.Disk.Flushes / s.Delivered,
                 relayLimit is > 0 ? 100 * s.DeliveredPerSecond / relayLimit.Value : double.NaN,
                 s.Sustainable ? "yes" : "no");
@@ -76,5 +96,6 @@ internal static class ChatSteps
     public static string TableCaption =>
         "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide; ext4 issues about two per fsync), flush/msg = the same per delivered message; CPU in % of one core " +
         $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator); steal% = time the hypervisor gave " +
-        "the cores to other machines (/proc/stat)";
+        "the cores to other machines (/proc/stat); KiB/msg and items/msg = bytes the server allocated and thread-pool work items it ran per delivered message, " +
+        "GCs and GC ms = its garbage collections and their pauses over the step (its System.Runtime metrics; a standalone server only)";
 }

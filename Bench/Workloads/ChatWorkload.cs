@@ -32,7 +32,8 @@ public static class ChatWorkload
             for (var i = 0; i < users; i++) load.Attach(i, sockets[i], conversations[i / 2], i ^ 1);
             log.WriteLine($"  {users} users connected, {users / 2} conversations open");
 
-            steps = await ChatSteps.RunAsync(load, options.Rates, options, target.Pids, log, "chat");
+            using var metrics = target.Server is null ? null : new ServerMetrics(target.BaseAddress);
+            steps = await ChatSteps.RunAsync(load, options.Rates, options, target.Pids, log, "chat", metrics);
             await BenchSocket.CloseAllAsync(sockets);
             target.Describe(result);
             foreach (var reason in events.Reasons) result.Notes.Add($"disconnect: {reason}");

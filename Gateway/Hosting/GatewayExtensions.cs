@@ -88,7 +88,7 @@ public static class GatewayExtensions
 
         services.AddOpenApi(o => OpenApiDescription.Configure(o));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(MessengerMetrics.MeterName, "Microsoft.Orleans")
+            .AddMeter(MessengerMetrics.ExportedMeters)
             .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MessengerMetrics.CardinalityLimit })
             .AddPrometheusExporter());
         services.AddSingleton<GrainReferences>();

@@ -12,6 +12,13 @@ public static class MessengerMetrics
     public const string MeterName = "Messenger";
 
     /// <summary>
+    /// The meters a gateway and a silo export: ours, Orleans', and the .NET runtime's (<c>System.Runtime</c>:
+    /// garbage collections and their pauses, bytes allocated, the thread pool's work items and queue, lock
+    /// contention, CPU time), which say what a process spends on its work.
+    /// </summary>
+    public static readonly string[] ExportedMeters = [MeterName, "Microsoft.Orleans", "System.Runtime"];
+
+    /// <summary>
     /// The most tag combinations one exported metric keeps (OpenTelemetry's default is 2,000, and it reserves
     /// room for all of them up front in every metric: about 15 MB for the ~100 metrics here). Ours and
     /// Orleans' have a few dozen at most (error codes, grain types); more would be reported as overflow.
