@@ -103,6 +103,23 @@ public abstract partial class StoreContract
         Assert.Equal(2, result.Message.Seq);
     }
 
+    [Fact]
+    public async Task AppendMessages_AnyUnicodeText_ReadsBackExactly_AndIsFoundAgainByItsClientMsgId()
+    {
+        var c = await NewConversationAsync("u-a", "u-b");
+        // Accents, CJK, an emoji (a surrogate pair in UTF-16), line breaks, a single character, and a long text.
+        string[] texts = ["é ü ß", "你好，世界", "🚀 launch 👩‍💻", "line 1\r\nline 2\n\ttab", "x", new string('长', 4000)];
+        var sent = texts.Select((text, i) => Message(i % 2 == 0 ? "u-a" : "u-b", $"ü-{i}-🚀", text, T0.AddMilliseconds(i))).ToArray();
+        await Conversations.AppendMessagesAsync(c, 0, sent);
+
+        var read = await Conversations.ReadMessagesAsync(c, 0, HistoryDirection.After, 10);
+        Assert.Equal(sent.Select((m, i) => m.At(c, i + 1)), read);
+        // A retry matches the stored clientMsgId byte for byte (the unique index), so it is a duplicate, not a new message.
+        var retry = Assert.Single(await Conversations.AppendMessagesAsync(c, texts.Length, [sent[2]]));
+        Assert.True(retry.Duplicate);
+        Assert.Equal(read[2], retry.Message);
+    }
+
     [Theory]
     [InlineData(1)] // stale: another writer appended since
     [InlineData(5)] // ahead: would leave a gap

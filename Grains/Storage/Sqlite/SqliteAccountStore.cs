@@ -6,11 +6,11 @@ public sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStore
     /// <inheritdoc />
     public Task<bool> CreateAccountAsync(AccountCredentials account) => database.Writer.WriteAsync(w =>
     {
-        var cmd = w.Command("INSERT INTO accounts (user_id, username, password_hash, created_at) VALUES ($u, $n, $h, $t) ON CONFLICT DO NOTHING");
-        Sql.Bind(cmd, "$u", account.Profile.UserId);
-        Sql.Bind(cmd, "$n", account.Profile.Username);
-        Sql.Bind(cmd, "$h", account.PasswordHash);
-        Sql.Bind(cmd, "$t", account.Profile.CreatedAt.ToUnixTimeMilliseconds());
+        var cmd = w.Statement("INSERT INTO accounts (user_id, username, password_hash, created_at) VALUES ($u, $n, $h, $t) ON CONFLICT DO NOTHING");
+        cmd.Bind("$u", account.Profile.UserId);
+        cmd.Bind("$n", account.Profile.Username);
+        cmd.Bind("$h", account.PasswordHash);
+        cmd.Bind("$t", account.Profile.CreatedAt.ToUnixTimeMilliseconds());
         return cmd.ExecuteNonQuery() == 1;
     });
 
@@ -23,8 +23,8 @@ public sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStore
     /// <inheritdoc />
     public Task<bool> DeleteAccountAsync(string userId) => database.Writer.WriteAsync(w =>
     {
-        var cmd = w.Command("DELETE FROM accounts WHERE user_id = $u");
-        Sql.Bind(cmd, "$u", userId);
+        var cmd = w.Statement("DELETE FROM accounts WHERE user_id = $u");
+        cmd.Bind("$u", userId);
         return cmd.ExecuteNonQuery() == 1;
     });
 

@@ -15,16 +15,16 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     /// <inheritdoc />
     public Task CreateConversationAsync(ConversationInfo conversation) => database.Writer.WriteAsync(w =>
     {
-        var cmd = w.Command("INSERT INTO conversations (conversation_id, kind, created_at) VALUES ($c, $k, $t) ON CONFLICT DO NOTHING");
-        Sql.Bind(cmd, "$c", conversation.ConversationId);
-        Sql.Bind(cmd, "$k", (int)conversation.Kind);
-        Sql.Bind(cmd, "$t", conversation.CreatedAt.ToUnixTimeMilliseconds());
+        var cmd = w.Statement("INSERT INTO conversations (conversation_id, kind, created_at) VALUES ($c, $k, $t) ON CONFLICT DO NOTHING");
+        cmd.Bind("$c", conversation.ConversationId);
+        cmd.Bind("$k", (int)conversation.Kind);
+        cmd.Bind("$t", conversation.CreatedAt.ToUnixTimeMilliseconds());
         if (cmd.ExecuteNonQuery() == 0) return 0;
         foreach (var member in conversation.Members)
         {
-            var m = w.Command("INSERT INTO conversation_members (conversation_id, user_id) VALUES ($c, $u) ON CONFLICT DO NOTHING");
-            Sql.Bind(m, "$c", conversation.ConversationId);
-            Sql.Bind(m, "$u", member);
+            var m = w.Statement("INSERT INTO conversation_members (conversation_id, user_id) VALUES ($c, $u) ON CONFLICT DO NOTHING");
+            m.Bind("$c", conversation.ConversationId);
+            m.Bind("$u", member);
             m.ExecuteNonQuery();
         }
         return 1;
@@ -61,9 +61,9 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     /// <inheritdoc />
     public Task MarkMemberDeletedAsync(string conversationId, string userId) => database.Writer.WriteAsync(w =>
     {
-        var cmd = w.Command("UPDATE conversation_members SET deleted = 1 WHERE conversation_id = $c AND user_id = $u");
-        Sql.Bind(cmd, "$c", conversationId);
-        Sql.Bind(cmd, "$u", userId);
+        var cmd = w.Statement("UPDATE conversation_members SET deleted = 1 WHERE conversation_id = $c AND user_id = $u");
+        cmd.Bind("$c", conversationId);
+        cmd.Bind("$u", userId);
         return cmd.ExecuteNonQuery();
     });
 
@@ -72,8 +72,8 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         database.Writer.WriteAsync<IReadOnlyList<AppendResult>>(w =>
         {
             // One index seek: the log must end exactly where the writer believes it does.
-            var check = w.Command("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $c");
-            Sql.Bind(check, "$c", conversationId);
+            var check = w.Statement("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $c");
+            check.Bind("$c", conversationId);
             var stored = (long)check.ExecuteScalar()!;
             if (stored != lastSeq)
             {
@@ -87,17 +87,17 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
                 // The unique (conversation, sender, clientMsgId) index decides: a retry inserts nothing
                 // and is answered with the original, so the common path pays no lookup.
                 var insert = message.Event is null
-                    ? w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
+                    ? w.Statement("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
                         + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING")
-                    : w.Command("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at, event) VALUES ($c, $s, $u, $m, $x, $t, $e) "
+                    : w.Statement("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at, event) VALUES ($c, $s, $u, $m, $x, $t, $e) "
                         + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
-                if (message.Event is not null) Sql.Bind(insert, "$e", EventColumn.Encode(message.Event)!);
-                Sql.Bind(insert, "$c", conversationId);
-                Sql.Bind(insert, "$s", seq + 1);
-                Sql.Bind(insert, "$u", message.SenderId);
-                Sql.Bind(insert, "$m", message.ClientMsgId);
-                Sql.Bind(insert, "$x", message.Text);
-                Sql.Bind(insert, "$t", message.SentAt.ToUnixTimeMilliseconds());
+                if (message.Event is not null) insert.Bind("$e", EventColumn.Encode(message.Event)!);
+                insert.Bind("$c", conversationId);
+                insert.Bind("$s", seq + 1);
+                insert.Bind("$u", message.SenderId);
+                insert.Bind("$m", message.ClientMsgId);
+                insert.Bind("$x", message.Text);
+                insert.Bind("$t", message.SentAt.ToUnixTimeMilliseconds());
                 if (insert.ExecuteNonQuery() == 0)
                 {
                     var existing = FindByClientMsgId(w, conversationId, message.SenderId, message.ClientMsgId)
@@ -119,26 +119,26 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         {
             var cmd = change.Kind switch
             {
-                MembershipChangeKind.Join => w.Command("""
+                MembershipChangeKind.Join => w.Statement("""
                     INSERT INTO conversation_members (conversation_id, user_id, role, joined_seq, left_seq) VALUES ($c, $u, $r, $s, 0)
                     ON CONFLICT (conversation_id, user_id) DO UPDATE SET role = excluded.role, joined_seq = excluded.joined_seq, left_seq = 0
                     """),
-                MembershipChangeKind.Leave => w.Command(
+                MembershipChangeKind.Leave => w.Statement(
                     "UPDATE conversation_members SET left_seq = $s WHERE conversation_id = $c AND user_id = $u AND left_seq = 0"),
-                MembershipChangeKind.SetRole => w.Command(
+                MembershipChangeKind.SetRole => w.Statement(
                     "UPDATE conversation_members SET role = $r WHERE conversation_id = $c AND user_id = $u AND left_seq = 0"),
-                _ => w.Command("UPDATE conversations SET title = $n WHERE conversation_id = $c"),
+                _ => w.Statement("UPDATE conversations SET title = $n WHERE conversation_id = $c"),
             };
-            Sql.Bind(cmd, "$c", committed.ConversationId);
+            cmd.Bind("$c", committed.ConversationId);
             if (change.Kind == MembershipChangeKind.SetTitle)
             {
-                Sql.Bind(cmd, "$n", (object?)change.Title ?? DBNull.Value);
+                cmd.Bind("$n", change.Title);
             }
             else
             {
-                Sql.Bind(cmd, "$u", change.UserId!);
-                if (change.Kind != MembershipChangeKind.SetRole) Sql.Bind(cmd, "$s", committed.Seq);
-                if (change.Kind != MembershipChangeKind.Leave) Sql.Bind(cmd, "$r", (int)change.Role);
+                cmd.Bind("$u", change.UserId!);
+                if (change.Kind != MembershipChangeKind.SetRole) cmd.Bind("$s", committed.Seq);
+                if (change.Kind != MembershipChangeKind.Leave) cmd.Bind("$r", (int)change.Role);
             }
             cmd.ExecuteNonQuery();
         }
@@ -146,7 +146,7 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
 
     private static ChatMessage? FindByClientMsgId(SqliteWriter w, string conversationId, string senderId, string clientMsgId)
     {
-        var cmd = w.Command($"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND sender_id = $u AND client_msg_id = $m");
+        var cmd = w.Query($"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND sender_id = $u AND client_msg_id = $m");
         Sql.Bind(cmd, "$c", conversationId);
         Sql.Bind(cmd, "$u", senderId);
         Sql.Bind(cmd, "$m", clientMsgId);
@@ -239,14 +239,14 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     {
         foreach (var receipt in receipts)
         {
-            var cmd = w.Command("""
+            var cmd = w.Statement("""
                 UPDATE conversation_members SET delivered_seq = MAX(delivered_seq, $d), read_seq = MAX(read_seq, $r)
                 WHERE conversation_id = $c AND user_id = $u
                 """);
-            Sql.Bind(cmd, "$c", conversationId);
-            Sql.Bind(cmd, "$u", receipt.UserId);
-            Sql.Bind(cmd, "$d", receipt.DeliveredSeq);
-            Sql.Bind(cmd, "$r", receipt.ReadSeq);
+            cmd.Bind("$c", conversationId);
+            cmd.Bind("$u", receipt.UserId);
+            cmd.Bind("$d", receipt.DeliveredSeq);
+            cmd.Bind("$r", receipt.ReadSeq);
             cmd.ExecuteNonQuery();
         }
         return 0;
@@ -255,9 +255,9 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     /// <inheritdoc />
     public Task SetFannedOutAsync(string conversationId, long seq) => database.Writer.WriteAsync(w =>
     {
-        var cmd = w.Command("UPDATE conversations SET fanned_out_seq = $s WHERE conversation_id = $c AND fanned_out_seq < $s");
-        Sql.Bind(cmd, "$s", seq);
-        Sql.Bind(cmd, "$c", conversationId);
+        var cmd = w.Statement("UPDATE conversations SET fanned_out_seq = $s WHERE conversation_id = $c AND fanned_out_seq < $s");
+        cmd.Bind("$s", seq);
+        cmd.Bind("$c", conversationId);
         return cmd.ExecuteNonQuery();
     });
 

@@ -57,9 +57,9 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IGrainStorageSer
     private Task<string?> ClearUnconditionallyAsync(string stateName, GrainId grainId) =>
         database.Writer.WriteAsync(w =>
         {
-            var cmd = w.Command("UPDATE grain_state SET version = version + 1, payload = NULL WHERE state_name = $s AND grain_id = $g RETURNING version");
-            Sql.Bind(cmd, "$s", stateName);
-            Sql.Bind(cmd, "$g", grainId.ToString());
+            var cmd = w.Statement("UPDATE grain_state SET version = version + 1, payload = NULL WHERE state_name = $s AND grain_id = $g RETURNING version");
+            cmd.Bind("$s", stateName);
+            cmd.Bind("$g", grainId.ToString());
             return cmd.ExecuteScalar() is long version ? version.ToString(CultureInfo.InvariantCulture) : null;
         });
 
@@ -71,12 +71,12 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, IGrainStorageSer
             var id = grainId.ToString();
             var expected = etag is null ? (long?)null : long.Parse(etag, CultureInfo.InvariantCulture);
             var cmd = expected is null
-                ? w.Command("INSERT INTO grain_state (state_name, grain_id, version, payload) VALUES ($s, $g, 1, $p) ON CONFLICT DO NOTHING RETURNING version")
-                : w.Command("UPDATE grain_state SET version = version + 1, payload = $p WHERE state_name = $s AND grain_id = $g AND version = $v RETURNING version");
-            Sql.Bind(cmd, "$s", stateName);
-            Sql.Bind(cmd, "$g", id);
-            Sql.Bind(cmd, "$p", (object?)payload ?? DBNull.Value);
-            if (expected is not null) Sql.Bind(cmd, "$v", expected.Value);
+                ? w.Statement("INSERT INTO grain_state (state_name, grain_id, version, payload) VALUES ($s, $g, 1, $p) ON CONFLICT DO NOTHING RETURNING version")
+                : w.Statement("UPDATE grain_state SET version = version + 1, payload = $p WHERE state_name = $s AND grain_id = $g AND version = $v RETURNING version");
+            cmd.Bind("$s", stateName);
+            cmd.Bind("$g", id);
+            cmd.Bind("$p", payload);
+            if (expected is not null) cmd.Bind("$v", expected.Value);
             if (cmd.ExecuteScalar() is long version) return version.ToString(CultureInfo.InvariantCulture);
             throw new InconsistentStateException(
                 $"Version conflict ({operation}): state {stateName} of {id} was written by another activation (the grain held version {etag ?? "none"}).",

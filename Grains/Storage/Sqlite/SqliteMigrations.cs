@@ -7,14 +7,14 @@ internal static class SqliteMigrations
 
     public static void Apply(SqliteWriter writer, string database)
     {
-        writer.Command("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)").ExecuteNonQuery();
-        var current = (long)writer.Command("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").ExecuteScalar()!;
+        writer.ExecuteScript("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
+        var current = (long)writer.Statement("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").ExecuteScalar()!;
         foreach (var (version, sql) in Scripts.After(current, database))
         {
-            writer.Command(sql).ExecuteNonQuery();
-            var record = writer.Command("INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)");
-            Sql.Bind(record, "$v", version);
-            Sql.Bind(record, "$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            writer.ExecuteScript(sql);
+            var record = writer.Statement("INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)");
+            record.Bind("$v", version);
+            record.Bind("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             record.ExecuteNonQuery();
         }
     }

@@ -8,37 +8,37 @@ public sealed class SqlitePushOutboxStore(SqliteDatabase database) : IPushOutbox
     {
         foreach (var p in records)
         {
-            var cmd = w.Command($"""
+            var cmd = w.Statement($"""
                 INSERT INTO push_outbox (user_id, {PushOutboxRows.Columns})
                 VALUES ($u, $c, $s, $q, $from, $sent, $state, $due, $n, $targets, $detail, $created, $updated)
                 ON CONFLICT (user_id, conversation_id, seq) DO NOTHING
                 """);
-            Sql.Bind(cmd, "$u", userId);
+            cmd.Bind("$u", userId);
             Bind(cmd, p);
             cmd.ExecuteNonQuery();
         }
     }
 
-    private static void Bind(Microsoft.Data.Sqlite.SqliteCommand cmd, PushRecord p)
+    private static void Bind(WriterStatement cmd, PushRecord p)
     {
-        Sql.Bind(cmd, "$q", p.UserSeq);
-        Sql.Bind(cmd, "$from", p.SenderId);
-        Sql.Bind(cmd, "$sent", p.SentAtMs);
-        Sql.Bind(cmd, "$created", p.CreatedMs);
+        cmd.Bind("$q", p.UserSeq);
+        cmd.Bind("$from", p.SenderId);
+        cmd.Bind("$sent", p.SentAtMs);
+        cmd.Bind("$created", p.CreatedMs);
         BindState(cmd, p);
     }
 
     /// <summary>The row's key and the columns a state change writes.</summary>
-    private static void BindState(Microsoft.Data.Sqlite.SqliteCommand cmd, PushRecord p)
+    private static void BindState(WriterStatement cmd, PushRecord p)
     {
-        Sql.Bind(cmd, "$c", p.ConversationId);
-        Sql.Bind(cmd, "$s", p.Seq);
-        Sql.Bind(cmd, "$state", (int)p.State);
-        Sql.Bind(cmd, "$due", p.DueMs);
-        Sql.Bind(cmd, "$n", p.Attempts);
-        Sql.Bind(cmd, "$targets", (object?)p.Targets ?? DBNull.Value);
-        Sql.Bind(cmd, "$detail", (object?)p.Detail ?? DBNull.Value);
-        Sql.Bind(cmd, "$updated", p.UpdatedMs);
+        cmd.Bind("$c", p.ConversationId);
+        cmd.Bind("$s", p.Seq);
+        cmd.Bind("$state", (int)p.State);
+        cmd.Bind("$due", p.DueMs);
+        cmd.Bind("$n", p.Attempts);
+        cmd.Bind("$targets", p.Targets);
+        cmd.Bind("$detail", p.Detail);
+        cmd.Bind("$updated", p.UpdatedMs);
     }
 
     /// <inheritdoc />
@@ -56,11 +56,11 @@ public sealed class SqlitePushOutboxStore(SqliteDatabase database) : IPushOutbox
     {
         foreach (var p in records)
         {
-            var cmd = w.Command("""
+            var cmd = w.Statement("""
                 UPDATE push_outbox SET state = $state, due_at = $due, attempts = $n, targets = $targets, detail = $detail, updated_at = $updated
                 WHERE user_id = $u AND conversation_id = $c AND seq = $s
                 """);
-            Sql.Bind(cmd, "$u", userId);
+            cmd.Bind("$u", userId);
             BindState(cmd, p);
             cmd.ExecuteNonQuery();
         }
@@ -106,11 +106,11 @@ public sealed class SqlitePushOutboxStore(SqliteDatabase database) : IPushOutbox
         {
             var deleted = await database.Writer.WriteAsync(w =>
             {
-                var cmd = w.Command("""
+                var cmd = w.Statement("""
                     DELETE FROM push_outbox WHERE (user_id, conversation_id, seq) IN (
                         SELECT user_id, conversation_id, seq FROM push_outbox WHERE state <> 0 AND updated_at < $b LIMIT 1000)
                     """);
-                Sql.Bind(cmd, "$b", beforeMs);
+                cmd.Bind("$b", beforeMs);
                 return cmd.ExecuteNonQuery();
             });
             pruned += deleted;

@@ -53,17 +53,17 @@ public sealed class SqliteReminderTable(SqliteDatabase database) : IReminderTabl
 
     public Task<string?> UpsertRow(ReminderEntry entry, CancellationToken cancellationToken) => database.Writer.WriteAsync<string?>(w =>
     {
-        var cmd = w.Command("""
+        var cmd = w.Statement("""
             INSERT INTO reminders (grain_id, name, grain_hash, start_at, period_ms, version) VALUES ($g, $n, $h, $s, $p, 0)
             ON CONFLICT (grain_id, name) DO UPDATE SET
                 grain_hash = excluded.grain_hash, start_at = excluded.start_at, period_ms = excluded.period_ms, version = version + 1
             RETURNING version
             """);
-        Sql.Bind(cmd, "$g", entry.GrainId.ToString());
-        Sql.Bind(cmd, "$n", entry.ReminderName);
-        Sql.Bind(cmd, "$h", (long)entry.GrainId.GetUniformHashCode());
-        Sql.Bind(cmd, "$s", DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).Ticks);
-        Sql.Bind(cmd, "$p", (long)entry.Period.TotalMilliseconds);
+        cmd.Bind("$g", entry.GrainId.ToString());
+        cmd.Bind("$n", entry.ReminderName);
+        cmd.Bind("$h", (long)entry.GrainId.GetUniformHashCode());
+        cmd.Bind("$s", DateTime.SpecifyKind(entry.StartAt, DateTimeKind.Utc).Ticks);
+        cmd.Bind("$p", (long)entry.Period.TotalMilliseconds);
         return ((long)cmd.ExecuteScalar()!).ToString(CultureInfo.InvariantCulture);
     });
 
@@ -73,16 +73,16 @@ public sealed class SqliteReminderTable(SqliteDatabase database) : IReminderTabl
         database.Writer.WriteAsync(w =>
         {
             if (!long.TryParse(eTag, NumberStyles.None, CultureInfo.InvariantCulture, out var version)) return false;
-            var cmd = w.Command("DELETE FROM reminders WHERE grain_id = $g AND name = $n AND version = $v");
-            Sql.Bind(cmd, "$g", grainId.ToString());
-            Sql.Bind(cmd, "$n", reminderName);
-            Sql.Bind(cmd, "$v", version);
+            var cmd = w.Statement("DELETE FROM reminders WHERE grain_id = $g AND name = $n AND version = $v");
+            cmd.Bind("$g", grainId.ToString());
+            cmd.Bind("$n", reminderName);
+            cmd.Bind("$v", version);
             return cmd.ExecuteNonQuery() == 1;
         });
 
     public Task TestOnlyClearTable() => TestOnlyClearTable(CancellationToken.None);
 
-    public Task TestOnlyClearTable(CancellationToken cancellationToken) => database.Writer.WriteAsync(w => w.Command("DELETE FROM reminders").ExecuteNonQuery());
+    public Task TestOnlyClearTable(CancellationToken cancellationToken) => database.Writer.WriteAsync(w => w.Statement("DELETE FROM reminders").ExecuteNonQuery());
 
     private async Task<List<ReminderEntry>> QueryAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
     {

@@ -21,15 +21,15 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         foreach (var update in updates)
         {
             var cmd = update.Receipts is null
-                ? w.Command("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)")
-                : w.Command("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self, receipts) VALUES ($u, $q, $k, $c, $s, $f, $r)");
-            if (update.Receipts is not null) Sql.Bind(cmd, "$r", ReceiptsColumn.Encode(update.Receipts)!);
-            Sql.Bind(cmd, "$u", userId);
-            Sql.Bind(cmd, "$q", update.UserSeq);
-            Sql.Bind(cmd, "$k", (int)update.Kind);
-            Sql.Bind(cmd, "$c", update.ConversationId);
-            Sql.Bind(cmd, "$s", update.Seq);
-            Sql.Bind(cmd, "$f", update.FromSelf ? 1 : 0);
+                ? w.Statement("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)")
+                : w.Statement("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self, receipts) VALUES ($u, $q, $k, $c, $s, $f, $r)");
+            if (update.Receipts is not null) cmd.Bind("$r", ReceiptsColumn.Encode(update.Receipts)!);
+            cmd.Bind("$u", userId);
+            cmd.Bind("$q", update.UserSeq);
+            cmd.Bind("$k", (int)update.Kind);
+            cmd.Bind("$c", update.ConversationId);
+            cmd.Bind("$s", update.Seq);
+            cmd.Bind("$f", update.FromSelf ? 1 : 0);
             try
             {
                 cmd.ExecuteNonQuery();
@@ -119,12 +119,12 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
             SaveEntries(w, userId, entries);
             if (checkpointUserSeq > 0)
             {
-                var cmd = w.Command("""
+                var cmd = w.Statement("""
                     INSERT INTO user_state (user_id, checkpoint_user_seq) VALUES ($u, $q)
                     ON CONFLICT (user_id) DO UPDATE SET checkpoint_user_seq = MAX(checkpoint_user_seq, excluded.checkpoint_user_seq)
                     """);
-                Sql.Bind(cmd, "$u", userId);
-                Sql.Bind(cmd, "$q", checkpointUserSeq);
+                cmd.Bind("$u", userId);
+                cmd.Bind("$q", checkpointUserSeq);
                 cmd.ExecuteNonQuery();
             }
             return 0;
@@ -134,7 +134,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         foreach (var entry in entries)
         {
-            var cmd = w.Command($"""
+            var cmd = w.Statement($"""
                 INSERT INTO user_conversations (user_id, {UserConversationRows.Columns})
                 VALUES ($u, $c, $k, $t, $m, $l, $r, $n, $mc, $left, $mu)
                 ON CONFLICT (user_id, conversation_id) DO UPDATE SET
@@ -146,17 +146,17 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
                     last_seq = MAX(last_seq, excluded.last_seq), read_seq = MAX(read_seq, excluded.read_seq)
                 """);
             var info = entry.Conversation;
-            Sql.Bind(cmd, "$u", userId);
-            Sql.Bind(cmd, "$c", info.ConversationId);
-            Sql.Bind(cmd, "$k", (int)info.Kind);
-            Sql.Bind(cmd, "$t", info.CreatedAt.ToUnixTimeMilliseconds());
-            Sql.Bind(cmd, "$m", UserConversationRows.JoinMembers(info.Members));
-            Sql.Bind(cmd, "$l", entry.LastSeq);
-            Sql.Bind(cmd, "$r", entry.ReadSeq);
-            Sql.Bind(cmd, "$n", (object?)info.Title ?? DBNull.Value);
-            Sql.Bind(cmd, "$mc", info.MemberCount);
-            Sql.Bind(cmd, "$left", entry.Left ? 1 : 0);
-            Sql.Bind(cmd, "$mu", entry.MutedUntilMs);
+            cmd.Bind("$u", userId);
+            cmd.Bind("$c", info.ConversationId);
+            cmd.Bind("$k", (int)info.Kind);
+            cmd.Bind("$t", info.CreatedAt.ToUnixTimeMilliseconds());
+            cmd.Bind("$m", UserConversationRows.JoinMembers(info.Members));
+            cmd.Bind("$l", entry.LastSeq);
+            cmd.Bind("$r", entry.ReadSeq);
+            cmd.Bind("$n", info.Title);
+            cmd.Bind("$mc", info.MemberCount);
+            cmd.Bind("$left", entry.Left ? 1 : 0);
+            cmd.Bind("$mu", entry.MutedUntilMs);
             cmd.ExecuteNonQuery();
         }
     }
@@ -164,12 +164,12 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     /// <inheritdoc />
     public Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen) => database.Writer.WriteAsync(w =>
     {
-        var cmd = w.Command("""
+        var cmd = w.Statement("""
             INSERT INTO user_state (user_id, last_seen) VALUES ($u, $t)
             ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen
             """);
-        Sql.Bind(cmd, "$t", lastSeen.ToUnixTimeMilliseconds());
-        Sql.Bind(cmd, "$u", userId);
+        cmd.Bind("$t", lastSeen.ToUnixTimeMilliseconds());
+        cmd.Bind("$u", userId);
         return cmd.ExecuteNonQuery();
     });
 
@@ -178,8 +178,8 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         foreach (var table in (string[])["user_updates", "user_conversations", "user_state", "push_outbox"])
         {
-            var cmd = w.Command($"DELETE FROM {table} WHERE user_id = $u");
-            Sql.Bind(cmd, "$u", userId);
+            var cmd = w.Statement($"DELETE FROM {table} WHERE user_id = $u");
+            cmd.Bind("$u", userId);
             cmd.ExecuteNonQuery();
         }
         return 0;

@@ -19,7 +19,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     // A short spin before sleeping: under load the next write is usually microseconds away.
     private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 10);
     private readonly SqliteConnection _connection;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WriterStatement> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteCommand> _queries = new(StringComparer.Ordinal);
     private readonly TimeSpan _simulatedFlushLatency;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -30,27 +31,31 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _simulatedFlushLatency = simulatedFlushLatency;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
+        // While another connection holds the write lock (a second process on the file, or a checkpoint resetting
+        // the WAL), SQLite waits for it and retries, up to 30 s, as a SqliteCommand would by itself (its command
+        // timeout); the writer's statements step SQLite directly (WriterStatement), so SQLite does the waiting.
+        SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_busy_timeout(_connection.Handle, 30_000), _connection.Handle);
         // Small pages for a new database: every commit writes each page it touched whole (to the WAL,
         // and again when checkpointing), and a message touches a few pages at random places, so the
         // bytes written per message follow the page size. (No effect on an existing database.)
-        Execute("PRAGMA page_size=1024;");
-        Execute("PRAGMA journal_mode=WAL;");
-        Execute("PRAGMA synchronous=FULL;");
-        Execute("PRAGMA foreign_keys=ON;");
+        ExecuteScript("PRAGMA page_size=1024;");
+        ExecuteScript("PRAGMA journal_mode=WAL;");
+        ExecuteScript("PRAGMA synchronous=FULL;");
+        ExecuteScript("PRAGMA foreign_keys=ON;");
         // Savepoint journals and sorts in memory rather than in a temp file.
-        Execute("PRAGMA temp_store=MEMORY;");
+        ExecuteScript("PRAGMA temp_store=MEMORY;");
         // SQLite's default page cache (2 MiB), deliberately not a larger one: every commit ends by trimming
         // the cache to the database's size with a walk over the cache's whole hash table, so its cost grows
         // with the cache. With 64 MiB that walk was 40% of this thread at 1,000 msgs/s (perf); pages not in
         // the cache come from the OS page cache at the cost of one pread.
-        Execute("PRAGMA cache_size=-2000;");
+        ExecuteScript("PRAGMA cache_size=-2000;");
         // Checkpoints run on their own thread (SqliteCheckpointer). Under a steady stream of commits it
         // rarely catches up with the very end of the WAL, so the writer still checkpoints at 64 MiB, as
         // a backstop that finds nearly everything copied already and lets the WAL start over; the file
         // itself is cut back to 64 MiB when that happens.
-        var pageSize = (long)Command("PRAGMA page_size;").ExecuteScalar()!;
-        Execute($"PRAGMA wal_autocheckpoint={64L * 1024 * 1024 / pageSize};");
-        Execute($"PRAGMA journal_size_limit={64L * 1024 * 1024};");
+        var pageSize = Statement("PRAGMA page_size;").ExecuteScalar()!.Value;
+        ExecuteScript($"PRAGMA wal_autocheckpoint={64L * 1024 * 1024 / pageSize};");
+        ExecuteScript($"PRAGMA journal_size_limit={64L * 1024 * 1024};");
         _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
         _thread.Start();
     }
@@ -69,19 +74,37 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return item.Completion.Task;
     }
 
-    /// <summary>A prepared command for <paramref name="sql"/>, reused across writes; bind with <see cref="Sql.Bind"/>.</summary>
-    public SqliteCommand Command(string sql)
+    /// <summary>The statement <paramref name="sql"/> (one statement), prepared on first use and reused by every write after.</summary>
+    public WriterStatement Statement(string sql)
     {
-        if (!_commands.TryGetValue(sql, out var command))
+        if (!_statements.TryGetValue(sql, out var statement)) _statements.Add(sql, statement = new WriterStatement(_connection.Handle!, sql));
+        return statement;
+    }
+
+    /// <summary>
+    /// A command for a query whose rows are read with a data reader (bind with <see cref="Sql.Bind"/>), reused
+    /// across writes: for the rare read inside a write that maps rows as the readers do.
+    /// </summary>
+    public SqliteCommand Query(string sql)
+    {
+        if (!_queries.TryGetValue(sql, out var command))
         {
             command = _connection.CreateCommand();
             command.CommandText = sql;
-            _commands.Add(sql, command);
+            _queries.Add(sql, command);
         }
         return command;
     }
 
-    private void Execute(string sql) => Command(sql).ExecuteNonQuery();
+    /// <summary>Runs <paramref name="sql"/>, which may hold several statements, once (the schema, settings).</summary>
+    public void ExecuteScript(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private void Execute(string sql) => Statement(sql).ExecuteNonQuery();
 
     private void Run()
     {
@@ -144,7 +167,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            Execute("ROLLBACK TO w; RELEASE w;");
+            Execute("ROLLBACK TO w;");
+            Execute("RELEASE w;");
             item.Error = ex;
         }
     }
@@ -154,7 +178,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _stopping = true;
         _wake.Set();
         await _stopped.Task.ConfigureAwait(false);
-        foreach (var command in _commands.Values) command.Dispose();
+        foreach (var statement in _statements.Values) statement.Dispose();
+        foreach (var command in _queries.Values) command.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
         _wake.Dispose();
     }
