@@ -19,7 +19,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
     /// <summary>End to end, from just before the send frame was written.</summary>
     public Latency DeliveryFromWrite { get; } = new();
     /// <summary>When in the step the slow deliveries arrived (windows of 100 ms).</summary>
-    public SlowWindows Slow { get; } = new();
+    public SlowWindows Slow { get; } = new(duration + TimeSpan.FromSeconds(40)); // the drain gives up 30 s after the step at most
     /// <summary>What counts as slow in <see cref="Slow"/>'s summary: a tenth of the p99 that makes a step sustainable.</summary>
     public const double SlowMs = SustainableP99Ms / 10;
 

@@ -14,35 +14,26 @@ public sealed class SlowWindows
     public const long WindowUs = 100_000;
     private const int MaxWindows = 36_000; // an hour; later deliveries count in the last window
 
-    private long[] _maxUs = new long[64];
-    private readonly Lock _grow = new();
+    private readonly long[] _maxUs;
+
+    /// <param name="expected">How long the step is expected to last, drain included; later deliveries count in the last window.</param>
+    public SlowWindows(TimeSpan expected)
+    {
+        _maxUs = new long[(int)Math.Clamp(expected.Ticks / (WindowUs * 10) + 1, 1, MaxWindows)];
+    }
 
     /// <summary>A delivery arrived <paramref name="sinceStartUs"/> after the step started, <paramref name="latencyUs"/> late.</summary>
     public void Record(long sinceStartUs, long latencyUs)
     {
-        var index = (int)Math.Clamp(sinceStartUs / WindowUs, 0, MaxWindows - 1);
-        var windows = Volatile.Read(ref _maxUs);
-        if (index >= windows.Length)
-        {
-            lock (_grow)
-            {
-                windows = _maxUs;
-                if (index >= windows.Length)
-                {
-                    var grown = new long[Math.Min(MaxWindows, Math.Max(index + 1, windows.Length * 2))];
-                    for (var i = 0; i < windows.Length; i++) grown[i] = Interlocked.Read(ref windows[i]);
-                    Volatile.Write(ref _maxUs, windows = grown);
-                }
-            }
-        }
+        ref var window = ref _maxUs[(int)Math.Clamp(sinceStartUs / WindowUs, 0, _maxUs.Length - 1)];
         long max;
-        while (latencyUs > (max = Interlocked.Read(ref windows[index])) && Interlocked.CompareExchange(ref windows[index], latencyUs, max) != max) { }
+        while (latencyUs > (max = Interlocked.Read(ref window)) && Interlocked.CompareExchange(ref window, latencyUs, max) != max) { }
     }
 
     /// <summary>The windows whose slowest delivery took longer than <paramref name="overMs"/>: start (s from the step's start) and that delivery's ms.</summary>
     public List<(double AtSeconds, double MaxMs)> Over(double overMs)
     {
-        var windows = Volatile.Read(ref _maxUs);
+        var windows = _maxUs;
         var slow = new List<(double, double)>();
         for (var i = 0; i < windows.Length; i++)
         {

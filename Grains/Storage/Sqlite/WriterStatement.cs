@@ -60,7 +60,7 @@ internal sealed class WriterStatement : IDisposable
         }
         finally
         {
-            raw.sqlite3_reset(_statement);
+            Reset();
         }
     }
 
@@ -82,11 +82,22 @@ internal sealed class WriterStatement : IDisposable
         }
         finally
         {
-            raw.sqlite3_reset(_statement);
+            Reset();
         }
     }
 
     public void Dispose() => _statement.Dispose();
+
+    /// <summary>
+    /// Ready for the next run, holding nothing of this one: a run that forgets to bind a parameter then binds NULL
+    /// (which the schema's NOT NULL columns refuse) rather than the previous write's value, and SQLite lets go of
+    /// its copies of this run's texts.
+    /// </summary>
+    private void Reset()
+    {
+        raw.sqlite3_reset(_statement);
+        raw.sqlite3_clear_bindings(_statement);
+    }
 
     private int Index(string name)
     {
