@@ -75,7 +75,7 @@ public static class GatewayExtensions
         {
             o.SerializerOptions.DefaultIgnoreCondition = WireJson.Context.Options.DefaultIgnoreCondition;
             o.SerializerOptions.Encoder = WireJson.Context.Options.Encoder;
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Context);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireStrings.Resolver);
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx => ErrorMapping.AddCode(ctx.ProblemDetails));

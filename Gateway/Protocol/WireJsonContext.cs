@@ -62,7 +62,8 @@ public sealed partial class WireJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// The one set of JSON options for both transports: web defaults, nulls left out, and only the
-/// characters JSON requires escaped (UTF-8 text stays as it is), so REST and socket frames read alike.
+/// characters JSON requires escaped (UTF-8 text stays as it is), so REST and socket frames read alike
+/// (both also check what they read with <see cref="WireStrings"/>).
 /// </summary>
 public static class WireJson
 {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using Messenger.Gateway.Endpoints;
 using Messenger.Gateway.Protocol;
@@ -208,6 +209,29 @@ public sealed class ClientSession
         _closed.Cancel();
     }
 
+    private static readonly JsonTypeInfo<ClientFrame> ReadClientFrame = (JsonTypeInfo<ClientFrame>)WireStrings.Reading.GetTypeInfo(typeof(ClientFrame));
+
+    /// <summary>The <c>id</c> of a frame that is a JSON object with a string <c>id</c> at its top level, read on its own; else null.</summary>
+    private static string? ReadId(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                if (!reader.Read()) return null;
+                if (isId) return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
+    }
+
     /// <summary>
     /// Handles one inbound text frame. Requests are started in arrival order and may complete out of order;
     /// reading waits while too many are unanswered (in progress, or their answer not yet written).
@@ -221,11 +245,17 @@ public sealed class ClientSession
         ClientFrame? frame;
         try
         {
-            frame = JsonSerializer.Deserialize(utf8.Span, WireJson.Context.ClientFrame);
+            frame = JsonSerializer.Deserialize(utf8.Span, ReadClientFrame);
         }
         catch (JsonException)
         {
             ReplyError(null, ErrorCode.MalformedJson, "the frame is not valid JSON.");
+            return;
+        }
+        catch (MessengerException ex)
+        {
+            // Valid JSON holding a value no request may carry (WireStrings): the id can still be read.
+            ReplyError(ReadId(utf8.Span), ex.Code, ex.Detail);
             return;
         }
         if (frame?.Type is null)

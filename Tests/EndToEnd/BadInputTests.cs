@@ -70,6 +70,36 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
     }
 
     [Fact]
+    public async Task NulCharacter_InAnyString_IsRefusedOnBothTransports_AndChangesNothing()
+    {
+        var (alice, bob, conversation) = await PairAsync();
+        await using var socket = await RawSocket.ConnectAsync(Url, alice.Sessions[0].Token);
+
+        // U+0000 is valid JSON (escaped), but no field has a use for it (and PostgreSQL's text cannot hold it).
+        await socket.SendTextAsync($$"""{"type":"send","id":"n1","conversationId":"{{conversation}}","clientMsgId":"k1","text":"a\u0000b"}""");
+        var inText = await socket.ExpectErrorAsync("invalid_request");
+        Assert.Equal("n1", inText.GetProperty("id").GetString());
+        Assert.Contains("U+0000", inText.GetProperty("message").GetString());
+        await socket.SendTextAsync($$"""{"type":"send","id":"n2","conversationId":"{{conversation}}","clientMsgId":"k\u0000","text":"hi"}""");
+        Assert.Equal("n2", (await socket.ExpectErrorAsync("invalid_request")).GetProperty("id").GetString());
+        await socket.AssertUsableAsync();
+
+        using var http = new HttpClient { BaseAddress = Url };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", alice.Sessions[0].Token);
+        var detail = await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/messages",
+            """{"clientMsgId":"k3","text":"\u0000"}"""), 400, "invalid_request");
+        Assert.Contains("U+0000", detail);
+        await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/groups",
+            $$"""{"title":"team\u0000","userIds":["{{bob.Id}}"]}"""), 400, "invalid_request");
+
+        // Nothing was sent or created; the same send without the NUL goes through.
+        using var client = Chat.Http(Url, alice.Sessions[0]);
+        Assert.Equal(0, (await client.GetHistoryAsync(conversation)).LastSeq);
+        Assert.Single(await client.ListConversationsAsync());
+        Assert.Equal(1, (await client.SendAsync(conversation, "k1", "ab")).Seq);
+    }
+
+    [Fact]
     public async Task Socket_TextThatIsNotUtf8_ClosesTheConnectionWith1007_AsDocumented()
     {
         var alice = await Chat.NewUserAsync(Url);
@@ -245,7 +275,8 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
     internal static Task<HttpResponseMessage> PostRawAsync(HttpClient http, string path, string body) =>
         http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
 
-    internal static async Task AssertProblemAsync(HttpResponseMessage response, int status, string code)
+    /// <summary>Asserts a problem+json answer with this status and code; returns its detail.</summary>
+    internal static async Task<string> AssertProblemAsync(HttpResponseMessage response, int status, string code)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
@@ -260,6 +291,7 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
         {
             Assert.DoesNotContain(word, detail, StringComparison.OrdinalIgnoreCase);
         }
+        return detail;
     }
 }
 
