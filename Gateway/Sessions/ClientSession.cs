@@ -211,25 +211,30 @@ public sealed class ClientSession
 
     private static readonly JsonTypeInfo<ClientFrame> ReadClientFrame = (JsonTypeInfo<ClientFrame>)WireStrings.Reading.GetTypeInfo(typeof(ClientFrame));
 
-    /// <summary>The <c>id</c> of a frame that is a JSON object with a string <c>id</c> at its top level, read on its own; else null.</summary>
+    /// <summary>
+    /// The <c>id</c> of a frame that is a JSON object with a string <c>id</c> at its top level, read on its own as the
+    /// frame reader reads it (the name in any case, the last one if repeated); else null.
+    /// </summary>
     private static string? ReadId(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8);
+        string? id = null;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isId = reader.ValueTextEquals("id"u8);
+                var isId = string.Equals(reader.GetString(), "id", StringComparison.OrdinalIgnoreCase);
                 if (!reader.Read()) return null;
-                if (isId) return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                reader.Skip();
+                if (isId) id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                else reader.Skip();
             }
         }
         catch (JsonException)
         {
+            return null;
         }
-        return null;
+        return id;
     }
 
     /// <summary>

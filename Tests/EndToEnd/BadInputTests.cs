@@ -82,6 +82,9 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
         Assert.Contains("U+0000", inText.GetProperty("message").GetString());
         await socket.SendTextAsync($$"""{"type":"send","id":"n2","conversationId":"{{conversation}}","clientMsgId":"k\u0000","text":"hi"}""");
         Assert.Equal("n2", (await socket.ExpectErrorAsync("invalid_request")).GetProperty("id").GetString());
+        // The id is repeated as any other error repeats it: its name matched in any case, the last one if repeated.
+        await socket.SendTextAsync($$"""{"type":"send","id":"first","ID":"n3","conversationId":"{{conversation}}","clientMsgId":"k4","text":"\u0000"}""");
+        Assert.Equal("n3", (await socket.ExpectErrorAsync("invalid_request")).GetProperty("id").GetString());
         await socket.AssertUsableAsync();
 
         using var http = new HttpClient { BaseAddress = Url };
