@@ -14,15 +14,52 @@ public static class Chat
 {
     public static string NewUsername() => "t" + Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>
+    /// Registers a user and logs in its devices, as an app does: a request answered <c>unavailable</c> (a busy or
+    /// starting cluster) is retried, and a retried registration that finds the name taken was the first attempt
+    /// succeeding unseen (the name is fresh), so the user is read back through a login.
+    /// </summary>
     public static async Task<ChatUser> NewUserAsync(Uri server, int devices = 1)
     {
         using var http = new MessengerHttpClient(server);
         var username = NewUsername();
         const string password = "correct horse battery";
-        var user = await http.RegisterAsync(username, password);
+        var retried = false;
+        var user = await RetryUnavailableAsync(async () =>
+        {
+            try
+            {
+                return await http.RegisterAsync(username, password);
+            }
+            catch (MessengerClientException ex) when (ex.Code == "username_taken" && retried)
+            {
+                var session = await http.LoginAsync(username, password, "device-0");
+                using var me = new MessengerHttpClient(server, session.Token);
+                return await me.GetMeAsync();
+            }
+            finally
+            {
+                retried = true;
+            }
+        });
         var sessions = new List<Session>();
-        for (var i = 0; i < devices; i++) sessions.Add(await http.LoginAsync(username, password, $"device-{i}"));
+        for (var i = 0; i < devices; i++) sessions.Add(await RetryUnavailableAsync(() => http.LoginAsync(username, password, $"device-{i}")));
         return new ChatUser(user, password, sessions);
+    }
+
+    private static async Task<T> RetryUnavailableAsync<T>(Func<Task<T>> request)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await request();
+            }
+            catch (MessengerClientException ex) when (ex.Code == "unavailable" && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt));
+            }
+        }
     }
 
     public static MessengerHttpClient Http(Uri server, Session session) => new(server, session.Token);
