@@ -37,8 +37,7 @@ builder.UseOrleans(silo =>
     if (dashboard.Enabled) silo.AddDashboard();
 });
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-    .AddMeter(MessengerMetrics.ExportedMeters)
-    .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MessengerMetrics.CardinalityLimit })
+    .AddMessengerMetrics()
     .AddPrometheusExporter());
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));

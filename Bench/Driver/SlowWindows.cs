@@ -33,11 +33,10 @@ public sealed class SlowWindows
     /// <summary>The windows whose slowest delivery took longer than <paramref name="overMs"/>: start (s from the step's start) and that delivery's ms.</summary>
     public List<(double AtSeconds, double MaxMs)> Over(double overMs)
     {
-        var windows = _maxUs;
         var slow = new List<(double, double)>();
-        for (var i = 0; i < windows.Length; i++)
+        for (var i = 0; i < _maxUs.Length; i++)
         {
-            var us = Interlocked.Read(ref windows[i]);
+            var us = Interlocked.Read(ref _maxUs[i]);
             if (us > overMs * 1000) slow.Add((i * WindowUs / 1e6, us / 1000.0));
         }
         return slow;

@@ -55,42 +55,19 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
 
     /// <summary>The change of every series of <paramref name="name"/> together.</summary>
     private static double Change(Dictionary<string, double> before, Dictionary<string, double> after, string name) =>
-        Sum(after, name, null) - Sum(before, name, null);
+        PrometheusText.Sum(after, name) - PrometheusText.Sum(before, name);
 
     private static JsonObject ByLabel(Dictionary<string, double> before, Dictionary<string, double> after, string name, string label)
     {
         var values = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var key in after.Keys) if (Name(key) == name && Label(key, label) is { } v) values.Add(v);
+        foreach (var key in after.Keys) if (PrometheusText.Name(key) == name && PrometheusText.Label(key, label) is { } v) values.Add(v);
         var json = new JsonObject();
         foreach (var value in values)
         {
-            var change = Sum(after, name, (label, value)) - Sum(before, name, (label, value));
+            var change = PrometheusText.Sum(after, name, (label, value)) - PrometheusText.Sum(before, name, (label, value));
             if (change != 0) json[value] = change;
         }
         return json;
-    }
-
-    private static double Sum(Dictionary<string, double> series, string name, (string Label, string Value)? filter)
-    {
-        double sum = 0;
-        foreach (var (key, value) in series)
-        {
-            if (Name(key) != name) continue;
-            if (filter is { } f && Label(key, f.Label) != f.Value) continue;
-            sum += value;
-        }
-        return sum;
-    }
-
-    private static string Name(string series) => series.IndexOf('{') is var brace and >= 0 ? series[..brace] : series;
-
-    private static string? Label(string series, string label)
-    {
-        var start = series.IndexOf(label + "=\"", StringComparison.Ordinal);
-        if (start < 0) return null;
-        start += label.Length + 2;
-        var end = series.IndexOf('"', start);
-        return end < 0 ? null : series[start..end];
     }
 
     public void Dispose() => _http.Dispose();
@@ -103,13 +80,19 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
 /// </summary>
 public readonly record struct RuntimeCost(double AllocatedBytes, double Collections, double PauseMs, double WorkItems)
 {
+    /// <summary>Bytes allocated per delivered message (NaN for none delivered).</summary>
+    public double BytesPer(long delivered) => delivered == 0 ? double.NaN : AllocatedBytes / delivered;
+
+    /// <summary>Thread-pool work items per delivered message (NaN for none delivered).</summary>
+    public double WorkItemsPer(long delivered) => delivered == 0 ? double.NaN : WorkItems / delivered;
+
     public JsonObject ToJson(long delivered) => new()
     {
         ["allocatedBytes"] = AllocatedBytes,
-        ["allocatedBytesPerDelivered"] = delivered == 0 ? null : Math.Round(AllocatedBytes / delivered),
+        ["allocatedBytesPerDelivered"] = delivered == 0 ? null : Math.Round(BytesPer(delivered)),
         ["gcCollections"] = Collections,
         ["gcPauseMs"] = Math.Round(PauseMs, 1),
         ["threadPoolWorkItems"] = WorkItems,
-        ["threadPoolWorkItemsPerDelivered"] = delivered == 0 ? null : Math.Round(WorkItems / delivered, 1),
+        ["threadPoolWorkItemsPerDelivered"] = delivered == 0 ? null : Math.Round(WorkItemsPer(delivered), 1),
     };
 }

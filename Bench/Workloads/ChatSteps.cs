@@ -48,7 +48,7 @@ internal static class ChatSteps
         $"disconnects {s.Disconnects}, {s.Cpu.Describe()}{DescribeRuntime(s)}; {s.Slow.Describe(ChatStep.SlowMs)}";
 
     private static string DescribeRuntime(ChatStep s) => s.Runtime is not { } r || s.Delivered == 0 ? "" :
-        $", server allocated {r.AllocatedBytes / s.Delivered / 1024:F1} KiB and ran {r.WorkItems / s.Delivered:F1} thread-pool items per message, " +
+        $", server allocated {r.BytesPer(s.Delivered) / 1024:F1} KiB and ran {r.WorkItemsPer(s.Delivered):F1} thread-pool items per message, " +
         $"{r.Collections:F0} GCs pausing {r.PauseMs:F0} ms";
 
     /// <summary>The highest step that is sustainable (p99 &lt; 100 ms, nothing lost), if any.</summary>
@@ -69,8 +69,7 @@ internal static class ChatSteps
                 s.DeliveryFromWrite.Ms(99), s.Ack.Ms(50), s.Ack.Ms(99), s.Lost, s.Unacked + s.Unsent, s.Duplicates, s.OutOfOrder,
                 s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.Cpu.StealPercent,
                 s.Delivered == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Delivered,
-                s.Runtime is { } r && s.Delivered > 0 ? r.AllocatedBytes / s.Delivered / 1024 : double.NaN,
-                s.Runtime is { } w && s.Delivered > 0 ? w.WorkItems / s.Delivered : double.NaN,
+                s.Runtime?.BytesPer(s.Delivered) / 1024 ?? double.NaN, s.Runtime?.WorkItemsPer(s.Delivered) ?? double.NaN,
                 s.Runtime?.Collections ?? double.NaN, s.Runtime?.PauseMs ?? double.NaN, s.FlushesPerSecond,
                 s.Delivered == 0 ? double.NaN : (double)s.Disk.Flushes / s.Delivered,
                 relayLimit is > 0 ? 100 * s.DeliveredPerSecond / relayLimit.Value : double.NaN,

@@ -88,8 +88,7 @@ public static class GatewayExtensions
 
         services.AddOpenApi(o => OpenApiDescription.Configure(o));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(MessengerMetrics.ExportedMeters)
-            .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MessengerMetrics.CardinalityLimit })
+            .AddMessengerMetrics()
             .AddPrometheusExporter());
         services.AddSingleton<GrainReferences>();
         services.AddSingleton<PresenceSubscriptions>();

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using OpenTelemetry.Metrics;
 
 namespace Messenger.Grains.Support;
 
@@ -24,6 +25,11 @@ public static class MessengerMetrics
     /// Orleans' have a few dozen at most (error codes, grain types); more would be reported as overflow.
     /// </summary>
     public const int CardinalityLimit = 200;
+
+    /// <summary>What a gateway and a silo export, the same way: <see cref="ExportedMeters"/>, each metric capped at <see cref="CardinalityLimit"/>.</summary>
+    public static MeterProviderBuilder AddMessengerMetrics(this MeterProviderBuilder metrics) => metrics
+        .AddMeter(ExportedMeters)
+        .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = CardinalityLimit });
 
     private static readonly Meter Meter = new(MeterName);
 

@@ -43,12 +43,9 @@ public sealed class MetricsTests
         // Grain activations, by grain type, among them.
         Assert.Contains(seen.Keys, k => k.StartsWith("orleans_catalog_activation_working_set{", StringComparison.Ordinal) && k.Contains("grain_type=", StringComparison.Ordinal));
         // And the runtime's: what the process allocated (it has, serving all that), its collections and their pauses.
-        Assert.True(Series(seen, "dotnet_gc_heap_total_allocated_bytes_total") > 0, "no allocated bytes reported");
+        Assert.True(PrometheusText.Sum(seen, "dotnet_gc_heap_total_allocated_bytes_total") > 0, "no allocated bytes reported");
         Assert.Contains(seen.Keys, k => k.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal) && k.Contains("gc_heap_generation=\"gen0\"", StringComparison.Ordinal));
         Assert.Contains(seen.Keys, k => k.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal));
-        Assert.True(Series(seen, "dotnet_thread_pool_work_item_count_total") > 0, "no thread-pool work items reported");
+        Assert.True(PrometheusText.Sum(seen, "dotnet_thread_pool_work_item_count_total") > 0, "no thread-pool work items reported");
     }
-
-    private static double Series(Dictionary<string, double> seen, string name) =>
-        seen.Where(e => e.Key == name || e.Key.StartsWith(name + "{", StringComparison.Ordinal)).Sum(e => e.Value);
 }

@@ -24,6 +24,35 @@ public static partial class PrometheusText
         return series;
     }
 
+    /// <summary>
+    /// The sum of every series of the metric <paramref name="name"/>, or only of those whose label
+    /// <paramref name="filter"/> has the given value.
+    /// </summary>
+    public static double Sum(Dictionary<string, double> series, string name, (string Label, string Value)? filter = null)
+    {
+        double sum = 0;
+        foreach (var (key, value) in series)
+        {
+            if (Name(key) != name) continue;
+            if (filter is { } f && Label(key, f.Label) != f.Value) continue;
+            sum += value;
+        }
+        return sum;
+    }
+
+    /// <summary>The metric's name of a series (without its labels).</summary>
+    public static string Name(string series) => series.IndexOf('{') is var brace and >= 0 ? series[..brace] : series;
+
+    /// <summary>The value of one label of a series, or null.</summary>
+    public static string? Label(string series, string label)
+    {
+        var start = series.IndexOf(label + "=\"", StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += label.Length + 2;
+        var end = series.IndexOf('"', start);
+        return end < 0 ? null : series[start..end];
+    }
+
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)")]
     private static partial Regex Sample();
 

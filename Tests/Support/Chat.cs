@@ -24,36 +24,32 @@ public static class Chat
         using var http = new MessengerHttpClient(server);
         var username = NewUsername();
         const string password = "correct horse battery";
-        var retried = false;
-        var user = await RetryUnavailableAsync(async () =>
+        var user = await RetryUnavailableAsync(async attempt =>
         {
             try
             {
                 return await http.RegisterAsync(username, password);
             }
-            catch (MessengerClientException ex) when (ex.Code == "username_taken" && retried)
+            catch (MessengerClientException ex) when (ex.Code == "username_taken" && attempt > 1)
             {
                 var session = await http.LoginAsync(username, password, "device-0");
                 using var me = new MessengerHttpClient(server, session.Token);
                 return await me.GetMeAsync();
             }
-            finally
-            {
-                retried = true;
-            }
         });
         var sessions = new List<Session>();
-        for (var i = 0; i < devices; i++) sessions.Add(await RetryUnavailableAsync(() => http.LoginAsync(username, password, $"device-{i}")));
+        for (var i = 0; i < devices; i++) sessions.Add(await RetryUnavailableAsync(_ => http.LoginAsync(username, password, $"device-{i}")));
         return new ChatUser(user, password, sessions);
     }
 
-    private static async Task<T> RetryUnavailableAsync<T>(Func<Task<T>> request)
+    /// <summary>Runs <paramref name="request"/> (given its attempt number, from 1) up to 5 times while it is answered <c>unavailable</c>.</summary>
+    private static async Task<T> RetryUnavailableAsync<T>(Func<int, Task<T>> request)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await request();
+                return await request(attempt);
             }
             catch (MessengerClientException ex) when (ex.Code == "unavailable" && attempt < 5)
             {

@@ -29,7 +29,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
             cmd.Bind("$k", (int)update.Kind);
             cmd.Bind("$c", update.ConversationId);
             cmd.Bind("$s", update.Seq);
-            cmd.Bind("$f", update.FromSelf ? 1 : 0);
+            cmd.Bind("$f", update.FromSelf);
             try
             {
                 cmd.ExecuteNonQuery();
@@ -155,7 +155,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
             cmd.Bind("$r", entry.ReadSeq);
             cmd.Bind("$n", info.Title);
             cmd.Bind("$mc", info.MemberCount);
-            cmd.Bind("$left", entry.Left ? 1 : 0);
+            cmd.Bind("$left", entry.Left);
             cmd.Bind("$mu", entry.MutedUntilMs);
             cmd.ExecuteNonQuery();
         }

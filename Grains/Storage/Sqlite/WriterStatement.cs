@@ -51,34 +51,27 @@ internal sealed class WriterStatement : IDisposable
     /// <summary>Runs the statement to its end; the number of rows it changed.</summary>
     public int ExecuteNonQuery()
     {
-        try
-        {
-            int rc;
-            while ((rc = raw.sqlite3_step(_statement)) == raw.SQLITE_ROW) { }
-            if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, _db);
-            return raw.sqlite3_changes(_db);
-        }
-        finally
-        {
-            Reset();
-        }
+        Run();
+        return raw.sqlite3_changes(_db);
     }
 
     /// <summary>Runs the statement to its end; the first column of its first row as an integer, or null when it returned no row or NULL.</summary>
-    public long? ExecuteScalar()
+    public long? ExecuteScalar() => Run();
+
+    /// <summary>Steps the statement to its end and resets it; the first column of its first row, if it returned one and not NULL.</summary>
+    private long? Run()
     {
         try
         {
-            long? value = null;
-            var first = true;
+            long? first = null;
+            var rows = 0;
             int rc;
             while ((rc = raw.sqlite3_step(_statement)) == raw.SQLITE_ROW)
             {
-                if (first && raw.sqlite3_column_type(_statement, 0) != raw.SQLITE_NULL) value = raw.sqlite3_column_int64(_statement, 0);
-                first = false;
+                if (rows++ == 0 && raw.sqlite3_column_type(_statement, 0) != raw.SQLITE_NULL) first = raw.sqlite3_column_int64(_statement, 0);
             }
             if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, _db);
-            return value;
+            return first;
         }
         finally
         {
