@@ -212,32 +212,6 @@ public sealed class ClientSession
     private static readonly JsonTypeInfo<ClientFrame> ReadClientFrame = (JsonTypeInfo<ClientFrame>)WireStrings.Reading.GetTypeInfo(typeof(ClientFrame));
 
     /// <summary>
-    /// The <c>id</c> of a frame that is a JSON object with a string <c>id</c> at its top level, read on its own as the
-    /// frame reader reads it (the name in any case, the last one if repeated); else null.
-    /// </summary>
-    private static string? ReadId(ReadOnlySpan<byte> utf8)
-    {
-        var reader = new Utf8JsonReader(utf8);
-        string? id = null;
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isId = string.Equals(reader.GetString(), "id", StringComparison.OrdinalIgnoreCase);
-                if (!reader.Read()) return null;
-                if (isId) id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                else reader.Skip();
-            }
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-        return id;
-    }
-
-    /// <summary>
     /// Handles one inbound text frame. Requests are started in arrival order and may complete out of order;
     /// reading waits while too many are unanswered (in progress, or their answer not yet written).
     /// </summary>
@@ -259,8 +233,8 @@ public sealed class ClientSession
         }
         catch (MessengerException ex)
         {
-            // Valid JSON holding a value no request may carry (WireStrings): the id can still be read.
-            ReplyError(ReadId(utf8.Span), ex.Code, ex.Detail);
+            // Valid JSON holding a value no request may carry (WireStrings): read again without the check for its id.
+            ReplyError(JsonSerializer.Deserialize(utf8.Span, WireJson.Context.ClientFrame)?.Id, ex.Code, ex.Detail);
             return;
         }
         if (frame?.Type is null)
