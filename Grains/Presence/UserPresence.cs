@@ -146,6 +146,16 @@ internal sealed class UserPresence
         var now = Now;
         var change = Devices.Evaluate(now);
         if (change is PresenceChange.WentOnline or PresenceChange.WentOffline) _watchers.Publish(Status, now);
+        TellConversations(Devices.AnyLive(now));
+        // Armed before the last-seen write, which may fail: a failed write must not leave the next deadline (a
+        // lease running out, a debounce ending) unevaluated, with the user shown online for good.
+        if (Devices.NextDeadline is { } deadline)
+        {
+            var due = deadline - now;
+            if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+            _timer ??= _grain.RegisterGrainTimer(_ => EvaluateAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(due + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
         if (Stored)
         {
             if (change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged)
@@ -158,14 +168,6 @@ internal sealed class UserPresence
                 _aliveRecordedAt = now;
                 await _store.SetLastSeenAsync(UserId, now);
             }
-        }
-        TellConversations(Devices.AnyLive(now));
-        if (Devices.NextDeadline is { } deadline)
-        {
-            var due = deadline - now;
-            if (due < TimeSpan.Zero) due = TimeSpan.Zero;
-            _timer ??= _grain.RegisterGrainTimer(_ => EvaluateAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timer.Change(due + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
         }
     }
 
