@@ -59,20 +59,10 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
                 // Frames first, then the log: an update pushed after this drain stays queued and wakes the wait below.
                 var events = Drain();
                 var page = await Requests.SyncAsync(grains, session.UserId, after, limit);
-                var remaining = TimeSpan.FromSeconds((double)(deadline - time.GetTimestamp()) / time.TimestampFrequency);
-                if (page.Updates.Count > 0 || events > 0 || remaining <= TimeSpan.Zero) return Answer(page, mine);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(mine.Token);
-                timeout.CancelAfter(remaining);
-                bool open;
-                try
-                {
-                    open = await session.WaitToReadAsync(timeout.Token);
-                }
-                catch (OperationCanceledException) when (!mine.IsCancellationRequested)
-                {
-                    return Answer(page, mine); // the hold is over
-                }
-                if (!open)
+                if (page.Updates.Count > 0 || events > 0) return Answer(page, mine);
+                var open = await WaitUntilAsync(deadline, mine.Token);
+                if (open is null) return Answer(page, mine); // the hold is over
+                if (open == false)
                 {
                     if (session.IsLoggedOut) throw LoggedOut();
                     // The session ends (the gateway shuts down): answer what there is, at once.
@@ -96,6 +86,30 @@ public sealed class PollSession(ClientSession session, TimeProvider time)
                 }
             }
             mine.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a frame until <paramref name="deadline"/> (a <see cref="TimeProvider"/> timestamp): true when one is
+    /// queued, false when the session ended, null once the deadline has passed. A timer may fire a little early
+    /// (its clock ticks in milliseconds), so the deadline is checked against the timestamp, never taken from the timer.
+    /// </summary>
+    private async Task<bool?> WaitUntilAsync(long deadline, CancellationToken cancel)
+    {
+        while (true)
+        {
+            var remaining = time.GetElapsedTime(time.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero) return null;
+            using var timer = new CancellationTokenSource(remaining, time);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancel, timer.Token);
+            try
+            {
+                return await session.WaitToReadAsync(either.Token);
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                // The timer fired: loop to see whether the deadline has really passed.
+            }
         }
     }
 
