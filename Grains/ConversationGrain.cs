@@ -205,10 +205,12 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
             // The in-memory log position can no longer be trusted (a conflict means another activation
             // wrote): fail everything queued (clients retry with the same clientMsgId) and reload.
             _logger.LogError(ex, "Conversation {ConversationId}: commit of {Count} messages failed; reloading", Id, batch.Count);
-            // A database that is away for a moment: retrying is the whole remedy, so the client hears
-            // "unavailable"; anything else (another activation that wrote first too) is an internal error.
+            // A database away for a moment, or another activation of this conversation that wrote first (two
+            // overlap for a moment while a silo hands its grains over): nothing of the batch was written and a
+            // retry reaches a fresh activation, so the client hears "unavailable". Anything else is internal.
             var error = StorageFailureFilter.Unavailable(ex)
-                ?? new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId.");
+                ?? (ex is StoreConflictException ? Broken()
+                    : new MessengerException(ErrorCode.Internal, "the message could not be stored; retry with the same clientMsgId."));
             foreach (var send in (List<PendingSend>)[.. batch, .. _commits.TakeAll()])
             {
                 _dedup.Remove(send.Message.SenderId, send.Message.ClientMsgId);
@@ -442,7 +444,8 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         return _members?.Current(userId) ?? throw NotMember();
     }
 
-    private static MessengerException Broken() => new(ErrorCode.Unavailable, "the conversation is reloading after a failed write; retry shortly.");
+    private static MessengerException Broken() =>
+        new(ErrorCode.Unavailable, "the conversation is reloading after a failed write; retry shortly (a send with the same clientMsgId).");
 
     private MessengerException NotMember() =>
         new(ErrorCode.NotMember, $"conversation '{Id}' does not exist or you are not a member of it.");

@@ -99,7 +99,7 @@ public abstract class DeliveryPathTests(ClusterFixture cluster)
     }
 
     [Fact]
-    public async Task ConversationStoreConflict_FailsTheSend_AndItsRetryLandsAfterTheOtherWritersMessage()
+    public async Task ConversationStoreConflict_AnswersUnavailable_AndItsRetryLandsAfterTheOtherWritersMessage()
     {
         var alice = await cluster.NewUserAsync();
         var bob = await cluster.NewUserAsync();
@@ -113,8 +113,9 @@ public abstract class DeliveryPathTests(ClusterFixture cluster)
                 [new NewMessage(bob.UserId, "other-writer", "from the other activation", DateTimeOffset.UtcNow)]);
         }
 
+        // Nothing of the send was written and a retry reaches a fresh activation: the client is told to retry.
         var error = await Assert.ThrowsAsync<MessengerException>(() => conversation.SendAsync(alice.UserId, "c2", "two"));
-        Assert.Equal(ErrorCode.Internal, error.Code);
+        Assert.Equal(ErrorCode.Unavailable, error.Code);
         var retry = await conversation.SendAsync(alice.UserId, "c2", "two");
 
         Assert.False(retry.Duplicate);
