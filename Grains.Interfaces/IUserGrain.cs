@@ -53,8 +53,11 @@ public interface IUserGrain : IGrainWithStringKey
     /// takes. A membership event about this user marks the group left (removed, left) or not (added).
     /// Returns the <c>userSeq</c> of each message and whether the user had a live device; this conversation
     /// is then told when that changes (<see cref="IConversationGrain.MemberLivenessChangedAsync"/>).
+    /// <paramref name="receipts"/>, when not null, are changed counts of the user's own messages in the conversation,
+    /// appended after the messages as one receipts update and pushed with them, as <see cref="AddReceiptsAsync"/> would.
     /// </summary>
-    Task<DeliveryReceipt> DeliverAsync([Immutable] ConversationInfo conversation, [Immutable] IReadOnlyList<ChatMessage> messages);
+    Task<DeliveryReceipt> DeliverAsync([Immutable] ConversationInfo conversation, [Immutable] IReadOnlyList<ChatMessage> messages,
+        [Immutable] IReadOnlyList<MessageReceipt>? receipts);
 
     /// <summary>
     /// How many members received and read some of this user's messages in a conversation changed: appended to the

@@ -8,14 +8,21 @@ namespace Messenger.Grains;
 /// <summary>
 /// Receipts. Each member's pointers (received, read) move as the conversation learns of them: a delivery that
 /// reached a live device, a member's report (a sync of their log, a read mark), a send (the sender has read
-/// everything before it). At most once per <c>Messenger:ReceiptInterval</c>, the senders of the messages whose
-/// counts changed get those counts as a receipts update in their own log (so every device of theirs sees them,
-/// now or at its next sync); the pointers are saved at most once per <c>Messenger:MarkSaveInterval</c>.
+/// everything before it). The senders of the messages whose counts changed get those counts as a receipts update
+/// in their own log (so every device of theirs sees them, now or at its next sync): with the next delivery to
+/// them when one starts while the change is pending (the same append and push as its messages), else from a
+/// flush at most once per <c>Messenger:ReceiptInterval</c>. The pointers are saved at most once per
+/// <c>Messenger:MarkSaveInterval</c>.
 /// </summary>
 public sealed partial class ConversationGrain
 {
     /// <summary>Most messages one receipts flush counts (the newest of a larger change).</summary>
     private const int ReceiptWindow = 500;
+
+    /// <summary>Most messages of a pending change a delivery looks through for counts it can carry (a larger change waits for the flush).</summary>
+    private const int CarryWindow = 64;
+
+    private ReceiptCarriers? _carriers;
 
     private ReceiptTracker? _receipts;
     private ThrottledSave? _receiptFlush;
@@ -26,14 +33,28 @@ public sealed partial class ConversationGrain
 
     private void AdvanceReceipts(string userId, long delivered, long read)
     {
-        if (_receipts is null || !_receipts.Advance(userId, delivered, read)) return;
+        if (MoveReceipts(userId, delivered, read)) RequestReceiptFlush();
+    }
+
+    /// <summary>
+    /// Moves a member's pointers (saved later); true when they moved. The senders hear of it from the next flush,
+    /// which the caller requests (<see cref="RequestReceiptFlush"/>) once it has started the deliveries that can carry it.
+    /// </summary>
+    private bool MoveReceipts(string userId, long delivered, long read)
+    {
+        if (_receipts is null || !_receipts.Advance(userId, delivered, read)) return false;
         _receiptChanges++;
-        _receiptFlush ??= new ThrottledSave(_ => SendReceiptsAsync(), _options.ReceiptInterval, _time,
-            (ex, _) => _logger.LogWarning(ex, "Conversation {ConversationId}: could not send receipts", Id));
         _receiptSave ??= new ThrottledSave(_ => SaveReceiptsAsync(), _options.MarkSaveInterval, _time,
             (ex, _) => _logger.LogWarning(ex, "Conversation {ConversationId}: could not save receipt pointers", Id));
-        _receiptFlush.Request(_receiptChanges);
         _receiptSave.Request(_receiptChanges);
+        return true;
+    }
+
+    private void RequestReceiptFlush()
+    {
+        _receiptFlush ??= new ThrottledSave(_ => SendReceiptsAsync(), _options.ReceiptInterval, _time,
+            (ex, _) => _logger.LogWarning(ex, "Conversation {ConversationId}: could not send receipts", Id));
+        _receiptFlush.Request(_receiptChanges);
     }
 
     /// <summary>The counts of the messages from <paramref name="from"/> to <paramref name="to"/> may have changed (a member left).</summary>
@@ -64,6 +85,66 @@ public sealed partial class ConversationGrain
         return _receipts!.Detail(message, _members!.All);
     }
 
+    /// <summary>
+    /// Delivers to a member, carrying the changed counts of their own messages when a small change is pending and its
+    /// messages are in memory: one append and one push for both, and the flush finds nothing left for them.
+    /// </summary>
+    private async Task<DeliveryReceipt> DeliverCarryingReceiptsAsync(string userId, IReadOnlyList<ChatMessage> messages)
+    {
+        var receipts = ReceiptsOwedTo(userId);
+        if (receipts is null) return await UserGrain(userId).DeliverAsync(_listInfo!, messages, null);
+        Carriers.Begin(userId);
+        var arrived = false;
+        try
+        {
+            var receipt = await UserGrain(userId).DeliverAsync(_listInfo!, messages, receipts);
+            foreach (var r in receipts) _sentCounts[r.Seq] = r;
+            arrived = true;
+            return receipt;
+        }
+        finally
+        {
+            EndCarrier(userId, arrived);
+        }
+    }
+
+    private ReceiptCarriers Carriers => _carriers ??= new ReceiptCarriers(_options.ReceiptInterval, _time);
+
+    /// <summary>The changed counts of <paramref name="userId"/>'s own messages that a delivery to them can carry, or null.</summary>
+    private List<MessageReceipt>? ReceiptsOwedTo(string userId)
+    {
+        if (_receipts?.Pending is not var (from, to) || to - from >= CarryWindow || !Carriers.Due(userId) || _members!.Current(userId) is null)
+        {
+            return null;
+        }
+        List<MessageReceipt>? owed = null;
+        for (var seq = from; seq <= to; seq++)
+        {
+            if (!_recent.TryGet(seq, out var message)) return null; // the flush reads them
+            if (message.SenderId != userId || message.Event is not null) continue;
+            var counts = _receipts.Count(message, _members.All);
+            if (Unsent(counts)) (owed ??= []).Add(counts);
+        }
+        return owed;
+    }
+
+    /// <summary>Whether <paramref name="counts"/> differ from what the sender last got of that message (nothing counts as zero).</summary>
+    private bool Unsent(MessageReceipt counts) =>
+        counts != (_sentCounts.TryGetValue(counts.Seq, out var sent) ? sent : new MessageReceipt(counts.Seq, 0, 0, counts.Of));
+
+    private void EndCarrier(string userId, bool arrived)
+    {
+        // A flush left this sender out meanwhile (and kept the range owed): it runs again, and sends what the carrier did not.
+        if (Carriers.End(userId, arrived)) RequestReceiptFlushAgain();
+    }
+
+    /// <summary>A flush left counts owed (kept in the tracker's pending range): another run comes, an interval after the last.</summary>
+    private void RequestReceiptFlushAgain()
+    {
+        _receiptChanges++;
+        RequestReceiptFlush();
+    }
+
     /// <summary>Sends each sender the counts of their messages that changed, as one receipts update per sender.</summary>
     private async Task SendReceiptsAsync()
     {
@@ -75,25 +156,49 @@ public sealed partial class ConversationGrain
         {
             if (message.Event is not null || _members!.Current(message.SenderId) is null || _deletedMembers.Contains(message.SenderId)) continue;
             var counts = _receipts.Count(message, _members.All);
-            var last = _sentCounts.TryGetValue(message.Seq, out var sent) ? sent : new MessageReceipt(message.Seq, 0, 0, counts.Of);
-            if (counts == last) continue; // a move that changed nothing the sender sees (their own pointer, say)
+            if (!Unsent(counts)) continue; // a move that changed nothing the sender sees (their own pointer, say)
             if (!bySender.TryGetValue(message.SenderId, out var list)) bySender[message.SenderId] = list = [];
             list.Add(counts);
         }
         if (_sentCounts.Count > 2 * ReceiptWindow) _sentCounts.Clear(); // older ones are only ever re-sent, never lost
-        var senders = new List<(List<MessageReceipt> Receipts, Task Sent)>(bySender.Count);
-        foreach (var (sender, receipts) in bySender) senders.Add((receipts, UserGrain(sender).AddReceiptsAsync(Id, receipts)));
-        var failed = false;
-        foreach (var (receipts, sent) in senders)
+        var senders = new List<(string Sender, List<MessageReceipt> Receipts, Task Sent)>(bySender.Count);
+        var (leftOut, notDue) = (false, false);
+        foreach (var (sender, receipts) in bySender)
         {
+            // A delivery on its way to them carries counts taken earlier: these go after it, when it ends.
+            if (Carriers.LeaveOut(sender))
+            {
+                leftOut = true;
+                continue;
+            }
+            // They got an update within the interval (carried by a delivery): the next delivery or run takes these.
+            if (!Carriers.Due(sender))
+            {
+                notDue = true;
+                continue;
+            }
+            Carriers.Begin(sender);
+            senders.Add((sender, receipts, UserGrain(sender).AddReceiptsAsync(Id, receipts)));
+        }
+        if (leftOut || notDue) _receipts.MarkChanged(from, to);
+        if (notDue) RequestReceiptFlushAgain();
+        var failed = false;
+        foreach (var (sender, receipts, sent) in senders)
+        {
+            var arrived = false;
             try
             {
                 await sent;
                 foreach (var r in receipts) _sentCounts[r.Seq] = r; // only what a sender has got counts as sent
+                arrived = true;
             }
             catch
             {
                 failed = true;
+            }
+            finally
+            {
+                EndCarrier(sender, arrived);
             }
         }
         if (failed)

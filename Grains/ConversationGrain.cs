@@ -222,6 +222,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
             DeactivateOnIdle();
             return;
         }
+        var receiptsMoved = false;
         for (var i = 0; i < results.Count; i++)
         {
             var message = results[i].Message;
@@ -235,11 +236,13 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
             MessengerMetrics.Committed.Add(1);
             _recent.Add(message);
             _typing.Stopped(message.SenderId);
-            AdvanceReceipts(message.SenderId, message.Seq, message.Seq); // sending means having read what came before
+            receiptsMoved |= MoveReceipts(message.SenderId, message.Seq, message.Seq); // sending means having read what came before
             _acks.AwaitNew(message, batch[i]);
         }
         CompleteReadyAcks();
         _fanOut!.Advance(_lastSeq, Senders(batch));
+        // After the deliveries have started: those to the senders of what was just read carry the new counts.
+        if (receiptsMoved) RequestReceiptFlush();
     }
 
     /// <summary>The batch's senders in a group (each ack waits for its sender's own delivery: those go first); null for a direct conversation.</summary>
@@ -269,7 +272,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         {
             try
             {
-                return await UserGrain(userId).DeliverAsync(_listInfo!, messages);
+                return await DeliverCarryingReceiptsAsync(userId, messages);
             }
             catch (MessengerException ex) when (ex.Code == ErrorCode.UserDeleted)
             {

@@ -94,7 +94,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     // ---- the update log ----
 
-    public async Task<DeliveryReceipt> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages)
+    public async Task<DeliveryReceipt> DeliverAsync(ConversationInfo conversation, IReadOnlyList<ChatMessage> messages, IReadOnlyList<MessageReceipt>? receipts)
     {
         // A user being deleted gets nothing: the call fails with user_deleted, and the conversation marks
         // them deleted itself (it may have been created after the deletion listed their conversations).
@@ -123,13 +123,22 @@ public sealed partial class UserGrain : Grain, IUserGrain
                 if (UserConversations.LeftAfter(e, message.SenderId, Id) is { } left) entry = entry with { Left = left };
             }
         }
+        var delivered = pointers.Count;
+        if (receipts is { Count: > 0 } && !entry.Left)
+        {
+            // After the messages: the counts may be of a message of this very batch.
+            var pointer = new UpdatePointer(++next, UpdateKind.Receipts, conversationId, receipts[^1].Seq, FromSelf: false, receipts);
+            pointers.Add(pointer);
+            updates.Add(new UserUpdate(pointer.UserSeq, UpdateKind.Receipts, conversationId, pointer.Seq, null, receipts));
+        }
         if (pointers.Count > 0)
         {
             // What a pointer cannot carry (a new entry, a title, leaving) is saved with it, in one transaction.
             if (membershipChanged || !known || !ReferenceEquals(entry.Conversation, conversation)) entry = entry with { Conversation = conversation };
             var pushes = PushRowsFor(messages, userSeqs, entry);
             await AppendAsync(pointers, membershipChanged || !known ? [entry] : [], pushes);
-            MessengerMetrics.Delivered.Add(pointers.Count);
+            MessengerMetrics.Delivered.Add(delivered);
+            if (pointers.Count > delivered) MessengerMetrics.ReceiptUpdates.Add(1, MessengerMetrics.ByDelivery);
             _log.Conversations.Set(entry);
             TrackPushRows(pushes);
         }
@@ -204,6 +213,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         if (receipts.Count == 0 || !Exists || !_log.Conversations.TryGet(conversationId, out var entry) || entry.Left) return;
         var pointer = new UpdatePointer(_log.LastUserSeq + 1, UpdateKind.Receipts, conversationId, receipts[^1].Seq, FromSelf: false, receipts);
         await AppendAsync([pointer], []);
+        MessengerMetrics.ReceiptUpdates.Add(1, MessengerMetrics.ByFlush);
         Push([new UserUpdate(pointer.UserSeq, UpdateKind.Receipts, conversationId, pointer.Seq, null, receipts)]);
     }
 

@@ -53,6 +53,9 @@ internal sealed class ReceiptTracker
         _changedTo = Math.Max(_changedTo, to);
     }
 
+    /// <summary>The seqs whose counts may have changed since <see cref="TakeChanged"/> last took them, or null; takes nothing.</summary>
+    public (long From, long To)? Pending => _changedTo == 0 ? null : (_changedFrom, _changedTo);
+
     /// <summary>The seqs whose counts may have changed since the last call, or null.</summary>
     public (long From, long To)? TakeChanged()
     {

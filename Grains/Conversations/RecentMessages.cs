@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Messenger.Grains.Conversations;
 
 /// <summary>
@@ -32,6 +34,15 @@ internal sealed class RecentMessages(int capacity)
     private ChatMessage Newest => _ring[(_next - 1 + _ring.Length) % _ring.Length];
 
     private ChatMessage At(int index) => _ring[(_next - _count + index + _ring.Length) % _ring.Length];
+
+    /// <summary>The message at <paramref name="seq"/>, if held.</summary>
+    public bool TryGet(long seq, [MaybeNullWhen(false)] out ChatMessage message)
+    {
+        message = null;
+        if (_count == 0 || seq < At(0).Seq || seq > Newest.Seq) return false;
+        message = At((int)(seq - At(0).Seq));
+        return true;
+    }
 
     /// <summary>
     /// The page strictly before or after <paramref name="cursor"/> if every message of it is held;

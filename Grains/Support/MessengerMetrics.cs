@@ -39,6 +39,18 @@ public static class MessengerMetrics
     /// <summary>Messages appended to users' update logs (one per member and message).</summary>
     public static readonly Counter<long> Delivered = Meter.CreateCounter<long>("messenger.messages.delivered", "{message}", "Messages appended to members' update logs");
 
+    /// <summary>
+    /// Receipts updates appended to senders' update logs, by how they went (tag <c>by</c>: <c>delivery</c>, carried by a
+    /// delivery of new messages of the conversation; <c>flush</c>, on their own).
+    /// </summary>
+    public static readonly Counter<long> ReceiptUpdates = Meter.CreateCounter<long>("messenger.receipts.updates", "{update}", "Receipts updates appended to senders' update logs, by how they went");
+
+    /// <summary>The tag of a receipts update carried by a delivery.</summary>
+    public static readonly KeyValuePair<string, object?> ByDelivery = new("by", "delivery");
+
+    /// <summary>The tag of a receipts update sent on its own.</summary>
+    public static readonly KeyValuePair<string, object?> ByFlush = new("by", "flush");
+
     /// <summary>Time to commit one batch to a conversation log.</summary>
     public static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("messenger.store.commit.duration", "ms", "Time to commit a batch of messages to a conversation log");
 

@@ -170,15 +170,17 @@ public abstract class UserGrainTests(ClusterFixture cluster)
         var conversationId = ConversationIds.Direct(alice.UserId, bob.UserId);
 
         for (var i = 1; i <= 3; i++) await conversation.SendAsync(bob.UserId, $"m{i}", $"text {i}");
-        await aliceDevice.WaitForCountAsync(3);
+        await aliceDevice.WaitForCountAsync(4);
         await cluster.User(alice).MarkReadAsync(conversationId, 4);
-        var updates = await aliceDevice.WaitForCountAsync(4);
+        var updates = await aliceDevice.WaitForCountAsync(5);
 
         Assert.Equal(1, aliceDevice.AttachedAtUserSeq);
-        Assert.Equal([2L, 3L, 4L, 5L], updates.Select(u => u.UserSeq));
-        Assert.Equal([UpdateKind.Message, UpdateKind.Message, UpdateKind.Message, UpdateKind.Read], updates.Select(u => u.Kind));
-        Assert.Equal(["text 1", "text 2", "text 3"], updates.Take(3).Select(u => u.Message?.Text));
-        Assert.Equal(4, updates[3].Seq);
+        Assert.Equal([2L, 3L, 4L, 5L, 6L], updates.Select(u => u.UserSeq));
+        // Bob's first reply means he read Alice's message: its counts come with the reply, right after it.
+        Assert.Equal([UpdateKind.Message, UpdateKind.Receipts, UpdateKind.Message, UpdateKind.Message, UpdateKind.Read], updates.Select(u => u.Kind));
+        Assert.Equal(["text 1", "text 2", "text 3"], updates.Where(u => u.Kind == UpdateKind.Message).Select(u => u.Message?.Text));
+        Assert.Equal([new MessageReceipt(1, 1, 1, 1)], updates[1].Receipts);
+        Assert.Equal(4, updates[4].Seq);
         Assert.Equal([alice.UserId], aliceDevice.Recipients);
     }
 

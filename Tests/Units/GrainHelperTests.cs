@@ -62,6 +62,49 @@ public sealed class GrainHelperTests
     });
 
     [Fact]
+    public void ReceiptCarriers_OneUpdateOnItsWayPerSender_AtMostOnePerInterval_AFlushThatFoundThemBusyIsOwedARun()
+    {
+        var time = new FakeTimeProvider(T0);
+        var carriers = new ReceiptCarriers(TimeSpan.FromSeconds(1), time);
+        Assert.True(carriers.Due("alice")); // never got one
+        Assert.False(carriers.LeaveOut("alice")); // not busy: the flush sends to her itself
+        carriers.Begin("alice");
+        Assert.True(carriers.Busy("alice"));
+        Assert.False(carriers.Due("alice"));
+        Assert.False(carriers.Busy("bob"));
+        Assert.Throws<ArgumentException>(() => carriers.Begin("alice")); // two would cross
+        Assert.False(carriers.End("alice", arrived: true)); // nobody left her out
+        Assert.False(carriers.Busy("alice"));
+        Assert.False(carriers.Due("alice")); // one arrived just now
+
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(carriers.Due("alice"));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(carriers.Due("alice"));
+
+        carriers.Begin("alice");
+        Assert.True(carriers.LeaveOut("alice"));
+        Assert.True(carriers.End("alice", arrived: false)); // the flush that left her out runs again
+        Assert.True(carriers.Due("alice")); // a failed update does not count
+        Assert.False(carriers.End("alice", arrived: false)); // once
+    }
+
+    [Fact]
+    public void RecentMessages_TryGet_OnlyWhatTheRingHolds()
+    {
+        var recent = new RecentMessages(3);
+        Assert.False(recent.TryGet(1, out _));
+        for (var seq = 1; seq <= 5; seq++) recent.Add(new ChatMessage("c", seq, "a", $"m{seq}", "x", T0));
+
+        Assert.False(recent.TryGet(2, out _)); // pushed out
+        Assert.True(recent.TryGet(3, out var third));
+        Assert.Equal("m3", third.ClientMsgId);
+        Assert.True(recent.TryGet(5, out var fifth));
+        Assert.Equal(5, fifth.Seq);
+        Assert.False(recent.TryGet(6, out _));
+    }
+
+    [Fact]
     public void SendDeduplicator_ForgetsByAgeAndCapacity()
     {
         var time = new FakeTimeProvider(T0);

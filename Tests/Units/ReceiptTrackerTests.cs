@@ -36,7 +36,10 @@ public sealed class ReceiptTrackerTests
         Assert.True(tracker.Advance("b", 0, 3));
         Assert.False(tracker.Advance("b", 2, 1));
         Assert.Equal((3L, 3L), tracker.Of("b"));
+        Assert.Equal((1L, 3L), tracker.Pending);
+        Assert.Equal((1L, 3L), tracker.Pending); // looking takes nothing
         Assert.Equal((1L, 3L), tracker.TakeChanged());
+        Assert.Null(tracker.Pending);
         Assert.Null(tracker.TakeChanged());
         Assert.True(tracker.Advance("c", 7, 0));
         Assert.Equal((1L, 7L), tracker.TakeChanged());

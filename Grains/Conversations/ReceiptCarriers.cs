@@ -1,0 +1,59 @@
+namespace Messenger.Grains.Conversations;
+
+/// <summary>
+/// Paces the receipts updates of one conversation's senders, however they travel (carried by a delivery to the
+/// sender, or sent on their own by the flush): at most one on its way to a sender at a time, so that counts taken
+/// later never reach the sender's log before counts taken earlier (a sender's counts only grow); and at most one
+/// per interval, so that carrying never sends more updates than the flush alone would. Whoever finds a sender busy
+/// or not due leaves them for later; a flush that found them busy is owed a new run when the update ends. For use
+/// inside one grain activation.
+/// </summary>
+internal sealed class ReceiptCarriers(TimeSpan interval, TimeProvider time)
+{
+    // Senders with an update on its way → whether a flush left them out meanwhile.
+    private readonly Dictionary<string, bool> _busy = new(StringComparer.Ordinal);
+    // When each sender last got an update (entries older than the interval mean nothing).
+    private readonly Dictionary<string, long> _lastSent = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a receipts update is on its way to <paramref name="userId"/>.</summary>
+    public bool Busy(string userId) => _busy.ContainsKey(userId);
+
+    /// <summary>Whether <paramref name="userId"/> may get an update now: none on its way, and none arrived within the interval.</summary>
+    public bool Due(string userId) =>
+        !_busy.ContainsKey(userId) && (!_lastSent.TryGetValue(userId, out var at) || time.GetElapsedTime(at) >= interval);
+
+    /// <summary>An update to <paramref name="userId"/> starts on its way; the sender must not be busy.</summary>
+    public void Begin(string userId) => _busy.Add(userId, false);
+
+    /// <summary>
+    /// A flush leaves out <paramref name="userId"/>'s counts if an update is on its way to them (true);
+    /// <see cref="End"/> then says that the flush must run again.
+    /// </summary>
+    public bool LeaveOut(string userId)
+    {
+        if (!_busy.ContainsKey(userId)) return false;
+        _busy[userId] = true;
+        return true;
+    }
+
+    /// <summary>
+    /// The update to <paramref name="userId"/> ended: it <paramref name="arrived"/> in their log, or failed. True when a
+    /// flush left them out meanwhile.
+    /// </summary>
+    public bool End(string userId, bool arrived)
+    {
+        if (arrived)
+        {
+            if (_lastSent.Count >= 64) Forget();
+            _lastSent[userId] = time.GetTimestamp();
+        }
+        return _busy.Remove(userId, out var leftOut) && leftOut;
+    }
+
+    private void Forget()
+    {
+        var old = new List<string>();
+        foreach (var (userId, at) in _lastSent) if (time.GetElapsedTime(at) >= interval) old.Add(userId);
+        foreach (var userId in old) _lastSent.Remove(userId);
+    }
+}
