@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Messenger.Gateway.Protocol;
@@ -48,7 +49,9 @@ public static class OpenApiDescription
         {
             foreach (var (name, schema) in document.Components?.Schemas ?? new Dictionary<string, IOpenApiSchema>())
             {
-                if (IsResponseModel(name) && schema is OpenApiSchema model) ServerWrites(model);
+                if (schema is not OpenApiSchema model) continue;
+                if (IsResponseModel(name)) ServerWrites(model);
+                else if (RequestModel(name) is { } request) ServerReads(model, request);
             }
             return Task.CompletedTask;
         });
@@ -62,6 +65,48 @@ public static class OpenApiDescription
     // on the finished document, where a model's component is named after its type.)
     private static bool IsResponseModel(string componentName) =>
         componentName.StartsWith("Wire", StringComparison.Ordinal) && typeof(WireMessage).Assembly.GetType($"{typeof(WireMessage).Namespace}.{componentName}") is not null;
+
+    // The request bodies (the wire namespace's *Request types) and the types of their properties there (WebPushKeys).
+    private static readonly Lazy<Dictionary<string, Type>> RequestModels = new(() =>
+    {
+        var bodies = typeof(WireMessage).Assembly.GetTypes()
+            .Where(t => t.Namespace == typeof(WireMessage).Namespace && t.Name.EndsWith("Request", StringComparison.Ordinal)).ToList();
+        var parts = bodies.SelectMany(t => t.GetProperties()).Select(p => Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType)
+            .Where(t => t.Namespace == typeof(WireMessage).Namespace);
+        return bodies.Concat(parts).Distinct().ToDictionary(t => t.Name, StringComparer.Ordinal);
+    });
+
+    private static Type? RequestModel(string componentName) => RequestModels.Value.GetValueOrDefault(componentName);
+
+    /// <summary>
+    /// A request body's properties are read as nullable (so that the endpoint refuses a missing one with its own error),
+    /// which the exporter describes as "required, may be null". What a client must do: send every property not marked
+    /// <see cref="WireOptionalAttribute"/>, never as null; the optional ones it may leave out.
+    /// </summary>
+    private static void ServerReads(OpenApiSchema schema, Type model)
+    {
+        if (schema.Properties is null) return;
+        foreach (var (name, property) in schema.Properties.ToList())
+        {
+            var optional = model.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)
+                ?.GetCustomAttribute<WireOptionalAttribute>() is not null;
+            if (optional)
+            {
+                schema.Required?.Remove(name);
+                continue;
+            }
+            (schema.Required ??= new HashSet<string>()).Add(name);
+            if (property is OpenApiSchema value && value.Type is { } nullable && nullable.HasFlag(JsonSchemaType.Null))
+            {
+                value.Type = nullable & ~JsonSchemaType.Null;
+            }
+            else if (property is OpenApiSchema { OneOf: { Count: 2 } choices } && choices.SingleOrDefault(c => c.Type != JsonSchemaType.Null) is { } single
+                && choices.Any(c => c.Type == JsonSchemaType.Null))
+            {
+                schema.Properties[name] = single;
+            }
+        }
+    }
 
     /// <summary>
     /// Numbers are written as numbers (the JSON settings also read them from strings, which the exporter

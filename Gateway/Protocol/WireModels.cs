@@ -1,6 +1,12 @@
 namespace Messenger.Gateway.Protocol;
 
 // Wire types: what clients see. Kept apart from the grain models; WireMapping converts explicitly.
+// Request bodies (*Request) read every property as nullable, so that a missing one is refused with the endpoint's own
+// clear error rather than a generic one; a client must send each, not null, unless it is marked [WireOptional].
+
+/// <summary>A request body's property that a client may leave out (or send as null); the others it must send.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class WireOptionalAttribute : Attribute;
 
 /// <summary>A committed message on the wire; a group's membership event has <c>event</c> and an empty text.</summary>
 public sealed record WireMessage(string ConversationId, long Seq, string SenderId, string ClientMsgId, string Text, DateTimeOffset SentAt, WireEvent? Event);
@@ -19,7 +25,7 @@ public sealed record WireUpdate(long UserSeq, string Kind, string ConversationId
 public sealed record WireMute(string ConversationId, DateTimeOffset? MutedUntil);
 
 /// <summary>PUT /v1/conversations/{id}/mute: until when (missing: until unmuted).</summary>
-public sealed record MuteRequest(DateTimeOffset? Until);
+public sealed record MuteRequest([property: WireOptional] DateTimeOffset? Until);
 
 /// <summary>How far one of the user's own messages has got: received by <c>delivered</c> and read by <c>read</c> of the <c>of</c> other members it was for.</summary>
 public sealed record WireReceipt(long Seq, int Delivered, int Read, int Of);
@@ -95,7 +101,7 @@ public sealed record WireSession(string Token, string UserId, string Username, s
 public sealed record RegisterRequest(string? Username, string? Password);
 
 /// <summary>POST /v1/sessions.</summary>
-public sealed record LoginRequest(string? Username, string? Password, string? DeviceId, string? DeviceName);
+public sealed record LoginRequest(string? Username, string? Password, [property: WireOptional] string? DeviceId, [property: WireOptional] string? DeviceName);
 
 /// <summary>One of the caller's logged-in devices; <c>current</c> marks the one whose token asked.</summary>
 public sealed record WireDevice(string DeviceId, string? Name, DateTimeOffset CreatedAt, DateTimeOffset LastActiveAt, bool Live, bool Current);
@@ -204,7 +210,7 @@ public sealed record ErrorFrame(string Type, string? Id, string Code, string Mes
 public sealed record WirePushConfig(string VapidPublicKey);
 
 /// <summary>PUT /v1/push/subscription: exactly one of <see cref="WebPush"/> and <see cref="Webhook"/>.</summary>
-public sealed record PushSubscriptionRequest(WebPushSubscriptionRequest? WebPush, WebhookSubscriptionRequest? Webhook);
+public sealed record PushSubscriptionRequest([property: WireOptional] WebPushSubscriptionRequest? WebPush, [property: WireOptional] WebhookSubscriptionRequest? Webhook);
 
 /// <summary>A browser's PushSubscription, as its <c>toJSON()</c> gives it (the <c>expirationTime</c> it may carry is ignored).</summary>
 public sealed record WebPushSubscriptionRequest(string? Endpoint, WebPushKeys? Keys);

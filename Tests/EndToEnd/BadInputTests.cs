@@ -170,6 +170,10 @@ public sealed class BadInputTests(SqliteServerFixture fixture)
         await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/messages",
             "{\"clientMsgId\":\"a\",\"text\":\"" + new string('x', 70_000) + "\"}"), 413, "too_large");
         await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/read", "{}"), 400, "invalid_request");
+        // A property a body requires (openapi.json: required, not null) sent as null is refused like a missing one.
+        await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/messages", "{\"clientMsgId\":null,\"text\":\"hi\"}"), 400, "invalid_request");
+        await AssertProblemAsync(await PostRawAsync(http, $"v1/conversations/{conversation}/read", "{\"seq\":null}"), 400, "invalid_request");
+        await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/direct", "{\"userId\":null}"), 400, "invalid_request");
         await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/direct", "{\"userId\":\"u0000000000000000000000000000000a\"}"), 404, "user_not_found");
         await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/direct", "{\"userId\":\"not-an-id\"}"), 404, "user_not_found");
         await AssertProblemAsync(await PostRawAsync(http, "v1/conversations/direct", $"{{\"userId\":\"{alice.Id}\"}}"), 400, "invalid_request");

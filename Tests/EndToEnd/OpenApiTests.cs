@@ -110,6 +110,37 @@ public sealed partial class OpenApiTests(SqliteServerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Document_DescribesRequestBodiesAsTheServerReadsThem()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Url };
+        var schemas = JsonNode.Parse(await http.GetStringAsync("/openapi/v1.json"))!["components"]!["schemas"]!.AsObject();
+        // Every property of a request body is required and not null, but those a client may leave out (PROTOCOL 4.4,
+        // 4.17, 4.18), which are neither required nor said to be anything but what they are when sent.
+        var optional = new Dictionary<string, string[]>
+        {
+            ["LoginRequest"] = ["deviceId", "deviceName"],
+            ["MuteRequest"] = ["until"],
+            ["PushSubscriptionRequest"] = ["webPush", "webhook"],
+        };
+        var bodies = schemas.Where(s => s.Key.EndsWith("Request", StringComparison.Ordinal) || s.Key == "WebPushKeys").ToList();
+        Assert.Contains(bodies, b => b.Key == "SendMessageRequest");
+        Assert.Contains(bodies, b => b.Key == "WebPushKeys");
+        foreach (var (name, body) in bodies)
+        {
+            var required = body!["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToHashSet() ?? [];
+            var properties = body["properties"]!.AsObject();
+            var mayLeaveOut = optional.GetValueOrDefault(name, []);
+            Assert.True(properties.Select(p => p.Key).Except(mayLeaveOut).Order().SequenceEqual(required.Order()),
+                $"{name}: required {string.Join(",", required)}, may be left out {string.Join(",", mayLeaveOut)}");
+            foreach (var property in required)
+            {
+                var text = properties[property]!.ToJsonString();
+                Assert.False(text.Contains("\"null\"", StringComparison.Ordinal), $"{name}.{property} is required yet may be null: {text}");
+            }
+        }
+    }
+
     private async Task<List<(string Method, string Path, JsonElement Operation)>> OperationsAsync()
     {
         using var http = new HttpClient { BaseAddress = fixture.Url };

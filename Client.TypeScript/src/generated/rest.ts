@@ -591,40 +591,40 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AddMembersRequest: {
-            userIds: null | string[];
+            userIds: string[];
         };
         CreateGroupRequest: {
-            title: null | string;
-            userIds: null | string[];
+            title: string;
+            userIds: string[];
         };
         DeleteAccountRequest: {
-            password: null | string;
+            password: string;
         };
         HealthReport: {
             status: string;
         };
         LoginRequest: {
-            username: null | string;
-            password: null | string;
-            deviceId: null | string;
-            deviceName: null | string;
+            username: string;
+            password: string;
+            deviceId?: null | string;
+            deviceName?: null | string;
         };
         MarkReadRequest: {
             /** Format: int64 */
-            seq: null | number | string;
+            seq: number | string;
         };
         MuteRequest: {
             /** Format: date-time */
-            until: null | string;
+            until?: null | string;
         };
         OpenDirectRequest: {
-            userId: null | string;
+            userId: string;
         };
         PresenceQueryRequest: {
-            userIds: null | string[];
+            userIds: string[];
         };
         PresenceSubscriptionRequest: {
-            userIds: null | string[];
+            userIds: string[];
         };
         ProblemDetails: {
             type?: null | string;
@@ -635,37 +635,37 @@ export interface components {
             instance?: null | string;
         };
         PushSettingsRequest: {
-            preview: null | boolean;
+            preview: boolean;
         };
         PushSubscriptionRequest: {
-            webPush: null | components["schemas"]["WebPushSubscriptionRequest"];
-            webhook: null | components["schemas"]["WebhookSubscriptionRequest"];
+            webPush?: null | components["schemas"]["WebPushSubscriptionRequest"];
+            webhook?: null | components["schemas"]["WebhookSubscriptionRequest"];
         };
         RegisterRequest: {
-            username: null | string;
-            password: null | string;
+            username: string;
+            password: string;
         };
         RenameGroupRequest: {
-            title: null | string;
+            title: string;
         };
         SendMessageRequest: {
-            clientMsgId: null | string;
-            text: null | string;
+            clientMsgId: string;
+            text: string;
         };
         SetRoleRequest: {
-            role: null | string;
+            role: string;
         };
         WebPushKeys: {
-            p256dh: null | string;
-            auth: null | string;
+            p256dh: string;
+            auth: string;
         };
         WebPushSubscriptionRequest: {
-            endpoint: null | string;
-            keys: null | components["schemas"]["WebPushKeys"];
+            endpoint: string;
+            keys: components["schemas"]["WebPushKeys"];
         };
         WebhookSubscriptionRequest: {
-            target: null | string;
-            token: null | string;
+            target: string;
+            token: string;
         };
         WireAck: {
             conversationId: string;
