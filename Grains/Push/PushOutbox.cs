@@ -106,17 +106,21 @@ public sealed class PushOutbox(PushOptions options)
     {
         var changed = new List<PushRecord>();
         var sends = new List<PushSend>();
+        // One pass over the rows: each conversation's, and which conversations have one due (O(rows), not O(rows × conversations)).
+        var byConversation = new Dictionary<string, List<PushRecord>>(StringComparer.Ordinal);
         var due = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in _pending.Values)
         {
+            if (!byConversation.TryGetValue(r.ConversationId, out var list)) byConversation[r.ConversationId] = list = [];
+            list.Add(r);
             if (r.DueMs <= nowMs) due.Add(r.ConversationId);
         }
         foreach (var conversationId in due)
         {
-            var rows = new List<PushRecord>();
-            foreach (var r in _pending.Values) if (r.ConversationId == conversationId) rows.Add(r);
+            var rows = byConversation[conversationId];
             rows.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
             var candidates = new List<PushRecord>();
+            var candidateSeqs = new HashSet<long>();
             PushRecord? retry = null;
             foreach (var r in rows)
             {
@@ -127,7 +131,11 @@ public sealed class PushOutbox(PushOptions options)
                     : view.IsMuted(conversationId, nowMs) ? PushState.Muted
                     : PushState.Pending;
                 if (state != PushState.Pending) changed.Add(Close(r, state, null, nowMs));
-                else if (r.Targets is null) candidates.Add(r);
+                else if (r.Targets is null)
+                {
+                    candidates.Add(r);
+                    candidateSeqs.Add(r.Seq);
+                }
                 else retry = r;
             }
             if (candidates.Count > 0)
@@ -140,7 +148,7 @@ public sealed class PushOutbox(PushOptions options)
                     var key = (r.ConversationId, r.Seq);
                     // A notification on its way is left to arrive (the newer one starts after it); one waiting for a
                     // retry is replaced, and the messages it stood for are counted in the newer one unless it reached a device already.
-                    if (r == newest || !_pending.ContainsKey(key) || _sending.Contains(key) || (r.Targets is null && !candidates.Contains(r))) continue;
+                    if (r == newest || !_pending.ContainsKey(key) || _sending.Contains(key) || (r.Targets is null && !candidateSeqs.Contains(r.Seq))) continue;
                     if (r.Targets is not null && !_sentSome.Contains(key)) count += _counts.GetValueOrDefault(key, 1);
                     changed.Add(Close(r, PushState.Collapsed, $"collapsed into the notification of seq {newest.Seq}", nowMs));
                 }
