@@ -90,6 +90,32 @@ public sealed class GrainHelperTests
     }
 
     [Fact]
+    public void ConversationIds_DirectAndGroupShapes()
+    {
+        var (a, b) = ("u" + new string('1', 32), "u" + new string('a', 32));
+        var direct = ConversationIds.Direct(b, a);
+        Assert.Equal($"d:{a}:{b}", direct);
+        Assert.True(ConversationIds.IsValid(direct));
+        Assert.True(ConversationIds.TryParseDirect(direct, out var first, out var second));
+        Assert.Equal((a, b), (first, second));
+        Assert.True(ConversationIds.IsValid("g:" + new string('0', 32)));
+        Assert.True(ConversationIds.IsGroup("g:" + new string('f', 32)));
+
+        foreach (var bad in new[]
+        {
+            $"d:{b}:{a}", $"d:{a}:{a}", $"d:{a}", $"d:{a}:", $"d::{b}", $"d:{a}:{b}x", $"x:{a}:{b}", "d:" + a.ToUpperInvariant() + ":" + b,
+            "g:" + new string('0', 31), "g:" + new string('0', 33), "g:" + new string('G', 32), "",
+        })
+        {
+            Assert.False(ConversationIds.IsValid(bad), bad);
+            Assert.False(ConversationIds.TryParseDirect(bad, out _, out _), bad);
+        }
+        Assert.True(UserIds.IsValid(a));
+        Assert.False(UserIds.IsValid((string?)null));
+        Assert.False(UserIds.IsValid("v" + new string('1', 32)));
+    }
+
+    [Fact]
     public void RecentMessages_TryGet_OnlyWhatTheRingHolds()
     {
         var recent = new RecentMessages(3);
