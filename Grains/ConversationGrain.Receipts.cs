@@ -85,29 +85,6 @@ public sealed partial class ConversationGrain
         return _receipts!.Detail(message, _members!.All);
     }
 
-    /// <summary>
-    /// Delivers to a member, carrying the changed counts of their own messages when a small change is pending and its
-    /// messages are in memory: one append and one push for both, and the flush finds nothing left for them.
-    /// </summary>
-    private async Task<DeliveryReceipt> DeliverCarryingReceiptsAsync(string userId, IReadOnlyList<ChatMessage> messages)
-    {
-        var receipts = ReceiptsOwedTo(userId);
-        if (receipts is null) return await UserGrain(userId).DeliverAsync(_listInfo!, messages, null);
-        Carriers.Begin(userId);
-        var arrived = false;
-        try
-        {
-            var receipt = await UserGrain(userId).DeliverAsync(_listInfo!, messages, receipts);
-            foreach (var r in receipts) _sentCounts[r.Seq] = r;
-            arrived = true;
-            return receipt;
-        }
-        finally
-        {
-            EndCarrier(userId, arrived);
-        }
-    }
-
     private ReceiptCarriers Carriers => _carriers ??= new ReceiptCarriers(_options.ReceiptInterval, _time);
 
     /// <summary>The changed counts of <paramref name="userId"/>'s own messages that a delivery to them can carry, or null.</summary>

@@ -266,18 +266,36 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         return new ValueTask<IReadOnlyList<ChatMessage>>(_store.ReadMessagesAsync(Id, afterSeq, HistoryDirection.After, limit));
     }
 
+    /// <summary>
+    /// Delivers to a member, carrying the changed counts of their own messages when some are owed to them (one append
+    /// and push for both; see <see cref="ReceiptsOwedTo"/>). One async method on purpose: each layer is a continuation
+    /// more per delivery.
+    /// </summary>
     async Task<DeliveryReceipt> IFanOutTarget.DeliverAsync(string userId, IReadOnlyList<ChatMessage> messages)
     {
         if (!_deletedMembers.Contains(userId))
         {
+            var receipts = ReceiptsOwedTo(userId);
+            if (receipts is not null) Carriers.Begin(userId);
+            var arrived = false;
             try
             {
-                return await DeliverCarryingReceiptsAsync(userId, messages);
+                var receipt = await UserGrain(userId).DeliverAsync(_listInfo!, messages, receipts);
+                if (receipts is not null)
+                {
+                    foreach (var r in receipts) _sentCounts[r.Seq] = r;
+                    arrived = true;
+                }
+                return receipt;
             }
             catch (MessengerException ex) when (ex.Code == ErrorCode.UserDeleted)
             {
                 // Their deletion began after this conversation was created but did not list it: mark it here.
                 await MemberDeletedAsync(userId);
+            }
+            finally
+            {
+                if (receipts is not null) EndCarrier(userId, arrived);
             }
         }
         return new DeliveryReceipt(new long[messages.Count], false); // nothing is kept for a deleted user

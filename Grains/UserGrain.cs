@@ -158,7 +158,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
     {
         try
         {
-            await _log.AppendAsync(pointers, entries, pushes);
+            await _log.WriteAsync(pointers, entries, pushes);
         }
         catch (StoreConflictException ex)
         {
@@ -166,6 +166,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
             DeactivateOnIdle();
             throw;
         }
+        _log.Appended(pointers);
     }
 
     public async Task<long> MarkReadAsync(string conversationId, long seq)
