@@ -13,7 +13,6 @@ namespace Messenger.Gateway.Protocol;
 /// </summary>
 public static class UpdateFrames
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = WireJson.Context.Options.Encoder, SkipValidation = true };
 
     private static readonly int[] OnlyUpdate = [0];
 
@@ -57,7 +56,7 @@ public static class UpdateFrames
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
-        var w = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        var w = t_writer ??= new Utf8JsonWriter(buffer, WireJson.WriterOptions);
         w.Reset(buffer);
         w.WriteStartObject();
         w.WriteString("type"u8, "updates"u8);
@@ -74,7 +73,7 @@ public static class UpdateFrames
             if (u.MessageIndex >= 0)
             {
                 w.WritePropertyName("message"u8);
-                w.WriteRawValue(serialised[u.MessageIndex] ??= JsonSerializer.SerializeToUtf8Bytes(messages[u.MessageIndex].ToWire(), WireJson.Context.WireMessage),
+                w.WriteRawValue(serialised[u.MessageIndex] ??= WireJson.ToUtf8Bytes(messages[u.MessageIndex].ToWire(), WireJson.Context.WireMessage),
                     skipInputValidation: true);
             }
             if (u.Receipts is { } receipts)

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Mvc;
 
@@ -72,4 +75,29 @@ public static class WireJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
+
+    /// <summary>A writer that escapes as <see cref="Context"/> does.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = Context.Options.Encoder, SkipValidation = true };
+
+    // One buffer and writer per thread, reused; only the finished bytes are copied out.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    /// <summary>
+    /// <paramref name="value"/> as UTF-8 JSON, exactly as <c>JsonSerializer.SerializeToUtf8Bytes(value, info)</c> writes it,
+    /// through the generated serialisation code. The serializer itself would not use that code with these options
+    /// (their encoder is not the generator's default), and would walk the metadata instead, with a stack of frames
+    /// allocated for every nested value; here the writer does the escaping, which is all the encoder changes.
+    /// </summary>
+    public static byte[] ToUtf8Bytes<T>(T value, JsonTypeInfo<T> info)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        if (info.SerializeHandler is { } generated) generated(writer, value);
+        else JsonSerializer.Serialize(writer, value, info);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
 }

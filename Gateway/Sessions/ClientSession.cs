@@ -152,7 +152,7 @@ public sealed class ClientSession
     {
         lock (_helloLock)
         {
-            if (hello is not null) Enqueue(JsonSerializer.SerializeToUtf8Bytes(hello, WireJson.Context.HelloFrame));
+            if (hello is not null) Enqueue(WireJson.ToUtf8Bytes(hello, WireJson.Context.HelloFrame));
             foreach (var frame in _early!) Enqueue(frame);
             _early = null;
         }
@@ -198,7 +198,7 @@ public sealed class ClientSession
     private void ReplyError(string? id, ErrorCode code, string message)
     {
         ErrorMapping.Count(code);
-        Reply(JsonSerializer.SerializeToUtf8Bytes(new ErrorFrame("error", id, code.ToWire(), message), WireJson.Context.ErrorFrame));
+        Reply(WireJson.ToUtf8Bytes(new ErrorFrame("error", id, code.ToWire(), message), WireJson.Context.ErrorFrame));
     }
 
     /// <summary>Ends the session: no more frames are written.</summary>
@@ -265,22 +265,22 @@ public sealed class ClientSession
     private Task Dispatch(ClientFrame f) => f.Type switch
     {
         "send" => ReplyAsync(f.Id, Requests.SendAsync(_grains, UserId, f.ConversationId, f.ClientMsgId, f.Text),
-            static (id, a) => JsonSerializer.SerializeToUtf8Bytes(a.ToAckFrame(id), WireJson.Context.AckFrame)),
+            static (id, a) => WireJson.ToUtf8Bytes(a.ToAckFrame(id), WireJson.Context.AckFrame)),
         "sync" => ReplyAsync(f.Id, Requests.SyncAsync(_grains, UserId, f.After, f.Limit),
-            static (id, p) => JsonSerializer.SerializeToUtf8Bytes(new SyncResultFrame("sync_result", id, p.Updates.ToWire(),
+            static (id, p) => WireJson.ToUtf8Bytes(new SyncResultFrame("sync_result", id, p.Updates.ToWire(),
                 p.HasMore, p.LastUserSeq), WireJson.Context.SyncResultFrame)),
         "history" => ReplyAsync(f.Id, Requests.HistoryAsync(_grains, UserId, f.ConversationId, f.Before, f.After, f.Limit),
-            (id, p) => JsonSerializer.SerializeToUtf8Bytes(new HistoryResultFrame("history_result", id, f.ConversationId!,
+            (id, p) => WireJson.ToUtf8Bytes(new HistoryResultFrame("history_result", id, f.ConversationId!,
                 p.Messages.ToWire(), p.HasMore, p.LastSeq), WireJson.Context.HistoryResultFrame)),
         "read" => ReplyAsync(f.Id, Requests.MarkReadAsync(_grains, UserId, f.ConversationId, f.Seq),
-            (id, readSeq) => JsonSerializer.SerializeToUtf8Bytes(new ReadResultFrame("read_result", id, f.ConversationId!, readSeq),
+            (id, readSeq) => WireJson.ToUtf8Bytes(new ReadResultFrame("read_result", id, f.ConversationId!, readSeq),
                 WireJson.Context.ReadResultFrame)),
         "presence_query" => ReplyAsync(f.Id, Requests.QueryPresenceAsync(_grains, UserId, f.UserIds), PresenceResult),
         "presence_subscribe" => ReplyAsync(f.Id, _node.SubscribePresenceAsync(this, f.UserIds), PresenceResult),
         "typing" => ReplyAsync(f.Id, Requests.TypingAsync(_grains, UserId, f.ConversationId),
-            static id => JsonSerializer.SerializeToUtf8Bytes(new TypingResultFrame("typing_result", id), WireJson.Context.TypingResultFrame)),
+            static id => WireJson.ToUtf8Bytes(new TypingResultFrame("typing_result", id), WireJson.Context.TypingResultFrame)),
         "mute" => ReplyAsync(f.Id, Requests.MuteAsync(_grains, UserId, f.ConversationId, f.Muted, f.Until),
-            (id, until) => JsonSerializer.SerializeToUtf8Bytes(new MuteResultFrame("mute_result", id, f.ConversationId!, until), WireJson.Context.MuteResultFrame)),
+            (id, until) => WireJson.ToUtf8Bytes(new MuteResultFrame("mute_result", id, f.ConversationId!, until), WireJson.Context.MuteResultFrame)),
         "group_create" => ReplyAsync(f.Id, Requests.CreateGroupAsync(_grains, UserId, f.Title, f.UserIds), GroupResult),
         "group_add" => ReplyAsync(f.Id, Requests.AddMembersAsync(_grains, UserId, f.ConversationId, f.UserIds), GroupResult),
         "group_remove" => ReplyAsync(f.Id, Requests.RemoveMemberAsync(_grains, UserId, f.ConversationId, f.UserId), GroupResult),
@@ -288,18 +288,18 @@ public sealed class ClientSession
         "group_rename" => ReplyAsync(f.Id, Requests.RenameAsync(_grains, UserId, f.ConversationId, f.Title), GroupResult),
         "group_role" => ReplyAsync(f.Id, Requests.SetRoleAsync(_grains, UserId, f.ConversationId, f.UserId, f.Role), GroupResult),
         "ping" => ReplyAsync(f.Id, Task.FromResult(0),
-            static (id, _) => JsonSerializer.SerializeToUtf8Bytes(new PongFrame("pong", id), WireJson.Context.PongFrame)),
+            static (id, _) => WireJson.ToUtf8Bytes(new PongFrame("pong", id), WireJson.Context.PongFrame)),
         _ => throw new MessengerException(ErrorCode.UnknownFrameType, $"unknown frame type '{f.Type}'."),
     };
 
     private static byte[] GroupResult(string? id, GroupChange change)
     {
         var wire = change.ToWire();
-        return JsonSerializer.SerializeToUtf8Bytes(new GroupResultFrame("group_result", id, wire.Conversation, wire.Events), WireJson.Context.GroupResultFrame);
+        return WireJson.ToUtf8Bytes(new GroupResultFrame("group_result", id, wire.Conversation, wire.Events), WireJson.Context.GroupResultFrame);
     }
 
     private static byte[] PresenceResult(string? id, PresenceStatus[] statuses) =>
-        JsonSerializer.SerializeToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJson.Context.PresenceResultFrame);
+        WireJson.ToUtf8Bytes(new PresenceResultFrame("presence_result", id, statuses.ToWire()), WireJson.Context.PresenceResultFrame);
 
     /// <summary>Answers a frame the transport could not hand over (too large, binary) with an error, as any frame is answered.</summary>
     public async Task RefuseFrameAsync(ErrorCode code, string message)

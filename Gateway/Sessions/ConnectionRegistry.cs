@@ -135,7 +135,7 @@ public sealed class ConnectionRegistry : IUpdateObserver
         var watchers = _subscriptions.WatchersOf(status.UserId);
         if (watchers.Length > 0)
         {
-            var frame = JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("presence", [status.ToWire()]), WireJson.Context.PresenceFrame);
+            var frame = WireJson.ToUtf8Bytes(new PresenceFrame("presence", [status.ToWire()]), WireJson.Context.PresenceFrame);
             foreach (var session in watchers) session.EnqueuePush(frame);
         }
         return Task.CompletedTask;
@@ -145,7 +145,7 @@ public sealed class ConnectionRegistry : IUpdateObserver
     {
         if (_byUser.TryGetValue(userId, out var sessions))
         {
-            var frame = JsonSerializer.SerializeToUtf8Bytes(typing.ToWire(), WireJson.Context.TypingFrame);
+            var frame = WireJson.ToUtf8Bytes(typing.ToWire(), WireJson.Context.TypingFrame);
             foreach (var session in sessions) session.EnqueuePush(frame);
         }
         return Task.CompletedTask;

@@ -31,6 +31,34 @@ public sealed class FrameSchemaTests(SqliteServerFixture fixture)
     }
 
     [Fact]
+    public async Task Text_IsEscapedAsDocumented_InFramesAndRestBodies()
+    {
+        var alice = await Chat.NewUserAsync(fixture.Url);
+        var bob = await Chat.NewUserAsync(fixture.Url);
+        var conversation = await Chat.OpenDirectAsync(fixture.Url, alice, bob);
+        await using var aliceSocket = await RawSocket.ConnectAsync(fixture.Url, alice.Sessions[0].Token);
+        await using var bobSocket = await RawSocket.ConnectAsync(fixture.Url, bob.Sessions[0].Token);
+
+        // PROTOCOL 1: raw UTF-8 for letters, symbols and the HTML-sensitive ASCII characters; escapes for quotes,
+        // backslashes, control characters, non-ASCII spaces and anything outside the Basic Multilingual Plane.
+        const string text = "\"<a&b> 'x' + é 中 €\" \\ \n 👋\u00A0z";
+        const string written = "\"\\\"<a&b> 'x' + é 中 €\\\" \\\\ \\n \\uD83D\\uDC4B\\u00A0z\"";
+        await aliceSocket.SendTextAsync(JsonSerializer.Serialize(new { type = "send", id = "e1", conversationId = conversation, clientMsgId = "k-é<&>", text }));
+
+        var ack = await aliceSocket.ReceiveTypeAsync("ack");
+        Assert.Equal("\"k-é<&>\"", ack.GetProperty("clientMsgId").GetRawText());
+        var update = await bobSocket.ReceiveTypeAsync("updates");
+        Assert.Equal(written, update.GetProperty("updates")[0].GetProperty("message").GetProperty("text").GetRawText());
+        Assert.Equal("\"k-é<&>\"", update.GetProperty("updates")[0].GetProperty("message").GetProperty("clientMsgId").GetRawText());
+
+        using var http = new HttpClient { BaseAddress = fixture.Url };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", bob.Sessions[0].Token);
+        using var history = JsonDocument.Parse(await http.GetStringAsync($"v1/conversations/{conversation}/messages"));
+        Assert.Equal(written, history.RootElement.GetProperty("messages")[0].GetProperty("text").GetRawText());
+        Assert.Equal(text, history.RootElement.GetProperty("messages")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task EveryFrameOfARealExchange_ValidatesAgainstItsDefinition()
     {
         var schemas = Definitions(await ServedAsync());
