@@ -16,6 +16,7 @@ internal sealed class ConversationMembers
     public const long Pending = long.MaxValue;
 
     private readonly Dictionary<string, MemberRecord> _all = new(StringComparer.Ordinal);
+    private MemberRecord[]? _allList;
     private readonly ConversationKind _kind;
     private readonly int _maxMembers;
     private readonly int _maxTitleLength;
@@ -34,8 +35,11 @@ internal sealed class ConversationMembers
 
     public int Count => _current;
 
-    /// <summary>Every member the conversation has had, current or not.</summary>
-    public IEnumerable<MemberRecord> All => _all.Values;
+    /// <summary>
+    /// Every member the conversation has had, current or not: a list kept until the next change (receipts count over
+    /// it for every message, and a dictionary's values would box an enumerator each time).
+    /// </summary>
+    public IReadOnlyList<MemberRecord> All => _allList ??= [.. _all.Values];
 
     /// <summary>The member's record if they are a member now (a queued removal counts as done).</summary>
     public MemberRecord? Current(string userId) => _all.TryGetValue(userId, out var m) && m.Current ? m : null;
@@ -175,12 +179,12 @@ internal sealed class ConversationMembers
             case ConversationEventType.Created or ConversationEventType.MembersAdded:
                 foreach (var user in e.UserIds)
                 {
-                    if (_all.TryGetValue(user, out var m) && m.JoinedSeq == Pending) _all[user] = m with { JoinedSeq = message.Seq };
+                    if (_all.TryGetValue(user, out var m) && m.JoinedSeq == Pending) Replace(m with { JoinedSeq = message.Seq });
                 }
                 break;
             case ConversationEventType.MemberRemoved or ConversationEventType.MemberLeft:
                 var leaver = e.Type == ConversationEventType.MemberLeft ? message.SenderId : e.UserIds[0];
-                if (_all.TryGetValue(leaver, out var l) && l.LeftSeq == Pending) _all[leaver] = l with { LeftSeq = message.Seq };
+                if (_all.TryGetValue(leaver, out var l) && l.LeftSeq == Pending) Replace(l with { LeftSeq = message.Seq });
                 break;
         }
     }
@@ -188,7 +192,7 @@ internal sealed class ConversationMembers
     /// <summary>Records that a member deleted their account.</summary>
     public void MarkDeleted(string userId)
     {
-        if (_all.TryGetValue(userId, out var m)) _all[userId] = m with { Deleted = true };
+        if (_all.TryGetValue(userId, out var m)) Replace(m with { Deleted = true });
     }
 
     private void Queue(string actorId, ConversationEvent e)
@@ -220,8 +224,15 @@ internal sealed class ConversationMembers
     private void Set(MemberRecord member)
     {
         if (_all.TryGetValue(member.UserId, out var old) && old.Current) _current--;
-        _all[member.UserId] = member;
+        Replace(member);
         if (member.Current) _current++;
+    }
+
+    // Every write of a record goes here: the list of all is made again when next asked for.
+    private void Replace(MemberRecord member)
+    {
+        _all[member.UserId] = member;
+        _allList = null;
     }
 
     private int Owners()

@@ -83,11 +83,12 @@ internal sealed class ReceiptTracker
     /// The counts of <paramref name="message"/>: among the current members other than its sender who had joined by
     /// then, how many have received it and how many have read it.
     /// </summary>
-    public MessageReceipt Count(ChatMessage message, IEnumerable<MemberRecord> members)
+    public MessageReceipt Count(ChatMessage message, IReadOnlyList<MemberRecord> members)
     {
         int of = 0, delivered = 0, read = 0;
-        foreach (var m in members)
+        for (var i = 0; i < members.Count; i++)
         {
+            var m = members[i];
             if (!IsFor(m, message)) continue;
             of++;
             var (d, r) = _pointers.GetValueOrDefault(m.UserId);
@@ -98,7 +99,7 @@ internal sealed class ReceiptTracker
     }
 
     /// <summary>Who of the members <paramref name="message"/> was for has received it and who has read it, each ascending.</summary>
-    public MessageReceiptDetail Detail(ChatMessage message, IEnumerable<MemberRecord> members)
+    public MessageReceiptDetail Detail(ChatMessage message, IReadOnlyList<MemberRecord> members)
     {
         var (of, delivered, read) = (0, new List<string>(), new List<string>());
         foreach (var m in members)
