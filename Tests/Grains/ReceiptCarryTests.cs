@@ -59,4 +59,34 @@ public sealed class ReceiptCarryTests : IAsyncLifetime
         Assert.Equal(second.UserSeq + 1, carried.UserSeq);
         Assert.Equal([new MessageReceipt(first.Message.Seq, 1, 0, 1)], carried.Receipts);
     }
+
+    [Fact]
+    public async Task CountsHeldBackByThePacing_GoWhenTheConversationDeactivates()
+    {
+        var (alice, bob) = (await _cluster.NewUserAsync(), await _cluster.NewUserAsync());
+        var conversation = await _cluster.OpenDirectAsync(alice, bob);
+        await conversation.SendAsync(alice.UserId, "m1", "one");
+        await conversation.SendAsync(bob.UserId, "r1", "reply"); // carries m1's counts: Alice is not due another for a minute
+        var second = await conversation.SendAsync(alice.UserId, "m2", "two");
+        await _cluster.User(bob).SyncAsync(0, 100); // Bob's device fetches his log: m2 is received, owed to Alice, held back
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            while ((await conversation.GetReceiptsAsync(alice.UserId, second.Message.Seq)).DeliveredTo.Count == 0) await Task.Delay(10, deadline.Token);
+        }
+        Assert.DoesNotContain((await _cluster.User(alice).SyncAsync(0, 100)).Updates,
+            u => u.Kind == UpdateKind.Receipts && u.Receipts!.Any(r => r.Seq == second.Message.Seq));
+
+        // Every idle activation goes, as when a silo shuts down: the conversation's last flush sends what it held back.
+        await _cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var log = await _cluster.WaitForLogAsync(alice, 1, [UpdateKind.Receipts]);
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            while (!log.Any(u => u.Kind == UpdateKind.Receipts && u.Receipts!.Contains(new MessageReceipt(second.Message.Seq, 1, 0, 1))))
+            {
+                await Task.Delay(20, deadline.Token);
+                log = (await _cluster.User(alice).SyncAsync(0, 100)).Updates;
+            }
+        }
+    }
 }
