@@ -23,7 +23,6 @@ public sealed partial class ConversationGrain
     private const int CarryWindow = 64;
 
     private ReceiptCarriers? _carriers;
-    private bool _deactivating;
 
     private ReceiptTracker? _receipts;
     private ThrottledSave? _receiptFlush;
@@ -150,7 +149,7 @@ public sealed partial class ConversationGrain
                 continue;
             }
             // They got an update within the interval (carried by a delivery): the next delivery or run takes these.
-            if (!_deactivating && !Carriers.Due(sender))
+            if (!Carriers.Due(sender))
             {
                 notDue = true;
                 continue;

@@ -101,7 +101,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         if (_fanOut is not null) _mark.Request(_fanOut.Mark);
         await _mark.FlushAsync();
         // The last flush sends every sender what they are owed, paced or not: nothing would send it later.
-        _deactivating = true;
+        _carriers?.StopPacing();
         if (_receiptFlush is not null) await _receiptFlush.FlushAsync();
         if (_receiptSave is not null) await _receiptSave.FlushAsync();
     }

@@ -96,16 +96,28 @@ public static class OpenApiDescription
                 continue;
             }
             (schema.Required ??= new HashSet<string>()).Add(name);
-            if (property is OpenApiSchema value && value.Type is { } nullable && nullable.HasFlag(JsonSchemaType.Null))
-            {
-                value.Type = nullable & ~JsonSchemaType.Null;
-            }
-            else if (property is OpenApiSchema { OneOf: { Count: 2 } choices } && choices.SingleOrDefault(c => c.Type != JsonSchemaType.Null) is { } single
-                && choices.Any(c => c.Type == JsonSchemaType.Null))
-            {
-                schema.Properties[name] = single;
-            }
+            if (property is OpenApiSchema value) DropNull(schema, name, value);
         }
+    }
+
+    /// <summary>
+    /// Says that <paramref name="name"/> is never null: "null" leaves its type, or a "oneOf null or X" becomes X.
+    /// True when it had allowed null.
+    /// </summary>
+    private static bool DropNull(OpenApiSchema schema, string name, OpenApiSchema value)
+    {
+        if (value.Type is { } nullable && nullable.HasFlag(JsonSchemaType.Null))
+        {
+            value.Type = nullable & ~JsonSchemaType.Null;
+            return true;
+        }
+        if (value.OneOf is { Count: 2 } choices && choices.SingleOrDefault(c => c.Type != JsonSchemaType.Null) is { } single
+            && choices.Any(c => c.Type == JsonSchemaType.Null))
+        {
+            schema.Properties![name] = single;
+            return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -124,17 +136,8 @@ public static class OpenApiDescription
                 value.Type = type & ~JsonSchemaType.String;
                 value.Pattern = null;
             }
-            if (value.Type is { } nullable && nullable.HasFlag(JsonSchemaType.Null))
-            {
-                value.Type = nullable & ~JsonSchemaType.Null;
-                schema.Required?.Remove(name);
-            }
-            else if (value.OneOf is { Count: 2 } choices && choices.SingleOrDefault(c => c.Type != JsonSchemaType.Null) is { } single
-                && choices.Any(c => c.Type == JsonSchemaType.Null))
-            {
-                schema.Properties[name] = single;
-                schema.Required?.Remove(name);
-            }
+            // Written without a value, it is left out: optional, and never null when present.
+            if (DropNull(schema, name, value)) schema.Required?.Remove(name);
         }
     }
 

@@ -18,9 +18,17 @@ internal sealed class ReceiptCarriers(TimeSpan interval, TimeProvider time)
     /// <summary>Whether a receipts update is on its way to <paramref name="userId"/>.</summary>
     public bool Busy(string userId) => _busy.ContainsKey(userId);
 
-    /// <summary>Whether <paramref name="userId"/> may get an update now: none on its way, and none arrived within the interval.</summary>
+    private bool _unpaced;
+
+    /// <summary>
+    /// Whether <paramref name="userId"/> may get an update now: none on its way, and none arrived within the interval
+    /// (unless <see cref="StopPacing"/> was called).
+    /// </summary>
     public bool Due(string userId) =>
-        !_busy.ContainsKey(userId) && (!_lastSent.TryGetValue(userId, out var at) || time.GetElapsedTime(at) >= interval);
+        !_busy.ContainsKey(userId) && (_unpaced || !_lastSent.TryGetValue(userId, out var at) || time.GetElapsedTime(at) >= interval);
+
+    /// <summary>From now on every sender without an update on its way is due (the conversation's last flush: nothing would send later).</summary>
+    public void StopPacing() => _unpaced = true;
 
     /// <summary>An update to <paramref name="userId"/> starts on its way; the sender must not be busy.</summary>
     public void Begin(string userId) => _busy.Add(userId, false);

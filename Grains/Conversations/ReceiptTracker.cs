@@ -59,8 +59,7 @@ internal sealed class ReceiptTracker
     /// <summary>The seqs whose counts may have changed since the last call, or null.</summary>
     public (long From, long To)? TakeChanged()
     {
-        if (_changedTo == 0) return null;
-        var changed = (_changedFrom, _changedTo);
+        var changed = Pending;
         (_changedFrom, _changedTo) = (long.MaxValue, 0);
         return changed;
     }

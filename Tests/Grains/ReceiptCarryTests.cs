@@ -45,10 +45,7 @@ public sealed class ReceiptCarryTests : IAsyncLifetime
         var first = await conversation.SendAsync(alice.UserId, "m1", "one");
         // Bob's live device received it; the count waits for a flush a minute away.
         await bobDevice.WaitForCountAsync(1);
-        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
-        {
-            while ((await conversation.GetReceiptsAsync(alice.UserId, first.Message.Seq)).DeliveredTo.Count == 0) await Task.Delay(10, deadline.Token);
-        }
+        await WaitUntilReceivedAsync(conversation, alice, first.Message.Seq);
         Assert.DoesNotContain((await _cluster.User(alice).SyncAsync(0, 100)).Updates, u => u.Kind == UpdateKind.Receipts);
 
         var second = await conversation.SendAsync(alice.UserId, "m2", "two");
@@ -69,24 +66,22 @@ public sealed class ReceiptCarryTests : IAsyncLifetime
         await conversation.SendAsync(bob.UserId, "r1", "reply"); // carries m1's counts: Alice is not due another for a minute
         var second = await conversation.SendAsync(alice.UserId, "m2", "two");
         await _cluster.User(bob).SyncAsync(0, 100); // Bob's device fetches his log: m2 is received, owed to Alice, held back
-        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
-        {
-            while ((await conversation.GetReceiptsAsync(alice.UserId, second.Message.Seq)).DeliveredTo.Count == 0) await Task.Delay(10, deadline.Token);
-        }
+        await WaitUntilReceivedAsync(conversation, alice, second.Message.Seq);
         Assert.DoesNotContain((await _cluster.User(alice).SyncAsync(0, 100)).Updates,
             u => u.Kind == UpdateKind.Receipts && u.Receipts!.Any(r => r.Seq == second.Message.Seq));
 
         // Every idle activation goes, as when a silo shuts down: the conversation's last flush sends what it held back.
         await _cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
 
-        var log = await _cluster.WaitForLogAsync(alice, 1, [UpdateKind.Receipts]);
-        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
-        {
-            while (!log.Any(u => u.Kind == UpdateKind.Receipts && u.Receipts!.Contains(new MessageReceipt(second.Message.Seq, 1, 0, 1))))
-            {
-                await Task.Delay(20, deadline.Token);
-                log = (await _cluster.User(alice).SyncAsync(0, 100)).Updates;
-            }
-        }
+        // The carried update, then the one the last flush sent.
+        var log = await _cluster.WaitForLogAsync(alice, 2, [UpdateKind.Receipts]);
+        Assert.Contains(log, u => u.Kind == UpdateKind.Receipts && u.Receipts!.Contains(new MessageReceipt(second.Message.Seq, 1, 0, 1)));
+    }
+
+    /// <summary>Waits until the conversation counts <paramref name="seq"/> as received (its pointers have moved).</summary>
+    private static async Task WaitUntilReceivedAsync(IConversationGrain conversation, UserProfile sender, long seq)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while ((await conversation.GetReceiptsAsync(sender.UserId, seq)).DeliveredTo.Count == 0) await Task.Delay(10, deadline.Token);
     }
 }

@@ -87,6 +87,14 @@ public sealed class GrainHelperTests
         Assert.True(carriers.End("alice", arrived: false)); // the flush that left her out runs again
         Assert.True(carriers.Due("alice")); // a failed update does not count
         Assert.False(carriers.End("alice", arrived: false)); // once
+
+        carriers.Begin("bob");
+        carriers.End("bob", arrived: true);
+        Assert.False(carriers.Due("bob"));
+        carriers.StopPacing(); // the last flush: everyone not busy is due
+        Assert.True(carriers.Due("bob"));
+        carriers.Begin("bob");
+        Assert.False(carriers.Due("bob")); // still one at a time
     }
 
     [Fact]
