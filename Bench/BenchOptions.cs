@@ -13,7 +13,7 @@ public sealed class BenchOptions
           --pid N                 with --url: the server's process id, for RSS and CPU figures
           --json FILE             write one JSON object per workload (parameters and figures)
           --idle 1000,5000,10000  idle: authenticated connections to hold (cumulative)
-          --settle S              idle: seconds to wait before reading RSS (default 10)
+          --settle S              idle: seconds to wait before reading RSS (default 30: long enough for a quiet server to return its spare memory)
           --users N               chat/relay: online users, in 1:1 pairs (default 1000)
           --rates R1,R2,...       chat/relay: total send rates to step through, msgs/s; with the group workload
                                   alone: its rates (as --group-rates)
@@ -68,7 +68,7 @@ public sealed class BenchOptions
     public int? Pid { get; private set; }
     public string? JsonPath { get; private set; }
     public int[] IdleCounts { get; private set; } = [1000, 5000, 10000];
-    public TimeSpan Settle { get; private set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Settle { get; private set; } = TimeSpan.FromSeconds(30);
     public int ChatUsers { get; private set; } = 1000;
     public double[] Rates { get; private set; } = [1000, 2000, 3000, 5000, 10000, 20000, 50000];
     /// <summary>Rates the relay goes on to once the chat rates are done, until it fails: the machine's limit.</summary>

@@ -39,6 +39,7 @@ builder.UseOrleans(silo =>
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMessengerMetrics()
     .AddPrometheusExporter());
+builder.Services.AddMemoryTrimming(builder.Configuration);
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
 // Ready: this silo is an active member of the cluster and reaches every storage database.

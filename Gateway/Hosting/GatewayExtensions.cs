@@ -90,6 +90,7 @@ public static class GatewayExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMessengerMetrics()
             .AddPrometheusExporter());
+        services.AddMemoryTrimming(builder.Configuration);
         services.AddSingleton<GrainReferences>();
         services.AddSingleton<PresenceSubscriptions>();
         services.AddSingleton<ConnectionRegistry>();

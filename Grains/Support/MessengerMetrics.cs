@@ -80,4 +80,10 @@ public static class MessengerMetrics
 
     /// <summary>Errors answered to clients, by code (tag <c>code</c>).</summary>
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>("messenger.errors", "{error}", "Errors answered to clients, by code");
+
+    /// <summary>Times the process returned its spare memory to the operating system after going quiet (<see cref="MemoryTrimmer"/>).</summary>
+    public static readonly Counter<long> MemoryTrims = Meter.CreateCounter<long>("messenger.memory.trims", "{trim}", "Times the process returned spare memory to the operating system after going quiet");
+
+    /// <summary>Resident memory those trims gave back.</summary>
+    public static readonly Counter<long> MemoryTrimmed = Meter.CreateCounter<long>("messenger.memory.trimmed", "By", "Resident memory returned to the operating system by trims");
 }

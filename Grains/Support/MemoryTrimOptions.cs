@@ -1,0 +1,41 @@
+namespace Messenger.Grains.Support;
+
+/// <summary>
+/// When a process hands memory back to the operating system after a busy spell. Section <c>Memory</c>, read by
+/// gateways and silos alike.
+/// </summary>
+public sealed class MemoryTrimOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Memory";
+
+    /// <summary>
+    /// Return the garbage collector's spare memory to the operating system once the process has gone quiet after
+    /// its memory grew (a burst of connections, a spell of load). Off: the collector keeps what it once needed.
+    /// </summary>
+    public bool TrimWhenQuiet { get; set; } = true;
+
+    /// <summary>How often the process looks at its allocation rate and its memory.</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A check interval in which the process allocated less than this, per second, is quiet.</summary>
+    public long QuietAllocationBytesPerSecond { get; set; } = 1L << 20;
+
+    /// <summary>
+    /// The resident memory must have grown by at least this many bytes since the last trim (and by half) before
+    /// another: a trim is a full compacting collection, a pause, worth it only for a real amount.
+    /// </summary>
+    public long MinimumGrowthBytes { get; set; } = 32L << 20;
+
+    /// <summary>The shortest time between two trims.</summary>
+    public TimeSpan MinimumTrimInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Checks every setting; the message names the one that is wrong.</summary>
+    public void Validate()
+    {
+        if (CheckInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(CheckInterval)} must be at least 00:00:00.1.");
+        if (QuietAllocationBytesPerSecond <= 0) throw new InvalidOperationException($"{SectionName}:{nameof(QuietAllocationBytesPerSecond)} must be positive.");
+        if (MinimumGrowthBytes < 0) throw new InvalidOperationException($"{SectionName}:{nameof(MinimumGrowthBytes)} must not be negative.");
+        if (MinimumTrimInterval < TimeSpan.Zero) throw new InvalidOperationException($"{SectionName}:{nameof(MinimumTrimInterval)} must not be negative.");
+    }
+}

@@ -1,0 +1,172 @@
+using Messenger.Grains.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Messenger.Tests.Units;
+
+/// <summary>When a process returns its spare memory: only once quiet, only after real growth, not too often.</summary>
+public sealed class MemoryTrimTests
+{
+    private const long MiB = 1L << 20;
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+
+    private static MemoryTrimOptions Options() => new()
+    {
+        CheckInterval = TimeSpan.FromSeconds(5),
+        QuietAllocationBytesPerSecond = MiB,
+        MinimumGrowthBytes = 32 * MiB,
+        MinimumTrimInterval = TimeSpan.FromSeconds(30),
+    };
+
+    [Fact]
+    public void Policy_TrimsOnlyWhenQuietAfterGrowingByTheMinimumAndByHalf()
+    {
+        var policy = new QuietTrimPolicy(Options());
+        var t = T0;
+        long allocated = 0;
+        Assert.False(policy.ShouldTrim(t, allocated, 100 * MiB)); // the first check only reads
+
+        // Start-up left 100 MiB, but the process is busy: 10 MiB/s allocated over the interval.
+        t += TimeSpan.FromSeconds(5); allocated += 50 * MiB;
+        Assert.False(policy.ShouldTrim(t, allocated, 100 * MiB));
+
+        // Quiet now (2 MiB in 5 s): what start-up left goes back.
+        t += TimeSpan.FromSeconds(5); allocated += 2 * MiB;
+        Assert.True(policy.ShouldTrim(t, allocated, 100 * MiB));
+        policy.Trimmed(t, allocated, 100 * MiB);
+
+        // Grown too little since: 120 MiB is 20 above what the trim left, and not half again.
+        t += TimeSpan.FromSeconds(60);
+        Assert.False(policy.ShouldTrim(t, allocated, 120 * MiB));
+
+        // 140 MiB: 40 above, but less than half again (150).
+        t += TimeSpan.FromSeconds(5);
+        Assert.False(policy.ShouldTrim(t, allocated, 140 * MiB));
+
+        // Busy again while it grows to 200 MiB; then quiet, and 200 MiB is both.
+        t += TimeSpan.FromSeconds(5); allocated += 100 * MiB;
+        Assert.False(policy.ShouldTrim(t, allocated, 200 * MiB));
+        t += TimeSpan.FromSeconds(5); allocated += MiB;
+        Assert.True(policy.ShouldTrim(t, allocated, 200 * MiB));
+    }
+
+    [Fact]
+    public void Policy_BeforeTheFirstTrim_LessThanTheMinimumIsLeftAlone()
+    {
+        var policy = new QuietTrimPolicy(Options());
+        Assert.False(policy.ShouldTrim(T0, 0, 20 * MiB));
+        Assert.False(policy.ShouldTrim(T0 + TimeSpan.FromSeconds(5), 0, 31 * MiB));
+        Assert.True(policy.ShouldTrim(T0 + TimeSpan.FromSeconds(10), 0, 32 * MiB));
+    }
+
+    [Fact]
+    public void Policy_AfterATrim_WaitsTheMinimumInterval_AndMeasuresGrowthFromWhatTheTrimLeft()
+    {
+        var policy = new QuietTrimPolicy(Options());
+        var t = T0;
+        Assert.False(policy.ShouldTrim(t, 0, 100 * MiB));
+        t += TimeSpan.FromSeconds(5);
+        Assert.True(policy.ShouldTrim(t, 0, 300 * MiB));
+        // The trim's own collection allocated nothing that counts; it left 150 MiB.
+        policy.Trimmed(t, 0, 150 * MiB);
+
+        t += TimeSpan.FromSeconds(5);
+        Assert.False(policy.ShouldTrim(t, 0, 400 * MiB)); // grown and quiet, but 5 s after the last trim
+        t += TimeSpan.FromSeconds(25);
+        Assert.True(policy.ShouldTrim(t, 0, 400 * MiB)); // 30 s after it
+
+        policy.Trimmed(t, 0, 150 * MiB);
+        t += TimeSpan.FromSeconds(60);
+        Assert.False(policy.ShouldTrim(t, 0, 200 * MiB)); // from 150: not half again
+        t += TimeSpan.FromSeconds(5);
+        Assert.True(policy.ShouldTrim(t, 0, 230 * MiB));
+    }
+
+    [Fact]
+    public void Policy_AQuietIntervalIsMeasuredAsARate_WhateverTheTimeBetweenChecks()
+    {
+        var policy = new QuietTrimPolicy(Options());
+        Assert.False(policy.ShouldTrim(T0, 0, 100 * MiB));
+        // 40 MiB over 60 s is 0.67 MiB/s: quiet, though more than one interval's worth.
+        Assert.True(policy.ShouldTrim(T0 + TimeSpan.FromSeconds(60), 40 * MiB, 300 * MiB));
+    }
+
+    [Fact]
+    public async Task Trimmer_ChecksOnItsTimer_TrimsWhenThePolicySays_AndNotWhenSwitchedOff()
+    {
+        var time = new FakeTimeProvider(T0);
+        var memory = new FakeMemory { Resident = 10 * MiB }; // below the minimum: checks before the burst trim nothing
+        var trimmer = new MemoryTrimmer(Microsoft.Extensions.Options.Options.Create(Options()), memory, time, NullLogger<MemoryTrimmer>.Instance);
+        await trimmer.StartAsync(CancellationToken.None);
+        try
+        {
+            await NextCheckAsync(time, memory); // the first check reads
+            memory.Resident = 300 * MiB;
+            memory.Allocated += 100 * MiB; // the burst
+            await NextCheckAsync(time, memory);
+            Assert.Equal(0, memory.Trims);
+            await NextCheckAsync(time, memory); // quiet now
+            Assert.Equal(1, memory.Trims);
+            Assert.Equal(120 * MiB, memory.Resident);
+            for (var i = 0; i < 20; i++) await NextCheckAsync(time, memory);
+            Assert.Equal(1, memory.Trims); // nothing grew since
+        }
+        finally
+        {
+            await trimmer.StopAsync(CancellationToken.None);
+        }
+
+        var off = Options();
+        off.TrimWhenQuiet = false;
+        var idle = new FakeMemory { Resident = 100 * MiB };
+        var disabled = new MemoryTrimmer(Microsoft.Extensions.Options.Options.Create(off), idle, time, NullLogger<MemoryTrimmer>.Instance);
+        await disabled.StartAsync(CancellationToken.None);
+        idle.Resident = 900 * MiB;
+        for (var i = 0; i < 10; i++)
+        {
+            time.Advance(off.CheckInterval);
+            await Task.Delay(20);
+        }
+        await disabled.StopAsync(CancellationToken.None);
+        Assert.Equal(0, idle.Reads);
+        Assert.Equal(0, idle.Trims);
+    }
+
+    [Theory]
+    [InlineData("CheckInterval", "00:00:00.010")]
+    [InlineData("QuietAllocationBytesPerSecond", "0")]
+    [InlineData("MinimumGrowthBytes", "-1")]
+    [InlineData("MinimumTrimInterval", "-00:00:01")]
+    public void Options_AWrongValue_IsNamedInTheError(string name, string value)
+    {
+        var options = Options();
+        var property = typeof(MemoryTrimOptions).GetProperty(name)!;
+        property.SetValue(options, System.ComponentModel.TypeDescriptor.GetConverter(property.PropertyType).ConvertFromInvariantString(value));
+        var error = Assert.Throws<InvalidOperationException>(options.Validate);
+        Assert.Contains($"Memory:{name}", error.Message, StringComparison.Ordinal);
+        Options().Validate(); // the defaults of the test pass
+        new MemoryTrimOptions().Validate(); // and the product's
+    }
+
+    // One interval on: one more check (the trimmer's timer exists once StartAsync has returned).
+    private static async Task NextCheckAsync(FakeTimeProvider time, FakeMemory memory)
+    {
+        var before = memory.Reads;
+        time.Advance(Options().CheckInterval);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (memory.Reads == before && DateTime.UtcNow < deadline) await Task.Delay(5);
+        Assert.True(memory.Reads > before, "the trimmer did not check on its timer");
+    }
+
+    private sealed class FakeMemory : IProcessMemory
+    {
+        private long _resident;
+        public long Allocated { get; set; }
+        public int Reads { get; private set; }
+        public int Trims { get; private set; }
+        public long AllocatedTotal { get { Reads++; return Allocated; } }
+        public long Resident { get => _resident; set => _resident = value; }
+        public void Trim() { Trims++; _resident = 120 * MiB; }
+    }
+}
