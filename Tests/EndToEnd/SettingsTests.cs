@@ -1,3 +1,4 @@
+using Messenger.Testing;
 using Messenger.Tests.Support;
 
 namespace Messenger.Tests.EndToEnd;
@@ -11,5 +12,24 @@ public sealed class SettingsTests
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             ServerProcess.StartAsync(null, "--Memory:CheckInterval=00:00:00.010"));
         Assert.Contains("Memory:CheckInterval must be at least", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gateway_QuietAfterStartUp_HandsMemoryBack_LogsAndCountsIt()
+    {
+        // Start-up leaves well over the 32 MiB minimum resident; an idle gateway allocates next to nothing.
+        await using var server = await ServerProcess.StartAsync(null, "--Memory:CheckInterval=00:00:00.500");
+        using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        double trims;
+        while ((trims = PrometheusText.Sum(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")), "messenger_memory_trims_total")) < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no trim within 30 s of start-up\n" + server.Output);
+            await Task.Delay(250);
+        }
+        Assert.Equal(1, trims); // nothing grew since: once
+        Assert.Contains(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")).Keys,
+            k => k.StartsWith("messenger_memory_trimmed_bytes_total", StringComparison.Ordinal));
+        Assert.Contains("Quiet after growing: returned memory to the operating system, resident ", server.Output, StringComparison.Ordinal);
     }
 }
