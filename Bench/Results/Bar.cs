@@ -27,7 +27,7 @@ public static class Bar
             // Per connection, the server's fixed costs (and a collection or a trim that happens to land) swamp a few
             // hundred sockets: the figure means something from a thousand on.
             var kib = Number(idle, "kibPerConnection");
-            var connections = idle.Parameters["counts"]?.GetValue<string>().Split(',').Select(int.Parse).Max();
+            var connections = Number(idle, "connections");
             table.Add($"idle authenticated connection ({connections} connections)", "<= 24 KiB (1000+ conns)", Show(kib, "KiB"),
                 connections >= 1000 ? Met(kib <= 24) : "n/a (under 1000)");
         }
@@ -54,7 +54,9 @@ public static class Bar
     private static WorkloadResult? Find(IReadOnlyList<WorkloadResult> results, string name) => results.FirstOrDefault(r => r.Name == name);
 
     private static double? Number(WorkloadResult result, string key) =>
-        result.Figures[key] is JsonValue value && value.TryGetValue<double>(out var d) ? d : null;
+        result.Figures[key] is not JsonValue value ? null
+            : value.TryGetValue<double>(out var d) ? d
+            : value.TryGetValue<int>(out var i) ? i : null; // a count
 
     private static string Show(double? value, string unit) => value is { } v ? $"{TextTable.Format(v)} {unit}" : "none";
 

@@ -82,6 +82,7 @@ public static class IdleWorkload
         }
 
         result.Figures["rows"] = rows;
+        result.Figures["connections"] = counts[^1];
         result.Figures["kibPerConnection"] = double.IsNaN(kibPerConnection) ? null : Math.Round(kibPerConnection, 2);
         result.Figures["unexpectedCloses"] = events.UnexpectedCloses;
         result.Tables.Add(("RSS = the server's VmRSS; per connection = (RSS - baseline) / connections; ping = round trip on up to " +

@@ -26,10 +26,8 @@ public static class GatewayExtensions
     public static WebApplicationBuilder AddMessengerGateway(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName)
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddValidatedOptions<GatewayOptions>(builder.Configuration, GatewayOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<AuthOptions>(builder.Configuration, AuthOptions.SectionName, o => o.Validate());
 
         var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         auth.Validate();

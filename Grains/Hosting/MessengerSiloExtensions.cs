@@ -24,10 +24,10 @@ public static class MessengerSiloExtensions
     public static ISiloBuilder AddMessenger(this ISiloBuilder silo, IConfiguration configuration)
     {
         var services = silo.Services;
-        AddValidatedOptions<MessengerOptions>(services, configuration, MessengerOptions.SectionName, o => o.Validate());
-        AddValidatedOptions<PresenceOptions>(services, configuration, PresenceOptions.SectionName, o => o.Validate());
-        AddValidatedOptions<StorageOptions>(services, configuration, StorageOptions.SectionName, o => o.Validate());
-        AddValidatedOptions<PushOptions>(services, configuration, PushOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<MessengerOptions>(configuration, MessengerOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<PresenceOptions>(configuration, PresenceOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<StorageOptions>(configuration, StorageOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<PushOptions>(configuration, PushOptions.SectionName, o => o.Validate());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => OpenStorage(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Accounts);
@@ -87,13 +87,4 @@ public static class MessengerSiloExtensions
     private static MessengerStorage OpenStorage(StorageOptions options) => options.IsPostgres
         ? PostgresStorage.Open(options.Postgres)
         : SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.SimulatedFlushLatency);
-
-    private static void AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section, Action<T> validate)
-        where T : class
-    {
-        services.AddOptions<T>()
-            .Bind(configuration.GetSection(section))
-            .Validate(o => { validate(o); return true; })
-            .ValidateOnStart();
-    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Messenger.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -91,8 +92,8 @@ public sealed class MemoryTrimmer(
     /// <summary>One check: trims if the policy says so.</summary>
     public void Check()
     {
-        if (!_policy.ShouldTrim(time.GetUtcNow(), memory.AllocatedTotal, memory.Resident)) return;
         var before = memory.Resident;
+        if (!_policy.ShouldTrim(time.GetUtcNow(), memory.AllocatedTotal, before)) return;
         var started = Stopwatch.GetTimestamp();
         memory.Trim();
         var after = memory.Resident;
@@ -110,10 +111,7 @@ public static class MemoryTrimming
     /// <summary>Adds the trimmer and its options (section <c>Memory</c>, validated at start-up); adding it twice adds it once.</summary>
     public static IServiceCollection AddMemoryTrimming(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<MemoryTrimOptions>()
-            .Bind(configuration.GetSection(MemoryTrimOptions.SectionName))
-            .Validate(o => { o.Validate(); return true; })
-            .ValidateOnStart();
+        services.AddValidatedOptions<MemoryTrimOptions>(configuration, MemoryTrimOptions.SectionName, o => o.Validate());
         services.TryAddSingleton<IProcessMemory, GcProcessMemory>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<MemoryTrimmer>();
