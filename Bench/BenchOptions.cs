@@ -13,7 +13,8 @@ public sealed class BenchOptions
           --pid N                 with --url: the server's process id, for RSS and CPU figures
           --json FILE             write one JSON object per workload (parameters and figures)
           --idle 1000,5000,10000  idle: authenticated connections to hold (cumulative)
-          --settle S              idle: seconds to wait before reading RSS (default 30: long enough for a quiet server to return its spare memory)
+          --settle S              idle: seconds to wait before reading RSS (default 30: long enough for a quiet server to return its spare memory;
+                                  RSS is read every second through its second half, lowest and highest shown)
           --users N               chat/relay: online users, in 1:1 pairs (default 1000)
           --rates R1,R2,...       chat/relay: total send rates to step through, msgs/s; with the group workload
                                   alone: its rates (as --group-rates)

@@ -7,7 +7,10 @@ namespace Messenger.Bench.Workloads;
 /// <summary>
 /// Authenticated connections that only stay open: connect rate, and the server's resident memory
 /// growth per connection (VmRSS before and after, read once right after connecting and again after a
-/// settle period, since the GC returns memory lazily). Counts are cumulative on one server.
+/// settle period, since the GC returns memory lazily). The resident set is also sampled every second
+/// through the second half of the settle, and its lowest and highest values are shown beside the
+/// final read: an idle server still allocates (its lease renewals), so its memory moves, and one read
+/// alone cannot tell a low point from the level it holds. Counts are cumulative on one server.
 /// </summary>
 public static class IdleWorkload
 {
@@ -35,12 +38,12 @@ public static class IdleWorkload
         var baseline = Rss(target);
         log.WriteLine($"  baseline RSS {baseline / 1024.0:F1} MiB");
 
-        var table = new TextTable("connections", "connect/s", "RSS now MiB", "RSS settled MiB", "KiB/conn now", "KiB/conn settled",
-            "marginal KiB/conn", "ping p50 ms", "ping p99 ms", "dropped");
+        var table = new TextTable("connections", "connect/s", "RSS now MiB", "RSS settled MiB", "settling low-high MiB", "KiB/conn now",
+            "KiB/conn settled", "KiB/conn high", "marginal KiB/conn", "ping p50 ms", "ping p99 ms", "dropped");
         var rows = new System.Text.Json.Nodes.JsonArray();
         var sockets = new List<BenchSocket>();
         var previous = (Count: 0, Rss: baseline);
-        double kibPerConnection = double.NaN;
+        double kibPerConnection = double.NaN, kibPerConnectionHigh = double.NaN;
         try
         {
             foreach (var count in counts)
@@ -50,14 +53,16 @@ public static class IdleWorkload
                 var seconds = (Clock.NowUs() - started) / 1e6;
                 var added = count - previous.Count;
                 var rssNow = Rss(target);
-                await Task.Delay(options.Settle);
+                var (low, high) = await SettleAsync(target, options.Settle);
                 var rssSettled = Rss(target);
+                (low, high) = (Math.Min(low, rssSettled), Math.Max(high, rssSettled));
                 var ping = await PingAsync(sockets, tracker);
                 var perNow = (rssNow - baseline) / (double)count;
                 kibPerConnection = (rssSettled - baseline) / (double)count;
+                var perHigh = kibPerConnectionHigh = (high - baseline) / (double)count;
                 var marginal = (rssSettled - previous.Rss) / (double)Math.Max(added, 1);
-                table.Add(count, added / seconds, rssNow / 1024.0, rssSettled / 1024.0, perNow, kibPerConnection, marginal,
-                    ping.Ms(50), ping.Ms(99), events.UnexpectedCloses);
+                table.Add(count, added / seconds, rssNow / 1024.0, rssSettled / 1024.0, $"{low / 1024.0:F1}-{high / 1024.0:F1}", perNow,
+                    kibPerConnection, perHigh, marginal, ping.Ms(50), ping.Ms(99), events.UnexpectedCloses);
                 rows.Add(new System.Text.Json.Nodes.JsonObject
                 {
                     ["connections"] = count,
@@ -65,14 +70,17 @@ public static class IdleWorkload
                     ["rssBaselineKiB"] = baseline,
                     ["rssAfterConnectKiB"] = rssNow,
                     ["rssSettledKiB"] = rssSettled,
+                    ["rssSettlingLowKiB"] = low,
+                    ["rssSettlingHighKiB"] = high,
+                    ["kibPerConnectionSettlingHigh"] = Math.Round(perHigh, 2),
                     ["kibPerConnectionAfterConnect"] = Math.Round(perNow, 2),
                     ["kibPerConnectionSettled"] = Math.Round(kibPerConnection, 2),
                     ["marginalKibPerConnection"] = Math.Round(marginal, 2),
                     ["pingMs"] = ping.ToJson(),
                     ["unexpectedCloses"] = events.UnexpectedCloses,
                 });
-                log.WriteLine($"  {count} connections: {added / seconds:F0} connects/s, RSS {rssSettled / 1024.0:F1} MiB settled, " +
-                              $"{kibPerConnection:F1} KiB/conn, dropped {events.UnexpectedCloses}");
+                log.WriteLine($"  {count} connections: {added / seconds:F0} connects/s, RSS {rssSettled / 1024.0:F1} MiB settled " +
+                              $"({low / 1024.0:F1}-{high / 1024.0:F1} through the settle's second half), {kibPerConnection:F1} KiB/conn, dropped {events.UnexpectedCloses}");
                 previous = (count, rssSettled);
             }
         }
@@ -84,6 +92,7 @@ public static class IdleWorkload
         result.Figures["rows"] = rows;
         result.Figures["connections"] = counts[^1];
         result.Figures["kibPerConnection"] = double.IsNaN(kibPerConnection) ? null : Math.Round(kibPerConnection, 2);
+        result.Figures["kibPerConnectionHigh"] = double.IsNaN(kibPerConnectionHigh) ? null : Math.Round(kibPerConnectionHigh, 2);
         result.Figures["unexpectedCloses"] = events.UnexpectedCloses;
         result.Tables.Add(("RSS = the server's VmRSS; per connection = (RSS - baseline) / connections; ping = round trip on up to " +
                            $"{PingSample} of the sockets; server and load generator share the cores", table));
@@ -94,6 +103,22 @@ public static class IdleWorkload
     }
 
     private static long Rss(GatewayTarget target) => target.Pids is { } pids ? ProcStats.RssKiB(pids) : 0;
+
+    /// <summary>Waits out the settle, reading the resident set every second through its second half; returns the lowest and highest read.</summary>
+    private static async Task<(long Low, long High)> SettleAsync(GatewayTarget target, TimeSpan settle)
+    {
+        await Task.Delay(settle / 2);
+        var end = DateTime.UtcNow + settle / 2;
+        var (low, high) = (long.MaxValue, long.MinValue);
+        while (true)
+        {
+            var rss = Rss(target);
+            (low, high) = (Math.Min(low, rss), Math.Max(high, rss));
+            var left = end - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return (low, high);
+            await Task.Delay(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+        }
+    }
 
     /// <summary>A ping round trip on a sample of the sockets, all at once: is the server still responsive with them all open?</summary>
     private static async Task<Latency> PingAsync(List<BenchSocket> sockets, ReplyTracker tracker)

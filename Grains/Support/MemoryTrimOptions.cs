@@ -30,6 +30,13 @@ public sealed class MemoryTrimOptions
     /// <summary>The shortest time between two trims.</summary>
     public TimeSpan MinimumTrimInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// When the garbage collector has not run for a whole check interval and the process allocated at least this many
+    /// bytes since it last ran, collect the young generations (a short pause) so that a slowly allocating process sweeps
+    /// its garbage while it is small instead of touching new memory; 0: never.
+    /// </summary>
+    public long CollectAfterBytes { get; set; } = 8L << 20;
+
     /// <summary>Checks every setting; the message names the one that is wrong.</summary>
     public void Validate()
     {
@@ -37,5 +44,6 @@ public sealed class MemoryTrimOptions
         if (QuietAllocationBytesPerSecond <= 0) throw new InvalidOperationException($"{SectionName}:{nameof(QuietAllocationBytesPerSecond)} must be positive.");
         if (MinimumGrowthBytes < 0) throw new InvalidOperationException($"{SectionName}:{nameof(MinimumGrowthBytes)} must not be negative.");
         if (MinimumTrimInterval < TimeSpan.Zero) throw new InvalidOperationException($"{SectionName}:{nameof(MinimumTrimInterval)} must not be negative.");
+        if (CollectAfterBytes < 0) throw new InvalidOperationException($"{SectionName}:{nameof(CollectAfterBytes)} must not be negative.");
     }
 }

@@ -18,6 +18,12 @@ public interface IProcessMemory
     /// <summary>The process's resident memory now (its working set).</summary>
     long Resident { get; }
 
+    /// <summary>Garbage collections so far, of any generation (a running count).</summary>
+    int Collections { get; }
+
+    /// <summary>Collects the young generations (0 and 1): a short pause.</summary>
+    void CollectYoung();
+
     /// <summary>Gives back as much spare memory as it can: a full, blocking, compacting collection, then the C library's free pages.</summary>
     void Trim();
 }
@@ -29,6 +35,9 @@ public sealed class GcProcessMemory : IProcessMemory
 
     public long AllocatedTotal => GC.GetTotalAllocatedBytes(precise: false);
     public long Resident => Environment.WorkingSet;
+    public int Collections => GC.CollectionCount(0);
+
+    public void CollectYoung() => GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
 
     public void Trim()
     {
@@ -54,20 +63,23 @@ public sealed class GcProcessMemory : IProcessMemory
 /// Hands spare memory back to the operating system once the process goes quiet after its resident memory grew
 /// (<see cref="QuietTrimPolicy"/>). The garbage collector keeps what a burst made it commit (a few thousand
 /// connections arriving at once leave it holding about twice what they need) and gives it back only at collections,
-/// which a quiet process rarely makes; a server that sits mostly idle would hold its peak for good.
+/// which a quiet process rarely makes; a server that sits mostly idle would hold its peak for good. Between trims, a
+/// process that allocates slowly has its young generations collected early (<see cref="QuietCollectionPolicy"/>), so
+/// its garbage does not spread over new memory for minutes until the collector's own budget runs out.
 /// </summary>
 public sealed class MemoryTrimmer(
     IOptions<MemoryTrimOptions> options, IProcessMemory memory, TimeProvider time, ILogger<MemoryTrimmer> logger) : BackgroundService
 {
     private readonly MemoryTrimOptions _options = options.Value;
     private readonly QuietTrimPolicy _policy = new(options.Value);
+    private readonly QuietCollectionPolicy _collections = new(options.Value);
 
     private PeriodicTimer? _timer;
 
     /// <summary>Starts the checks; the first is one interval from now.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_options.TrimWhenQuiet) _timer = new PeriodicTimer(_options.CheckInterval, time);
+        if (_options.TrimWhenQuiet || _options.CollectAfterBytes > 0) _timer = new PeriodicTimer(_options.CheckInterval, time);
         return base.StartAsync(cancellationToken);
     }
 
@@ -89,19 +101,34 @@ public sealed class MemoryTrimmer(
         base.Dispose();
     }
 
-    /// <summary>One check: trims if the policy says so.</summary>
+    /// <summary>One check: trims if that policy says so, or else collects the young generations if that one does.</summary>
     public void Check()
     {
+        var allocated = memory.AllocatedTotal;
         var before = memory.Resident;
-        if (!_policy.ShouldTrim(time.GetUtcNow(), memory.AllocatedTotal, before)) return;
+        if (!_options.TrimWhenQuiet || !_policy.ShouldTrim(time.GetUtcNow(), allocated, before))
+        {
+            if (_collections.ShouldCollect(allocated, memory.Collections)) CollectYoung();
+            return;
+        }
         var started = Stopwatch.GetTimestamp();
         memory.Trim();
         var after = memory.Resident;
         _policy.Trimmed(time.GetUtcNow(), memory.AllocatedTotal, after);
+        _collections.Collected(memory.AllocatedTotal, memory.Collections);
         MessengerMetrics.MemoryTrims.Add(1);
         MessengerMetrics.MemoryTrimmed.Add(Math.Max(0, before - after));
         logger.LogInformation("Quiet after growing: returned memory to the operating system, resident {Before} MiB -> {After} MiB, in {Ms:F0} ms",
             before >> 20, after >> 20, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private void CollectYoung()
+    {
+        var started = Stopwatch.GetTimestamp();
+        memory.CollectYoung();
+        _collections.Collected(memory.AllocatedTotal, memory.Collections);
+        MessengerMetrics.MemoryQuietCollections.Add(1);
+        logger.LogDebug("Allocating slowly: collected the young generations early, in {Ms:F1} ms", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }
 

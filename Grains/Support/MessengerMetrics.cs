@@ -86,4 +86,7 @@ public static class MessengerMetrics
 
     /// <summary>Resident memory those trims gave back.</summary>
     public static readonly Counter<long> MemoryTrimmed = Meter.CreateCounter<long>("messenger.memory.trimmed", "By", "Resident memory returned to the operating system by trims");
+
+    /// <summary>Early collections of the young generations in a process that allocates slowly (<see cref="QuietCollectionPolicy"/>).</summary>
+    public static readonly Counter<long> MemoryQuietCollections = Meter.CreateCounter<long>("messenger.memory.quiet_collections", "{collection}", "Early collections of the young generations in a process that allocates slowly");
 }

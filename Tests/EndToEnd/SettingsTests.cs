@@ -32,4 +32,21 @@ public sealed class SettingsTests
             k => k.StartsWith("messenger_memory_trimmed_bytes_total", StringComparison.Ordinal));
         Assert.Contains("Quiet after growing: returned memory to the operating system, resident ", server.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Gateway_AllocatingSlowly_CollectsTheYoungGenerationsEarly_AndCountsIt()
+    {
+        // An idle gateway allocates little (each scrape of /metrics a little) and its collector does not run by itself
+        // between two checks half a second apart: with a minimum of one byte, a check finds it due.
+        await using var server = await ServerProcess.StartAsync(null,
+            "--Memory:CheckInterval=00:00:00.500", "--Memory:TrimWhenQuiet=false", "--Memory:CollectAfterBytes=1");
+        using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (PrometheusText.Sum(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")), "messenger_memory_quiet_collections_total") < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no early collection within 30 s of start-up\n" + server.Output);
+            await Task.Delay(250);
+        }
+        Assert.Equal(0, PrometheusText.Sum(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")), "messenger_memory_trims_total"));
+    }
 }

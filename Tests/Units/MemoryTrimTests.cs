@@ -5,7 +5,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Messenger.Tests.Units;
 
-/// <summary>When a process returns its spare memory: only once quiet, only after real growth, not too often.</summary>
+/// <summary>
+/// When a process returns its spare memory: only once quiet, only after real growth, not too often; and when one that
+/// allocates slowly has its young generations collected early.
+/// </summary>
 public sealed class MemoryTrimTests
 {
     private const long MiB = 1L << 20;
@@ -17,6 +20,7 @@ public sealed class MemoryTrimTests
         QuietAllocationBytesPerSecond = MiB,
         MinimumGrowthBytes = 32 * MiB,
         MinimumTrimInterval = TimeSpan.FromSeconds(30),
+        CollectAfterBytes = 16 * MiB,
     };
 
     [Fact]
@@ -93,6 +97,73 @@ public sealed class MemoryTrimTests
     }
 
     [Fact]
+    public void CollectionPolicy_CollectsOnlyWhenTheCollectorSkippedAWholeInterval_AfterTheMinimumWasAllocated()
+    {
+        var policy = new QuietCollectionPolicy(Options()); // 16 MiB
+        Assert.False(policy.ShouldCollect(0, 7)); // the first check only reads
+
+        // Busy: the collector ran between every two checks, however much was allocated.
+        Assert.False(policy.ShouldCollect(100 * MiB, 8));
+        Assert.False(policy.ShouldCollect(200 * MiB, 9));
+
+        // Slow: no collection since the last check, and 10 MiB is under the minimum...
+        Assert.False(policy.ShouldCollect(210 * MiB, 9));
+        // ...16 MiB since the last collection was seen is enough.
+        Assert.True(policy.ShouldCollect(216 * MiB, 9));
+        policy.Collected(216 * MiB, 10);
+
+        // Counted from its own collection: 15 MiB later, no; then the collector ran by itself, and counting starts again.
+        Assert.False(policy.ShouldCollect(231 * MiB, 10));
+        Assert.False(policy.ShouldCollect(240 * MiB, 11));
+        Assert.False(policy.ShouldCollect(250 * MiB, 11));
+        Assert.True(policy.ShouldCollect(256 * MiB, 11));
+    }
+
+    [Fact]
+    public void CollectionPolicy_AtZero_NeverCollects()
+    {
+        var options = Options();
+        options.CollectAfterBytes = 0;
+        var policy = new QuietCollectionPolicy(options);
+        for (var i = 0; i < 5; i++) Assert.False(policy.ShouldCollect(i * 1024 * MiB, 3));
+    }
+
+    [Fact]
+    public async Task Trimmer_AllocatingSlowly_CollectsTheYoungGenerationsEarly_ButNotWhileTheCollectorRunsByItself()
+    {
+        var time = new FakeTimeProvider(T0);
+        var options = Options();
+        options.TrimWhenQuiet = false; // collections alone
+        var memory = new FakeMemory { Resident = 100 * MiB };
+        var trimmer = new MemoryTrimmer(Microsoft.Extensions.Options.Options.Create(options), memory, time, NullLogger<MemoryTrimmer>.Instance);
+        await trimmer.StartAsync(CancellationToken.None);
+        try
+        {
+            await NextCheckAsync(time, memory); // the first check reads
+            // Under load: 200 MiB per interval, and the collector runs in each.
+            for (var i = 0; i < 5; i++)
+            {
+                memory.Allocated += 200 * MiB;
+                memory.Collections++;
+                await NextCheckAsync(time, memory);
+            }
+            Assert.Equal(0, memory.YoungCollections);
+            // Idle: 4 MiB per interval and no collection of its own; the fifth interval reaches 16 MiB since the last one seen.
+            for (var i = 0; i < 4; i++)
+            {
+                memory.Allocated += 4 * MiB;
+                await NextCheckAsync(time, memory);
+                Assert.Equal(i < 3 ? 0 : 1, memory.YoungCollections);
+            }
+            Assert.Equal(0, memory.Trims);
+        }
+        finally
+        {
+            await trimmer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Trimmer_ChecksOnItsTimer_TrimsWhenThePolicySays_AndNotWhenSwitchedOff()
     {
         var time = new FakeTimeProvider(T0);
@@ -119,6 +190,7 @@ public sealed class MemoryTrimTests
 
         var off = Options();
         off.TrimWhenQuiet = false;
+        off.CollectAfterBytes = 0;
         var idle = new FakeMemory { Resident = 100 * MiB };
         var disabled = new MemoryTrimmer(Microsoft.Extensions.Options.Options.Create(off), idle, time, NullLogger<MemoryTrimmer>.Instance);
         await disabled.StartAsync(CancellationToken.None);
@@ -131,6 +203,7 @@ public sealed class MemoryTrimTests
         await disabled.StopAsync(CancellationToken.None);
         Assert.Equal(0, idle.Reads);
         Assert.Equal(0, idle.Trims);
+        Assert.Equal(0, idle.YoungCollections);
     }
 
     [Theory]
@@ -138,6 +211,7 @@ public sealed class MemoryTrimTests
     [InlineData("QuietAllocationBytesPerSecond", "0")]
     [InlineData("MinimumGrowthBytes", "-1")]
     [InlineData("MinimumTrimInterval", "-00:00:01")]
+    [InlineData("CollectAfterBytes", "-1")]
     public void Options_AWrongValue_IsNamedInTheError(string name, string value)
     {
         var options = Options();
@@ -165,8 +239,11 @@ public sealed class MemoryTrimTests
         public long Allocated { get; set; }
         public int Reads { get; private set; }
         public int Trims { get; private set; }
+        public int YoungCollections { get; private set; }
         public long AllocatedTotal { get { Reads++; return Allocated; } }
         public long Resident { get => _resident; set => _resident = value; }
-        public void Trim() { Trims++; _resident = 120 * MiB; }
+        public int Collections { get; set; }
+        public void Trim() { Trims++; Collections++; _resident = 120 * MiB; }
+        public void CollectYoung() { YoungCollections++; Collections++; }
     }
 }
