@@ -80,6 +80,7 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment) info.Environment[key] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start the {name}");
+        ChildProcesses.Track(process);
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var server = new ServerProcess(name, process, new Uri($"http://127.0.0.1:{port}/"), logPath, log);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
@@ -129,6 +130,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        ChildProcesses.Forget(_process);
         _process.WaitForExit(2000); // lets the output readers finish
         _process.Dispose();
         lock (_log) _log.Dispose();

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Messenger.Bench.Hosting;
+
+/// <summary>
+/// The servers the bench started and has not stopped yet. When the bench itself is stopped (Ctrl-C, SIGTERM from
+/// <c>kill</c> or <c>timeout</c>) or exits without stopping them, they are killed with it, instead of running on
+/// unseen, holding ports and taking CPU from the next run's measurements.
+/// </summary>
+internal static class ChildProcesses
+{
+    private static readonly ConcurrentDictionary<int, Process> Live = new();
+    private static readonly List<PosixSignalRegistration> Registrations = [];
+    private static int _hooked;
+
+    public static void Track(Process process)
+    {
+        Hook();
+        Live[process.Id] = process;
+    }
+
+    public static void Forget(Process process) => Live.TryRemove(process.Id, out _);
+
+    private static void Hook()
+    {
+        if (Interlocked.Exchange(ref _hooked, 1) == 1) return;
+        // The handlers leave the signal's default action in place: the bench still stops, after its children.
+        foreach (var signal in (PosixSignal[])[PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT])
+        {
+            Registrations.Add(PosixSignalRegistration.Create(signal, _ => KillAll()));
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+    }
+
+    private static void KillAll()
+    {
+        foreach (var process in Live.Values)
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone already.
+            }
+        }
+        Live.Clear();
+    }
+}
