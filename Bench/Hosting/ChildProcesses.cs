@@ -5,9 +5,10 @@ using System.Runtime.InteropServices;
 namespace Messenger.Bench.Hosting;
 
 /// <summary>
-/// The servers the bench started and has not stopped yet. When the bench itself is stopped (Ctrl-C, SIGTERM from
-/// <c>kill</c> or <c>timeout</c>) or exits without stopping them, they are killed with it, instead of running on
-/// unseen, holding ports and taking CPU from the next run's measurements.
+/// The servers the bench started and has not stopped yet. When the bench itself is stopped by a signal (Ctrl-C,
+/// SIGTERM from <c>kill</c> or <c>timeout</c>, SIGHUP, SIGQUIT) or exits normally without stopping them, they are
+/// killed with it, instead of running on unseen, holding ports and taking CPU from the next run's measurements.
+/// (SIGKILL, or a crash of the bench, still leaves them.)
 /// </summary>
 internal static class ChildProcesses
 {
@@ -27,7 +28,7 @@ internal static class ChildProcesses
     {
         if (Interlocked.Exchange(ref _hooked, 1) == 1) return;
         // The handlers leave the signal's default action in place: the bench still stops, after its children.
-        foreach (var signal in (PosixSignal[])[PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT])
+        foreach (var signal in (PosixSignal[])[PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT, PosixSignal.SIGHUP])
         {
             Registrations.Add(PosixSignalRegistration.Create(signal, _ => KillAll()));
         }
@@ -36,17 +37,17 @@ internal static class ChildProcesses
 
     private static void KillAll()
     {
-        foreach (var process in Live.Values)
+        foreach (var id in Live.Keys)
         {
+            if (!Live.TryRemove(id, out var process)) continue;
             try
             {
                 if (!process.HasExited) process.Kill(entireProcessTree: true);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            catch (Exception)
             {
-                // Gone already.
+                // Gone already, or not ours to kill any more: the others still are.
             }
         }
-        Live.Clear();
     }
 }

@@ -24,7 +24,7 @@ public static class TargetComparison
                 Text(first?["ackLatencyFromScheduleMs"]?["p50Ms"]),
                 Text(first?["serverCpuUsPerDelivered"]),
                 Text(first?["otherProcessesCpuPercent"]),
-                Text(idle?["kibPerConnection"]));
+                Text(idle?["kibPerConnectionHigh"]));
         }
         var text = new StringBuilder();
         text.AppendLine();

@@ -108,13 +108,13 @@ public static class IdleWorkload
     private static async Task<(long Low, long High)> SettleAsync(GatewayTarget target, TimeSpan settle)
     {
         await Task.Delay(settle / 2);
-        var end = DateTime.UtcNow + settle / 2;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (low, high) = (long.MaxValue, long.MinValue);
         while (true)
         {
             var rss = Rss(target);
             (low, high) = (Math.Min(low, rss), Math.Max(high, rss));
-            var left = end - DateTime.UtcNow;
+            var left = settle / 2 - System.Diagnostics.Stopwatch.GetElapsedTime(started);
             if (left <= TimeSpan.Zero) return (low, high);
             await Task.Delay(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
         }

@@ -32,8 +32,9 @@ public sealed class MemoryTrimOptions
 
     /// <summary>
     /// When the garbage collector has not run for a whole check interval and the process allocated at least this many
-    /// bytes since it last ran, collect the young generations (a short pause) so that a slowly allocating process sweeps
-    /// its garbage while it is small instead of touching new memory; 0: never.
+    /// bytes since it last ran (counted from the first check after it ran), but less than this in the last interval
+    /// alone, collect the young generations (a short pause) so that a slowly allocating process sweeps its garbage
+    /// while it is small instead of touching new memory; 0: never.
     /// </summary>
     public long CollectAfterBytes { get; set; } = 8L << 20;
 

@@ -101,25 +101,41 @@ public sealed class MemoryTrimmer(
         base.Dispose();
     }
 
+    /// <summary>Checks completed so far (for tests that drive the timer and need to know a check has finished).</summary>
+    public int CompletedChecks => Volatile.Read(ref _completedChecks);
+
+    private int _completedChecks;
+
     /// <summary>One check: trims if that policy says so, or else collects the young generations if that one does.</summary>
     public void Check()
     {
-        var allocated = memory.AllocatedTotal;
-        var before = memory.Resident;
-        if (!_options.TrimWhenQuiet || !_policy.ShouldTrim(time.GetUtcNow(), allocated, before))
+        try
         {
+            var allocated = memory.AllocatedTotal;
+            if (_options.TrimWhenQuiet && TryTrim(allocated)) return;
             if (_collections.ShouldCollect(allocated, memory.Collections)) CollectYoung();
-            return;
         }
+        finally
+        {
+            Interlocked.Increment(ref _completedChecks);
+        }
+    }
+
+    private bool TryTrim(long allocated)
+    {
+        var before = memory.Resident;
+        if (!_policy.ShouldTrim(time.GetUtcNow(), allocated, before)) return false;
         var started = Stopwatch.GetTimestamp();
         memory.Trim();
         var after = memory.Resident;
-        _policy.Trimmed(time.GetUtcNow(), memory.AllocatedTotal, after);
-        _collections.Collected(memory.AllocatedTotal, memory.Collections);
+        var allocatedAfter = memory.AllocatedTotal;
+        _policy.Trimmed(time.GetUtcNow(), allocatedAfter, after);
+        _collections.Collected(allocatedAfter, memory.Collections);
         MessengerMetrics.MemoryTrims.Add(1);
         MessengerMetrics.MemoryTrimmed.Add(Math.Max(0, before - after));
         logger.LogInformation("Quiet after growing: returned memory to the operating system, resident {Before} MiB -> {After} MiB, in {Ms:F0} ms",
             before >> 20, after >> 20, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return true;
     }
 
     private void CollectYoung()
