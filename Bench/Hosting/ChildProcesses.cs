@@ -13,27 +13,18 @@ namespace Messenger.Bench.Hosting;
 internal static class ChildProcesses
 {
     private static readonly ConcurrentDictionary<int, Process> Live = new();
-    private static readonly List<PosixSignalRegistration> Registrations = [];
-    private static int _hooked;
 
-    public static void Track(Process process)
-    {
-        Hook();
-        Live[process.Id] = process;
-    }
+    // Kept alive for the life of the bench (a collected registration stops handling its signal). The handlers leave
+    // the signal's default action in place: the bench still stops, after its children.
+    private static readonly PosixSignalRegistration[] Registrations =
+        [.. ((PosixSignal[])[PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT, PosixSignal.SIGHUP])
+            .Select(signal => PosixSignalRegistration.Create(signal, _ => KillAll()))];
+
+    static ChildProcesses() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+
+    public static void Track(Process process) => Live[process.Id] = process;
 
     public static void Forget(Process process) => Live.TryRemove(process.Id, out _);
-
-    private static void Hook()
-    {
-        if (Interlocked.Exchange(ref _hooked, 1) == 1) return;
-        // The handlers leave the signal's default action in place: the bench still stops, after its children.
-        foreach (var signal in (PosixSignal[])[PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT, PosixSignal.SIGHUP])
-        {
-            Registrations.Add(PosixSignalRegistration.Create(signal, _ => KillAll()));
-        }
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
-    }
 
     private static void KillAll()
     {

@@ -53,9 +53,7 @@ public static class IdleWorkload
                 var seconds = (Clock.NowUs() - started) / 1e6;
                 var added = count - previous.Count;
                 var rssNow = Rss(target);
-                var (low, high) = await SettleAsync(target, options.Settle);
-                var rssSettled = Rss(target);
-                (low, high) = (Math.Min(low, rssSettled), Math.Max(high, rssSettled));
+                var (low, high, rssSettled) = await SettleAsync(target, options.Settle);
                 var ping = await PingAsync(sockets, tracker);
                 var perNow = (rssNow - baseline) / (double)count;
                 kibPerConnection = (rssSettled - baseline) / (double)count;
@@ -104,8 +102,11 @@ public static class IdleWorkload
 
     private static long Rss(GatewayTarget target) => target.Pids is { } pids ? ProcStats.RssKiB(pids) : 0;
 
-    /// <summary>Waits out the settle, reading the resident set every second through its second half; returns the lowest and highest read.</summary>
-    private static async Task<(long Low, long High)> SettleAsync(GatewayTarget target, TimeSpan settle)
+    /// <summary>
+    /// Waits out the settle, reading the resident set every second through its second half; returns the lowest and
+    /// highest read, and the last (at the settle's end).
+    /// </summary>
+    private static async Task<(long Low, long High, long Last)> SettleAsync(GatewayTarget target, TimeSpan settle)
     {
         await Task.Delay(settle / 2);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -115,7 +116,7 @@ public static class IdleWorkload
             var rss = Rss(target);
             (low, high) = (Math.Min(low, rss), Math.Max(high, rss));
             var left = settle / 2 - System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero) return (low, high);
+            if (left <= TimeSpan.Zero) return (low, high, rss);
             await Task.Delay(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
         }
     }

@@ -20,13 +20,7 @@ public sealed class SettingsTests
         // Start-up leaves well over the 32 MiB minimum resident; an idle gateway allocates next to nothing.
         await using var server = await ServerProcess.StartAsync(null, "--Memory:CheckInterval=00:00:00.500");
         using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        double trims;
-        while ((trims = PrometheusText.Sum(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")), "messenger_memory_trims_total")) < 1)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no trim within 30 s of start-up\n" + server.Output);
-            await Task.Delay(250);
-        }
+        var trims = await FirstCountAsync(server, scraper, "messenger_memory_trims_total", "trim", TimeSpan.FromMilliseconds(250));
         Assert.Equal(1, trims); // nothing grew since: once
         Assert.Contains(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")).Keys,
             k => k.StartsWith("messenger_memory_trimmed_bytes_total", StringComparison.Ordinal));
@@ -42,12 +36,21 @@ public sealed class SettingsTests
         await using var server = await ServerProcess.StartAsync(null,
             "--Memory:CheckInterval=00:00:00.500", "--Memory:TrimWhenQuiet=false", "--Memory:CollectAfterBytes=262144");
         using var scraper = new HttpClient { BaseAddress = server.BaseAddress };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (PrometheusText.Sum(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")), "messenger_memory_quiet_collections_total") < 1)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no early collection within 30 s of start-up\n" + server.Output);
-            await Task.Delay(1000); // scraping allocates: now and then, not in every interval
-        }
+        // Scraping allocates: now and then, not in every interval.
+        await FirstCountAsync(server, scraper, "messenger_memory_quiet_collections_total", "early collection", TimeSpan.FromSeconds(1));
         Assert.DoesNotContain("Quiet after growing", server.Output, StringComparison.Ordinal); // trimming is off
+    }
+
+    /// <summary>Scrapes <c>/metrics</c> every <paramref name="every"/> until <paramref name="metric"/> counts one or more (30 s at most); returns its count.</summary>
+    private static async Task<double> FirstCountAsync(ServerProcess server, HttpClient scraper, string metric, string what, TimeSpan every)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        double count;
+        while ((count = PrometheusText.Sum(PrometheusText.Parse(await scraper.GetStringAsync("/metrics")), metric)) < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no {what} within 30 s of start-up\n" + server.Output);
+            await Task.Delay(every);
+        }
+        return count;
     }
 }

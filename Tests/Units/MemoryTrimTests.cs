@@ -146,7 +146,7 @@ public sealed class MemoryTrimTests
         var options = Options();
         options.TrimWhenQuiet = false; // collections alone
         var memory = new FakeMemory { Resident = 100 * MiB };
-        var trimmer = new MemoryTrimmer(Microsoft.Extensions.Options.Options.Create(options), memory, time, NullLogger<MemoryTrimmer>.Instance);
+        var trimmer = Trimmer(options, memory, time);
         await trimmer.StartAsync(CancellationToken.None);
         try
         {
@@ -180,7 +180,7 @@ public sealed class MemoryTrimTests
     {
         var time = new FakeTimeProvider(T0);
         var memory = new FakeMemory { Resident = 10 * MiB }; // below the minimum: checks before the burst trim nothing
-        var trimmer = new MemoryTrimmer(Microsoft.Extensions.Options.Options.Create(Options()), memory, time, NullLogger<MemoryTrimmer>.Instance);
+        var trimmer = Trimmer(Options(), memory, time);
         await trimmer.StartAsync(CancellationToken.None);
         try
         {
@@ -204,7 +204,7 @@ public sealed class MemoryTrimTests
         off.TrimWhenQuiet = false;
         off.CollectAfterBytes = 0;
         var idle = new FakeMemory { Resident = 100 * MiB };
-        var disabled = new MemoryTrimmer(Microsoft.Extensions.Options.Options.Create(off), idle, time, NullLogger<MemoryTrimmer>.Instance);
+        var disabled = Trimmer(off, idle, time);
         await disabled.StartAsync(CancellationToken.None);
         idle.Resident = 900 * MiB;
         for (var i = 0; i < 10; i++)
@@ -234,6 +234,9 @@ public sealed class MemoryTrimTests
         Options().Validate(); // the defaults of the test pass
         new MemoryTrimOptions().Validate(); // and the product's
     }
+
+    private static MemoryTrimmer Trimmer(MemoryTrimOptions options, IProcessMemory memory, TimeProvider time) =>
+        new(Microsoft.Extensions.Options.Options.Create(options), memory, time, NullLogger<MemoryTrimmer>.Instance);
 
     // One interval on: one more check, finished (the trimmer's timer exists once StartAsync has returned).
     private static async Task NextCheckAsync(FakeTimeProvider time, MemoryTrimmer trimmer)
