@@ -13,7 +13,9 @@ public interface IUserGrain : IGrainWithStringKey
 
     /// <summary>
     /// Records a connected device session whose updates are pushed to <paramref name="gateway"/>.
-    /// The session is a lease: it ends by <see cref="DetachDeviceAsync"/> or when not renewed in time.
+    /// The session lasts until <see cref="DetachDeviceAsync"/>, or until the silo finds the gateway gone: each silo
+    /// holding sessions of a gateway calls its <see cref="IUpdateObserver.OnHeartbeatAsync"/> (one call per silo and
+    /// gateway, however many users), and a gateway that has not answered for <c>Messenger:DeviceLease</c> is gone.
     /// Returns the user's newest <c>userSeq</c>. Throws <see cref="ErrorCode.LoggedOut"/> when a token of
     /// <paramref name="deviceId"/> at <paramref name="generation"/> is no longer good (see <see cref="DeviceGrants"/>).
     /// </summary>
@@ -22,8 +24,18 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Ends a device session (the socket closed).</summary>
     Task DetachDeviceAsync(string connectionId);
 
-    /// <summary>Extends the leases of the given sessions; returns the ids that were unknown (expired).</summary>
+    /// <summary>
+    /// Checks the given sessions (a gateway's periodic reconciliation); returns the ids this activation does not
+    /// know (it is a new one, or the sessions ended), which the gateway then attaches again.
+    /// </summary>
     Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds);
+
+    /// <summary>
+    /// Called by the silo when a gateway holding a session or presence watch of this user stopped answering
+    /// its heartbeat: the user grain ends them (presence follows, debounced).
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task GatewayLostAsync();
 
     /// <summary>Updates after <paramref name="after"/>, at most <paramref name="limit"/>, in order.</summary>
     Task<SyncPage> SyncAsync(long after, int limit);
@@ -86,8 +98,8 @@ public interface IUserGrain : IGrainWithStringKey
 
     /// <summary>
     /// Registers (or renews) a gateway that has sockets watching this user's presence; returns the
-    /// status at registration, so no change between the two is missed. The registration is a lease
-    /// like a device session.
+    /// status at registration, so no change between the two is missed. The registration lasts until
+    /// <see cref="UnwatchPresenceAsync"/> or until the silo finds the gateway gone, like a device session.
     /// </summary>
     Task<PresenceStatus> WatchPresenceAsync(IUpdateObserver gateway);
 
@@ -206,4 +218,10 @@ public interface IUpdateObserver : IGrainObserver
     /// </summary>
     [Orleans.Concurrency.OneWay]
     Task OnUserReleasedAsync(string userId);
+
+    /// <summary>
+    /// A silo holding device sessions or presence watches of this gateway checks that it is still there (every
+    /// third of <c>Messenger:DeviceLease</c>); a gateway that stops answering loses them after one lease.
+    /// </summary>
+    Task OnHeartbeatAsync();
 }

@@ -39,8 +39,7 @@ public sealed partial class UserGrain : IRemindable
     public Task<IReadOnlyList<DeviceInfo>> ListDevicesAsync()
     {
         EnsureExists();
-        var now = _presence.Now;
-        return Task.FromResult<IReadOnlyList<DeviceInfo>>(_devices.List(deviceId => _presence.Devices.IsLive(deviceId, now)));
+        return Task.FromResult<IReadOnlyList<DeviceInfo>>(_devices.List(_presence.Devices.IsLive, _presence.Now));
     }
 
     public async Task LogOutDeviceAsync(string deviceId)

@@ -39,7 +39,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     public UserGrain(IAccountStore accounts, IUserLogStore log, IConversationStore conversations, UpdatePusher pusher, IGrainFactory grains,
         [PersistentState("devices", MessengerSiloExtensions.GrainStateStorage)] IPersistentState<UserDevicesState> devices,
-        IPushOutboxStore pushStore, PushSender pushSender, IOptions<PushOptions> pushOptions,
+        IPushOutboxStore pushStore, PushSender pushSender, IOptions<PushOptions> pushOptions, GatewayLeases leases, OnlineUsers online,
         IOptions<MessengerOptions> options, IOptions<PresenceOptions> presence, TimeProvider time, ILogger<UserGrain> logger, ILoggerFactory loggers)
     {
         _pushLog = loggers.CreateLogger(PushSender.LogCategory);
@@ -54,7 +54,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         _options = options.Value;
         _logger = logger;
         _log = new UserLog(Id, log, conversations, _options.MarkSaveInterval, time, logger);
-        _presence = new UserPresence(this, grains, log, _options, presence.Value, time, logger);
+        _presence = new UserPresence(this, grains, log, leases, online, presence.Value, time);
         _devicesState = devices;
         _devices = new UserDevices(devices.State, WriteDevicesAsync);
         _deviceWatchers = new DeviceWatchers(_options.DeviceLease);
@@ -84,6 +84,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        foreach (var deviceId in _presence.Devices.LiveDevices()) _devices.Touch(deviceId, _presence.Now);
         _presence.Release(_deviceWatchers.Live(_presence.Now));
         await SettlePushAsync();
         await _log.FlushAsync();
@@ -321,10 +322,17 @@ public sealed partial class UserGrain : Grain, IUserGrain
         if (await _presence.DetachAsync(connectionId) is { } deviceId) _devices.Touch(deviceId, _presence.Now);
     }
 
-    public async Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds)
+    public Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds)
     {
         foreach (var deviceId in _presence.Devices.DevicesOf(connectionIds)) _devices.Touch(deviceId, _presence.Now);
-        return await _presence.RenewAsync(connectionIds);
+        return Task.FromResult(_presence.Unknown(connectionIds));
+    }
+
+    public Task GatewayLostAsync()
+    {
+        // Those devices were last seen when the silo last heard from their gateway.
+        foreach (var (deviceId, heardAt) in _presence.Devices.OnGoneGateways()) _devices.Touch(deviceId, heardAt);
+        return _presence.GatewayLostAsync();
     }
 
     public Task<bool> ReportLivenessAsync(string conversationId) => Task.FromResult(_presence.ReportTo(conversationId));

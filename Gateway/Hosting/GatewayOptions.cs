@@ -40,8 +40,19 @@ public sealed class GatewayOptions
     /// <summary>How long one frame may take to write before the socket is considered stuck and dropped.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often device leases of open sockets are renewed (must be well under the lease).</summary>
+    /// <summary>
+    /// How long a copy of a user's device grants is trusted before it is fetched again (which renews this gateway's
+    /// registration with the user grain); also how soon a round of <see cref="ReconcileInterval"/> that could not reach
+    /// every user grain (a silo was lost) is run again.
+    /// </summary>
     public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How often the gateway checks every open session and presence watch with its user grain and attaches again
+    /// any the grain does not know (a repair; they are kept alive by the silos' heartbeat, not by this). Also run at
+    /// once when the gateway loses a silo.
+    /// </summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// On shutdown, how long the gateway waits for requests in progress to be answered before it closes
@@ -78,5 +89,6 @@ public sealed class GatewayOptions
         if (PollHold < TimeSpan.FromSeconds(1) || PollHold > TimeSpan.FromMinutes(5)) throw new InvalidOperationException($"{SectionName}:{nameof(PollHold)} must be 00:00:01 to 00:05:00, is {PollHold}.");
         if (PollSessionTimeout < TimeSpan.FromSeconds(1) || PollSessionTimeout > TimeSpan.FromHours(1)) throw new InvalidOperationException($"{SectionName}:{nameof(PollSessionTimeout)} must be 00:00:01 to 01:00:00, is {PollSessionTimeout}.");
         if (LeaseRenewInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(LeaseRenewInterval)} must be at least 00:00:00.1.");
+        if (ReconcileInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"{SectionName}:{nameof(ReconcileInterval)} must be at least 00:00:00.1.");
     }
 }

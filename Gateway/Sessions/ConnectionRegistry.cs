@@ -72,6 +72,9 @@ public sealed class ConnectionRegistry : IUpdateObserver
         return Task.CompletedTask;
     }
 
+    /// <summary>A silo checks that this gateway is still there; answering is all it takes.</summary>
+    public Task OnHeartbeatAsync() => Task.CompletedTask;
+
     /// <summary>Raised (before the user grain hears back) when a user's device grants changed; see <see cref="IUpdateObserver.OnDevicesChangedAsync"/>.</summary>
     public event Action<DeviceGrants>? DevicesChanged;
 

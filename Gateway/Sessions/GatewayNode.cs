@@ -9,12 +9,14 @@ namespace Messenger.Gateway.Sessions;
 
 /// <summary>
 /// This gateway as the cluster sees it: one observer reference (the <see cref="ConnectionRegistry"/>)
-/// that every user grain pushes to, device sessions attached and detached, and their leases renewed.
+/// that every user grain pushes to and every silo sends its heartbeat to, device sessions attached and
+/// detached, and what a user grain lost attached again.
 /// </summary>
 public sealed class GatewayNode(
     IGrainFactory factory,
     GrainReferences grains,
     ConnectionRegistry registry,
+    ClusterConnection cluster,
     PresenceSubscriptions subscriptions,
     IOptions<GatewayOptions> options,
     ILogger<GatewayNode> logger) : BackgroundService
@@ -121,39 +123,55 @@ public sealed class GatewayNode(
         }
     }
 
-    /// <summary>Most lease renewals in flight at once.</summary>
+    /// <summary>Most calls of a reconciliation round (or of re-attaching after a release) in flight at once.</summary>
     public const int RenewConcurrency = 256;
 
+    // Completed when a round is due before its time: the Orleans client lost a silo (its user grains come back
+    // elsewhere knowing nothing of this gateway), or attaching a released user's sessions again failed.
+    private TaskCompletionSource _roundDue = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void RoundDue() => _roundDue.TrySetResult();
+
     /// <summary>
-    /// Renews the leases of every open session (one call per user, whatever their number of sockets
-    /// here) and every presence watch, many at a time rather than one after another; re-attaches
-    /// any session the user grain no longer knows (it was reactivated, e.g. on another silo).
+    /// Sessions and watches are kept alive by the silos' heartbeat to this gateway, not by calls per user. This
+    /// loop repairs what a user grain may have lost: every <see cref="GatewayOptions.ReconcileInterval"/>, and at
+    /// once when a silo is lost, one round checks every open session (one call per user, whatever their number of
+    /// sockets here) and every presence watch, many at a time, and attaches again whatever the grain does not know.
+    /// A round that could not reach every grain is run again after <see cref="GatewayOptions.LeaseRenewInterval"/>.
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         registry.UserReleased += userId => _ = ReattachAsync(userId);
-        var interval = options.Value.LeaseRenewInterval;
-        using var timer = new PeriodicTimer(interval);
+        cluster.SiloLost += RoundDue;
+        var o = options.Value;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = RenewConcurrency, CancellationToken = stoppingToken };
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var complete = true;
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var due = _roundDue.Task;
+            await Task.WhenAny(Task.Delay(complete ? o.ReconcileInterval : o.LeaseRenewInterval, stoppingToken), due);
+            stoppingToken.ThrowIfCancellationRequested();
+            if (due.IsCompleted) _roundDue = new(TaskCreationOptions.RunContinuationsAsynchronously);
             var started = Stopwatch.GetTimestamp();
             Volatile.Write(ref _peakRenewals, 0);
+            Volatile.Write(ref _failedRenewals, 0);
             var users = registry.Snapshot();
             await Parallel.ForEachAsync(users, parallel, (entry, _) => new ValueTask(RenewAsync(entry.Key, entry.Value, stoppingToken)));
-            // Watches are leases too; renewing them also repairs a watch lost to a concurrent unwatch.
             var watched = subscriptions.WatchedUsers();
             await Parallel.ForEachAsync(watched, parallel, (userId, _) => new ValueTask(RenewWatchAsync(userId, stoppingToken)));
             var elapsed = Stopwatch.GetElapsedTime(started);
-            logger.Log(elapsed > interval / 2 ? LogLevel.Warning : LogLevel.Debug,
-                "Renewed the device leases of {Users} users and {Watched} presence watches in {ElapsedMs:0} ms, up to {Peak} calls at once (interval {IntervalMs:0} ms)",
-                users.Length, watched.Length, elapsed.TotalMilliseconds, Volatile.Read(ref _peakRenewals), interval.TotalMilliseconds);
+            var failed = Volatile.Read(ref _failedRenewals);
+            complete = failed == 0;
+            logger.Log(failed > 0 ? LogLevel.Warning : LogLevel.Debug,
+                "Checked the sessions of {Users} users and {Watched} presence watches in {ElapsedMs:0} ms, up to {Peak} calls at once, {Failed} failed ({Why})",
+                users.Length, watched.Length, elapsed.TotalMilliseconds, Volatile.Read(ref _peakRenewals), failed, due.IsCompleted ? "asked for" : "periodic");
         }
     }
 
-    // Renewal calls in flight now, and the most at once in this round (logged, so the pace can be checked).
+    // Calls in flight now, the most at once in this round (logged, so the pace can be checked), and the round's failures.
     private int _renewals;
     private int _peakRenewals;
+    private int _failedRenewals;
 
     private async Task RenewAsync(string userId, ClientSession[] sessions, CancellationToken stoppingToken)
     {
@@ -175,7 +193,8 @@ public sealed class GatewayNode(
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
-            logger.LogWarning(ex, "Renewing device leases of {UserId} failed", userId);
+            Interlocked.Increment(ref _failedRenewals);
+            logger.LogDebug(ex, "Checking the sessions of {UserId} failed", userId);
         }
         finally
         {
@@ -202,7 +221,8 @@ public sealed class GatewayNode(
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Attaching the sessions of {UserId} again failed; the next lease renewal retries", userId);
+            logger.LogWarning(ex, "Attaching the sessions of {UserId} again failed; a reconciliation round retries in {Delay}", userId, options.Value.LeaseRenewInterval);
+            _ = Task.Delay(options.Value.LeaseRenewInterval).ContinueWith(_ => RoundDue(), TaskScheduler.Default);
         }
         finally
         {
@@ -233,7 +253,8 @@ public sealed class GatewayNode(
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
-            logger.LogWarning(ex, "Renewing the presence watch of {UserId} failed", userId);
+            Interlocked.Increment(ref _failedRenewals);
+            logger.LogDebug(ex, "Renewing the presence watch of {UserId} failed", userId);
         }
     }
 }

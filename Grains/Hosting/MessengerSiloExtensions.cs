@@ -1,4 +1,5 @@
 using Messenger.Grains.Delivery;
+using Messenger.Grains.Presence;
 using Messenger.Grains.Push;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Storage.Postgres;
@@ -18,7 +19,7 @@ public static class MessengerSiloExtensions
 {
     /// <summary>
     /// Registers options (validated at start-up), the storage backend named by <c>Storage:Provider</c>,
-    /// its migrations, fan-out recovery and the silo's outbox to the gateways. A
+    /// its migrations, fan-out recovery, the silo's outbox to the gateways and its heartbeat to them. A
     /// <see cref="MessengerStorage"/> registered before this call is used instead of the configured one.
     /// </summary>
     public static ISiloBuilder AddMessenger(this ISiloBuilder silo, IConfiguration configuration)
@@ -38,6 +39,10 @@ public static class MessengerSiloExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
         services.AddSingleton<PushSender>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PushRecovery>();
+        services.AddSingleton(sp => new GatewayLeases(sp.GetRequiredService<IOptions<MessengerOptions>>().Value.DeviceLease,
+            sp.GetRequiredService<IOptions<GrainCollectionOptions>>().Value.CollectionAge / 2));
+        services.AddSingleton<OnlineUsers>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PresenceUpkeep>();
         AddOrleansProviders(silo, StorageOptions.From(configuration));
         return silo;
     }

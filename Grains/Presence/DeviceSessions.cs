@@ -1,12 +1,13 @@
 namespace Messenger.Grains.Presence;
 
 /// <summary>
-/// A user's device sessions (leases) and the presence derived from them, debounced: going online is
-/// published only after the user stayed connected for the settle delay, going offline only after they
-/// stayed away for the grace period. A plain class owned by the user grain; time is passed in, so the
-/// rules are easy to follow and to test.
+/// A user's device sessions and the presence derived from them, debounced: going online is published
+/// only after the user stayed connected for the settle delay, going offline only after they stayed away
+/// for the grace period. A session lasts until it is detached or its gateway's lease is gone (the silo
+/// stopped hearing from the gateway, <see cref="GatewayLease"/>). A plain class owned by the user grain;
+/// time is passed in, so the rules are easy to follow and to test.
 /// </summary>
-internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan grace)
+internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace)
 {
     private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private DateTimeOffset? _connectedSince;   // live, not yet published online
@@ -19,8 +20,7 @@ internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan g
 
     public int Count => _sessions.Count;
 
-    public void Attach(string connectionId, string deviceId, IUpdateObserver gateway, DateTimeOffset now) =>
-        _sessions[connectionId] = new Session(deviceId, gateway, now + lease);
+    public void Attach(string connectionId, string deviceId, GatewayLease lease) => _sessions[connectionId] = new Session(deviceId, lease);
 
     /// <summary>Ends a session; returns its device, or null when it was not (or no longer) known.</summary>
     public string? Detach(string connectionId, DateTimeOffset now)
@@ -39,7 +39,7 @@ internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan g
         {
             if (deviceId is not null && session.DeviceId != deviceId) continue;
             (ended ??= []).Add(id);
-            if (!gateways.Contains(session.Gateway)) gateways.Add(session.Gateway);
+            if (!gateways.Contains(session.Lease.Gateway)) gateways.Add(session.Lease.Gateway);
         }
         if (ended is null) return gateways;
         foreach (var id in ended) _sessions.Remove(id);
@@ -48,16 +48,34 @@ internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan g
     }
 
     /// <summary>Whether <paramref name="deviceId"/> has a live session.</summary>
-    public bool IsLive(string deviceId, DateTimeOffset now)
+    public bool IsLive(string deviceId)
     {
         foreach (var session in _sessions.Values)
         {
-            if (session.DeviceId == deviceId && session.ExpiresAt > now) return true;
+            if (session.DeviceId == deviceId && !session.Lease.Gone) return true;
         }
         return false;
     }
 
-    /// <summary>The device of each given session that is known, each once (renewed sessions, for "last active").</summary>
+    /// <summary>The devices with a live session.</summary>
+    public IEnumerable<string> LiveDevices()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (!session.Lease.Gone) yield return session.DeviceId;
+        }
+    }
+
+    /// <summary>The device of each session whose gateway is gone, with when that gateway was last heard from.</summary>
+    public IEnumerable<(string DeviceId, DateTimeOffset HeardAt)> OnGoneGateways()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (session.Lease.Gone) yield return (session.DeviceId, session.Lease.HeardAt);
+        }
+    }
+
+    /// <summary>The device of each given session that is known, each once (checked sessions, for "last active").</summary>
     public List<string> DevicesOf(IReadOnlyList<string> connectionIds)
     {
         var devices = new List<string>(1);
@@ -68,34 +86,43 @@ internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan g
         return devices;
     }
 
-    /// <summary>Extends the given leases; returns the ids that are not (or no longer) known.</summary>
-    public List<string>? Renew(IReadOnlyList<string> connectionIds, DateTimeOffset now)
+    /// <summary>The ids among <paramref name="connectionIds"/> of sessions not (or no longer) live here.</summary>
+    public List<string>? Unknown(IReadOnlyList<string> connectionIds)
     {
         List<string>? unknown = null;
         foreach (var id in connectionIds)
         {
-            if (_sessions.TryGetValue(id, out var session)) _sessions[id] = session with { ExpiresAt = now + lease };
-            else (unknown ??= []).Add(id);
+            if (!_sessions.TryGetValue(id, out var session) || session.Lease.Gone) (unknown ??= []).Add(id);
         }
         return unknown;
     }
 
     /// <summary>The gateways holding at least one live session, each once.</summary>
-    public List<IUpdateObserver> LiveGateways(DateTimeOffset now)
+    public List<IUpdateObserver> LiveGateways()
     {
         var gateways = new List<IUpdateObserver>(2);
         foreach (var session in _sessions.Values)
         {
-            if (session.ExpiresAt > now && !gateways.Contains(session.Gateway)) gateways.Add(session.Gateway);
+            if (!session.Lease.Gone && !gateways.Contains(session.Lease.Gateway)) gateways.Add(session.Lease.Gateway);
         }
         return gateways;
     }
 
-    public bool AnyLive(DateTimeOffset now)
+    /// <summary>Whether <paramref name="lease"/> is the lease of one of the sessions.</summary>
+    public bool Uses(GatewayLease lease)
     {
         foreach (var session in _sessions.Values)
         {
-            if (session.ExpiresAt > now) return true;
+            if (session.Lease == lease) return true;
+        }
+        return false;
+    }
+
+    public bool AnyLive()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (!session.Lease.Gone) return true;
         }
         return false;
     }
@@ -106,7 +133,7 @@ internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan g
     /// </summary>
     public PresenceChange Evaluate(DateTimeOffset now)
     {
-        PruneExpired(now);
+        PruneGone();
         var change = PresenceChange.None;
         if (_sessions.Count > 0)
         {
@@ -147,38 +174,26 @@ internal sealed class DeviceSessions(TimeSpan lease, TimeSpan settle, TimeSpan g
         return change;
     }
 
-    /// <summary>When <see cref="Evaluate"/> must run next (a delay runs out or a lease expires), or null.</summary>
-    public DateTimeOffset? NextDeadline
-    {
-        get
-        {
-            DateTimeOffset? next = null;
-            if (_connectedSince is { } connected) next = Min(next, connected + settle);
-            if (_awaySince is { } away) next = Min(next, away + grace);
-            foreach (var session in _sessions.Values) next = Min(next, session.ExpiresAt);
-            return next;
-        }
-    }
+    /// <summary>When <see cref="Evaluate"/> must run next (a settle or grace delay runs out), or null.</summary>
+    public DateTimeOffset? NextDeadline => _connectedSince is { } connected ? connected + settle : _awaySince is { } away ? away + grace : null;
 
-    private void PruneExpired(DateTimeOffset now)
+    private void PruneGone()
     {
-        List<string>? expired = null;
-        var lastRenewal = DateTimeOffset.MinValue;
+        List<string>? gone = null;
+        var lastHeard = DateTimeOffset.MinValue;
         foreach (var (id, session) in _sessions)
         {
-            if (session.ExpiresAt > now) continue;
-            (expired ??= []).Add(id);
-            if (session.ExpiresAt - lease > lastRenewal) lastRenewal = session.ExpiresAt - lease;
+            if (!session.Lease.Gone) continue;
+            (gone ??= []).Add(id);
+            if (session.Lease.HeardAt > lastHeard) lastHeard = session.Lease.HeardAt;
         }
-        if (expired is null) return;
-        foreach (var id in expired) _sessions.Remove(id);
-        // A gateway that died said nothing: its sessions were last known alive at their last renewal.
-        if (_sessions.Count == 0) _lastLeftAt = lastRenewal;
+        if (gone is null) return;
+        foreach (var id in gone) _sessions.Remove(id);
+        // A gateway that died said nothing: its sessions were last known alive when the silo last heard from it.
+        if (_sessions.Count == 0) _lastLeftAt = lastHeard;
     }
 
-    private static DateTimeOffset Min(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x < b ? x : b;
-
-    private readonly record struct Session(string DeviceId, IUpdateObserver Gateway, DateTimeOffset ExpiresAt);
+    private readonly record struct Session(string DeviceId, GatewayLease Lease);
 }
 
 internal enum PresenceChange

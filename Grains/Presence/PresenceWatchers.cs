@@ -1,29 +1,40 @@
 namespace Messenger.Grains.Presence;
 
 /// <summary>
-/// The gateways watching one user's presence. A registration is a lease like a device session:
-/// a gateway that stops renewing it is dropped at the next change.
+/// The gateways watching one user's presence. A registration lasts until the gateway unwatches or its
+/// lease is gone (<see cref="GatewayLease"/>), like a device session.
 /// </summary>
-internal sealed class PresenceWatchers(TimeSpan lease)
+internal sealed class PresenceWatchers
 {
-    private readonly Dictionary<IUpdateObserver, DateTimeOffset> _watchers = [];
+    private readonly Dictionary<IUpdateObserver, GatewayLease> _watchers = [];
 
-    public void Watch(IUpdateObserver gateway, DateTimeOffset now) => _watchers[gateway] = now + lease;
+    public void Watch(GatewayLease lease) => _watchers[lease.Gateway] = lease;
 
     public void Unwatch(IUpdateObserver gateway) => _watchers.Remove(gateway);
 
-    /// <summary>Every watching gateway, expired or not.</summary>
-    public Dictionary<IUpdateObserver, DateTimeOffset>.KeyCollection Gateways => _watchers.Keys;
+    /// <summary>Every watching gateway, gone or not.</summary>
+    public Dictionary<IUpdateObserver, GatewayLease>.KeyCollection Gateways => _watchers.Keys;
 
-    /// <summary>Tells every watching gateway (one call each, however many sockets watch there); drops expired ones.</summary>
-    public void Publish(PresenceStatus status, DateTimeOffset now)
+    /// <summary>Whether <paramref name="lease"/> is the lease of one of the watches.</summary>
+    public bool Uses(GatewayLease lease) => _watchers.TryGetValue(lease.Gateway, out var held) && held == lease;
+
+    /// <summary>Tells every watching gateway (one call each, however many sockets watch there).</summary>
+    public void Publish(PresenceStatus status)
     {
-        List<IUpdateObserver>? expired = null;
-        foreach (var (gateway, expiresAt) in _watchers)
+        foreach (var lease in _watchers.Values)
         {
-            if (expiresAt <= now) (expired ??= []).Add(gateway);
-            else gateway.OnPresenceAsync(status).Ignore();
+            if (!lease.Gone) lease.Gateway.OnPresenceAsync(status).Ignore();
         }
-        if (expired is not null) foreach (var gateway in expired) _watchers.Remove(gateway);
+    }
+
+    /// <summary>Drops the watches of gateways that are gone.</summary>
+    public void PruneGone()
+    {
+        List<IUpdateObserver>? gone = null;
+        foreach (var (gateway, lease) in _watchers)
+        {
+            if (lease.Gone) (gone ??= []).Add(gateway);
+        }
+        if (gone is not null) foreach (var gateway in gone) _watchers.Remove(gateway);
     }
 }

@@ -5,34 +5,37 @@ using Microsoft.Extensions.Logging;
 namespace Messenger.Grains.Presence;
 
 /// <summary>
-/// One user's live side: device sessions (leases), the presence derived from them and published to
-/// the watching gateways, "last seen" kept in the store, and the conversations told when the user
-/// gains or loses their last live device. One grain timer fires at the next deadline (a settle or
-/// grace delay running out, a lease expiring). For use inside one grain activation.
+/// One user's live side: device sessions, the presence derived from them and published to the watching
+/// gateways, "last seen" kept in the store, and the conversations told when the user gains or loses their
+/// last live device. Sessions and watches last while their gateway's lease on this silo does
+/// (<see cref="GatewayLeases"/>): the user holds each such lease, and while it holds any, a keep-alive
+/// timer keeps the activation from being collected. One grain timer fires at the next deadline (a settle
+/// or grace delay running out). For use inside one grain activation.
 /// </summary>
 internal sealed class UserPresence
 {
     private readonly Grain _grain;
     private readonly IGrainFactory _grains;
     private readonly IUserLogStore _store;
-    private readonly MessengerOptions _options;
+    private readonly GatewayLeases _leases;
+    private readonly OnlineUsers _online;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly PresenceWatchers _watchers;
+    private readonly PresenceWatchers _watchers = new();
     private readonly LivenessReports _reports;
+    private readonly Dictionary<IUpdateObserver, GatewayLease> _held = [];
     private IGrainTimer? _timer;
-    private DateTimeOffset _aliveRecordedAt;
+    private IGrainTimer? _keepAlive;
+    private bool _listedOnline;
 
-    public UserPresence(Grain grain, IGrainFactory grains, IUserLogStore store, MessengerOptions options, PresenceOptions presence, TimeProvider time, ILogger logger)
+    public UserPresence(Grain grain, IGrainFactory grains, IUserLogStore store, GatewayLeases leases, OnlineUsers online, PresenceOptions presence, TimeProvider time)
     {
         _grain = grain;
         _grains = grains;
         _store = store;
-        _options = options;
+        _leases = leases;
+        _online = online;
         _time = time;
-        _logger = logger;
-        Devices = new DeviceSessions(options.DeviceLease, presence.OnlineSettle, presence.OfflineGrace);
-        _watchers = new PresenceWatchers(options.DeviceLease);
+        Devices = new DeviceSessions(presence.OnlineSettle, presence.OfflineGrace);
         _reports = new LivenessReports(TimeSpan.FromMinutes(20), time);
     }
 
@@ -49,12 +52,12 @@ internal sealed class UserPresence
     public PresenceStatus Status => new(UserId, Devices.PublishedOnline, Devices.LastSeen);
 
     /// <summary>The gateways holding a live session of the user, each once (none: no allocation).</summary>
-    public IReadOnlyList<IUpdateObserver> LiveGateways() => Devices.Count == 0 ? [] : Devices.LiveGateways(Now);
+    public IReadOnlyList<IUpdateObserver> LiveGateways() => Devices.Count == 0 ? [] : Devices.LiveGateways();
 
     /// <summary>Whether the user is live, remembering that <paramref name="conversationId"/> now knows it.</summary>
     public bool ReportTo(string conversationId)
     {
-        var live = Devices.AnyLive(Now);
+        var live = Devices.AnyLive();
         Told(conversationId, live);
         return live;
     }
@@ -64,7 +67,7 @@ internal sealed class UserPresence
 
     public Task AttachAsync(string connectionId, string deviceId, IUpdateObserver gateway)
     {
-        Devices.Attach(connectionId, deviceId, gateway, Now);
+        Devices.Attach(connectionId, deviceId, Hold(gateway));
         return EvaluateAsync();
     }
 
@@ -94,47 +97,87 @@ internal sealed class UserPresence
         Stored = false;
         var gateways = Devices.DetachDevice(null, now);
         Devices.Evaluate(now);
-        _watchers.Publish(new PresenceStatus(UserId, false, null), now);
+        _watchers.Publish(new PresenceStatus(UserId, false, null));
+        ListOnline(false);
+        Tidy();
         _timer?.Dispose();
         _timer = null;
         return gateways;
     }
 
-    public async Task<IReadOnlyList<string>> RenewAsync(IReadOnlyList<string> connectionIds)
+    /// <summary>The ids among <paramref name="connectionIds"/> this activation has no live session of.</summary>
+    public IReadOnlyList<string> Unknown(IReadOnlyList<string> connectionIds) => Devices.Unknown(connectionIds) ?? (IReadOnlyList<string>)[];
+
+    /// <summary>A gateway holding something of this user was given up by the silo: end what it held.</summary>
+    public Task GatewayLostAsync()
     {
-        var now = Now;
-        var unknown = Devices.Renew(connectionIds, now);
-        if (Stored && Devices.AnyLive(now) && now - _aliveRecordedAt >= _options.DeviceLease)
-        {
-            // So that after a crash "last seen" is off by at most one lease, not by the whole session.
-            _aliveRecordedAt = now;
-            await _store.SetLastSeenAsync(UserId, now);
-        }
-        await EvaluateAsync();
-        return unknown ?? (IReadOnlyList<string>)[];
+        _watchers.PruneGone();
+        return EvaluateAsync();
     }
 
     public PresenceStatus Watch(IUpdateObserver gateway)
     {
-        _watchers.Watch(gateway, Now);
+        _watchers.Watch(Hold(gateway));
         return Status;
     }
 
-    public void Unwatch(IUpdateObserver gateway) => _watchers.Unwatch(gateway);
+    public void Unwatch(IUpdateObserver gateway)
+    {
+        _watchers.Unwatch(gateway);
+        Tidy();
+    }
 
     /// <summary>
     /// This activation is going away (its silo stops, or it was collected): device sessions and watches
-    /// live only here, so tell each gateway holding one to attach again at once, to the next activation,
-    /// rather than at its next lease renewal.
+    /// live only here, so tell each gateway holding one to attach again at once, to the next activation;
+    /// and let go of this silo's leases of them.
     /// </summary>
     public void Release(IEnumerable<IUpdateObserver> deviceWatchers)
     {
-        var gateways = Devices.LiveGateways(Now);
+        var gateways = Devices.LiveGateways();
         foreach (var gateway in _watchers.Gateways.Concat(deviceWatchers))
         {
             if (!gateways.Contains(gateway)) gateways.Add(gateway);
         }
         foreach (var gateway in gateways) gateway.OnUserReleasedAsync(UserId).Ignore();
+        foreach (var lease in _held.Values) _leases.Let(lease, UserId);
+        _held.Clear();
+        ListOnline(false);
+    }
+
+    /// <summary>The gateway just called with a session or watch: the user holds its (current) lease here.</summary>
+    private GatewayLease Hold(IUpdateObserver gateway)
+    {
+        var lease = _leases.Hold(gateway, UserId, Now);
+        _held[gateway] = lease;
+        _keepAlive ??= _grain.RegisterGrainTimer(_ => Task.CompletedTask,
+            new GrainTimerCreationOptions(_leases.HolderKeepAlive, _leases.HolderKeepAlive) { KeepAlive = true });
+        return lease;
+    }
+
+    /// <summary>Lets go of the leases no session or watch uses any more; without any, the activation may be collected.</summary>
+    private void Tidy()
+    {
+        List<IUpdateObserver>? unused = null;
+        foreach (var (gateway, lease) in _held)
+        {
+            if (Devices.Uses(lease) || _watchers.Uses(lease)) continue;
+            _leases.Let(lease, UserId);
+            (unused ??= []).Add(gateway);
+        }
+        if (unused is not null) foreach (var gateway in unused) _held.Remove(gateway);
+        if (_held.Count == 0 && _keepAlive is not null)
+        {
+            _keepAlive.Dispose();
+            _keepAlive = null;
+        }
+    }
+
+    private void ListOnline(bool online)
+    {
+        if (_listedOnline == online) return;
+        _listedOnline = online;
+        _online.Set(UserId, online);
     }
 
     /// <summary>
@@ -145,10 +188,13 @@ internal sealed class UserPresence
     {
         var now = Now;
         var change = Devices.Evaluate(now);
-        if (change is PresenceChange.WentOnline or PresenceChange.WentOffline) _watchers.Publish(Status, now);
-        TellConversations(Devices.AnyLive(now));
+        if (change is PresenceChange.WentOnline or PresenceChange.WentOffline) _watchers.Publish(Status);
+        var live = Devices.AnyLive();
+        TellConversations(live);
+        ListOnline(live && Stored);
+        Tidy();
         // Armed before the last-seen write, which may fail: a failed write must not leave the next deadline (a
-        // lease running out, a debounce ending) unevaluated, with the user shown online for good.
+        // debounce ending) unevaluated, with the user shown online for good.
         if (Devices.NextDeadline is { } deadline)
         {
             var due = deadline - now;
@@ -164,8 +210,7 @@ internal sealed class UserPresence
             }
             else if (change is PresenceChange.WentOnline)
             {
-                // Seen now; if the process dies while they are online, this is what "last seen" shows after.
-                _aliveRecordedAt = now;
+                // Seen now; while they stay online the silo records them as seen once a lease (OnlineUsers).
                 await _store.SetLastSeenAsync(UserId, now);
             }
         }

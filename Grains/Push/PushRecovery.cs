@@ -1,3 +1,4 @@
+using Messenger.Grains.Hosting;
 using Messenger.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,28 +12,14 @@ namespace Messenger.Grains.Push;
 /// <see cref="PushOptions.Retention"/>. Waking a grain twice is harmless.
 /// </summary>
 internal sealed class PushRecovery(IPushOutboxStore store, IGrainFactory grains, IOptions<PushOptions> options, TimeProvider time,
-    ILogger<PushRecovery> logger) : ILifecycleParticipant<ISiloLifecycle>
+    ILogger<PushRecovery> logger) : SiloLoop
 {
     /// <summary>A row this late is taken for one whose grain is not running (a running one decides within moments).</summary>
     private static readonly TimeSpan Overdue = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
 
-    private readonly CancellationTokenSource _stopping = new();
-
-    public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(nameof(PushRecovery), ServiceLifecycleStage.Active,
-        ct =>
-        {
-            _ = RunAsync();
-            return Task.CompletedTask;
-        },
-        ct =>
-        {
-            _stopping.Cancel();
-            return Task.CompletedTask;
-        });
-
-    private async Task RunAsync()
+    protected override async Task RunAsync()
     {
         var o = options.Value;
         var lastPrune = DateTimeOffset.MinValue;
@@ -49,7 +36,7 @@ internal sealed class PushRecovery(IPushOutboxStore store, IGrainFactory grains,
                     await PruneAsync((now - o.Retention).ToUnixTimeMilliseconds());
                 }
             }
-            while (await timer.WaitForNextTickAsync(_stopping.Token));
+            while (await timer.WaitForNextTickAsync(Stopping));
         }
         catch (OperationCanceledException)
         {
@@ -61,7 +48,7 @@ internal sealed class PushRecovery(IPushOutboxStore store, IGrainFactory grains,
         try
         {
             var users = await store.ListUsersDueAsync(dueMs, 10_000);
-            await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = _stopping.Token },
+            await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = Stopping },
                 async (userId, _) => await grains.GetGrain<IUserGrain>(userId).ResumePushAsync());
             if (users.Count > 0) logger.LogInformation("Took up the overdue notifications of {Count} users", users.Count);
         }

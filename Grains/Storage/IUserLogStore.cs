@@ -49,6 +49,13 @@ public interface IUserLogStore
     Task SetLastSeenAsync(string userId, DateTimeOffset lastSeen);
 
     /// <summary>
+    /// Moves "last seen" to <paramref name="seenAt"/> for those of <paramref name="userIds"/> who have one recorded
+    /// (users online now, so that after a crash it is off by little); records none for a user who has none, so a
+    /// deleted user stays deleted. The users may live in different partitions.
+    /// </summary>
+    Task RecordSeenAsync(IReadOnlyList<string> userIds, DateTimeOffset seenAt);
+
+    /// <summary>
     /// Deletes everything stored for the user (a deleted account): the update log, the conversation list
     /// and its checkpoint, "last seen", the push outbox. <see cref="LoadUserAsync"/> then finds an empty user. Idempotent.
     /// </summary>

@@ -190,11 +190,18 @@ internal sealed class UserDevices(UserDevicesState loaded, Func<UserDevicesState
     /// <summary>Writes "last active" times that changed since the last write (deactivation).</summary>
     public Task FlushAsync() => Dirty && !State.Deleting && !State.Deleted ? CommitAsync(Copy()) : Task.CompletedTask;
 
-    /// <summary>The devices, most recently active first; <paramref name="live"/> says whether one has a session now.</summary>
-    public List<DeviceInfo> List(Func<string, bool> live)
+    /// <summary>
+    /// The devices, most recently active first; <paramref name="live"/> says whether one has a session now, and a
+    /// live one is active <paramref name="now"/>.
+    /// </summary>
+    public List<DeviceInfo> List(Func<string, bool> live, DateTimeOffset now)
     {
         var list = new List<DeviceInfo>(State.Devices.Count);
-        foreach (var (id, r) in State.Devices) list.Add(new DeviceInfo(id, r.Name, r.CreatedAt, r.LastActiveAt, live(id)));
+        foreach (var (id, r) in State.Devices)
+        {
+            var isLive = live(id);
+            list.Add(new DeviceInfo(id, r.Name, r.CreatedAt, isLive ? Later(r.LastActiveAt, now) : r.LastActiveAt, isLive));
+        }
         list.Sort(static (a, b) => b.LastActiveAt != a.LastActiveAt
             ? b.LastActiveAt.CompareTo(a.LastActiveAt)
             : string.CompareOrdinal(a.DeviceId, b.DeviceId));

@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace Messenger.Tests.EndToEnd;
 
 /// <summary>
-/// Device leases of thousands of connected users are renewed with many renewals in flight at once (not
-/// one after another), so nobody's lease runs out while connected.
+/// Thousands of connected users stay live on one heartbeat per silo and gateway (not a call per user), and the
+/// gateway's reconciliation rounds over all of them run many calls at once (not one after another).
 /// </summary>
 [Collection(Name)]
 public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
@@ -27,8 +27,8 @@ public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
         var seeded = await SeededAccounts.CreateAsync(data, Users + 1);
         var (sender, senderToken) = seeded[^1];
         await using var server = await ServerProcess.StartAsync(data,
-            $"--Gateway:LeaseRenewInterval={Interval:c}", $"--Messenger:DeviceLease={Lease:c}",
-            "--Logging:LogLevel:Messenger.Gateway.Sessions.GatewayNode=Debug");
+            $"--Gateway:ReconcileInterval={Interval:c}", $"--Messenger:DeviceLease={Lease:c}",
+            "--Logging:LogLevel:Messenger.Gateway.Sessions.GatewayNode=Debug", "--Logging:LogLevel:Messenger.Grains.Presence.PresenceUpkeep=Debug");
         var sockets = new RawSocket[Users];
         try
         {
@@ -38,17 +38,22 @@ public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
                 await Task.WhenAll(batch);
             }
 
-            // Three full rounds over every socket, each with many renewals in flight at once (one after another,
-            // 3,000 calls would not fit a short interval on any machine). How long a round takes is printed, not
-            // asserted: it depends on what else the cores are doing; the bench measures speed. The first full
-            // round is left out: it overlaps the aftermath of 3,000 connections.
+            // Three full rounds over every socket, each with many checks in flight at once (one after another,
+            // 3,000 calls would not fit a short interval on any machine), none failing. How long a round takes is
+            // printed, not asserted: it depends on what else the cores are doing; the bench measures speed. The
+            // first full round is left out: it overlaps the aftermath of 3,000 connections.
             var rounds = (await WaitForRoundsAsync(server, 4, TimeSpan.FromSeconds(60))).Skip(1).ToList();
-            output.WriteLine($"renewal rounds over {Users} users: {string.Join(", ", rounds.Select(r => $"{r.ElapsedMs} ms ({r.Peak} at once)"))}");
+            output.WriteLine($"reconciliation rounds over {Users} users: {string.Join(", ", rounds.Select(r => $"{r.ElapsedMs} ms ({r.Peak} at once)"))}");
             Assert.True(rounds.All(r => r.Peak > 1),
-                $"renewal rounds over {Users} users had at most {string.Join(", ", rounds.Select(r => r.Peak))} calls in flight: they run one after another");
+                $"reconciliation rounds over {Users} users had at most {string.Join(", ", rounds.Select(r => r.Peak))} calls in flight: they run one after another");
+            Assert.All(rounds, r => Assert.Equal(0, r.Failed));
+
+            // What keeps them live: the silo's heartbeat, one call to this one gateway for all of them.
+            Assert.Contains(HeartbeatPattern().Matches(server.Output), m => m.Groups[1].Value == "1" && m.Groups[2].Value == "1"
+                && int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture) == Users);
 
             // Longer than a lease has passed since connecting: pushes reach the sockets only if their
-            // leases were renewed all along (an expired session gets no pushes).
+            // sessions stayed live all along (an ended session gets no pushes).
             using var http = new MessengerHttpClient(server.BaseAddress, senderToken);
             foreach (var n in new[] { 0, Users / 2, Users - 1 })
             {
@@ -58,7 +63,7 @@ public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
                 var push = await sockets[n].ReceiveTypeAsync("updates");
                 Assert.Equal("still there?", push.GetProperty("updates")[0].GetProperty("message").GetProperty("text").GetString());
             }
-            Assert.DoesNotContain("Renewing device leases", server.Output);
+            Assert.DoesNotContain("did not answer its heartbeat", server.Output);
         }
         finally
         {
@@ -66,7 +71,7 @@ public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<List<(int Users, double ElapsedMs, int Peak)>> WaitForRoundsAsync(ServerProcess server, int count, TimeSpan timeout)
+    private static async Task<List<(int Users, double ElapsedMs, int Peak, int Failed)>> WaitForRoundsAsync(ServerProcess server, int count, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
         while (true)
@@ -74,7 +79,7 @@ public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
             // Rounds that covered every socket (earlier ones ran while sockets were still connecting).
             var full = RoundPattern().Matches(server.Output)
                 .Select(m => (Users: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), ElapsedMs: double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
-                    Peak: int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)))
+                    Peak: int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), Failed: int.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture)))
                 .Where(r => r.Users == Users)
                 .ToList();
             if (full.Count >= count) return full;
@@ -86,6 +91,9 @@ public sealed partial class LeaseRenewalTests(ITestOutputHelper output)
     [CollectionDefinition(Name, DisableParallelization = true)]
     public sealed class Alone;
 
-    [GeneratedRegex(@"Renewed the device leases of (\d+) users and \d+ presence watches in (\d+) ms, up to (\d+) calls at once")]
+    [GeneratedRegex(@"Checked the sessions of (\d+) users and \d+ presence watches in (\d+) ms, up to (\d+) calls at once, (\d+) failed")]
     private static partial Regex RoundPattern();
+
+    [GeneratedRegex(@"Heartbeat: (\d+) of (\d+) gateways answered; (\d+) users hold")]
+    private static partial Regex HeartbeatPattern();
 }

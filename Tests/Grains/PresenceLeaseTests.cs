@@ -3,8 +3,9 @@ using Messenger.Grains;
 namespace Messenger.Tests.Grains;
 
 /// <summary>
-/// A gateway that dies says nothing: its device sessions must end by lease expiry alone. Here the
-/// "gateway" attaches a device and then neither renews nor detaches, as after a kill -9.
+/// Device sessions and presence watches live as long as their gateway answers the silo's heartbeat. A gateway
+/// that dies says nothing: its sessions must end by its lease running out alone. Here the "gateway" attaches a
+/// device and then answers no heartbeat and detaches nothing, as after a kill -9.
 /// </summary>
 public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetime
 {
@@ -53,6 +54,31 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task LiveGateway_KeepsItsSessionsAndWatches_WithNoCallsOfItsOwn_BeyondManyLeases()
+    {
+        var client = _cluster.Client;
+        var alice = await _cluster.NewUserAsync();
+        var bob = await _cluster.NewUserAsync();
+        var direct = await _cluster.OpenDirectAsync(alice, bob);
+        var bobGrain = client.GetGrain<IUserGrain>(bob.UserId);
+        await using var gateway = new UpdateRecorder(client, bobGrain, "bob-conn");
+        Assert.False((await bobGrain.WatchPresenceAsync(gateway.Reference)).Online);
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", 0, gateway.Reference);
+        await gateway.WaitForEventsAsync((p, _) => p.Count >= 1);
+
+        // A heartbeat comes every third of a lease: nine of them are three leases with no call from the gateway.
+        var before = gateway.Heartbeats;
+        await gateway.WaitForHeartbeatsAsync(before + 9);
+
+        Assert.True((await bobGrain.GetPresenceAsync()).Online);
+        Assert.Empty(await bobGrain.RenewDevicesAsync(["bob-conn"]));
+        Assert.Single(gateway.Presence); // still the one "online", no "offline" in between
+        var ack = await direct.SendAsync(alice.UserId, "still-there", "hello?");
+        Assert.Empty(ack.OfflineRecipients);
+        await gateway.WaitForAsync(u => u.Any(x => x.Message?.Text == "hello?"));
+    }
+
+    [Fact]
     public async Task DeadGatewaysSessions_GoOfflineForWatchers_AfterLeasePlusGrace()
     {
         var client = _cluster.Client;
@@ -60,39 +86,32 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
         var bob = await _cluster.NewUserAsync();
         await _cluster.OpenDirectAsync(alice, bob);
 
-        // Alice's gateway watches bob; bob's gateway attaches his device and then "dies".
+        // Alice's gateway watches bob; bob's gateway attaches his device and then "dies": it answers no heartbeat.
         await using var alicesGateway = new UpdateRecorder(client, client.GetGrain<IUserGrain>(alice.UserId), "alice-conn");
         var bobGrain = client.GetGrain<IUserGrain>(bob.UserId);
         Assert.False((await bobGrain.WatchPresenceAsync(alicesGateway.Reference)).Online);
         await using var bobsGateway = new UpdateRecorder(client, bobGrain, "bob-conn");
         var attachedAt = DateTimeOffset.UtcNow;
         await bobGrain.AttachDeviceAsync("bob-conn", "phone", 0, bobsGateway.Reference);
+        bobsGateway.StopAnswering();
 
-        // Alice's gateway is alive: it renews its watch as a real gateway does.
-        using var stop = new CancellationTokenSource();
-        var renewals = Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
-            while (await timer.WaitForNextTickAsync(stop.Token).AsTask().ContinueWith(t => !t.IsCanceled && t.Result))
-            {
-                await bobGrain.WatchPresenceAsync(alicesGateway.Reference);
-            }
-        });
-
+        // Alice's gateway is alive: it answers the heartbeats, and makes no call of its own.
         await alicesGateway.WaitForEventsAsync((p, _) => p.Count >= 1);
         Assert.True(alicesGateway.Presence[0].Online);
         await alicesGateway.WaitForEventsAsync((p, _) => p.Count >= 2);
         var offlineSeenAt = DateTimeOffset.UtcNow;
         var offline = alicesGateway.Presence[1];
         Assert.Equal((bob.UserId, false), (offline.UserId, offline.Online));
-        // Last seen is the device's last sign of life (its attach). The session ended by its lease running
-        // out, not sooner; the grace counts from that last sign of life, so it has already passed then.
+        // Last seen is the device's last sign of life (its attach; no heartbeat was answered after). The session ended
+        // when the gateway's lease ran out, not sooner; the grace counts from that last sign of life, so it has already passed then.
         Assert.InRange(offline.LastSeen!.Value, attachedAt.AddMilliseconds(-50), attachedAt.AddMilliseconds(500));
         Assert.True(offlineSeenAt - attachedAt >= Lease - TimeSpan.FromMilliseconds(50), $"offline after only {offlineSeenAt - attachedAt}");
         Assert.False((await bobGrain.GetPresenceAsync()).Online);
-        // The expired session no longer gets pushes, and a renewal reports it unknown so a live gateway re-attaches.
+        Assert.True(alicesGateway.Heartbeats > 0);
+        // The ended session no longer gets pushes, and a check reports it unknown so a live gateway re-attaches.
         Assert.Equal(["bob-conn"], await bobGrain.RenewDevicesAsync(["bob-conn"]));
-        await stop.CancelAsync();
-        await renewals;
+        // Attaching again (the gateway is back) makes it live again, on a new lease.
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", 0, bobsGateway.Reference);
+        Assert.Empty(await bobGrain.RenewDevicesAsync(["bob-conn"]));
     }
 }

@@ -104,6 +104,25 @@ public sealed class UpdateRecorder : IUpdateObserver, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    private int _heartbeats;
+    private volatile bool _dead;
+
+    /// <summary>Heartbeats answered so far.</summary>
+    public int Heartbeats { get { lock (_gate) return _heartbeats; } }
+
+    /// <summary>From now on the heartbeat fails, as when a gateway was killed (it says nothing and answers nothing).</summary>
+    public void StopAnswering() => _dead = true;
+
+    public Task OnHeartbeatAsync()
+    {
+        if (_dead) throw new InvalidOperationException("this gateway is gone");
+        lock (_gate) { _heartbeats++; _conditions.Signal(); }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Completes once this gateway has answered <paramref name="count"/> heartbeats; fails after a deadline.</summary>
+    public Task WaitForHeartbeatsAsync(int count, TimeSpan? timeout = null) => _conditions.WaitFor(() => _heartbeats >= count, timeout ?? DefaultTimeout);
+
     /// <summary>Completes once <paramref name="userId"/>'s grain has told this gateway it was deactivating; fails after a deadline.</summary>
     public Task WaitForReleaseAsync(string userId, TimeSpan? timeout = null) =>
         _conditions.WaitFor(() => _released.Contains(userId), timeout ?? DefaultTimeout);

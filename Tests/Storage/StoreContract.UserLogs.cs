@@ -147,6 +147,30 @@ public abstract partial class StoreContract
     }
 
     [Fact]
+    public async Task RecordSeen_MovesLastSeenOfUsersWhoHaveOne_AndRecordsNoneForOthers()
+    {
+        // Users spread over partitions (in a partitioned store, over databases); one has only a checkpoint, one nothing.
+        var seen = Enumerable.Range(0, 20).Select(i => $"u-seen-{i}").ToArray();
+        foreach (var user in seen) await UserLogs.SetLastSeenAsync(user, T0);
+        await UserLogs.SaveConversationsAsync("u-checkpoint-only", [], 2);
+
+        await UserLogs.RecordSeenAsync([.. seen, "u-checkpoint-only", "u-never"], T0.AddMinutes(1));
+
+        foreach (var user in seen) Assert.Equal(T0.AddMinutes(1), (await UserLogs.LoadUserAsync(user)).LastSeen);
+        var checkpointOnly = await UserLogs.LoadUserAsync("u-checkpoint-only");
+        Assert.Null(checkpointOnly.LastSeen);
+        Assert.Equal(2, checkpointOnly.CheckpointUserSeq);
+        Assert.Null((await UserLogs.LoadUserAsync("u-never")).LastSeen);
+
+        // A deleted user stays deleted: nothing is recorded for them again.
+        await UserLogs.DeleteUserAsync(seen[0]);
+        await UserLogs.RecordSeenAsync([seen[0]], T0.AddMinutes(2));
+        Assert.Null((await UserLogs.LoadUserAsync(seen[0])).LastSeen);
+        await UserLogs.RecordSeenAsync([], T0.AddMinutes(3));
+        Assert.Equal(T0.AddMinutes(1), (await UserLogs.LoadUserAsync(seen[1])).LastSeen);
+    }
+
+    [Fact]
     public async Task ConcurrentWrites_FromManyConversationsAndUsers_AllCommitAndSurviveReopen()
     {
         const int conversations = 50;

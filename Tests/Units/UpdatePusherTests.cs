@@ -103,6 +103,8 @@ public sealed class UpdatePusherTests
 
         public Task OnUserReleasedAsync(string userId) => Task.CompletedTask;
 
+        public Task OnHeartbeatAsync() => Task.CompletedTask;
+
         public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch)
         {
             lock (_gate) { _batches.Add(batch); _conditions.Signal(); }

@@ -32,9 +32,14 @@ public sealed class UserDevicesTests
         var grants = devices.Grants("u", exists: true);
         Assert.True(grants.Allows("phone", phone) && grants.Allows("laptop", laptop));
         Assert.False(grants.Allows("laptop", phone)); // another device's generation is not enough
-        var listed = devices.List(_ => false);
+        var listed = devices.List(_ => false, T0.AddMinutes(5));
         Assert.Equal(["phone", "laptop"], listed.Select(d => d.DeviceId)); // most recently active first
         Assert.Equal(("Phone", T0, T0.AddMinutes(1)), (listed[0].Name, listed[0].CreatedAt, listed[0].LastActiveAt));
+        // A device with a session now is active now, and listed first; what is saved does not change.
+        var withLaptopLive = devices.List(id => id == "laptop", T0.AddMinutes(5));
+        Assert.Equal([("laptop", T0.AddMinutes(5), true), ("phone", T0.AddMinutes(1), false)],
+            withLaptopLive.Select(d => (d.DeviceId, d.LastActiveAt, d.Live)));
+        Assert.Equal(T0, devices.List(_ => false, T0.AddMinutes(5)).Single(d => d.DeviceId == "laptop").LastActiveAt);
         Assert.Equal(3, _written.Count);
     }
 
@@ -124,7 +129,7 @@ public sealed class UserDevicesTests
         Assert.True(devices.Deleting);
         Assert.False(grants.Exists);
         Assert.Equal(ErrorCode.LoggedOut, grants.Refusal("phone", phone));
-        Assert.Empty(devices.List(_ => true));
+        Assert.Empty(devices.List(_ => true, T0));
 
         await devices.CompleteDeletionAsync();
 

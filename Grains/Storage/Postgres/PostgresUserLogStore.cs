@@ -168,6 +168,18 @@ internal sealed class PostgresUserLogStore(PostgresShards shards) : IUserLogStor
     }
 
     /// <inheritdoc />
+    public async Task RecordSeenAsync(IReadOnlyList<string> userIds, DateTimeOffset seenAt)
+    {
+        // One statement per database, for the users whose partitions it holds.
+        foreach (var users in userIds.GroupBy(shards.For))
+        {
+            await using var cmd = users.Key.Command("UPDATE user_state SET last_seen = $2 WHERE user_id = ANY($1) AND last_seen IS NOT NULL");
+            cmd.Parameters.With(users.ToArray()).With(seenAt.ToUnixTimeMilliseconds());
+            await cmd.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <inheritdoc />
     public async Task DeleteUserAsync(string userId)
     {
         // One batch: one round trip and one implicit transaction, in the user's own database.

@@ -174,6 +174,21 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     });
 
     /// <inheritdoc />
+    public Task RecordSeenAsync(IReadOnlyList<string> userIds, DateTimeOffset seenAt) => userIds.Count == 0 ? Task.CompletedTask : database.Writer.WriteAsync(w =>
+    {
+        var cmd = w.Statement("UPDATE user_state SET last_seen = $t WHERE user_id = $u AND last_seen IS NOT NULL");
+        var updated = 0;
+        foreach (var userId in userIds)
+        {
+            // Each run clears the statement's parameters.
+            cmd.Bind("$t", seenAt.ToUnixTimeMilliseconds());
+            cmd.Bind("$u", userId);
+            updated += cmd.ExecuteNonQuery();
+        }
+        return updated;
+    });
+
+    /// <inheritdoc />
     public Task DeleteUserAsync(string userId) => database.Writer.WriteAsync(w =>
     {
         foreach (var table in (string[])["user_updates", "user_conversations", "user_state", "push_outbox"])

@@ -1,0 +1,91 @@
+using Messenger.Grains.Hosting;
+using Messenger.Grains.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Messenger.Grains.Presence;
+
+/// <summary>
+/// On every silo once it is active, every third of <c>Messenger:DeviceLease</c>: a heartbeat to each gateway
+/// this silo's users hold sessions or watches of (one call per gateway, however many users), giving up those
+/// not heard from for a whole lease and telling their users (<see cref="IUserGrain.GatewayLostAsync"/>); and
+/// once a lease, recording the online users as seen (<see cref="OnlineUsers"/>).
+/// </summary>
+internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, IUserLogStore store, IGrainFactory grains, TimeProvider time,
+    ILogger<PresenceUpkeep> logger) : SiloLoop
+{
+    protected override async Task RunAsync()
+    {
+        var interval = leases.Lease / 3;
+        var recordedAt = time.GetUtcNow();
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(Stopping))
+            {
+                await HeartbeatAsync(interval);
+                GiveUpSilent();
+                var now = time.GetUtcNow();
+                if (now - recordedAt >= leases.Lease)
+                {
+                    recordedAt = now;
+                    await RecordSeenAsync(now);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task HeartbeatAsync(TimeSpan timeout)
+    {
+        var held = leases.Snapshot();
+        if (held.Length == 0) return;
+        var beats = new Task<bool>[held.Length];
+        for (var i = 0; i < held.Length; i++) beats[i] = BeatAsync(held[i], timeout);
+        var answered = (await Task.WhenAll(beats)).Count(a => a);
+        logger.LogDebug("Heartbeat: {Answered} of {Gateways} gateways answered; {Holders} users hold sessions or watches of them",
+            answered, held.Length, leases.Holders);
+    }
+
+    private async Task<bool> BeatAsync(GatewayLease lease, TimeSpan timeout)
+    {
+        try
+        {
+            await lease.Gateway.OnHeartbeatAsync().WaitAsync(timeout, time, Stopping);
+            lease.Heard(time.GetUtcNow());
+            return true;
+        }
+        catch (Exception ex) when (!Stopping.IsCancellationRequested)
+        {
+            logger.LogDebug(ex, "A gateway did not answer its heartbeat (last heard {HeardAt:O})", lease.HeardAt);
+            return false;
+        }
+    }
+
+    private void GiveUpSilent()
+    {
+        foreach (var (lease, holders) in leases.GiveUpSilent(time.GetUtcNow()))
+        {
+            logger.LogWarning("A gateway has not answered since {HeardAt:O}: ending the sessions and presence watches of its {Users} users here",
+                lease.HeardAt, holders.Length);
+            // One-way calls; a user grain that misses it still treats the lease as gone wherever it looks.
+            foreach (var userId in holders) grains.GetGrain<IUserGrain>(userId).GatewayLostAsync().Ignore();
+        }
+    }
+
+    private async Task RecordSeenAsync(DateTimeOffset now)
+    {
+        var users = online.Snapshot();
+        if (users.Length == 0) return;
+        try
+        {
+            await store.RecordSeenAsync(users, DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()));
+        }
+        catch (Exception ex)
+        {
+            // Only the accuracy of "last seen" after a crash suffers; the next round writes again.
+            logger.LogWarning(ex, "Recording {Users} online users as seen failed", users.Length);
+        }
+    }
+}
