@@ -30,7 +30,10 @@ public sealed class MessengerOptions
     /// </summary>
     public TimeSpan ReceiptInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a device session lives without renewal.</summary>
+    /// <summary>
+    /// How long a silo keeps a gateway's device sessions and presence watches after it last heard from the gateway
+    /// (a heartbeat answered, or a call with a session or watch); the silo sends it a heartbeat every third of this.
+    /// </summary>
     public TimeSpan DeviceLease { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>

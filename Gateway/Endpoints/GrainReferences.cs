@@ -7,7 +7,7 @@ namespace Messenger.Gateway.Endpoints;
 /// <summary>
 /// The gateway's grain references, kept by key. Making one from a string key costs about 8 µs and
 /// 1 KiB here (measured with Orleans 10: type lookups on every call), and a busy gateway asks for the
-/// same few thousand over and over (every send, sync, lease renewal). Each cache is bounded: past its
+/// same few thousand over and over (every send, sync, reconciliation round). Each cache is bounded: past its
 /// capacity it starts over, so keys from requests (valid or not) cannot grow it without end.
 /// </summary>
 /// <remarks>Every request reaches the grains through here, so here it is refused (<c>unavailable</c>) while

@@ -49,7 +49,7 @@ public sealed class ConnectionRegistry : IUpdateObserver
         }
     }
 
-    /// <summary>A snapshot of users and their sessions (for lease renewal).</summary>
+    /// <summary>A snapshot of users and their sessions (for reconciliation rounds).</summary>
     public KeyValuePair<string, ClientSession[]>[] Snapshot() => _byUser.ToArray();
 
     /// <summary>The sessions of one user here now.</summary>

@@ -204,7 +204,7 @@ public sealed class GatewayNode(
 
     /// <summary>
     /// The user's grain deactivated (e.g. its silo is stopping): its next activation knows none of this
-    /// gateway's sessions or watches, so attach them again now rather than at the next renewal.
+    /// gateway's sessions or watches, so attach them again now rather than at the next reconciliation round.
     /// </summary>
     private async Task ReattachAsync(string userId)
     {

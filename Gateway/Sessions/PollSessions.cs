@@ -75,7 +75,7 @@ public sealed class PollSessions(GatewayNode node, IOptions<GatewayOptions> opti
             if (!poll.Session.IsShuttingDown && !poll.Session.IsLoggedOut && !poll.IdleLongerThan(timeout)) continue;
             if (_sessions.TryRemove(new KeyValuePair<(string, string), Lazy<Task<PollSession>>>(key, entry))) ending.Add(poll);
         }
-        // Many at a time (a shutdown ends them all at once), as lease renewal does.
+        // Many at a time (a shutdown ends them all at once), as reconciliation rounds do.
         await Parallel.ForEachAsync(ending, new ParallelOptions { MaxDegreeOfParallelism = GatewayNode.RenewConcurrency }, async (poll, _) =>
         {
             poll.Session.FinishShutdown(); // wakes a poll still waiting

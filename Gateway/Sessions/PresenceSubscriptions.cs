@@ -50,7 +50,7 @@ public sealed class PresenceSubscriptions
         lock (_lock) return _watchers.TryGetValue(userId, out var sessions) ? [.. sessions] : [];
     }
 
-    /// <summary>Every user watched from this gateway (for lease renewal).</summary>
+    /// <summary>Every user watched from this gateway (for reconciliation rounds).</summary>
     public string[] WatchedUsers()
     {
         lock (_lock) return [.. _watchers.Keys];

@@ -6,21 +6,23 @@ namespace Messenger.Grains.Presence;
 /// </summary>
 internal sealed class PresenceWatchers
 {
-    private readonly Dictionary<IUpdateObserver, GatewayLease> _watchers = [];
+    // Made on the first watch: most users are never watched.
+    private Dictionary<IUpdateObserver, GatewayLease>? _watchers;
 
-    public void Watch(GatewayLease lease) => _watchers[lease.Gateway] = lease;
+    public void Watch(GatewayLease lease) => (_watchers ??= [])[lease.Gateway] = lease;
 
-    public void Unwatch(IUpdateObserver gateway) => _watchers.Remove(gateway);
+    public void Unwatch(IUpdateObserver gateway) => _watchers?.Remove(gateway);
 
     /// <summary>Every watching gateway, gone or not.</summary>
-    public Dictionary<IUpdateObserver, GatewayLease>.KeyCollection Gateways => _watchers.Keys;
+    public IEnumerable<IUpdateObserver> Gateways => _watchers?.Keys ?? Enumerable.Empty<IUpdateObserver>();
 
     /// <summary>Whether <paramref name="lease"/> is the lease of one of the watches.</summary>
-    public bool Uses(GatewayLease lease) => _watchers.TryGetValue(lease.Gateway, out var held) && held == lease;
+    public bool Uses(GatewayLease lease) => _watchers is not null && _watchers.TryGetValue(lease.Gateway, out var held) && held == lease;
 
     /// <summary>Tells every watching gateway (one call each, however many sockets watch there).</summary>
     public void Publish(PresenceStatus status)
     {
+        if (_watchers is null) return;
         foreach (var lease in _watchers.Values)
         {
             if (!lease.Gone) lease.Gateway.OnPresenceAsync(status).Ignore();
@@ -30,6 +32,7 @@ internal sealed class PresenceWatchers
     /// <summary>Drops the watches of gateways that are gone.</summary>
     public void PruneGone()
     {
+        if (_watchers is null) return;
         List<IUpdateObserver>? gone = null;
         foreach (var (gateway, lease) in _watchers)
         {

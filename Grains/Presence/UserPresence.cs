@@ -8,9 +8,9 @@ namespace Messenger.Grains.Presence;
 /// One user's live side: device sessions, the presence derived from them and published to the watching
 /// gateways, "last seen" kept in the store, and the conversations told when the user gains or loses their
 /// last live device. Sessions and watches last while their gateway's lease on this silo does
-/// (<see cref="GatewayLeases"/>): the user holds each such lease, and while it holds any, a keep-alive
-/// timer keeps the activation from being collected. One grain timer fires at the next deadline (a settle
-/// or grace delay running out). For use inside one grain activation.
+/// (<see cref="GatewayLeases"/>): the user holds each such lease. One grain timer fires at the next deadline
+/// (a settle or grace delay running out) and, while the user holds a lease, at least every keep-alive period,
+/// which keeps the activation from being collected. For use inside one grain activation.
 /// </summary>
 internal sealed class UserPresence
 {
@@ -22,9 +22,8 @@ internal sealed class UserPresence
     private readonly TimeProvider _time;
     private readonly PresenceWatchers _watchers = new();
     private readonly LivenessReports _reports;
-    private readonly Dictionary<IUpdateObserver, GatewayLease> _held = [];
+    private Dictionary<IUpdateObserver, GatewayLease>? _held; // the leases held here (made on the first)
     private IGrainTimer? _timer;
-    private IGrainTimer? _keepAlive;
     private bool _listedOnline;
 
     public UserPresence(Grain grain, IGrainFactory grains, IUserLogStore store, GatewayLeases leases, OnlineUsers online, PresenceOptions presence, TimeProvider time)
@@ -140,8 +139,8 @@ internal sealed class UserPresence
             if (!gateways.Contains(gateway)) gateways.Add(gateway);
         }
         foreach (var gateway in gateways) gateway.OnUserReleasedAsync(UserId).Ignore();
-        foreach (var lease in _held.Values) _leases.Let(lease, UserId);
-        _held.Clear();
+        if (_held is not null) foreach (var lease in _held.Values) _leases.Let(lease, UserId);
+        _held = null;
         ListOnline(false);
     }
 
@@ -149,15 +148,19 @@ internal sealed class UserPresence
     private GatewayLease Hold(IUpdateObserver gateway)
     {
         var lease = _leases.Hold(gateway, UserId, Now);
+        if (_held is null)
+        {
+            _held = [];
+            Arm(Now);
+        }
         _held[gateway] = lease;
-        _keepAlive ??= _grain.RegisterGrainTimer(_ => Task.CompletedTask,
-            new GrainTimerCreationOptions(_leases.HolderKeepAlive, _leases.HolderKeepAlive) { KeepAlive = true });
         return lease;
     }
 
     /// <summary>Lets go of the leases no session or watch uses any more; without any, the activation may be collected.</summary>
     private void Tidy()
     {
+        if (_held is null) return;
         List<IUpdateObserver>? unused = null;
         foreach (var (gateway, lease) in _held)
         {
@@ -166,11 +169,28 @@ internal sealed class UserPresence
             (unused ??= []).Add(gateway);
         }
         if (unused is not null) foreach (var gateway in unused) _held.Remove(gateway);
-        if (_held.Count == 0 && _keepAlive is not null)
+        if (_held.Count == 0) _held = null;
+    }
+
+    /// <summary>
+    /// Sets the one timer: at the next deadline (a debounce ending); else, while the user holds a lease, at the
+    /// keep-alive period, so the activation holding the sessions is not collected (its ticks count as activity);
+    /// else it goes.
+    /// </summary>
+    private void Arm(DateTimeOffset now)
+    {
+        TimeSpan due;
+        if (Devices.NextDeadline is { } deadline) due = (deadline > now ? deadline - now : TimeSpan.Zero) + TimeSpan.FromMilliseconds(1);
+        else if (_held is not null) due = _leases.HolderKeepAlive;
+        else
         {
-            _keepAlive.Dispose();
-            _keepAlive = null;
+            _timer?.Dispose();
+            _timer = null;
+            return;
         }
+        _timer ??= _grain.RegisterGrainTimer(_ => EvaluateAsync(),
+            new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        _timer.Change(due, Timeout.InfiniteTimeSpan);
     }
 
     private void ListOnline(bool online)
@@ -195,13 +215,7 @@ internal sealed class UserPresence
         Tidy();
         // Armed before the last-seen write, which may fail: a failed write must not leave the next deadline (a
         // debounce ending) unevaluated, with the user shown online for good.
-        if (Devices.NextDeadline is { } deadline)
-        {
-            var due = deadline - now;
-            if (due < TimeSpan.Zero) due = TimeSpan.Zero;
-            _timer ??= _grain.RegisterGrainTimer(_ => EvaluateAsync(), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timer.Change(due + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
-        }
+        Arm(now);
         if (Stored)
         {
             if (change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged)

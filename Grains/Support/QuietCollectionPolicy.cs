@@ -4,7 +4,7 @@ namespace Messenger.Grains.Support;
 /// Decides, at each check, whether to collect the young generations now: the garbage collector has not run since the
 /// last check, the process has allocated at least <see cref="MemoryTrimOptions.CollectAfterBytes"/> since it last ran
 /// (counted from the first check after it ran), and less than that in the last interval alone: it allocates slowly. A
-/// process that allocates slowly (an idle server renewing its connections' leases) would otherwise touch new memory for minutes before the collector's own budget, up to hundreds of MiB when little survives, runs out; collected
+/// process that allocates slowly (an idle server: timers, metrics, keep-alive pings) would otherwise touch new memory for minutes before the collector's own budget, up to hundreds of MiB when little survives, runs out; collected
 /// early, its garbage is swept while small and the same memory is used again. Under load the collector runs between
 /// checks, or allocates that much within one interval (a machine with many heaps and budgets to match), and this never
 /// fires. A plain class: the readings come in.

@@ -1,3 +1,5 @@
+using Orleans.Configuration;
+using System.Globalization;
 using Messenger.Grains;
 using Messenger.Grains.Hosting;
 using Messenger.Grains.Storage;
@@ -30,6 +32,9 @@ public abstract class ClusterFixture : IAsyncLifetime
         _settings = settings;
     }
 
+    /// <summary>A setting of these fixtures only: how long an activation may stay idle before it is collected.</summary>
+    public const string CollectionAgeKey = "Tests:CollectionAge";
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public IClusterClient Client => Cluster.Client;
@@ -59,6 +64,15 @@ public abstract class ClusterFixture : IAsyncLifetime
         {
             RegisterStorage(silo.Services);
             silo.AddMessenger(configuration);
+            // Test plumbing, not a product setting: collect idle activations after this (default: Orleans' own).
+            if (configuration[CollectionAgeKey] is { } age)
+            {
+                silo.Configure<GrainCollectionOptions>(o =>
+                {
+                    o.CollectionAge = TimeSpan.Parse(age, CultureInfo.InvariantCulture);
+                    o.CollectionQuantum = o.CollectionAge / 4;
+                });
+            }
             silo.AddIncomingGrainCallFilter<DeliveryGateFilter>();
         });
         Cluster = builder.Build();

@@ -11,11 +11,13 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan CollectionAge = TimeSpan.FromSeconds(4);
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Messenger:DeviceLease"] = Lease.ToString(),
         ["Presence:OnlineSettle"] = "00:00:00",
         ["Presence:OfflineGrace"] = Grace.ToString(),
+        [ClusterFixture.CollectionAgeKey] = CollectionAge.ToString(),
     };
     private readonly ClusterFixture _cluster = cluster;
 
@@ -76,6 +78,34 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
         var ack = await direct.SendAsync(alice.UserId, "still-there", "hello?");
         Assert.Empty(ack.OfflineRecipients);
         await gateway.WaitForAsync(u => u.Any(x => x.Message?.Text == "hello?"));
+    }
+
+    [Fact]
+    public async Task AUserWithASession_IsNotCollectedWhenIdle_WhileOneWithout_Is()
+    {
+        var client = _cluster.Client;
+        var bob = await _cluster.NewUserAsync();
+        var carol = await _cluster.NewUserAsync();
+        var bobGrain = client.GetGrain<IUserGrain>(bob.UserId);
+        await using var gateway = new UpdateRecorder(client, bobGrain, "bob-conn");
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", 0, gateway.Reference);
+        await client.GetGrain<IUserGrain>(carol.UserId).GetProfileAsync();
+        Assert.True(await IsActiveAsync(bob.UserId) && await IsActiveAsync(carol.UserId));
+
+        // Nothing calls either grain now (the heartbeat goes to the gateway, not to them). Carol's goes after the
+        // collection age; bob's sessions live only in his activation, which keeps itself alive.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await IsActiveAsync(carol.UserId)) await Task.Delay(250, deadline.Token);
+
+        Assert.True(await IsActiveAsync(bob.UserId));
+        Assert.DoesNotContain(bob.UserId, gateway.Released);
+        Assert.Empty(await bobGrain.RenewDevicesAsync(["bob-conn"]));
+    }
+
+    private async Task<bool> IsActiveAsync(string userId)
+    {
+        var statistics = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        return statistics.Any(s => s.GrainId.Key.ToString() == userId && s.GrainType.Contains("UserGrain", StringComparison.Ordinal));
     }
 
     [Fact]
