@@ -102,6 +102,29 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
         Assert.Empty(await bobGrain.RenewDevicesAsync(["bob-conn"]));
     }
 
+    [Fact]
+    public async Task AnOnlineUser_IsRecordedAsSeenOnceALease_SoACrashLosesAtMostAboutALease()
+    {
+        var client = _cluster.Client;
+        var bob = await _cluster.NewUserAsync();
+        var bobGrain = client.GetGrain<IUserGrain>(bob.UserId);
+        await using var gateway = new UpdateRecorder(client, bobGrain, "bob-conn");
+        await using var storage = _cluster.OpenStorage();
+        await bobGrain.AttachDeviceAsync("bob-conn", "phone", 0, gateway.Reference);
+        Assert.True((await bobGrain.GetPresenceAsync()).Online);
+        var wentOnline = (await storage.UserLogs.LoadUserAsync(bob.UserId)).LastSeen!.Value;
+
+        // Nothing of bob's changes: the silo moves his stored "last seen" on by itself while he stays online.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        DateTimeOffset stored;
+        while ((stored = (await storage.UserLogs.LoadUserAsync(bob.UserId)).LastSeen!.Value) < wentOnline + Lease)
+        {
+            await Task.Delay(100, deadline.Token);
+        }
+        Assert.InRange(stored, wentOnline + Lease, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.True((await bobGrain.GetPresenceAsync()).Online);
+    }
+
     private async Task<bool> IsActiveAsync(string userId)
     {
         var statistics = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
