@@ -25,8 +25,10 @@ public interface IUserGrain : IGrainWithStringKey
     Task DetachDeviceAsync(string connectionId);
 
     /// <summary>
-    /// Checks the given sessions (a gateway's periodic reconciliation); returns the ids this activation does not
-    /// know (it is a new one, or the sessions ended), which the gateway then attaches again.
+    /// Checks the given sessions (a gateway's periodic reconciliation; the name is from when sessions were renewed
+    /// this way, kept so that gateways and silos of both versions work together during a rollout). It also counts as
+    /// hearing from the gateway that holds them. Returns the ids this activation does not know (it is a new one, or
+    /// the sessions ended), which the gateway then attaches again.
     /// </summary>
     Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds);
 

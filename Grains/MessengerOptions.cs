@@ -33,6 +33,8 @@ public sealed class MessengerOptions
     /// <summary>
     /// How long a silo keeps a gateway's device sessions and presence watches after it last heard from the gateway
     /// (a heartbeat answered, or a call with a session or watch); the silo sends it a heartbeat every third of this.
+    /// Also how long a gateway's registration for a user's device grants lasts (the gateway renews it every
+    /// <c>Gateway:LeaseRenewInterval</c>, which must be well under this).
     /// </summary>
     public TimeSpan DeviceLease { get; set; } = TimeSpan.FromSeconds(60);
 

@@ -54,9 +54,10 @@ public sealed partial class UserGrain : Grain, IUserGrain
         _options = options.Value;
         _logger = logger;
         _log = new UserLog(Id, log, conversations, _options.MarkSaveInterval, time, logger);
-        _presence = new UserPresence(this, grains, log, leases, online, presence.Value, time);
         _devicesState = devices;
         _devices = new UserDevices(devices.State, WriteDevicesAsync);
+        // Devices whose sessions ended with their gateway were last active when the gateway was last heard from.
+        _presence = new UserPresence(this, grains, log, leases, online, presence.Value, time, _devices.Touch);
         _deviceWatchers = new DeviceWatchers(_options.DeviceLease);
     }
 
@@ -325,15 +326,10 @@ public sealed partial class UserGrain : Grain, IUserGrain
     public Task<IReadOnlyList<string>> RenewDevicesAsync(IReadOnlyList<string> connectionIds)
     {
         foreach (var deviceId in _presence.Devices.DevicesOf(connectionIds)) _devices.Touch(deviceId, _presence.Now);
-        return Task.FromResult(_presence.Unknown(connectionIds));
+        return Task.FromResult(_presence.Check(connectionIds));
     }
 
-    public Task GatewayLostAsync()
-    {
-        // Those devices were last seen when the silo last heard from their gateway.
-        foreach (var (deviceId, heardAt) in _presence.Devices.OnGoneGateways()) _devices.Touch(deviceId, heardAt);
-        return _presence.GatewayLostAsync();
-    }
+    public Task GatewayLostAsync() => _presence.GatewayLostAsync();
 
     public Task<bool> ReportLivenessAsync(string conversationId) => Task.FromResult(_presence.ReportTo(conversationId));
 

@@ -52,6 +52,9 @@ public sealed class ConnectionRegistry : IUpdateObserver
     /// <summary>A snapshot of users and their sessions (for reconciliation rounds).</summary>
     public KeyValuePair<string, ClientSession[]>[] Snapshot() => _byUser.ToArray();
 
+    /// <summary>Whether <paramref name="session"/> is still held here (it has not been removed on its way out).</summary>
+    public bool Holds(ClientSession session) => Array.IndexOf(SessionsOf(session.UserId), session) >= 0;
+
     /// <summary>The sessions of one user here now.</summary>
     public ClientSession[] SessionsOf(string userId) => _byUser.TryGetValue(userId, out var sessions) ? sessions : [];
 
@@ -62,6 +65,9 @@ public sealed class ConnectionRegistry : IUpdateObserver
         foreach (var (_, sessions) in _byUser) all.AddRange(sessions);
         return all;
     }
+
+    /// <summary>Raised when a presence change arrives for a user no socket here watches.</summary>
+    public event Action<string>? Unwanted;
 
     /// <summary>Raised when a user grain says it is deactivating; see <see cref="IUpdateObserver.OnUserReleasedAsync"/>.</summary>
     public event Action<string>? UserReleased;
@@ -140,6 +146,11 @@ public sealed class ConnectionRegistry : IUpdateObserver
         {
             var frame = WireJson.ToUtf8Bytes(new PresenceFrame("presence", [status.ToWire()]), WireJson.Context.PresenceFrame);
             foreach (var session in watchers) session.EnqueuePush(frame);
+        }
+        else
+        {
+            // A watch nobody here wants any more (its unwatch was lost): let the user's grain drop it.
+            Unwanted?.Invoke(status.UserId);
         }
         return Task.CompletedTask;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Messenger.Gateway.Endpoints;
 using Messenger.Gateway.Hosting;
@@ -61,6 +62,9 @@ public sealed class GatewayNode(
             {
                 throw MessengerException.TokenRefused(ErrorCode.Unauthorized);
             }
+            // Not a refusal: the grain may have taken the session before the call failed (a timeout), and nothing
+            // else would ever end it there.
+            if (ex is not MessengerException { Code: ErrorCode.LoggedOut }) DetachLater(session.UserId, session.ConnectionId);
             throw;
         }
     }
@@ -71,6 +75,7 @@ public sealed class GatewayNode(
     /// </summary>
     private async Task AttachAgainAsync(IUserGrain user, ClientSession session)
     {
+        if (!registry.Holds(session)) return;
         try
         {
             await user.AttachDeviceAsync(session.ConnectionId, session.DeviceId, session.Generation, Reference);
@@ -78,7 +83,10 @@ public sealed class GatewayNode(
         catch (MessengerException ex) when (ex.Code is ErrorCode.LoggedOut or ErrorCode.UserNotFound)
         {
             session.LogOut();
+            return;
         }
+        // The socket closed meanwhile and its detach may have reached the grain first: detach again.
+        if (!registry.Holds(session)) await DetachFromGrainAsync(session.UserId, session.ConnectionId);
     }
 
     /// <summary>
@@ -105,21 +113,57 @@ public sealed class GatewayNode(
 
     private void Unwatch(List<string> userIds)
     {
-        foreach (var userId in userIds) grains.User(userId).UnwatchPresenceAsync(Reference).Ignore();
+        foreach (var userId in userIds) _ = UnwatchAsync(userId);
+    }
+
+    /// <summary>
+    /// Ends this gateway's watch of <paramref name="userId"/>, unless a socket here watches them again by the time
+    /// the grain has taken it (a subscription racing the unwatch): then the watch is made again.
+    /// </summary>
+    private async Task UnwatchAsync(string userId)
+    {
+        try
+        {
+            var user = grains.User(userId);
+            await user.UnwatchPresenceAsync(Reference);
+            if (subscriptions.WatchersOf(userId).Length > 0) await user.WatchPresenceAsync(Reference);
+        }
+        catch (Exception ex)
+        {
+            // A watch left behind is dropped at the user's next presence change (see ConnectionRegistry.Unwanted).
+            logger.LogDebug(ex, "Unwatching {UserId} failed", userId);
+        }
     }
 
     public async Task DetachAsync(ClientSession session)
     {
         registry.Remove(session);
         Unwatch(subscriptions.Remove(session));
+        await DetachFromGrainAsync(session.UserId, session.ConnectionId);
+    }
+
+    // Sessions whose user grain may still count them (a detach that failed, an attach that failed after the grain may
+    // have taken it): each reconciliation round detaches them again until the grain has it.
+    private readonly ConcurrentQueue<(string UserId, string ConnectionId)> _detachLater = new();
+
+    private void DetachLater(string userId, string connectionId)
+    {
+        _detachLater.Enqueue((userId, connectionId));
+        RoundDueSoon();
+    }
+
+    private async Task<bool> DetachFromGrainAsync(string userId, string connectionId)
+    {
         try
         {
-            await grains.User(session.UserId).DetachDeviceAsync(session.ConnectionId);
+            await grains.User(userId).DetachDeviceAsync(connectionId);
+            return true;
         }
         catch (Exception ex)
         {
-            // The lease expires on its own; nothing is lost.
-            logger.LogDebug(ex, "Detaching {ConnectionId} failed", session.ConnectionId);
+            logger.LogDebug(ex, "Detaching {ConnectionId} failed; the next reconciliation round tries again", connectionId);
+            DetachLater(userId, connectionId);
+            return false;
         }
     }
 
@@ -132,6 +176,20 @@ public sealed class GatewayNode(
 
     private void RoundDue() => _roundDue.TrySetResult();
 
+    // 1 while a round is already asked for after LeaseRenewInterval (many failures at once ask once).
+    private int _roundDueSoon;
+
+    /// <summary>Asks for a round after <see cref="GatewayOptions.LeaseRenewInterval"/> (something failed; not at once, it may still be failing).</summary>
+    private void RoundDueSoon()
+    {
+        if (Interlocked.Exchange(ref _roundDueSoon, 1) == 1) return;
+        _ = Task.Delay(options.Value.LeaseRenewInterval).ContinueWith(_ =>
+        {
+            Volatile.Write(ref _roundDueSoon, 0);
+            RoundDue();
+        }, TaskScheduler.Default);
+    }
+
     /// <summary>
     /// Sessions and watches are kept alive by the silos' heartbeat to this gateway, not by calls per user. This
     /// loop repairs what a user grain may have lost: every <see cref="GatewayOptions.ReconcileInterval"/>, and at
@@ -142,6 +200,7 @@ public sealed class GatewayNode(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         registry.UserReleased += userId => _ = ReattachAsync(userId);
+        registry.Unwanted += userId => grains.User(userId).UnwatchPresenceAsync(Reference).Ignore();
         cluster.SiloLost += RoundDue;
         var o = options.Value;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = RenewConcurrency, CancellationToken = stoppingToken };
@@ -149,12 +208,22 @@ public sealed class GatewayNode(
         while (!stoppingToken.IsCancellationRequested)
         {
             var due = _roundDue.Task;
-            await Task.WhenAny(Task.Delay(complete ? o.ReconcileInterval : o.LeaseRenewInterval, stoppingToken), due);
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                await Task.WhenAny(Task.Delay(complete ? o.ReconcileInterval : o.LeaseRenewInterval, wait.Token), due);
+                await wait.CancelAsync();
+            }
             stoppingToken.ThrowIfCancellationRequested();
             if (due.IsCompleted) _roundDue = new(TaskCreationOptions.RunContinuationsAsynchronously);
             var started = Stopwatch.GetTimestamp();
             Volatile.Write(ref _peakRenewals, 0);
             Volatile.Write(ref _failedRenewals, 0);
+            var detaches = new List<(string UserId, string ConnectionId)>();
+            while (_detachLater.TryDequeue(out var detach)) detaches.Add(detach);
+            await Parallel.ForEachAsync(detaches, parallel, async (d, _) =>
+            {
+                if (!await DetachFromGrainAsync(d.UserId, d.ConnectionId)) Interlocked.Increment(ref _failedRenewals);
+            });
             var users = registry.Snapshot();
             await Parallel.ForEachAsync(users, parallel, (entry, _) => new ValueTask(RenewAsync(entry.Key, entry.Value, stoppingToken)));
             var watched = subscriptions.WatchedUsers();
@@ -222,7 +291,7 @@ public sealed class GatewayNode(
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Attaching the sessions of {UserId} again failed; a reconciliation round retries in {Delay}", userId, options.Value.LeaseRenewInterval);
-            _ = Task.Delay(options.Value.LeaseRenewInterval).ContinueWith(_ => RoundDue(), TaskScheduler.Default);
+            RoundDueSoon();
         }
         finally
         {

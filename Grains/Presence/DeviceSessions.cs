@@ -7,7 +7,7 @@ namespace Messenger.Grains.Presence;
 /// stopped hearing from the gateway, <see cref="GatewayLease"/>). A plain class owned by the user grain;
 /// time is passed in, so the rules are easy to follow and to test.
 /// </summary>
-internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace)
+internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace, Action<string, DateTimeOffset> lost)
 {
     private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private DateTimeOffset? _connectedSince;   // live, not yet published online
@@ -66,15 +66,6 @@ internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace)
         }
     }
 
-    /// <summary>The device of each session whose gateway is gone, with when that gateway was last heard from.</summary>
-    public IEnumerable<(string DeviceId, DateTimeOffset HeardAt)> OnGoneGateways()
-    {
-        foreach (var session in _sessions.Values)
-        {
-            if (session.Lease.Gone) yield return (session.DeviceId, session.Lease.HeardAt);
-        }
-    }
-
     /// <summary>The device of each given session that is known, each once (checked sessions, for "last active").</summary>
     public List<string> DevicesOf(IReadOnlyList<string> connectionIds)
     {
@@ -86,13 +77,17 @@ internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace)
         return devices;
     }
 
-    /// <summary>The ids among <paramref name="connectionIds"/> of sessions not (or no longer) live here.</summary>
-    public List<string>? Unknown(IReadOnlyList<string> connectionIds)
+    /// <summary>
+    /// The gateway holding <paramref name="connectionIds"/> checks them: it is alive (its lease is heard from now);
+    /// returns the ids of sessions not (or no longer) live here.
+    /// </summary>
+    public List<string>? Check(IReadOnlyList<string> connectionIds, DateTimeOffset now)
     {
         List<string>? unknown = null;
         foreach (var id in connectionIds)
         {
-            if (!_sessions.TryGetValue(id, out var session) || session.Lease.Gone) (unknown ??= []).Add(id);
+            if (_sessions.TryGetValue(id, out var session) && !session.Lease.Gone) session.Lease.Heard(now);
+            else (unknown ??= []).Add(id);
         }
         return unknown;
     }
@@ -128,7 +123,8 @@ internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace)
     }
 
     /// <summary>
-    /// Drops expired leases and moves the published state if a delay has run out. Returns what
+    /// Drops the sessions of gateways that are gone (telling <c>lost</c> each one's device and when its gateway was
+    /// last heard from) and moves the published state if a delay has run out. Returns what
     /// changed; <see cref="NextDeadline"/> tells when to call again.
     /// </summary>
     public PresenceChange Evaluate(DateTimeOffset now)
@@ -186,6 +182,7 @@ internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace)
             if (!session.Lease.Gone) continue;
             (gone ??= []).Add(id);
             if (session.Lease.HeardAt > lastHeard) lastHeard = session.Lease.HeardAt;
+            lost(session.DeviceId, session.Lease.HeardAt);
         }
         if (gone is null) return;
         foreach (var id in gone) _sessions.Remove(id);

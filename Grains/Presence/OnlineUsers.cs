@@ -17,7 +17,5 @@ public sealed class OnlineUsers
         else _users.TryRemove(userId, out _);
     }
 
-    public bool Contains(string userId) => _users.ContainsKey(userId);
-
     public string[] Snapshot() => [.. _users.Keys];
 }

@@ -22,13 +22,21 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
         {
             while (await timer.WaitForNextTickAsync(Stopping))
             {
-                await HeartbeatAsync(interval);
-                GiveUpSilent();
-                var now = time.GetUtcNow();
-                if (now - recordedAt >= leases.Lease)
+                try
                 {
-                    recordedAt = now;
-                    await RecordSeenAsync(now);
+                    await HeartbeatAsync(interval);
+                    GiveUpSilent();
+                    var now = time.GetUtcNow();
+                    if (now - recordedAt >= leases.Lease)
+                    {
+                        recordedAt = now;
+                        await RecordSeenAsync(now);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Never let one bad round stop the heartbeat: without it, no dead gateway is ever given up.
+                    logger.LogError(ex, "A round of the presence upkeep failed");
                 }
             }
         }
@@ -52,8 +60,8 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
     {
         try
         {
-            await lease.Gateway.OnHeartbeatAsync().WaitAsync(timeout, time, Stopping);
-            lease.Heard(time.GetUtcNow());
+            // An answer that comes after the timeout still counts (a slow gateway is not a dead one).
+            await AnsweredAsync(lease).WaitAsync(timeout, time, Stopping);
             return true;
         }
         catch (Exception ex) when (!Stopping.IsCancellationRequested)
@@ -63,14 +71,25 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
         }
     }
 
+    private async Task AnsweredAsync(GatewayLease lease)
+    {
+        await lease.Gateway.OnHeartbeatAsync();
+        lease.Heard(time.GetUtcNow());
+    }
+
     private void GiveUpSilent()
     {
         foreach (var (lease, holders) in leases.GiveUpSilent(time.GetUtcNow()))
         {
             logger.LogWarning("A gateway has not answered since {HeardAt:O}: ending the sessions and presence watches of its {Users} users here",
                 lease.HeardAt, holders.Length);
-            // One-way calls; a user grain that misses it still treats the lease as gone wherever it looks.
-            foreach (var userId in holders) grains.GetGrain<IUserGrain>(userId).GatewayLostAsync().Ignore();
+            foreach (var userId in holders)
+            {
+                // One-way calls. The user grain treats the lease as gone wherever it looks even if it misses this. The
+                // gateway, if it is alive after all (it was cut off for a while), attaches that user's sessions again.
+                grains.GetGrain<IUserGrain>(userId).GatewayLostAsync().Ignore();
+                lease.Gateway.OnUserReleasedAsync(userId).Ignore();
+            }
         }
     }
 

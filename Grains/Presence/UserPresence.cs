@@ -26,7 +26,9 @@ internal sealed class UserPresence
     private IGrainTimer? _timer;
     private bool _listedOnline;
 
-    public UserPresence(Grain grain, IGrainFactory grains, IUserLogStore store, GatewayLeases leases, OnlineUsers online, PresenceOptions presence, TimeProvider time)
+    /// <param name="lost">Told of each session that ended with its gateway: its device, and when the gateway was last heard from.</param>
+    public UserPresence(Grain grain, IGrainFactory grains, IUserLogStore store, GatewayLeases leases, OnlineUsers online, PresenceOptions presence, TimeProvider time,
+        Action<string, DateTimeOffset> lost)
     {
         _grain = grain;
         _grains = grains;
@@ -34,7 +36,7 @@ internal sealed class UserPresence
         _leases = leases;
         _online = online;
         _time = time;
-        Devices = new DeviceSessions(presence.OnlineSettle, presence.OfflineGrace);
+        Devices = new DeviceSessions(presence.OnlineSettle, presence.OfflineGrace, lost);
         _reports = new LivenessReports(TimeSpan.FromMinutes(20), time);
     }
 
@@ -104,15 +106,11 @@ internal sealed class UserPresence
         return gateways;
     }
 
-    /// <summary>The ids among <paramref name="connectionIds"/> this activation has no live session of.</summary>
-    public IReadOnlyList<string> Unknown(IReadOnlyList<string> connectionIds) => Devices.Unknown(connectionIds) ?? (IReadOnlyList<string>)[];
+    /// <summary>The gateway holding <paramref name="connectionIds"/> checks them; returns those this activation has no live session of.</summary>
+    public IReadOnlyList<string> Check(IReadOnlyList<string> connectionIds) => Devices.Check(connectionIds, Now) ?? (IReadOnlyList<string>)[];
 
     /// <summary>A gateway holding something of this user was given up by the silo: end what it held.</summary>
-    public Task GatewayLostAsync()
-    {
-        _watchers.PruneGone();
-        return EvaluateAsync();
-    }
+    public Task GatewayLostAsync() => EvaluateAsync();
 
     public PresenceStatus Watch(IUpdateObserver gateway)
     {
@@ -212,6 +210,7 @@ internal sealed class UserPresence
         var live = Devices.AnyLive();
         TellConversations(live);
         ListOnline(live && Stored);
+        _watchers.PruneGone();
         Tidy();
         // Armed before the last-seen write, which may fail: a failed write must not leave the next deadline (a
         // debounce ending) unevaluated, with the user shown online for good.

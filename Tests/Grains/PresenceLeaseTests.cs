@@ -11,7 +11,8 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan CollectionAge = TimeSpan.FromSeconds(4);
+    // Long enough that the keep-alive ticks (every half of it) cannot stand in for the silo telling a user a gateway is gone.
+    private static readonly TimeSpan CollectionAge = TimeSpan.FromSeconds(10);
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Messenger:DeviceLease"] = Lease.ToString(),
@@ -123,6 +124,14 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
         }
         Assert.InRange(stored, wentOnline + Lease, DateTimeOffset.UtcNow.AddSeconds(1));
         Assert.True((await bobGrain.GetPresenceAsync()).Online);
+
+        // Once he is offline, it is his "last seen" that stays, through more than a lease of the upkeep's rounds.
+        await bobGrain.WatchPresenceAsync(gateway.Reference);
+        await bobGrain.DetachDeviceAsync("bob-conn");
+        await gateway.WaitForEventsAsync((p, _) => p.Any(s => !s.Online));
+        var lastSeen = gateway.Presence.Last(s => !s.Online).LastSeen!.Value;
+        await gateway.WaitForHeartbeatsAsync(gateway.Heartbeats + 6);
+        Assert.Equal(lastSeen, (await storage.UserLogs.LoadUserAsync(bob.UserId)).LastSeen);
     }
 
     private async Task<bool> IsActiveAsync(string userId)
@@ -159,6 +168,10 @@ public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetim
         // when the gateway's lease ran out, not sooner; the grace counts from that last sign of life, so it has already passed then.
         Assert.InRange(offline.LastSeen!.Value, attachedAt.AddMilliseconds(-50), attachedAt.AddMilliseconds(500));
         Assert.True(offlineSeenAt - attachedAt >= Lease - TimeSpan.FromMilliseconds(50), $"offline after only {offlineSeenAt - attachedAt}");
+        // ...and not much later: a heartbeat interval and a heartbeat's timeout after the lease ran out, then the grace
+        // (plus a margin for a loaded machine). Without the silo telling the grain, only a keep-alive tick would.
+        var latest = Lease + 2 * (Lease / 3) + Grace + TimeSpan.FromSeconds(1.5);
+        Assert.True(offlineSeenAt - attachedAt <= latest, $"offline only after {offlineSeenAt - attachedAt}");
         Assert.False((await bobGrain.GetPresenceAsync()).Online);
         Assert.True(alicesGateway.Heartbeats > 0);
         // The ended session no longer gets pushes, and a check reports it unknown so a live gateway re-attaches.

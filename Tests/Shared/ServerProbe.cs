@@ -36,7 +36,13 @@ public static class ServerProbe
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited) throw new InvalidOperationException($"the server exited with {process.ExitCode}; {describe()}");
+            if (process.HasExited)
+            {
+                // Waits for the redirected output to be read to its end too: without it, what the process wrote last
+                // (the reason it stopped) may not have been handed to the output handlers yet.
+                await process.WaitForExitAsync();
+                throw new InvalidOperationException($"the server exited with {process.ExitCode}; {describe()}");
+            }
             try
             {
                 using var response = await http.GetAsync("healthz");
