@@ -204,13 +204,12 @@ public sealed class GatewayNode(
         cluster.SiloLost += RoundDue;
         var o = options.Value;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = RenewConcurrency, CancellationToken = stoppingToken };
-        var complete = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             var due = _roundDue.Task;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
-                await Task.WhenAny(Task.Delay(complete ? o.ReconcileInterval : o.LeaseRenewInterval, wait.Token), due);
+                await Task.WhenAny(Task.Delay(o.ReconcileInterval, wait.Token), due);
                 await wait.CancelAsync();
             }
             stoppingToken.ThrowIfCancellationRequested();
@@ -230,7 +229,8 @@ public sealed class GatewayNode(
             await Parallel.ForEachAsync(watched, parallel, (userId, _) => new ValueTask(RenewWatchAsync(userId, stoppingToken)));
             var elapsed = Stopwatch.GetElapsedTime(started);
             var failed = Volatile.Read(ref _failedRenewals);
-            complete = failed == 0;
+            // Run again soon, the one way every failure asks for a round (a detach that failed already did).
+            if (failed > 0) RoundDueSoon();
             logger.Log(failed > 0 ? LogLevel.Warning : LogLevel.Debug,
                 "Checked the sessions of {Users} users and {Watched} presence watches in {ElapsedMs:0} ms, up to {Peak} calls at once, {Failed} failed ({Why})",
                 users.Length, watched.Length, elapsed.TotalMilliseconds, Volatile.Read(ref _peakRenewals), failed, due.IsCompleted ? "asked for" : "periodic");

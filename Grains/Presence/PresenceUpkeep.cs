@@ -51,9 +51,13 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
         if (held.Length == 0) return;
         var beats = new Task<bool>[held.Length];
         for (var i = 0; i < held.Length; i++) beats[i] = BeatAsync(held[i], timeout);
-        var answered = (await Task.WhenAll(beats)).Count(a => a);
-        logger.LogDebug("Heartbeat: {Answered} of {Gateways} gateways answered; {Holders} users hold sessions or watches of them",
-            answered, held.Length, leases.Holders);
+        var answered = await Task.WhenAll(beats);
+        // Counting the holders takes the registry's lock: only for a log that is on.
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            logger.LogDebug("Heartbeat: {Answered} of {Gateways} gateways answered; {Holders} users hold sessions or watches of them",
+                answered.Count(a => a), held.Length, leases.Holders);
+        }
     }
 
     private async Task<bool> BeatAsync(GatewayLease lease, TimeSpan timeout)
