@@ -15,6 +15,8 @@ public sealed class BenchOptions
           --idle 1000,5000,10000  idle: authenticated connections to hold (cumulative)
           --settle S              idle: seconds to wait before reading RSS (default 30: long enough for a quiet server to return its spare memory;
                                   RSS is read every second through its second half, lowest and highest shown)
+          --baseline-settle S     idle: seconds to wait before reading the baseline RSS (default: the same as --settle;
+                                  shorter for a long settle, where the baseline needs no hour of its own)
           --users N               chat/relay: online users, in 1:1 pairs (default 1000)
           --rates R1,R2,...       chat/relay: total send rates to step through, msgs/s; with the group workload
                                   alone: its rates (as --group-rates)
@@ -70,6 +72,8 @@ public sealed class BenchOptions
     public string? JsonPath { get; private set; }
     public int[] IdleCounts { get; private set; } = [1000, 5000, 10000];
     public TimeSpan Settle { get; private set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long the idle workload waits before reading its baseline; null: <see cref="Settle"/>.</summary>
+    public TimeSpan? BaselineSettle { get; private set; }
     public int ChatUsers { get; private set; } = 1000;
     public double[] Rates { get; private set; } = [1000, 2000, 3000, 5000, 10000, 20000, 50000];
     /// <summary>Rates the relay goes on to once the chat rates are done, until it fails: the machine's limit.</summary>
@@ -145,6 +149,7 @@ public sealed class BenchOptions
                 case "--json": o.JsonPath = Value(); break;
                 case "--idle": o.IdleCounts = List(Value(), name).Select(v => (int)v).ToArray(); break;
                 case "--settle": o.Settle = TimeSpan.FromSeconds(Number(Value(), name)); break;
+                case "--baseline-settle": o.BaselineSettle = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--users": o.ChatUsers = Int(Value(), name); break;
                 case "--rates" when o.Workload == "group": o.GroupRates = List(Value(), name); break;
                 case "--rates": o.Rates = List(Value(), name); o.RelayExtraRates = []; break;

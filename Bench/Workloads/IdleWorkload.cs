@@ -24,6 +24,8 @@ public static class IdleWorkload
         var result = new WorkloadResult("idle", $"authenticated WebSocket connections held idle, up to {counts[^1]}");
         result.Parameters["counts"] = string.Join(",", counts);
         result.Parameters["settleSeconds"] = options.Settle.TotalSeconds;
+        var baselineSettle = options.BaselineSettle ?? options.Settle;
+        result.Parameters["baselineSettleSeconds"] = baselineSettle.TotalSeconds;
         result.Parameters["connectConcurrency"] = 64;
 
         await using var target = await context.StartGatewayAsync("idle", counts[^1]);
@@ -34,7 +36,7 @@ public static class IdleWorkload
         // Warm the connect path (JIT, pools) on a few users, so the baseline is a running server.
         var warm = Math.Min(20, counts[0]);
         await BenchSocket.CloseAllAsync(await Connections.ConnectAsync(0, warm, i => target.SocketUri(accounts[i]), events, tracker));
-        await Task.Delay(options.Settle);
+        await Task.Delay(baselineSettle);
         var baseline = Rss(target);
         log.WriteLine($"  baseline RSS {baseline / 1024.0:F1} MiB");
 

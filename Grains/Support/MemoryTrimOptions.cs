@@ -31,6 +31,13 @@ public sealed class MemoryTrimOptions
     public TimeSpan MinimumTrimInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// A process whose resident memory creeps up while it stays quiet (an idle server's keep-alive pings and timers
+    /// leave a little more behind each minute) is trimmed once it grew by <see cref="MinimumGrowthBytes"/>, even if not
+    /// by half, when this long has passed since the last trim; 0: only growth by half counts.
+    /// </summary>
+    public TimeSpan SlowGrowthTrimInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// When the garbage collector has not run for a whole check interval and the process allocated at least this many
     /// bytes since it last ran (counted from the first check after it ran), but less than this in the last interval
     /// alone, collect the young generations (a short pause) so that a slowly allocating process sweeps its garbage
@@ -45,6 +52,7 @@ public sealed class MemoryTrimOptions
         if (QuietAllocationBytesPerSecond <= 0) throw new InvalidOperationException($"{SectionName}:{nameof(QuietAllocationBytesPerSecond)} must be positive.");
         if (MinimumGrowthBytes < 0) throw new InvalidOperationException($"{SectionName}:{nameof(MinimumGrowthBytes)} must not be negative.");
         if (MinimumTrimInterval < TimeSpan.Zero) throw new InvalidOperationException($"{SectionName}:{nameof(MinimumTrimInterval)} must not be negative.");
+        if (SlowGrowthTrimInterval < TimeSpan.Zero) throw new InvalidOperationException($"{SectionName}:{nameof(SlowGrowthTrimInterval)} must not be negative.");
         if (CollectAfterBytes < 0) throw new InvalidOperationException($"{SectionName}:{nameof(CollectAfterBytes)} must not be negative.");
     }
 }

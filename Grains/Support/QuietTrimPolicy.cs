@@ -4,8 +4,9 @@ namespace Messenger.Grains.Support;
 /// Decides, at each check, whether the process should return its spare memory now: it has gone quiet (it allocated
 /// little since the last check), its resident memory grew well past what the last trim left (by
 /// <see cref="MemoryTrimOptions.MinimumGrowthBytes"/> and by half; before the first trim, what start-up left counts as
-/// grown), and the last trim is not too recent. The first check only takes its readings. A plain class: the readings
-/// come in, the clock is the caller's.
+/// grown), and the last trim is not too recent. Growth by the minimum alone (a slow creep) counts once
+/// <see cref="MemoryTrimOptions.SlowGrowthTrimInterval"/> has passed since the last trim. The first check only takes
+/// its readings. A plain class: the readings come in, the clock is the caller's.
 /// </summary>
 public sealed class QuietTrimPolicy(MemoryTrimOptions options)
 {
@@ -30,7 +31,9 @@ public sealed class QuietTrimPolicy(MemoryTrimOptions options)
         (_checkedAt, _allocatedAtCheck) = (now, allocatedTotal);
         if (rate >= options.QuietAllocationBytesPerSecond) return false;
         if (_trimmedAt is { } last && now - last < options.MinimumTrimInterval) return false;
-        return resident >= _residentAfterTrim + options.MinimumGrowthBytes && resident >= _residentAfterTrim * GrowthFactor;
+        if (resident < _residentAfterTrim + options.MinimumGrowthBytes) return false;
+        if (resident >= _residentAfterTrim * GrowthFactor) return true;
+        return options.SlowGrowthTrimInterval > TimeSpan.Zero && _trimmedAt is { } trimmed && now - trimmed >= options.SlowGrowthTrimInterval;
     }
 
     /// <summary>A trim ran: what it left resident is the new floor, and its own allocations do not count against quiet.</summary>

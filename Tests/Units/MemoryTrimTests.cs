@@ -20,6 +20,7 @@ public sealed class MemoryTrimTests
         QuietAllocationBytesPerSecond = MiB,
         MinimumGrowthBytes = 32 * MiB,
         MinimumTrimInterval = TimeSpan.FromSeconds(30),
+        SlowGrowthTrimInterval = TimeSpan.FromMinutes(10),
         CollectAfterBytes = 16 * MiB,
     };
 
@@ -85,6 +86,49 @@ public sealed class MemoryTrimTests
         Assert.False(policy.ShouldTrim(t, 0, 200 * MiB)); // from 150: not half again
         t += TimeSpan.FromSeconds(5);
         Assert.True(policy.ShouldTrim(t, 0, 230 * MiB));
+    }
+
+    [Fact]
+    public void Policy_ASlowCreepByTheMinimum_IsTrimmedOnceTheSlowGrowthIntervalHasPassed()
+    {
+        var policy = new QuietTrimPolicy(Options()); // 32 MiB, 10 minutes
+        var t = T0;
+        Assert.False(policy.ShouldTrim(t, 0, 100 * MiB));
+        t += TimeSpan.FromSeconds(5);
+        Assert.True(policy.ShouldTrim(t, 0, 300 * MiB));
+        policy.Trimmed(t, 0, 280 * MiB);
+        var trimmedAt = t;
+
+        // Quiet throughout, creeping up: 300 MiB is 20 above (under the minimum), 330 is 50 above but not half again.
+        t = trimmedAt + TimeSpan.FromMinutes(5);
+        Assert.False(policy.ShouldTrim(t, 0, 300 * MiB));
+        t = trimmedAt + TimeSpan.FromMinutes(9);
+        Assert.False(policy.ShouldTrim(t, 0, 330 * MiB)); // by the minimum, but 9 minutes after the trim
+        t = trimmedAt + TimeSpan.FromMinutes(10);
+        Assert.False(policy.ShouldTrim(t, 0, 311 * MiB)); // 10 minutes, but 31 MiB is under the minimum
+        t += TimeSpan.FromSeconds(5);
+        Assert.True(policy.ShouldTrim(t, 0, 312 * MiB)); // both
+
+        // Busy: no trim, however long since the last and however much it grew.
+        policy.Trimmed(t, 0, 280 * MiB);
+        t += TimeSpan.FromMinutes(30);
+        Assert.False(policy.ShouldTrim(t, 0, 300 * MiB));
+        t += TimeSpan.FromSeconds(5);
+        Assert.False(policy.ShouldTrim(t, 100 * MiB, 400 * MiB)); // 20 MiB/s
+
+        // Switched off: only growth by half counts.
+        var options = Options();
+        options.SlowGrowthTrimInterval = TimeSpan.Zero;
+        var halfOnly = new QuietTrimPolicy(options);
+        t = T0;
+        Assert.False(halfOnly.ShouldTrim(t, 0, 100 * MiB));
+        t += TimeSpan.FromSeconds(5);
+        Assert.True(halfOnly.ShouldTrim(t, 0, 300 * MiB));
+        halfOnly.Trimmed(t, 0, 280 * MiB);
+        t += TimeSpan.FromHours(5);
+        Assert.False(halfOnly.ShouldTrim(t, 0, 400 * MiB)); // 120 above, not half again
+        t += TimeSpan.FromSeconds(5);
+        Assert.True(halfOnly.ShouldTrim(t, 0, 420 * MiB));
     }
 
     [Fact]
@@ -223,6 +267,7 @@ public sealed class MemoryTrimTests
     [InlineData("QuietAllocationBytesPerSecond", "0")]
     [InlineData("MinimumGrowthBytes", "-1")]
     [InlineData("MinimumTrimInterval", "-00:00:01")]
+    [InlineData("SlowGrowthTrimInterval", "-00:00:01")]
     [InlineData("CollectAfterBytes", "-1")]
     public void Options_AWrongValue_IsNamedInTheError(string name, string value)
     {
