@@ -29,8 +29,11 @@ public sealed class ClientSession
     private volatile bool _completed;
     private int _shuttingDown; // 1 once shutting down; set with a full fence (see StopTakingRequestsAsync)
     private int _requests; // requests in progress, for a drain to wait on
-    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Both signals are made only when first needed (a shutdown's drain, a wait for the end): a connected
+    // session holds neither.
+    private TaskCompletionSource? _idle;
+    private TaskCompletionSource? _ended;
+    private int _hasEnded;
 
     /// <summary>A long-poll device's session: a push only wakes its poll, which fetches the updates itself.</summary>
     public bool Polled { get; init; }
@@ -112,10 +115,31 @@ public sealed class ClientSession
     public bool IsShuttingDown => Volatile.Read(ref _shuttingDown) == 1;
 
     /// <summary>Completes when the transport is done with the session and it is detached.</summary>
-    public Task Ended => _ended.Task;
+    public Task Ended
+    {
+        get
+        {
+            // Interlocked on both sides (the signal made here, the flag set by MarkEnded), each then reading the
+            // other's: with full fences one of them sees the other, so the signal cannot miss an end.
+            var ended = LazyInitializer.EnsureInitialized(ref _ended, NewSignal);
+            if (HasEnded) ended.TrySetResult();
+            return ended.Task;
+        }
+    }
+
+    /// <summary>True once the transport is done with the session and it is detached.</summary>
+    public bool HasEnded => Volatile.Read(ref _hasEnded) == 1;
 
     /// <summary>Called by the transport's host once the session is detached.</summary>
-    public void MarkEnded() => _ended.TrySetResult();
+    public void MarkEnded()
+    {
+        Interlocked.Exchange(ref _hasEnded, 1);
+        Volatile.Read(ref _ended)?.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private TaskCompletionSource Idle => LazyInitializer.EnsureInitialized(ref _idle, NewSignal);
 
     /// <summary>
     /// First step of a shutdown: requests that arrive from now on are answered <c>unavailable</c> (the
@@ -127,8 +151,9 @@ public sealed class ClientSession
         // Interlocked on both sides: the request side counts itself, then reads the flag; this side sets
         // the flag, then reads the count. With full fences one of them sees the other.
         Interlocked.Exchange(ref _shuttingDown, 1);
-        if (Volatile.Read(ref _requests) == 0) _idle.TrySetResult();
-        return _idle.Task;
+        var idle = Idle;
+        if (Volatile.Read(ref _requests) == 0) idle.TrySetResult();
+        return idle.Task;
     }
 
     /// <summary>
@@ -340,7 +365,7 @@ public sealed class ClientSession
 
     private void EndRequest()
     {
-        if (Interlocked.Decrement(ref _requests) == 0 && IsShuttingDown) _idle.TrySetResult();
+        if (Interlocked.Decrement(ref _requests) == 0 && IsShuttingDown) Idle.TrySetResult();
     }
 }
 

@@ -284,7 +284,7 @@ public sealed class GatewayNode(
             var user = grains.User(userId);
             foreach (var session in registry.SessionsOf(userId))
             {
-                if (!session.IsShuttingDown && !session.IsLoggedOut && !session.Ended.IsCompleted) await AttachAgainAsync(user, session);
+                if (!session.IsShuttingDown && !session.IsLoggedOut && !session.HasEnded) await AttachAgainAsync(user, session);
             }
             if (subscriptions.WatchersOf(userId).Length > 0) await user.WatchPresenceAsync(Reference);
         }

@@ -35,78 +35,74 @@ public static class WebSocketTransport
         await reader;
     }
 
+    /// <summary>
+    /// Reads frames until the socket closes or breaks. Each message starts with a zero-byte receive, which
+    /// waits for the frame to arrive without holding a buffer, so an idle socket holds none; only then a
+    /// small pooled buffer is rented, grown only for a frame that needs more (up to the limit), and returned
+    /// after the frame. One method, so an idle socket's reading is one state machine, not two.
+    /// </summary>
     private static async Task ReadLoopAsync(WebSocket socket, ClientSession session, int maxFrameBytes)
     {
         try
         {
-            await ReadFramesAsync(socket, session, maxFrameBytes);
+            const int SmallBuffer = 4096;
+            while (true)
+            {
+                // Not cancelled by the session: cancelling a receive aborts the socket, and a slow consumer
+                // should still get its close frame. The loop ends when the socket closes.
+                var first = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (first.MessageType == WebSocketMessageType.Close) return;
+                if (first.EndOfMessage)
+                {
+                    // An empty message: the zero-byte receive consumed all of it.
+                    await HandleAsync(session, first.MessageType, ReadOnlyMemory<byte>.Empty, tooLarge: false, maxFrameBytes);
+                    continue;
+                }
+                var buffer = ArrayPool<byte>.Shared.Rent(SmallBuffer);
+                try
+                {
+                    var length = 0;
+                    var tooLarge = false;
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        if (!tooLarge && length == buffer.Length)
+                        {
+                            if (length > maxFrameBytes)
+                            {
+                                tooLarge = true;
+                            }
+                            else
+                            {
+                                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxFrameBytes + 1));
+                                buffer.AsSpan(0, length).CopyTo(bigger);
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                buffer = bigger;
+                            }
+                        }
+                        // Past the limit, keep reading into the same space only to find the frame's end:
+                        // the oversized frame is dropped and the connection stays usable.
+                        var offset = tooLarge ? 0 : length;
+                        result = await socket.ReceiveAsync(buffer.AsMemory(offset), CancellationToken.None);
+                        if (result.MessageType == WebSocketMessageType.Close) return;
+                        if (!tooLarge)
+                        {
+                            length += result.Count;
+                            if (length > maxFrameBytes) tooLarge = true;
+                        }
+                    }
+                    while (!result.EndOfMessage);
+                    await HandleAsync(session, first.MessageType, buffer.AsMemory(0, length), tooLarge, maxFrameBytes);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             // The connection broke or the session closed: either way reading is over.
-        }
-    }
-
-    /// <summary>
-    /// Reads frames. Each message starts with a zero-byte receive, which waits for the frame to arrive
-    /// without holding a buffer, so an idle socket holds none; only then a small pooled buffer is
-    /// rented, grown only for a frame that needs more (up to the limit), and returned after the frame.
-    /// </summary>
-    private static async Task ReadFramesAsync(WebSocket socket, ClientSession session, int maxFrameBytes)
-    {
-        const int SmallBuffer = 4096;
-        while (true)
-        {
-            // Not cancelled by the session: cancelling a receive aborts the socket, and a slow consumer
-            // should still get its close frame. The loop ends when the socket closes.
-            var first = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
-            if (first.MessageType == WebSocketMessageType.Close) return;
-            if (first.EndOfMessage)
-            {
-                // An empty message: the zero-byte receive consumed all of it.
-                await HandleAsync(session, first.MessageType, ReadOnlyMemory<byte>.Empty, tooLarge: false, maxFrameBytes);
-                continue;
-            }
-            var buffer = ArrayPool<byte>.Shared.Rent(SmallBuffer);
-            try
-            {
-                var length = 0;
-                var tooLarge = false;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    if (!tooLarge && length == buffer.Length)
-                    {
-                        if (length > maxFrameBytes)
-                        {
-                            tooLarge = true;
-                        }
-                        else
-                        {
-                            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, maxFrameBytes + 1));
-                            buffer.AsSpan(0, length).CopyTo(bigger);
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = bigger;
-                        }
-                    }
-                    // Past the limit, keep reading into the same space only to find the frame's end:
-                    // the oversized frame is dropped and the connection stays usable.
-                    var offset = tooLarge ? 0 : length;
-                    result = await socket.ReceiveAsync(buffer.AsMemory(offset), CancellationToken.None);
-                    if (result.MessageType == WebSocketMessageType.Close) return;
-                    if (!tooLarge)
-                    {
-                        length += result.Count;
-                        if (length > maxFrameBytes) tooLarge = true;
-                    }
-                }
-                while (!result.EndOfMessage);
-                await HandleAsync(session, first.MessageType, buffer.AsMemory(0, length), tooLarge, maxFrameBytes);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
         }
     }
 

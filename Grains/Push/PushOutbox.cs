@@ -39,13 +39,28 @@ public sealed record PushSend(PushRecord Record, int Count, long Unread, IReadOn
 /// </summary>
 public sealed class PushOutbox(PushOptions options)
 {
-    private readonly Dictionary<(string ConversationId, long Seq), PushRecord> _pending = [];
-    private readonly HashSet<(string, long)> _sentSome = [];
-    private readonly HashSet<(string, long)> _sending = []; // handed to the sender, no outcome yet (memory only)
-    private readonly Dictionary<(string, long), int> _counts = [];
+    // Null while nothing is pending, as for most users most of the time: an idle user's grain holds no empty tables.
+    private Rows? _rows;
+
+    private Rows Tables => _rows ??= new();
+
+    /// <summary>The pending rows and what is known of each in memory; every key in the others is a pending row's.</summary>
+    private sealed class Rows
+    {
+        public readonly Dictionary<(string ConversationId, long Seq), PushRecord> Pending = [];
+        public readonly HashSet<(string, long)> SentSome = [];
+        public readonly HashSet<(string, long)> Sending = []; // handed to the sender, no outcome yet (memory only)
+        public readonly Dictionary<(string, long), int> Counts = [];
+    }
+
+    /// <summary>Lets go of the tables once nothing is pending (called where a public operation ends).</summary>
+    private void DropIfEmpty()
+    {
+        if (_rows is { Pending.Count: 0 }) _rows = null;
+    }
 
     /// <summary>How many rows are pending.</summary>
-    public int Count => _pending.Count;
+    public int Count => _rows?.Pending.Count ?? 0;
 
     /// <summary>
     /// A stable id per user and message (a repeated attempt carries the same one; no two users share one): 22
@@ -70,15 +85,16 @@ public sealed class PushOutbox(PushOptions options)
     {
         foreach (var r in records)
         {
-            if (r.State == PushState.Pending) _pending.TryAdd((r.ConversationId, r.Seq), r);
+            if (r.State == PushState.Pending) Tables.Pending.TryAdd((r.ConversationId, r.Seq), r);
         }
     }
 
     /// <summary>When the next row is due (unix ms), or null when nothing waits.</summary>
     public long? NextDueMs()
     {
+        if (_rows is not { } tables) return null;
         long? next = null;
-        foreach (var r in _pending.Values)
+        foreach (var r in tables.Pending.Values)
         {
             if (next is null || r.DueMs < next) next = r.DueMs;
         }
@@ -89,10 +105,12 @@ public sealed class PushOutbox(PushOptions options)
     public List<PushRecord> SettleReceived(long receivedUpTo, long nowMs)
     {
         var changed = new List<PushRecord>();
-        foreach (var r in _pending.Values.ToList())
+        if (_rows is not { } tables) return changed;
+        foreach (var r in tables.Pending.Values.ToList())
         {
             if (r.Targets is null && r.UserSeq <= receivedUpTo) changed.Add(Close(r, PushState.Delivered, null, nowMs));
         }
+        DropIfEmpty();
         return changed;
     }
 
@@ -106,10 +124,11 @@ public sealed class PushOutbox(PushOptions options)
     {
         var changed = new List<PushRecord>();
         var sends = new List<PushSend>();
+        if (_rows is null) return (changed, sends);
         // One pass over the rows: each conversation's, and which conversations have one due (O(rows), not O(rows × conversations)).
         var byConversation = new Dictionary<string, List<PushRecord>>(StringComparer.Ordinal);
         var due = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var r in _pending.Values)
+        foreach (var r in Tables.Pending.Values)
         {
             if (!byConversation.TryGetValue(r.ConversationId, out var list)) byConversation[r.ConversationId] = list = [];
             list.Add(r);
@@ -148,8 +167,8 @@ public sealed class PushOutbox(PushOptions options)
                     var key = (r.ConversationId, r.Seq);
                     // A notification on its way is left to arrive (the newer one starts after it); one waiting for a
                     // retry is replaced, and the messages it stood for are counted in the newer one unless it reached a device already.
-                    if (r == newest || !_pending.ContainsKey(key) || _sending.Contains(key) || (r.Targets is null && !candidateSeqs.Contains(r.Seq))) continue;
-                    if (r.Targets is not null && !_sentSome.Contains(key)) count += _counts.GetValueOrDefault(key, 1);
+                    if (r == newest || !Tables.Pending.ContainsKey(key) || Tables.Sending.Contains(key) || (r.Targets is null && !candidateSeqs.Contains(r.Seq))) continue;
+                    if (r.Targets is not null && !Tables.SentSome.Contains(key)) count += Tables.Counts.GetValueOrDefault(key, 1);
                     changed.Add(Close(r, PushState.Collapsed, $"collapsed into the notification of seq {newest.Seq}", nowMs));
                 }
                 retry = null;
@@ -159,21 +178,22 @@ public sealed class PushOutbox(PushOptions options)
                     changed.Add(Close(newest, PushState.NoSubscription, null, nowMs));
                     continue;
                 }
-                _counts[(newest.ConversationId, newest.Seq)] = count;
+                Tables.Counts[(newest.ConversationId, newest.Seq)] = count;
                 sends.Add(Send(newest with { Targets = JoinTargets(targets.Select(t => t.Key)) }, count, view, targets, changed, nowMs));
             }
-            if (retry is not null && _pending.ContainsKey((retry.ConversationId, retry.Seq)))
+            if (retry is not null && Tables.Pending.ContainsKey((retry.ConversationId, retry.Seq)))
             {
                 var subscriptions = view.Subscriptions;
                 var targets = SplitTargets(retry.Targets).Where(subscriptions.ContainsKey).Select(d => KeyValuePair.Create(d, subscriptions[d])).ToList();
                 if (targets.Count == 0)
                 {
-                    changed.Add(Close(retry, _sentSome.Contains((retry.ConversationId, retry.Seq)) ? PushState.Sent : PushState.NoSubscription, null, nowMs));
+                    changed.Add(Close(retry, Tables.SentSome.Contains((retry.ConversationId, retry.Seq)) ? PushState.Sent : PushState.NoSubscription, null, nowMs));
                     continue;
                 }
-                sends.Add(Send(retry, _counts.GetValueOrDefault((retry.ConversationId, retry.Seq), 1), view, targets, changed, nowMs));
+                sends.Add(Send(retry, Tables.Counts.GetValueOrDefault((retry.ConversationId, retry.Seq), 1), view, targets, changed, nowMs));
             }
         }
+        DropIfEmpty();
         return (changed, sends);
     }
 
@@ -181,8 +201,8 @@ public sealed class PushOutbox(PushOptions options)
     private PushSend Send(PushRecord r, int count, IPushView view, List<KeyValuePair<string, PushSubscription>> targets, List<PushRecord> changed, long nowMs)
     {
         var leased = r with { DueMs = nowMs + (long)Lease.TotalMilliseconds, UpdatedMs = nowMs };
-        _pending[(r.ConversationId, r.Seq)] = leased;
-        _sending.Add((r.ConversationId, r.Seq));
+        Tables.Pending[(r.ConversationId, r.Seq)] = leased;
+        Tables.Sending.Add((r.ConversationId, r.Seq));
         changed.Add(leased);
         return new PushSend(leased, count, view.Unread(r.ConversationId), targets);
     }
@@ -195,8 +215,9 @@ public sealed class PushOutbox(PushOptions options)
     public PushRecord? Complete(string conversationId, long seq, IReadOnlyList<PushAttempt> attempts, long nowMs)
     {
         var key = (conversationId, seq);
-        _sending.Remove(key);
-        if (!_pending.TryGetValue(key, out var r)) return null;
+        if (_rows is not { } tables) return null;
+        tables.Sending.Remove(key);
+        if (!tables.Pending.TryGetValue(key, out var r)) return null;
         var targets = SplitTargets(r.Targets).ToList();
         TimeSpan? wait = null;
         string? detail = null;
@@ -207,7 +228,7 @@ public sealed class PushOutbox(PushOptions options)
             {
                 case PushOutcome.Sent:
                     targets.Remove(a.DeviceId);
-                    _sentSome.Add(key);
+                    tables.SentSome.Add(key);
                     break;
                 case PushOutcome.Retry:
                     detail = a.Detail;
@@ -223,12 +244,12 @@ public sealed class PushOutbox(PushOptions options)
         var attemptsSoFar = r.Attempts + 1;
         if (targets.Count == 0)
         {
-            var sent = _sentSome.Contains(key);
-            return Close(r with { Attempts = attemptsSoFar }, sent ? PushState.Sent : PushState.Failed, sent ? null : failure, nowMs);
+            var sent = tables.SentSome.Contains(key);
+            return Closed(Close(r with { Attempts = attemptsSoFar }, sent ? PushState.Sent : PushState.Failed, sent ? null : failure, nowMs));
         }
         if (attemptsSoFar >= options.MaxAttempts)
         {
-            return Close(r with { Attempts = attemptsSoFar }, PushState.Failed, $"gave up after {attemptsSoFar} attempts: {detail ?? failure}", nowMs);
+            return Closed(Close(r with { Attempts = attemptsSoFar }, PushState.Failed, $"gave up after {attemptsSoFar} attempts: {detail ?? failure}", nowMs));
         }
         var delay = Backoff(attemptsSoFar);
         if (wait > delay) delay = wait.Value < options.MaxRetryDelay ? wait.Value : options.MaxRetryDelay;
@@ -237,8 +258,14 @@ public sealed class PushOutbox(PushOptions options)
             Attempts = attemptsSoFar, Targets = JoinTargets(targets), Detail = detail ?? failure,
             DueMs = nowMs + (long)delay.TotalMilliseconds, UpdatedMs = nowMs,
         };
-        _pending[key] = next;
+        tables.Pending[key] = next;
         return next;
+    }
+
+    private PushRecord Closed(PushRecord closed)
+    {
+        DropIfEmpty();
+        return closed;
     }
 
     /// <summary>The wait before retry <paramref name="attempt"/>: doubling from the first, capped.</summary>
@@ -249,21 +276,18 @@ public sealed class PushOutbox(PushOptions options)
     }
 
     /// <summary>Everything pending (the account is going away).</summary>
-    public void Clear()
-    {
-        _pending.Clear();
-        _sending.Clear();
-        _sentSome.Clear();
-        _counts.Clear();
-    }
+    public void Clear() => _rows = null;
 
     private PushRecord Close(PushRecord r, PushState state, string? detail, long nowMs)
     {
         var key = (r.ConversationId, r.Seq);
-        _pending.Remove(key);
-        _sending.Remove(key);
-        _sentSome.Remove(key);
-        _counts.Remove(key);
+        if (_rows is { } tables)
+        {
+            tables.Pending.Remove(key);
+            tables.Sending.Remove(key);
+            tables.SentSome.Remove(key);
+            tables.Counts.Remove(key);
+        }
         return r with { State = state, Detail = detail ?? r.Detail, UpdatedMs = nowMs };
     }
 

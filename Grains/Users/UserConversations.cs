@@ -10,12 +10,12 @@ namespace Messenger.Grains.Users;
 internal sealed class UserConversations(string userId)
 {
     private readonly Dictionary<string, UserConversation> _entries = new(StringComparer.Ordinal);
-    private Dictionary<string, UserConversation> _dirty = new(StringComparer.Ordinal);
+    private Dictionary<string, UserConversation>? _dirty; // null until something changes after a checkpoint: an idle user holds none
     private HashSet<string>? _contacts;
 
     public IEnumerable<UserConversation> All => _entries.Values;
 
-    public bool HasUnsavedChanges => _dirty.Count > 0;
+    public bool HasUnsavedChanges => _dirty is { Count: > 0 };
 
     /// <summary>Entries as a checkpoint saved them (not marked changed).</summary>
     public void Load(IReadOnlyList<UserConversation> saved)
@@ -31,7 +31,7 @@ internal sealed class UserConversations(string userId)
     {
         if (!_entries.ContainsKey(entry.Conversation.ConversationId)) _contacts = null;
         _entries[entry.Conversation.ConversationId] = entry;
-        _dirty[entry.Conversation.ConversationId] = entry;
+        (_dirty ??= new(StringComparer.Ordinal))[entry.Conversation.ConversationId] = entry;
     }
 
     /// <summary>The entry after <paramref name="update"/>: a message moves the last seq (and the read mark if the user sent it); a read moves the read mark.</summary>
@@ -82,19 +82,21 @@ internal sealed class UserConversations(string userId)
     /// <summary>The entries changed since the last call, for a checkpoint; <see cref="Restore"/> them if saving fails.</summary>
     public IReadOnlyList<UserConversation> TakeChanged()
     {
-        if (_dirty.Count == 0) return [];
-        var changed = new List<UserConversation>(_dirty.Values);
-        _dirty = new Dictionary<string, UserConversation>(StringComparer.Ordinal);
+        if (_dirty is not { Count: > 0 } dirty) return [];
+        var changed = new List<UserConversation>(dirty.Values);
+        _dirty = null;
         return changed;
     }
 
     /// <summary>Marks entries changed again after a failed checkpoint (newer values win).</summary>
     public void Restore(IReadOnlyList<UserConversation> changed)
     {
+        if (changed.Count == 0) return;
+        var dirty = _dirty ??= new(StringComparer.Ordinal);
         foreach (var entry in changed)
         {
             var id = entry.Conversation.ConversationId;
-            if (!_dirty.ContainsKey(id)) _dirty[id] = _entries[id];
+            dirty.TryAdd(id, _entries[id]);
         }
     }
 
