@@ -31,6 +31,12 @@ public static class Bar
             var connections = Number(idle, "connections");
             table.Add($"idle authenticated connection ({connections} connections)", "<= 24 KiB (1000+ conns)", Show(kib, "KiB"),
                 connections >= 1000 ? Met(kib <= 24) : "n/a (under 1000)");
+            if (idle.Figures["marginalFrom"]?.GetValue<int>() is { } from)
+            {
+                var marginal = Number(idle, "marginalKibPerConnection");
+                table.Add($"idle: one more connection ({from} -> {connections} connections)", "<= 24 KiB (from 1000+ conns)", Show(marginal, "KiB"),
+                    from >= 1000 ? Met(marginal <= 24) : "n/a (from under 1000)");
+            }
         }
         if (Find(results, "offline") is { } offline)
         {

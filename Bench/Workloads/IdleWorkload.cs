@@ -93,6 +93,13 @@ public static class IdleWorkload
         result.Figures["connections"] = counts[^1];
         result.Figures["kibPerConnection"] = double.IsNaN(kibPerConnection) ? null : Math.Round(kibPerConnection, 2);
         result.Figures["kibPerConnectionHigh"] = double.IsNaN(kibPerConnectionHigh) ? null : Math.Round(kibPerConnectionHigh, 2);
+        if (counts.Length >= 2 && rows.Count == counts.Length)
+        {
+            // What one more connection costs, between the two highest counts: the first thousands also bring what more
+            // do not (the JIT's code for the connection path, thread stacks, the collector's bookkeeping).
+            result.Figures["marginalFrom"] = counts[^2];
+            result.Figures["marginalKibPerConnection"] = rows[^1]!["marginalKibPerConnection"]!.GetValue<double>();
+        }
         result.Figures["unexpectedCloses"] = events.UnexpectedCloses;
         result.Tables.Add(("RSS = the server's VmRSS; per connection = (RSS - baseline) / connections; ping = round trip on up to " +
                            $"{PingSample} of the sockets; server and load generator share the cores", table));
