@@ -93,7 +93,7 @@ public static class IdleWorkload
         result.Figures["connections"] = counts[^1];
         result.Figures["kibPerConnection"] = double.IsNaN(kibPerConnection) ? null : Math.Round(kibPerConnection, 2);
         result.Figures["kibPerConnectionHigh"] = double.IsNaN(kibPerConnectionHigh) ? null : Math.Round(kibPerConnectionHigh, 2);
-        if (counts.Length >= 2 && rows.Count == counts.Length)
+        if (counts.Length >= 2)
         {
             // What one more connection costs, between the two highest counts: the first thousands also bring what more
             // do not (the JIT's code for the connection path, thread stacks, the collector's bookkeeping).

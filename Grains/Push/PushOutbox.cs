@@ -42,8 +42,6 @@ public sealed class PushOutbox(PushOptions options)
     // Null while nothing is pending, as for most users most of the time: an idle user's grain holds no empty tables.
     private Rows? _rows;
 
-    private Rows Tables => _rows ??= new();
-
     /// <summary>The pending rows and what is known of each in memory; every key in the others is a pending row's.</summary>
     private sealed class Rows
     {
@@ -85,7 +83,7 @@ public sealed class PushOutbox(PushOptions options)
     {
         foreach (var r in records)
         {
-            if (r.State == PushState.Pending) Tables.Pending.TryAdd((r.ConversationId, r.Seq), r);
+            if (r.State == PushState.Pending) (_rows ??= new()).Pending.TryAdd((r.ConversationId, r.Seq), r);
         }
     }
 
@@ -124,11 +122,11 @@ public sealed class PushOutbox(PushOptions options)
     {
         var changed = new List<PushRecord>();
         var sends = new List<PushSend>();
-        if (_rows is null) return (changed, sends);
+        if (_rows is not { } tables) return (changed, sends);
         // One pass over the rows: each conversation's, and which conversations have one due (O(rows), not O(rows × conversations)).
         var byConversation = new Dictionary<string, List<PushRecord>>(StringComparer.Ordinal);
         var due = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var r in Tables.Pending.Values)
+        foreach (var r in tables.Pending.Values)
         {
             if (!byConversation.TryGetValue(r.ConversationId, out var list)) byConversation[r.ConversationId] = list = [];
             list.Add(r);
@@ -167,8 +165,8 @@ public sealed class PushOutbox(PushOptions options)
                     var key = (r.ConversationId, r.Seq);
                     // A notification on its way is left to arrive (the newer one starts after it); one waiting for a
                     // retry is replaced, and the messages it stood for are counted in the newer one unless it reached a device already.
-                    if (r == newest || !Tables.Pending.ContainsKey(key) || Tables.Sending.Contains(key) || (r.Targets is null && !candidateSeqs.Contains(r.Seq))) continue;
-                    if (r.Targets is not null && !Tables.SentSome.Contains(key)) count += Tables.Counts.GetValueOrDefault(key, 1);
+                    if (r == newest || !tables.Pending.ContainsKey(key) || tables.Sending.Contains(key) || (r.Targets is null && !candidateSeqs.Contains(r.Seq))) continue;
+                    if (r.Targets is not null && !tables.SentSome.Contains(key)) count += tables.Counts.GetValueOrDefault(key, 1);
                     changed.Add(Close(r, PushState.Collapsed, $"collapsed into the notification of seq {newest.Seq}", nowMs));
                 }
                 retry = null;
@@ -178,19 +176,19 @@ public sealed class PushOutbox(PushOptions options)
                     changed.Add(Close(newest, PushState.NoSubscription, null, nowMs));
                     continue;
                 }
-                Tables.Counts[(newest.ConversationId, newest.Seq)] = count;
-                sends.Add(Send(newest with { Targets = JoinTargets(targets.Select(t => t.Key)) }, count, view, targets, changed, nowMs));
+                tables.Counts[(newest.ConversationId, newest.Seq)] = count;
+                sends.Add(Send(tables, newest with { Targets = JoinTargets(targets.Select(t => t.Key)) }, count, view, targets, changed, nowMs));
             }
-            if (retry is not null && Tables.Pending.ContainsKey((retry.ConversationId, retry.Seq)))
+            if (retry is not null && tables.Pending.ContainsKey((retry.ConversationId, retry.Seq)))
             {
                 var subscriptions = view.Subscriptions;
                 var targets = SplitTargets(retry.Targets).Where(subscriptions.ContainsKey).Select(d => KeyValuePair.Create(d, subscriptions[d])).ToList();
                 if (targets.Count == 0)
                 {
-                    changed.Add(Close(retry, Tables.SentSome.Contains((retry.ConversationId, retry.Seq)) ? PushState.Sent : PushState.NoSubscription, null, nowMs));
+                    changed.Add(Close(retry, tables.SentSome.Contains((retry.ConversationId, retry.Seq)) ? PushState.Sent : PushState.NoSubscription, null, nowMs));
                     continue;
                 }
-                sends.Add(Send(retry, Tables.Counts.GetValueOrDefault((retry.ConversationId, retry.Seq), 1), view, targets, changed, nowMs));
+                sends.Add(Send(tables, retry, tables.Counts.GetValueOrDefault((retry.ConversationId, retry.Seq), 1), view, targets, changed, nowMs));
             }
         }
         DropIfEmpty();
@@ -198,11 +196,11 @@ public sealed class PushOutbox(PushOptions options)
     }
 
     /// <summary>The row goes out: it is due again only if its lease runs out before an outcome comes (saved with the change).</summary>
-    private PushSend Send(PushRecord r, int count, IPushView view, List<KeyValuePair<string, PushSubscription>> targets, List<PushRecord> changed, long nowMs)
+    private PushSend Send(Rows tables, PushRecord r, int count, IPushView view, List<KeyValuePair<string, PushSubscription>> targets, List<PushRecord> changed, long nowMs)
     {
         var leased = r with { DueMs = nowMs + (long)Lease.TotalMilliseconds, UpdatedMs = nowMs };
-        Tables.Pending[(r.ConversationId, r.Seq)] = leased;
-        Tables.Sending.Add((r.ConversationId, r.Seq));
+        tables.Pending[(r.ConversationId, r.Seq)] = leased;
+        tables.Sending.Add((r.ConversationId, r.Seq));
         changed.Add(leased);
         return new PushSend(leased, count, view.Unread(r.ConversationId), targets);
     }
