@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using System.Threading.Channels;
 using Messenger.Gateway.Endpoints;
 using Messenger.Gateway.Protocol;
 using Messenger.Grains;
@@ -18,7 +17,7 @@ namespace Messenger.Gateway.Sessions;
 /// </summary>
 public sealed class ClientSession
 {
-    private readonly Channel<OutboundFrame> _outbound; // holds what the counts above allow, never more
+    private readonly OutboundQueue _outbound = new(); // holds what the counts above allow, never more
     private readonly int _pushCapacity;
     private int _queuedPushes;
     private readonly GrainReferences _grains;
@@ -48,27 +47,31 @@ public sealed class ClientSession
         _logger = logger;
         _inFlight = new SemaphoreSlim(options.MaxInFlightPerConnection);
         _pushCapacity = options.OutboundQueueFrames;
-        // Bounded by the two counts, so it never refuses a frame they admit. A bounded channel also keeps
-        // its queue in an array that starts empty and grows with use: an idle session holds no queue
-        // space (an unbounded one reserves 32 slots, about 1 KB, up front).
-        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(options.MaxInFlightPerConnection + _pushCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
 
     public string ConnectionId { get; } = Guid.CreateVersion7().ToString("N");
     public string UserId { get; }
     public string DeviceId { get; }
 
-    /// <summary>Waits until a frame is queued; false once nothing more will be.</summary>
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _outbound.Reader.WaitToReadAsync(cancellationToken);
+    /// <summary>For a long poll: waits until a frame is queued; false once nothing more will be.</summary>
+    public Task<bool> WaitToReadAsync(CancellationToken cancellationToken) => _outbound.WaitToReadAsync(cancellationToken);
+
+    /// <summary>
+    /// For a socket: <paramref name="writer"/> is called whenever a frame is queued or the queue completes (and once at
+    /// once), on the caller's thread; it writes what <see cref="TryRead"/> gives until <see cref="IsWriterIdle"/>.
+    /// </summary>
+    public void StartWriting(Action writer) => _outbound.StartWriting(writer);
+
+    /// <summary>Nothing to write and more may come: the writer may stop until it is called again.</summary>
+    public bool IsWriterIdle => _outbound.IsIdle;
+
+    /// <summary>Nothing more will be queued and everything queued was taken: the writer closes the socket.</summary>
+    public bool IsQueueFinished => _outbound.IsFinished;
 
     /// <summary>The next frame to write, in order; a push's room in the queue is free again from here.</summary>
     public bool TryRead(out OutboundFrame frame)
     {
-        if (!_outbound.Reader.TryRead(out frame)) return false;
+        if (!_outbound.TryTake(out frame)) return false;
         if (!frame.IsReply) Interlocked.Decrement(ref _queuedPushes);
         return true;
     }
@@ -102,7 +105,7 @@ public sealed class ClientSession
     private void CompleteQueue()
     {
         _completed = true;
-        _outbound.Writer.TryComplete();
+        _outbound.Complete();
     }
 
     /// <summary>Cancelled when the session must end (slow consumer or shutdown).</summary>
@@ -203,7 +206,7 @@ public sealed class ClientSession
     /// <summary>Queues a pushed frame (or hello) in the pushes' room; on overflow marks the session slow and closes it.</summary>
     private void Enqueue(byte[] frame)
     {
-        if (Interlocked.Increment(ref _queuedPushes) <= _pushCapacity && _outbound.Writer.TryWrite(new OutboundFrame(frame, IsReply: false))) return;
+        if (Interlocked.Increment(ref _queuedPushes) <= _pushCapacity && _outbound.TryAdd(new OutboundFrame(frame, IsReply: false))) return;
         Interlocked.Decrement(ref _queuedPushes);
         if (_completed) return; // closing anyway: a late push is simply dropped
         if (!IsSlowConsumer)
@@ -211,6 +214,7 @@ public sealed class ClientSession
             IsSlowConsumer = true;
             _logger.LogWarning("Connection {ConnectionId} of {UserId} is a slow consumer; closing it", ConnectionId, UserId);
             _closed.Cancel();
+            _outbound.WakeWriter(); // it closes the socket
         }
     }
 
@@ -218,7 +222,7 @@ public sealed class ClientSession
     /// Queues the answer to a frame, which holds an in-flight slot: it always fits, as at most that many
     /// exist. Dropped once the session is closing (the slot goes with it).
     /// </summary>
-    private void Reply(byte[] frame) => _outbound.Writer.TryWrite(new OutboundFrame(frame, IsReply: true));
+    private void Reply(byte[] frame) => _outbound.TryAdd(new OutboundFrame(frame, IsReply: true));
 
     private void ReplyError(string? id, ErrorCode code, string message)
     {
@@ -230,8 +234,8 @@ public sealed class ClientSession
     public void Complete()
     {
         _completed = true;
-        _outbound.Writer.TryComplete();
         _closed.Cancel();
+        _outbound.Complete();
     }
 
     private static readonly JsonTypeInfo<ClientFrame> ReadClientFrame = (JsonTypeInfo<ClientFrame>)WireStrings.Reading.GetTypeInfo(typeof(ClientFrame));
@@ -368,6 +372,3 @@ public sealed class ClientSession
         if (Interlocked.Decrement(ref _requests) == 0 && IsShuttingDown) Idle.TrySetResult();
     }
 }
-
-/// <summary>A frame queued for a session; a reply holds its request's in-flight slot until it is written.</summary>
-public readonly record struct OutboundFrame(byte[] Bytes, bool IsReply);

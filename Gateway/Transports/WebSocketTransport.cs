@@ -8,50 +8,32 @@ namespace Messenger.Gateway.Transports;
 
 /// <summary>
 /// Moves frames between a WebSocket and a <see cref="ClientSession"/>: text frames in, queued
-/// frames out. No business rules here.
+/// frames out. No business rules here. Reading is a loop for the socket's life; writing runs only
+/// when something is queued (<see cref="SocketWriter"/>), so an idle socket holds one suspended
+/// read and nothing else of ours.
 /// </summary>
 public static class WebSocketTransport
 {
+    /// <summary>
+    /// Reads frames until the socket closes or breaks, or the writer closes it. Each message starts with a
+    /// zero-byte receive, which waits for the frame to arrive without holding a buffer, so an idle socket
+    /// holds none; only then a small pooled buffer is rented, grown only for a frame that needs more (up to
+    /// the limit), and returned after the frame.
+    /// </summary>
     public static async Task RunAsync(WebSocket socket, ClientSession session, GatewayOptions options)
     {
-        var reader = ReadLoopAsync(socket, session, options.MaxFrameBytes);
-        var writer = WriteLoopAsync(socket, session, options.SendTimeout);
-        if (await Task.WhenAny(reader, writer) == reader)
-        {
-            // The client closed (or the connection broke): stop writing, then close our side.
-            session.Complete();
-            await writer;
-            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
-                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
-            }
-            return;
-        }
-        // The writer stopped first: a slow consumer (it sent a close frame if it could) or a stuck socket.
-        session.Complete();
-        if (await Task.WhenAny(reader, Task.Delay(TimeSpan.FromSeconds(2))) != reader) socket.Abort();
-        await reader;
-    }
-
-    /// <summary>
-    /// Reads frames until the socket closes or breaks. Each message starts with a zero-byte receive, which
-    /// waits for the frame to arrive without holding a buffer, so an idle socket holds none; only then a
-    /// small pooled buffer is rented, grown only for a frame that needs more (up to the limit), and returned
-    /// after the frame. One method, so an idle socket's reading is one state machine, not two.
-    /// </summary>
-    private static async Task ReadLoopAsync(WebSocket socket, ClientSession session, int maxFrameBytes)
-    {
+        var writer = new SocketWriter(socket, session, options.SendTimeout);
+        session.StartWriting(writer.Wake); // writes what is queued already (hello)
         try
         {
             const int SmallBuffer = 4096;
+            var maxFrameBytes = options.MaxFrameBytes;
             while (true)
             {
                 // Not cancelled by the session: cancelling a receive aborts the socket, and a slow consumer
                 // should still get its close frame. The loop ends when the socket closes.
                 var first = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
-                if (first.MessageType == WebSocketMessageType.Close) return;
+                if (first.MessageType == WebSocketMessageType.Close) break;
                 if (first.EndOfMessage)
                 {
                     // An empty message: the zero-byte receive consumed all of it.
@@ -84,7 +66,7 @@ public static class WebSocketTransport
                         // the oversized frame is dropped and the connection stays usable.
                         var offset = tooLarge ? 0 : length;
                         result = await socket.ReceiveAsync(buffer.AsMemory(offset), CancellationToken.None);
-                        if (result.MessageType == WebSocketMessageType.Close) return;
+                        if (result.MessageType == WebSocketMessageType.Close) break;
                         if (!tooLarge)
                         {
                             length += result.Count;
@@ -92,6 +74,7 @@ public static class WebSocketTransport
                         }
                     }
                     while (!result.EndOfMessage);
+                    if (result.MessageType == WebSocketMessageType.Close) break;
                     await HandleAsync(session, first.MessageType, buffer.AsMemory(0, length), tooLarge, maxFrameBytes);
                 }
                 finally
@@ -104,6 +87,18 @@ public static class WebSocketTransport
         {
             // The connection broke or the session closed: either way reading is over.
         }
+        // The client closed, the connection broke, or the writer closed our side first (and the client answered,
+        // or was cut off): stop writing, then close our side if nobody did.
+        session.Complete();
+        await writer.StoppedAsync();
+        writer.Dispose();
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
+        }
+        writer.ThrowIfFailed();
     }
 
     private static Task HandleAsync(ClientSession session, WebSocketMessageType type, ReadOnlyMemory<byte> frame, bool tooLarge, int maxFrameBytes)
@@ -113,40 +108,12 @@ public static class WebSocketTransport
         return session.HandleFrameAsync(frame);
     }
 
-    private static async Task WriteLoopAsync(WebSocket socket, ClientSession session, TimeSpan sendTimeout)
-    {
-        try
-        {
-            while (await session.WaitToReadAsync(session.Closed))
-            {
-                while (!session.IsSlowConsumer && session.TryRead(out var frame))
-                {
-                    var send = socket.SendAsync(frame.Bytes.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                    if (send.IsCompleted) send.GetAwaiter().GetResult(); // (throws if it failed)
-                    else await WithTimeoutAsync(socket, send, sendTimeout);
-                    session.Written(frame);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (session.Closed.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
-        {
-            socket.Abort(); // a frame could not be written in time (the peer is stuck), or the socket broke
-            return;
-        }
-        if (session.IsSlowConsumer) await CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, ErrorCode.SlowConsumer.ToWire());
-        else if (session.IsLoggedOut) await CloseAsync(socket, LoggedOut, ErrorCode.LoggedOut.ToWire());
-        else if (session.IsShuttingDown) await CloseAsync(socket, ServiceRestart, ErrorCode.ServerShutdown.ToWire());
-    }
-
     /// <summary>
     /// Waits for a send that did not complete at once (the peer is not reading and the buffers are full); past
     /// <paramref name="timeout"/> the socket is aborted, which fails the send. Most sends complete at once, as
     /// Kestrel buffers the frame, so only these pay for a timer: an idle connection holds none.
     /// </summary>
-    private static async ValueTask WithTimeoutAsync(WebSocket socket, ValueTask send, TimeSpan timeout)
+    internal static async ValueTask WithTimeoutAsync(WebSocket socket, ValueTask send, TimeSpan timeout)
     {
         using var abort = new Timer(static state => ((WebSocket)state!).Abort(), socket, timeout, Timeout.InfiniteTimeSpan);
         await send;
@@ -158,7 +125,7 @@ public static class WebSocketTransport
     /// <summary>Close status 1012 (RFC 6455 registry: "Service Restart"): reconnect at once, elsewhere if possible.</summary>
     public const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
 
-    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason)
+    internal static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         try { await socket.CloseOutputAsync(status, reason, timeout.Token); }
