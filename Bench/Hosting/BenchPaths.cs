@@ -22,8 +22,12 @@ public static class BenchPaths
     /// <summary>Scratch space shared by runs (seeded accounts live here).</summary>
     public static string Scratch { get; } = Path.Combine(Path.GetTempPath(), "messenger-bench");
 
-    /// <summary>This run's directory: data directories and server logs of every workload.</summary>
-    public static string RunDirectory { get; } = Path.Combine(Scratch, "run-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+    /// <summary>
+    /// This run's directory: data directories and server logs of every workload. Named by the time and the process,
+    /// so two runs started in the same second do not share one.
+    /// </summary>
+    public static string RunDirectory { get; } = Path.Combine(Scratch,
+        "run-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-" + Environment.ProcessId);
 
     private static string FindSolutionRoot()
     {

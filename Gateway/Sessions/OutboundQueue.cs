@@ -104,30 +104,16 @@ public sealed class OutboundQueue
 
     /// <summary>
     /// For a reader without a writer (a long poll): waits until a frame is queued (true) or the queue is complete and
-    /// empty (false). One waiter at a time.
+    /// empty (false). A wait that gives up (<paramref name="cancellationToken"/>) leaves any other wait as it was.
     /// </summary>
-    public async Task<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    public Task<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
-        TaskCompletionSource<bool> waiter;
         lock (_lock)
         {
-            if (_frames is { Count: > 0 }) return true;
-            if (_completed) return false;
-            waiter = _waiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        await using (cancellationToken.Register(static (state, token) => ((TaskCompletionSource<bool>)state!).TrySetCanceled(token), waiter))
-        {
-            try
-            {
-                return await waiter.Task;
-            }
-            finally
-            {
-                lock (_lock)
-                {
-                    if (_waiter == waiter) _waiter = null;
-                }
-            }
+            if (_frames is { Count: > 0 }) return Task.FromResult(true);
+            if (_completed) return Task.FromResult(false);
+            _waiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _waiter.Task.WaitAsync(cancellationToken);
         }
     }
 }

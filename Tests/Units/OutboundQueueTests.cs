@@ -109,11 +109,14 @@ public sealed class OutboundQueueTests
 
         using var giveUp = new CancellationTokenSource();
         var abandoned = queue.WaitToReadAsync(giveUp.Token);
+        var alongside = queue.WaitToReadAsync(CancellationToken.None); // a newer poll, while the older one gives up
         giveUp.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
-        // A later wait is not disturbed by the one that gave up.
+        // Neither the wait alongside nor a later one is disturbed by the one that gave up.
         var next = queue.WaitToReadAsync(CancellationToken.None);
+        Assert.False(alongside.IsCompleted);
         queue.TryAdd(Frame("typing"));
+        Assert.True(await alongside);
         Assert.True(await next);
         TakeAll(queue);
 
