@@ -17,7 +17,7 @@ namespace Messenger.Gateway.Sessions;
 /// </summary>
 public sealed class ClientSession
 {
-    private readonly OutboundQueue _outbound = new(); // holds what the counts above allow, never more
+    private readonly OutboundQueue _outbound = new(); // unbounded itself: the counts above admit what it holds
     private readonly int _pushCapacity;
     private int _queuedPushes;
     private readonly GrainReferences _grains;
@@ -57,8 +57,9 @@ public sealed class ClientSession
     public Task<bool> WaitToReadAsync(CancellationToken cancellationToken) => _outbound.WaitToReadAsync(cancellationToken);
 
     /// <summary>
-    /// For a socket: <paramref name="writer"/> is called whenever a frame is queued or the queue completes (and once at
-    /// once), on the caller's thread; it writes what <see cref="TryRead"/> gives until <see cref="IsWriterIdle"/>.
+    /// For a socket: <paramref name="writer"/> is called whenever a frame is queued, the queue completes or the session
+    /// turns out a slow consumer (and once at once), on the caller's thread; it writes what <see cref="TryRead"/> gives
+    /// until <see cref="IsWriterIdle"/>.
     /// </summary>
     public void StartWriting(Action writer) => _outbound.StartWriting(writer);
 

@@ -5,8 +5,9 @@ namespace Messenger.Gateway.Sessions;
 /// is told when there is something to do (<see cref="StartWriting"/>) and runs only then, on the
 /// thread that queued the frame when it is not already writing: an idle connection has no writer
 /// waiting, and a frame goes out without a hand-off to another thread. A long poll, which has no
-/// writer, waits for frames instead (<see cref="WaitToReadAsync"/>). Holds nothing but the frames:
-/// how many may wait is the session's business (its counts admit every frame queued here).
+/// writer, waits for frames instead (<see cref="WaitToReadAsync"/>). Holds nothing but the frames and
+/// sets no bound of its own: how many may wait is the session's business (its counts of replies and
+/// pushes admit every frame queued here).
 /// </summary>
 public sealed class OutboundQueue
 {
@@ -17,8 +18,9 @@ public sealed class OutboundQueue
     private TaskCompletionSource<bool>? _waiter; // a long poll waiting for a frame
 
     /// <summary>
-    /// From now on <paramref name="writer"/> is called whenever a frame is queued or the queue completes; it is
-    /// called once at once, for whatever is queued already. It must return quickly: it runs on the caller's thread.
+    /// From now on <paramref name="writer"/> is called whenever a frame is queued, the queue completes or someone
+    /// wakes it (<see cref="WakeWriter"/>); it is called once at once, for whatever is queued already. It runs on the
+    /// caller's thread: it may write what is there, but must not wait for the peer there.
     /// </summary>
     public void StartWriting(Action writer)
     {

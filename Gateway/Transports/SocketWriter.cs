@@ -49,12 +49,9 @@ internal sealed class SocketWriter(WebSocket socket, ClientSession session, Time
                     await CloseAsync(WebSocketCloseStatus.PolicyViolation, ErrorCode.SlowConsumer);
                     return;
                 }
-                if (session.Closed.IsCancellationRequested)
-                {
-                    Finish(); // reading is over: the transport closes the socket
-                    return;
-                }
-                if (session.IsQueueFinished)
+                // The session ended (reading is over), or its queue did (logout, shutdown) and everything queued is
+                // written: say why if there is a reason; otherwise the transport closes the socket normally.
+                if (session.Closed.IsCancellationRequested || session.IsQueueFinished)
                 {
                     if (session.IsLoggedOut) await CloseAsync(WebSocketTransport.LoggedOut, ErrorCode.LoggedOut);
                     else if (session.IsShuttingDown) await CloseAsync(WebSocketTransport.ServiceRestart, ErrorCode.ServerShutdown);
@@ -76,7 +73,6 @@ internal sealed class SocketWriter(WebSocket socket, ClientSession session, Time
             Finish();
             return;
         }
-        Volatile.Read(ref _stopped)?.TrySetResult();
     }
 
     /// <summary>Sends the close frame that says why the session ended; the client answers it, or is cut off.</summary>
@@ -91,16 +87,26 @@ internal sealed class SocketWriter(WebSocket socket, ClientSession session, Time
     private void Finish()
     {
         Interlocked.Exchange(ref _state, Done);
-        session.Complete();
-        Volatile.Read(ref _stopped)?.TrySetResult();
+        try
+        {
+            session.Complete();
+        }
+        finally
+        {
+            Volatile.Read(ref _stopped)?.TrySetResult();
+        }
     }
 
-    /// <summary>Completes once no write is in progress (after <see cref="ClientSession.Complete"/>, none starts but to stop).</summary>
+    /// <summary>
+    /// For the transport, after <see cref="ClientSession.Complete"/>: completes once the writer is done for good. From
+    /// then on every writer ends done (the session is closed), and an idle one is made done here, so none starts later.
+    /// </summary>
     public Task StoppedAsync()
     {
+        if (Interlocked.CompareExchange(ref _state, Done, Idle) == Idle) return Task.CompletedTask;
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref _stopped, stopped);
-        if (Volatile.Read(ref _state) != Writing) stopped.TrySetResult();
+        if (Volatile.Read(ref _state) == Done) stopped.TrySetResult();
         return stopped.Task;
     }
 

@@ -87,16 +87,20 @@ public static class WebSocketTransport
         {
             // The connection broke or the session closed: either way reading is over.
         }
-        // The client closed, the connection broke, or the writer closed our side first (and the client answered,
-        // or was cut off): stop writing, then close our side if nobody did.
-        session.Complete();
-        await writer.StoppedAsync();
-        writer.Dispose();
-        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        finally
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
+            // The client closed, the connection broke, or the writer closed our side first (and the client answered,
+            // or was cut off): stop writing, then close our side if nobody did. (Also after an unexpected error, which
+            // then reaches the host.)
+            session.Complete();
+            await writer.StoppedAsync();
+            writer.Dispose();
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
+            }
         }
         writer.ThrowIfFailed();
     }
