@@ -25,7 +25,6 @@ public sealed class ClientSession
     private readonly SemaphoreSlim _inFlight;
     private readonly CancellationTokenSource _closed = new();
     private readonly ILogger _logger;
-    private volatile bool _completed;
     private int _shuttingDown; // 1 once shutting down; set with a full fence (see StopTakingRequestsAsync)
     private int _requests; // requests in progress, for a drain to wait on
     // Both signals are made only when first needed (a shutdown's drain, a wait for the end): a connected
@@ -103,11 +102,7 @@ public sealed class ClientSession
     }
 
     // Nothing more is queued; the transport writes what is queued, then closes.
-    private void CompleteQueue()
-    {
-        _completed = true;
-        _outbound.Complete();
-    }
+    private void CompleteQueue() => _outbound.Complete();
 
     /// <summary>Cancelled when the session must end (slow consumer or shutdown).</summary>
     public CancellationToken Closed => _closed.Token;
@@ -209,7 +204,7 @@ public sealed class ClientSession
     {
         if (Interlocked.Increment(ref _queuedPushes) <= _pushCapacity && _outbound.TryAdd(new OutboundFrame(frame, IsReply: false))) return;
         Interlocked.Decrement(ref _queuedPushes);
-        if (_completed) return; // closing anyway: a late push is simply dropped
+        if (_closed.IsCancellationRequested || _outbound.IsCompleted) return; // closing anyway: a late push is simply dropped
         if (!IsSlowConsumer)
         {
             IsSlowConsumer = true;
@@ -234,7 +229,6 @@ public sealed class ClientSession
     /// <summary>Ends the session: no more frames are written.</summary>
     public void Complete()
     {
-        _completed = true;
         _closed.Cancel();
         _outbound.Complete();
     }

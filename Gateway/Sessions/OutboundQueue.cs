@@ -95,6 +95,15 @@ public sealed class OutboundQueue
         }
     }
 
+    /// <summary>True once the queue is complete: nothing more is queued.</summary>
+    public bool IsCompleted
+    {
+        get
+        {
+            lock (_lock) return _completed;
+        }
+    }
+
     /// <summary>True once the queue is complete and every frame was taken.</summary>
     public bool IsFinished
     {

@@ -18,6 +18,7 @@ namespace Messenger.Gateway.Transports;
 internal sealed class SocketWriter(WebSocket socket, ClientSession session, TimeSpan sendTimeout) : IDisposable
 {
     private const int Idle = 0, Writing = 1, Done = 2;
+    private static readonly TimeSpan CloseSendTimeout = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CloseAnswerTimeout = TimeSpan.FromSeconds(2);
 
     private int _state;
@@ -41,7 +42,7 @@ internal sealed class SocketWriter(WebSocket socket, ClientSession session, Time
                 {
                     var send = socket.SendAsync(frame.Bytes.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                     if (send.IsCompleted) send.GetAwaiter().GetResult(); // (throws if it failed)
-                    else await WebSocketTransport.WithTimeoutAsync(socket, send, sendTimeout);
+                    else await WithTimeoutAsync(send);
                     session.Written(frame);
                 }
                 if (session.IsSlowConsumer)
@@ -75,10 +76,21 @@ internal sealed class SocketWriter(WebSocket socket, ClientSession session, Time
         }
     }
 
+    /// <summary>
+    /// Waits for a send that did not complete at once (the peer is not reading and the buffers are full); past
+    /// the send timeout the socket is aborted, which fails the send. Most sends complete at once, as
+    /// Kestrel buffers the frame, so only these pay for a timer: an idle connection holds none.
+    /// </summary>
+    private async ValueTask WithTimeoutAsync(ValueTask send)
+    {
+        using var abort = new Timer(static state => ((WebSocket)state!).Abort(), socket, sendTimeout, Timeout.InfiniteTimeSpan);
+        await send;
+    }
+
     /// <summary>Sends the close frame that says why the session ended; the client answers it, or is cut off.</summary>
     private async Task CloseAsync(WebSocketCloseStatus status, ErrorCode reason)
     {
-        await WebSocketTransport.CloseAsync(socket, status, reason.ToWire());
+        await WebSocketTransport.CloseAsync(socket, status, reason.ToWire(), CloseSendTimeout);
         _abort = new Timer(static state => ((WebSocket)state!).Abort(), socket, CloseAnswerTimeout, Timeout.InfiniteTimeSpan);
         Finish();
     }

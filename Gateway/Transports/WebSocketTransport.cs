@@ -97,9 +97,7 @@ public static class WebSocketTransport
             writer.Dispose();
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token); }
-                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
+                await CloseAsync(socket, WebSocketCloseStatus.NormalClosure, null, TimeSpan.FromSeconds(2));
             }
         }
         writer.ThrowIfFailed();
@@ -112,27 +110,17 @@ public static class WebSocketTransport
         return session.HandleFrameAsync(frame);
     }
 
-    /// <summary>
-    /// Waits for a send that did not complete at once (the peer is not reading and the buffers are full); past
-    /// <paramref name="timeout"/> the socket is aborted, which fails the send. Most sends complete at once, as
-    /// Kestrel buffers the frame, so only these pay for a timer: an idle connection holds none.
-    /// </summary>
-    internal static async ValueTask WithTimeoutAsync(WebSocket socket, ValueTask send, TimeSpan timeout)
-    {
-        using var abort = new Timer(static state => ((WebSocket)state!).Abort(), socket, timeout, Timeout.InfiniteTimeSpan);
-        await send;
-    }
-
     /// <summary>Close status 4001 (private use): the device was logged out or its account deleted; do not reconnect with this token.</summary>
     public const WebSocketCloseStatus LoggedOut = (WebSocketCloseStatus)4001;
 
     /// <summary>Close status 1012 (RFC 6455 registry: "Service Restart"): reconnect at once, elsewhere if possible.</summary>
     public const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
 
-    internal static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason)
+    /// <summary>Sends our Close frame; a socket that cannot take it within <paramref name="timeout"/> is aborted.</summary>
+    internal static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string? reason, TimeSpan timeout)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        try { await socket.CloseOutputAsync(status, reason, timeout.Token); }
+        using var cancel = new CancellationTokenSource(timeout);
+        try { await socket.CloseOutputAsync(status, reason, cancel.Token); }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { socket.Abort(); }
     }
 }
