@@ -66,7 +66,11 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         _typing = new ConversationTyping(presence.Value, time, this, BroadcastTyping);
     }
 
-    private string Id => this.GetPrimaryKeyString();
+    // Orleans decodes a string key into a new string on every call: read once, so every message, pointer and log line
+    // of this activation shares one instance (a conversation's id in each cached message was a copy of its own).
+    private string Id => _id ??= this.GetPrimaryKeyString();
+
+    private string? _id;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
 
@@ -166,7 +170,9 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
 
     public Task<SendAck> SendAsync(string senderId, string clientMsgId, string text)
     {
-        EnsureMember(senderId);
+        // The member's own copy of their id: the one kept in the message (and the recent messages) for its lifetime,
+        // rather than the copy each call brings.
+        senderId = EnsureMember(senderId).UserId;
         if (string.IsNullOrEmpty(clientMsgId) || clientMsgId.Length > _options.MaxClientMsgIdLength)
         {
             throw new MessengerException(ErrorCode.InvalidRequest, $"clientMsgId must be 1 to {_options.MaxClientMsgIdLength} characters.");
@@ -175,7 +181,12 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         {
             throw new MessengerException(ErrorCode.InvalidRequest, $"text must be 1 to {_options.MaxTextLength} characters.");
         }
-        if (_dedup.TryGet(senderId, clientMsgId, out var earlier)) return AsDuplicateAsync(earlier);
+        if (_dedup.TryGet(senderId, clientMsgId, out var earlier))
+        {
+            if (earlier.Pending is { } inFlight) return AsDuplicateAsync(inFlight);
+            if (_recent.TryGet(earlier.Seq, out var original)) return Task.FromResult(new SendAck(original, earlier.UserSeq, Duplicate: true, []));
+            // No longer among the recent messages: the store's unique index answers it, as for an older retry.
+        }
         if (_deletedMembers.Count > 0 && _info!.Kind == ConversationKind.Direct)
         {
             throw new MessengerException(ErrorCode.UserDeleted, "the other member deleted their account; the conversation takes no more messages.");
@@ -352,9 +363,12 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
                 if (_info!.Kind == ConversationKind.Direct) offline = _liveness.OfflineOthers(_info.Members, message.SenderId);
             }
             ready.Send.Ack.TrySetResult(new SendAck(message, userSeq, ready.Duplicate, offline));
+            _dedup.Settled(ready.Send.Message.SenderId, ready.Send.Message.ClientMsgId, message.Seq, userSeq);
         }
         catch (Exception ex)
         {
+            // The message is committed: a retry is answered by the store's unique index rather than by this failure.
+            _dedup.Remove(ready.Send.Message.SenderId, ready.Send.Message.ClientMsgId);
             ready.Send.Ack.TrySetException(ex);
         }
     }

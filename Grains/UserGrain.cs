@@ -61,7 +61,10 @@ public sealed partial class UserGrain : Grain, IUserGrain
         _deviceWatchers = new DeviceWatchers(_options.DeviceLease);
     }
 
-    private string Id => this.GetPrimaryKeyString();
+    // Orleans decodes a string key into a new string on every call: read once per activation.
+    private string Id => _id ??= this.GetPrimaryKeyString();
+
+    private string? _id;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
 

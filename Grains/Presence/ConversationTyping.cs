@@ -9,7 +9,9 @@ internal sealed class ConversationTyping(PresenceOptions options, TimeProvider t
     private readonly TypingTracker _tracker = new(options.TypingTimeout, options.TypingMinInterval);
     private IGrainTimer? _timer;
 
-    private string ConversationId => grain.GetPrimaryKeyString();
+    private string ConversationId => _conversationId ??= grain.GetPrimaryKeyString(); // decoded once, not per event
+
+    private string? _conversationId;
 
     /// <summary>A typing signal (throws <see cref="ErrorCode.RateLimited"/> when too frequent).</summary>
     public void Signal(string userId)

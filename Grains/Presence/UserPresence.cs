@@ -48,7 +48,9 @@ internal sealed class UserPresence
     // At the store's precision (ms), so a "last seen" read from memory equals the one read back later.
     public DateTimeOffset Now => DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds());
 
-    private string UserId => _grain.GetPrimaryKeyString();
+    private string UserId => _userId ??= _grain.GetPrimaryKeyString(); // decoded once, not per call
+
+    private string? _userId;
 
     public PresenceStatus Status => new(UserId, Devices.PublishedOnline, Devices.LastSeen);
 

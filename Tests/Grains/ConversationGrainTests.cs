@@ -123,6 +123,26 @@ public abstract class ConversationGrainTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Send_RetryOfAMessageNoLongerAmongTheRecentOnes_ReturnsOriginalAck()
+    {
+        var alice = await cluster.NewUserAsync();
+        var bob = await cluster.NewUserAsync();
+        var conversation = await cluster.OpenDirectAsync(alice, bob);
+        var original = await conversation.SendAsync(alice.UserId, "retry-me", "once");
+        // More messages than the conversation keeps in memory (256 by default), well inside the dedup window.
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(i => conversation.SendAsync(bob.UserId, $"b{i}", "filler")));
+
+        var retry = await conversation.SendAsync(alice.UserId, "retry-me", "once");
+        var again = await conversation.SendAsync(alice.UserId, "retry-me", "once");
+
+        Assert.True(retry.Duplicate);
+        Assert.Equal(original.Message, retry.Message);
+        Assert.Equal(original.UserSeq, retry.UserSeq);
+        Assert.Equal(retry, again);
+        Assert.Equal(301, (await conversation.GetHistoryAsync(alice.UserId, 0, HistoryDirection.Before, 1)).LastSeq);
+    }
+
+    [Fact]
     public async Task Send_RetryAfterConversationReactivated_ReturnsOriginalAckFromStore()
     {
         var alice = await cluster.NewUserAsync();

@@ -158,6 +158,34 @@ public sealed class GrainHelperTests
     }
 
     [Fact]
+    public void SendDeduplicator_KeepsTheAckWhileInFlight_AndOnlyWhereTheMessageLandedOnceGiven()
+    {
+        var time = new FakeTimeProvider(T0);
+        var dedup = new SendDeduplicator(capacity: 10, maxAge: TimeSpan.FromSeconds(10), time);
+        var inFlight = new TaskCompletionSource<SendAck>();
+
+        dedup.Add("a", "m1", inFlight.Task);
+        Assert.True(dedup.TryGet("a", "m1", out var earlier));
+        Assert.Same(inFlight.Task, earlier.Pending);
+
+        dedup.Settled("a", "m1", seq: 7, userSeq: 42);
+        Assert.True(dedup.TryGet("a", "m1", out earlier));
+        Assert.Equal(new EarlierSend(null, 7, 42), earlier);
+        dedup.Settled("a", "unknown", seq: 8, userSeq: 43); // a key not remembered stays unknown
+        Assert.False(dedup.TryGet("a", "unknown", out _));
+
+        // A retry that memory could not answer is in flight again under the same key, which keeps its age.
+        time.Advance(TimeSpan.FromSeconds(6));
+        var retry = new TaskCompletionSource<SendAck>();
+        dedup.Add("a", "m1", retry.Task);
+        Assert.True(dedup.TryGet("a", "m1", out earlier));
+        Assert.Same(retry.Task, earlier.Pending);
+        Assert.Equal(1, dedup.Count);
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(dedup.TryGet("a", "m1", out _));
+    }
+
+    [Fact]
     public void UserConversations_ApplyingTheSameUpdatesTwice_ChangesNothing_AndOwnMessagesMarkRead()
     {
         var list = new UserConversations("u-me");
