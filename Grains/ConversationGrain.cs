@@ -56,18 +56,18 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         _time = time;
         _logger = logger;
         // Ten seconds covers a retry of a send in flight or just answered (a reconnect, a lost ack); an older retry
-        // is answered the same way by the store's unique index. Each entry keeps an ack alive: at a minute it
-        // was 7 MB of a 60 MB heap at 1,000 msgs/s, all of it promoted to gen2 before it died.
+        // is answered the same way by the store's unique index. An answered send keeps only its message (held by the
+        // recent messages anyway) and userSeq: its ack and the ack's task no longer outlive it.
         _dedup = new SendDeduplicator(capacity: 4096, maxAge: TimeSpan.FromSeconds(10), time);
         _recent = new RecentMessages(_options.RecentMessages);
         _commits = new BatchingLoop<PendingSend>(CommitAsync);
         _mark = new ThrottledSave(seq => _store.SetFannedOutAsync(Id, seq), _options.MarkSaveInterval, time,
             (ex, seq) => logger.LogWarning(ex, "Conversation {ConversationId}: could not save fan-out mark {Seq}", Id, seq));
-        _typing = new ConversationTyping(presence.Value, time, this, BroadcastTyping);
+        _typing = new ConversationTyping(presence.Value, time, this, Id, BroadcastTyping);
     }
 
     // Orleans decodes a string key into a new string on every call: read once, so every message, pointer and log line
-    // of this activation shares one instance (a conversation's id in each cached message was a copy of its own).
+    // of this activation, and its typing helper, share one instance (each commit's messages carried a copy of their own).
     private string Id => _id ??= this.GetPrimaryKeyString();
 
     private string? _id;
@@ -183,9 +183,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         }
         if (_dedup.TryGet(senderId, clientMsgId, out var earlier))
         {
-            if (earlier.Pending is { } inFlight) return AsDuplicateAsync(inFlight);
-            if (_recent.TryGet(earlier.Seq, out var original)) return Task.FromResult(new SendAck(original, earlier.UserSeq, Duplicate: true, []));
-            // No longer among the recent messages: the store's unique index answers it, as for an older retry.
+            return earlier.Pending is { } inFlight ? AsDuplicateAsync(inFlight) : Task.FromResult(DuplicateAck(earlier.Message!, earlier.UserSeq));
         }
         if (_deletedMembers.Count > 0 && _info!.Kind == ConversationKind.Direct)
         {
@@ -198,8 +196,14 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         return pending.Ack.Task;
     }
 
-    private static async Task<SendAck> AsDuplicateAsync(Task<SendAck> earlier) =>
-        await earlier with { Duplicate = true, OfflineRecipients = [] };
+    private static async Task<SendAck> AsDuplicateAsync(Task<SendAck> earlier)
+    {
+        var ack = await earlier;
+        return DuplicateAck(ack.Message, ack.UserSeq);
+    }
+
+    /// <summary>What a retry of an acked send gets: the original message and userSeq, and no offline list.</summary>
+    private static SendAck DuplicateAck(ChatMessage original, long userSeq) => new(original, userSeq, Duplicate: true, []);
 
     /// <summary>Commits one batch; each message's ack then waits only for its sender's delivery.</summary>
     private async Task CommitAsync(List<PendingSend> batch)
@@ -363,7 +367,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
                 if (_info!.Kind == ConversationKind.Direct) offline = _liveness.OfflineOthers(_info.Members, message.SenderId);
             }
             ready.Send.Ack.TrySetResult(new SendAck(message, userSeq, ready.Duplicate, offline));
-            _dedup.Settled(ready.Send.Message.SenderId, ready.Send.Message.ClientMsgId, message.Seq, userSeq);
+            _dedup.Settled(ready.Send.Message.SenderId, ready.Send.Message.ClientMsgId, message, userSeq);
         }
         catch (Exception ex)
         {

@@ -57,11 +57,11 @@ public sealed partial class UserGrain : Grain, IUserGrain
         _devicesState = devices;
         _devices = new UserDevices(devices.State, WriteDevicesAsync);
         // Devices whose sessions ended with their gateway were last active when the gateway was last heard from.
-        _presence = new UserPresence(this, grains, log, leases, online, presence.Value, time, _devices.Touch);
+        _presence = new UserPresence(this, Id, grains, log, leases, online, presence.Value, time, _devices.Touch);
         _deviceWatchers = new DeviceWatchers(_options.DeviceLease);
     }
 
-    // Orleans decodes a string key into a new string on every call: read once per activation.
+    // Orleans decodes a string key into a new string on every call: read once per activation (its presence helper shares it).
     private string Id => _id ??= this.GetPrimaryKeyString();
 
     private string? _id;

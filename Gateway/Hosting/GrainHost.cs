@@ -26,6 +26,9 @@ public static class GrainHost
         return builder;
     }
 
+    /// <summary>Grain locations the standalone silo caches (Orleans' default, a million, preallocates ~18 MiB).</summary>
+    private const int StandaloneDirectoryCacheSize = 100_000;
+
     private static WebApplicationBuilder AddStandaloneSilo(this WebApplicationBuilder builder)
     {
         var siloPort = builder.Configuration.GetValue("Orleans:SiloPort", 0);
@@ -35,16 +38,14 @@ public static class GrainHost
             silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: 0, serviceId: "messenger", clusterId: "standalone");
             silo.Configure<EndpointOptions>(o => o.GatewayPort = 0);
             // Where each grain lives is cached by the silo, in a table Orleans sizes for a million grains up front (two
-            // arrays of ~9 MiB, resident from the start). One silo holds every grain here: room for 100,000 is plenty,
-            // and a grain that falls out is found again in the local directory.
+            // arrays of ~9 MiB whose pages become resident as grains arrive, at places their hashes pick). One silo
+            // holds every grain here: room for 100,000 is plenty, and a grain that falls out is found again in the
+            // local directory.
             silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = StandaloneDirectoryCacheSize);
             silo.AddMessenger(builder.Configuration);
         });
         return builder;
     }
-
-    /// <summary>Grain locations the standalone silo caches (Orleans' default, a million, preallocates ~18 MiB).</summary>
-    public const int StandaloneDirectoryCacheSize = 100_000;
 
     private static int FreeTcpPort()
     {

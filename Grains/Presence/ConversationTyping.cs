@@ -4,14 +4,12 @@ namespace Messenger.Grains.Presence;
 /// Typing in one conversation: the <see cref="TypingTracker"/>, the grain timer that ends typing
 /// nobody renewed, and the broadcast of starts and stops. Nothing is stored.
 /// </summary>
-internal sealed class ConversationTyping(PresenceOptions options, TimeProvider time, Grain grain, Action<TypingEvent> broadcast)
+internal sealed class ConversationTyping(PresenceOptions options, TimeProvider time, Grain grain, string conversationId, Action<TypingEvent> broadcast)
 {
     private readonly TypingTracker _tracker = new(options.TypingTimeout, options.TypingMinInterval);
     private IGrainTimer? _timer;
 
-    private string ConversationId => _conversationId ??= grain.GetPrimaryKeyString(); // decoded once, not per event
-
-    private string? _conversationId;
+    private string ConversationId => conversationId;
 
     /// <summary>A typing signal (throws <see cref="ErrorCode.RateLimited"/> when too frequent).</summary>
     public void Signal(string userId)

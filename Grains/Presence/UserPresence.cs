@@ -15,6 +15,7 @@ namespace Messenger.Grains.Presence;
 internal sealed class UserPresence
 {
     private readonly Grain _grain;
+    private readonly string _userId;
     private readonly IGrainFactory _grains;
     private readonly IUserLogStore _store;
     private readonly GatewayLeases _leases;
@@ -27,10 +28,12 @@ internal sealed class UserPresence
     private bool _listedOnline;
 
     /// <param name="lost">Told of each session that ended with its gateway: its device, and when the gateway was last heard from.</param>
-    public UserPresence(Grain grain, IGrainFactory grains, IUserLogStore store, GatewayLeases leases, OnlineUsers online, PresenceOptions presence, TimeProvider time,
+    /// <param name="userId">The grain's key (its own copy, decoded once).</param>
+    public UserPresence(Grain grain, string userId, IGrainFactory grains, IUserLogStore store, GatewayLeases leases, OnlineUsers online, PresenceOptions presence, TimeProvider time,
         Action<string, DateTimeOffset> lost)
     {
         _grain = grain;
+        _userId = userId;
         _grains = grains;
         _store = store;
         _leases = leases;
@@ -48,9 +51,7 @@ internal sealed class UserPresence
     // At the store's precision (ms), so a "last seen" read from memory equals the one read back later.
     public DateTimeOffset Now => DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds());
 
-    private string UserId => _userId ??= _grain.GetPrimaryKeyString(); // decoded once, not per call
-
-    private string? _userId;
+    private string UserId => _userId;
 
     public PresenceStatus Status => new(UserId, Devices.PublishedOnline, Devices.LastSeen);
 

@@ -168,21 +168,32 @@ public sealed class GrainHelperTests
         Assert.True(dedup.TryGet("a", "m1", out var earlier));
         Assert.Same(inFlight.Task, earlier.Pending);
 
-        dedup.Settled("a", "m1", seq: 7, userSeq: 42);
+        var message = new ChatMessage("c", 7, "a", "m1", "x", T0);
+        dedup.Settled("a", "m1", message, userSeq: 42);
         Assert.True(dedup.TryGet("a", "m1", out earlier));
-        Assert.Equal(new EarlierSend(null, 7, 42), earlier);
-        dedup.Settled("a", "unknown", seq: 8, userSeq: 43); // a key not remembered stays unknown
+        Assert.Equal(new EarlierSend(null, message, 42), earlier);
+        dedup.Settled("a", "unknown", message, userSeq: 43); // a key not remembered stays unknown
         Assert.False(dedup.TryGet("a", "unknown", out _));
+    }
 
-        // A retry that memory could not answer is in flight again under the same key, which keeps its age.
+    [Fact]
+    public void SendDeduplicator_AKeyForgottenAndAddedAgain_KeepsItsNewAge()
+    {
+        var time = new FakeTimeProvider(T0);
+        var dedup = new SendDeduplicator(capacity: 10, maxAge: TimeSpan.FromSeconds(10), time);
+        dedup.Add("a", "m1", new TaskCompletionSource<SendAck>().Task);
+        dedup.Remove("a", "m1"); // it failed
+
         time.Advance(TimeSpan.FromSeconds(6));
         var retry = new TaskCompletionSource<SendAck>();
         dedup.Add("a", "m1", retry.Task);
-        Assert.True(dedup.TryGet("a", "m1", out earlier));
+        time.Advance(TimeSpan.FromSeconds(5)); // the first one's age has passed, the retry's has not
+
+        Assert.True(dedup.TryGet("a", "m1", out var earlier));
         Assert.Same(retry.Task, earlier.Pending);
-        Assert.Equal(1, dedup.Count);
-        time.Advance(TimeSpan.FromSeconds(5));
+        time.Advance(TimeSpan.FromSeconds(5) + TimeSpan.FromMilliseconds(1)); // now the retry's has too
         Assert.False(dedup.TryGet("a", "m1", out _));
+        Assert.Equal(0, dedup.Count);
     }
 
     [Fact]
