@@ -101,13 +101,15 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
         private const int IndexFrom = 8;
 
         private readonly List<ChatMessage> _messages = new(2);
-        private readonly List<PushedUpdate> _updates = new(4);
+        private List<PushedUpdate>? _updates; // sized by the first user's updates: most batches carry one user's one update
         private Dictionary<(string, long), int>? _index; // only once a batch carries many messages
 
         public void Add(string userId, IReadOnlyList<UserUpdate> updates)
         {
-            foreach (var update in updates)
+            _updates ??= new List<PushedUpdate>(updates.Count);
+            for (var i = 0; i < updates.Count; i++)
             {
+                var update = updates[i];
                 var index = update.Message is { } message ? IndexOf(message) : -1;
                 _updates.Add(new PushedUpdate(userId, update.UserSeq, update.Kind, update.ConversationId, update.Seq, index, update.Receipts));
             }
@@ -140,6 +142,6 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
             return index;
         }
 
-        public UpdateBatch Build(bool askReceived) => new(_messages, _updates, askReceived);
+        public UpdateBatch Build(bool askReceived) => new(_messages, (IReadOnlyList<PushedUpdate>?)_updates ?? [], askReceived);
     }
 }

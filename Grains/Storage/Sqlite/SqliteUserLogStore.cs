@@ -18,8 +18,9 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         SaveEntries(w, userId, entries);
         if (pushes is not null) SqlitePushOutboxStore.Insert(w, userId, pushes);
-        foreach (var update in updates)
+        for (var i = 0; i < updates.Count; i++) // (a foreach over the interface would box the list's enumerator)
         {
+            var update = updates[i];
             var cmd = update.Receipts is null
                 ? w.Statement("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)")
                 : w.Statement("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self, receipts) VALUES ($u, $q, $k, $c, $s, $f, $r)");
