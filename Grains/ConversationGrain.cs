@@ -50,6 +50,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
     public ConversationGrain(IConversationStore store, IAccountStore accounts, IOptions<MessengerOptions> options,
         IOptions<PresenceOptions> presence, TimeProvider time, ILogger<ConversationGrain> logger)
     {
+        Id = this.GetPrimaryKeyString();
         _store = store;
         _accounts = accounts;
         _options = options.Value;
@@ -68,9 +69,7 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
 
     // Orleans decodes a string key into a new string on every call: read once, so every message, pointer and log line
     // of this activation, and its typing helper, share one instance (each commit's messages carried a copy of their own).
-    private string Id => _id ??= this.GetPrimaryKeyString();
-
-    private string? _id;
+    private string Id { get; }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
 

@@ -42,6 +42,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         IPushOutboxStore pushStore, PushSender pushSender, IOptions<PushOptions> pushOptions, GatewayLeases leases, OnlineUsers online,
         IOptions<MessengerOptions> options, IOptions<PresenceOptions> presence, TimeProvider time, ILogger<UserGrain> logger, ILoggerFactory loggers)
     {
+        Id = this.GetPrimaryKeyString();
         _pushLog = loggers.CreateLogger(PushSender.LogCategory);
         _pushStore = pushStore;
         _pushSender = pushSender;
@@ -62,9 +63,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
     }
 
     // Orleans decodes a string key into a new string on every call: read once per activation (its presence helper shares it).
-    private string Id => _id ??= this.GetPrimaryKeyString();
-
-    private string? _id;
+    private string Id { get; }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
 

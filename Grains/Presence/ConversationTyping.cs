@@ -9,15 +9,13 @@ internal sealed class ConversationTyping(PresenceOptions options, TimeProvider t
     private readonly TypingTracker _tracker = new(options.TypingTimeout, options.TypingMinInterval);
     private IGrainTimer? _timer;
 
-    private string ConversationId => conversationId;
-
     /// <summary>A typing signal (throws <see cref="ErrorCode.RateLimited"/> when too frequent).</summary>
     public void Signal(string userId)
     {
         var now = time.GetUtcNow();
         if (_tracker.Signal(userId, now))
         {
-            broadcast(new TypingEvent(ConversationId, userId, true, (int)options.TypingTimeout.TotalMilliseconds));
+            broadcast(new TypingEvent(conversationId, userId, true, (int)options.TypingTimeout.TotalMilliseconds));
         }
         ScheduleExpiry(now);
     }
@@ -25,7 +23,7 @@ internal sealed class ConversationTyping(PresenceOptions options, TimeProvider t
     /// <summary>The user sent a message: their typing ends now.</summary>
     public void Stopped(string userId)
     {
-        if (_tracker.Stop(userId)) broadcast(new TypingEvent(ConversationId, userId, false, 0));
+        if (_tracker.Stop(userId)) broadcast(new TypingEvent(conversationId, userId, false, 0));
     }
 
     private Task ExpireAsync()
@@ -33,7 +31,7 @@ internal sealed class ConversationTyping(PresenceOptions options, TimeProvider t
         var now = time.GetUtcNow();
         if (_tracker.Expire(now) is { } stopped)
         {
-            foreach (var userId in stopped) broadcast(new TypingEvent(ConversationId, userId, false, 0));
+            foreach (var userId in stopped) broadcast(new TypingEvent(conversationId, userId, false, 0));
         }
         ScheduleExpiry(now);
         return Task.CompletedTask;

@@ -15,7 +15,6 @@ namespace Messenger.Grains.Presence;
 internal sealed class UserPresence
 {
     private readonly Grain _grain;
-    private readonly string _userId;
     private readonly IGrainFactory _grains;
     private readonly IUserLogStore _store;
     private readonly GatewayLeases _leases;
@@ -33,7 +32,7 @@ internal sealed class UserPresence
         Action<string, DateTimeOffset> lost)
     {
         _grain = grain;
-        _userId = userId;
+        UserId = userId;
         _grains = grains;
         _store = store;
         _leases = leases;
@@ -51,7 +50,7 @@ internal sealed class UserPresence
     // At the store's precision (ms), so a "last seen" read from memory equals the one read back later.
     public DateTimeOffset Now => DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds());
 
-    private string UserId => _userId;
+    private string UserId { get; }
 
     public PresenceStatus Status => new(UserId, Devices.PublishedOnline, Devices.LastSeen);
 
