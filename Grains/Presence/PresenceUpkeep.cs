@@ -7,16 +7,18 @@ namespace Messenger.Grains.Presence;
 /// <summary>
 /// On every silo once it is active, every third of <c>Messenger:DeviceLease</c>: a heartbeat to each gateway
 /// this silo's users hold sessions or watches of (one call per gateway, however many users), giving up those
-/// not heard from for a whole lease and telling their users (<see cref="IUserGrain.GatewayLostAsync"/>); and
-/// once a lease, recording the online users as seen (<see cref="OnlineUsers"/>).
+/// not heard from for a whole lease that left its heartbeats unanswered and telling their users
+/// (<see cref="IUserGrain.GatewayLostAsync"/>); and once a lease, recording the online users as seen
+/// (<see cref="OnlineUsers"/>) beside the heartbeats, so a slow database never delays one.
 /// </summary>
 internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, IUserLogStore store, IGrainFactory grains, TimeProvider time,
     ILogger<PresenceUpkeep> logger) : SiloLoop
 {
     protected override async Task RunAsync()
     {
-        var interval = leases.Lease / 3;
+        var interval = leases.HeartbeatInterval;
         var recordedAt = time.GetUtcNow();
+        var recording = Task.CompletedTask;
         using var timer = new PeriodicTimer(interval, time);
         try
         {
@@ -27,10 +29,10 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
                     await HeartbeatAsync(interval);
                     GiveUpSilent();
                     var now = time.GetUtcNow();
-                    if (now - recordedAt >= leases.Lease)
+                    if (now - recordedAt >= leases.Lease && recording.IsCompleted)
                     {
                         recordedAt = now;
-                        await RecordSeenAsync(now);
+                        recording = RecordSeenAsync(now);
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -43,6 +45,7 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
         catch (OperationCanceledException)
         {
         }
+        await recording;
     }
 
     private async Task HeartbeatAsync(TimeSpan timeout)
@@ -70,6 +73,7 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
         }
         catch (Exception ex) when (!Stopping.IsCancellationRequested)
         {
+            lease.Unheard();
             logger.LogDebug(ex, "A gateway did not answer its heartbeat (last heard {HeardAt:O})", lease.HeardAt);
             return false;
         }

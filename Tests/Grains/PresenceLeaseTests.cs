@@ -9,7 +9,7 @@ namespace Messenger.Tests.Grains;
 /// </summary>
 public abstract class PresenceLeaseTests(ClusterFixture cluster) : IAsyncLifetime
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
     // Long enough that the keep-alive ticks (every half of it) cannot stand in for the silo telling a user a gateway is gone.
     private static readonly TimeSpan CollectionAge = TimeSpan.FromSeconds(10);

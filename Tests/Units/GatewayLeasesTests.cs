@@ -5,7 +5,8 @@ namespace Messenger.Tests.Units;
 
 /// <summary>
 /// One silo's leases of the gateways its users hold sessions and watches of: a gateway is given up only after a
-/// whole lease unheard, with exactly the users who held it; one heard from again gets a new lease.
+/// whole lease unheard in which it left a lease's heartbeats unanswered, with exactly the users who held it; one
+/// heard from again gets a new lease.
 /// </summary>
 public sealed class GatewayLeasesTests
 {
@@ -29,6 +30,8 @@ public sealed class GatewayLeasesTests
         west.Heard(T0.AddSeconds(20)); // a late answer never moves it back
         Assert.Equal(T0.AddSeconds(50), west.HeardAt);
 
+        MissBeats(east, GatewayLeases.HeartbeatsPerLease);
+        MissBeats(west, GatewayLeases.HeartbeatsPerLease);
         Assert.Empty(_leases.GiveUpSilent(T0.AddSeconds(69.999)));
         var gone = Assert.Single(_leases.GiveUpSilent(T0.AddSeconds(70))); // 60 s after bob's hold, east's last sign of life
         Assert.Same(east, gone.Lease);
@@ -44,6 +47,7 @@ public sealed class GatewayLeasesTests
     public void AGatewayGivenUp_GetsANewLeaseWhenItCallsAgain_AndLettingTheOldOneChangesNothing()
     {
         var old = _leases.Hold(_east, "alice", T0);
+        MissBeats(old, GatewayLeases.HeartbeatsPerLease);
         Assert.Single(_leases.GiveUpSilent(T0 + Lease));
 
         var renewed = _leases.Hold(_east, "bob", T0.AddMinutes(2));
@@ -51,7 +55,33 @@ public sealed class GatewayLeasesTests
         Assert.False(renewed.Gone);
         _leases.Let(old, "bob"); // a grain tidying a session of the given-up lease
         Assert.Equal(1, _leases.Holders);
+        MissBeats(renewed, GatewayLeases.HeartbeatsPerLease);
         Assert.Empty(_leases.GiveUpSilent(T0.AddMinutes(2) + Lease - TimeSpan.FromMilliseconds(1)));
+    }
+
+    [Fact]
+    public void AGatewayTheSiloDidNotAskALeasesWorth_IsKept_HoweverLongUnheard_AndAnyAnswerStartsTheCountAgain()
+    {
+        // A silo whose own heartbeat loop stalled (a long pause, a slow round) has not asked: the gateway is not silent.
+        var east = _leases.Hold(_east, "alice", T0);
+        Assert.Equal(TimeSpan.FromSeconds(20), _leases.HeartbeatInterval);
+        MissBeats(east, GatewayLeases.HeartbeatsPerLease - 1);
+        Assert.Empty(_leases.GiveUpSilent(T0 + 5 * Lease));
+        Assert.False(east.Gone);
+
+        east.Heard(T0 + 5 * Lease); // a late answer to one of them
+        Assert.Equal(0, east.Unanswered);
+        MissBeats(east, GatewayLeases.HeartbeatsPerLease - 1);
+        Assert.Empty(_leases.GiveUpSilent(T0 + 7 * Lease));
+
+        MissBeats(east, 1);
+        Assert.Same(east, Assert.Single(_leases.GiveUpSilent(T0 + 7 * Lease)).Lease);
+        Assert.True(east.Gone);
+    }
+
+    private static void MissBeats(GatewayLease lease, int count)
+    {
+        for (var i = 0; i < count; i++) lease.Unheard();
     }
 
     [Fact]
