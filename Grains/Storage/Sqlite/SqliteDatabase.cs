@@ -27,8 +27,14 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
             DefaultTimeout = 30,
         }.ToString();
         Writer = new SqliteWriter(_connectionString, simulatedFlushLatency);
-        _checkpointer = new SqliteCheckpointer(_connectionString, TimeSpan.FromSeconds(1));
+        _checkpointer = new SqliteCheckpointer(_connectionString, CheckpointBusyInterval, CheckpointIdleInterval);
     }
+
+    /// <summary>How often the WAL is copied into the database while commits come (at most this much of them is left for the writer's own checkpoint).</summary>
+    private static readonly TimeSpan CheckpointBusyInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How often the checkpointer looks again once the WAL stopped moving.</summary>
+    private static readonly TimeSpan CheckpointIdleInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly SqliteCheckpointer _checkpointer;
 
