@@ -15,7 +15,8 @@ public interface IUserGrain : IGrainWithStringKey
     /// Records a connected device session whose updates are pushed to <paramref name="gateway"/>.
     /// The session lasts until <see cref="DetachDeviceAsync"/>, or until the silo finds the gateway gone: each silo
     /// holding sessions of a gateway calls its <see cref="IUpdateObserver.OnHeartbeatAsync"/> (one call per silo and
-    /// gateway, however many users), and a gateway that has not answered for <c>Messenger:DeviceLease</c> is gone.
+    /// gateway, however many users), and a gateway that has not answered for <c>Messenger:DeviceLease</c>, three heartbeats
+    /// in a row, is gone.
     /// Returns the user's newest <c>userSeq</c>. Throws <see cref="ErrorCode.LoggedOut"/> when a token of
     /// <paramref name="deviceId"/> at <paramref name="generation"/> is no longer good (see <see cref="DeviceGrants"/>).
     /// </summary>
@@ -223,7 +224,8 @@ public interface IUpdateObserver : IGrainObserver
 
     /// <summary>
     /// A silo holding device sessions or presence watches of this gateway checks that it is still there (every
-    /// third of <c>Messenger:DeviceLease</c>); a gateway that stops answering loses them after one lease.
+    /// third of <c>Messenger:DeviceLease</c>); a gateway that stops answering loses them after one lease and three
+    /// unanswered heartbeats (a silo too busy to ask does not count its own silence against the gateway).
     /// </summary>
     Task OnHeartbeatAsync();
 }

@@ -123,6 +123,8 @@ public sealed class GatewayLeases(TimeSpan lease, TimeSpan holderKeepAlive)
         {
             foreach (var (gateway, held) in _gateways)
             {
+                // Both: the count alone could be one off (a late timeout counted just after an answer reset it),
+                // the time alone gave up gateways the silo had not asked.
                 if (now - held.Lease.HeardAt < lease || held.Lease.Unanswered < HeartbeatsPerLease) continue;
                 held.Lease.GiveUp();
                 gone.Add((held.Lease, [.. held.Holders]));

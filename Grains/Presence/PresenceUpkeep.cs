@@ -45,7 +45,6 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
         catch (OperationCanceledException)
         {
         }
-        await recording;
     }
 
     private async Task HeartbeatAsync(TimeSpan timeout)
@@ -103,16 +102,17 @@ internal sealed class PresenceUpkeep(GatewayLeases leases, OnlineUsers online, I
 
     private async Task RecordSeenAsync(DateTimeOffset now)
     {
-        var users = online.Snapshot();
-        if (users.Length == 0) return;
+        // Runs beside the heartbeats, which do not wait for it: it must not throw.
         try
         {
+            var users = online.Snapshot();
+            if (users.Length == 0) return;
             await store.RecordSeenAsync(users, DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()));
         }
         catch (Exception ex)
         {
             // Only the accuracy of "last seen" after a crash suffers; the next round writes again.
-            logger.LogWarning(ex, "Recording {Users} online users as seen failed", users.Length);
+            logger.LogWarning(ex, "Recording the online users as seen failed");
         }
     }
 }

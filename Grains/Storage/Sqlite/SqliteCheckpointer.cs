@@ -4,11 +4,12 @@ namespace Messenger.Grains.Storage.Sqlite;
 
 /// <summary>
 /// Copies the WAL into the database file on a thread of its own, so the writer's commits do not wait for it.
-/// A passive checkpoint does not block the writer. While commits come it runs every <c>busyInterval</c>, so the
-/// WAL never holds more than that much uncopied; when the WAL has not moved since the last round it waits
-/// <c>idleInterval</c>. Under a steady stream of commits it rarely catches the very end of the WAL, so the
-/// writer's own checkpoint (at a small WAL size, <see cref="SqliteWriter"/>) is what starts the WAL over; it
-/// finds at most one busy interval's frames left to copy. (With this thread once a second and the writer's
+/// A passive checkpoint does not block the writer. While commits come it runs every <c>busyInterval</c> (plus the
+/// time a round takes), so the WAL usually holds about that much uncopied; when the WAL has not moved since the
+/// last round it waits <c>idleInterval</c>. Under a steady stream of commits it rarely catches the very end of the
+/// WAL, so the writer's own checkpoint (at a small WAL size, <see cref="SqliteWriter"/>) is what starts the WAL
+/// over; it usually finds only the last round's worth of frames left to copy (more at the start of a burst, or
+/// while a reader holds an old snapshot). (With this thread once a second and the writer's
 /// checkpoint at 64 MiB, that was up to a second of writes, copied and synced by the writer while every
 /// commit waited: a 30-110 ms stall every 1.6-4.5 s at 1,000-3,000 msgs/s.)
 /// </summary>
@@ -46,16 +47,23 @@ internal sealed class SqliteCheckpointer : IDisposable
         {
             try
             {
-                // One row: whether it was blocked, the frames in the WAL, the frames copied back so far.
+                // One row: whether it was blocked (the writer's own checkpoint was running), the frames in the WAL,
+                // the frames copied back so far (both -1 when blocked).
                 using var result = _checkpoint.ExecuteReader();
-                var frames = result.Read() ? result.GetInt64(1) : -1;
+                if (!result.Read() || result.GetInt64(0) != 0 || result.GetInt64(1) < 0)
+                {
+                    pause = _busyInterval; // blocked: the WAL is busy, look again soon
+                    continue;
+                }
+                var frames = result.GetInt64(1);
                 pause = frames != walFrames ? _busyInterval : _idleInterval;
                 walFrames = frames;
             }
             catch (SqliteException)
             {
-                // Busy or interrupted: the next round copies what this one did not.
-                pause = _busyInterval;
+                // An error that may last (the file gone, an I/O error): not fifty times a second. The writer's own
+                // checkpoint still lets the WAL start over meanwhile.
+                pause = _idleInterval;
             }
         }
     }

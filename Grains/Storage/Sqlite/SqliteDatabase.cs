@@ -30,7 +30,7 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
         _checkpointer = new SqliteCheckpointer(_connectionString, CheckpointBusyInterval, CheckpointIdleInterval);
     }
 
-    /// <summary>How often the WAL is copied into the database while commits come (at most this much of them is left for the writer's own checkpoint).</summary>
+    /// <summary>How often the WAL is copied into the database while commits come (about this much of them is usually left for the writer's own checkpoint).</summary>
     private static readonly TimeSpan CheckpointBusyInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How often the checkpointer looks again once the WAL stopped moving.</summary>

@@ -58,9 +58,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
         ExecuteScript("PRAGMA cache_size=-2000;");
         // Checkpoints run on their own thread (SqliteCheckpointer), every 20 ms while commits come. Under a steady
         // stream of commits it rarely catches the very end of the WAL, and only a checkpoint that does lets the
-        // WAL start over, so the writer still checkpoints when the WAL reaches WalRestartBytes: it finds at most
-        // the checkpointer's last 20 ms left to copy, and the WAL starts over small and stays in the OS's cache.
-        // The file is cut back to 64 MiB should it ever grow past that (a reader holding an old snapshot).
+        // WAL start over, so the writer still checkpoints when the WAL reaches WalRestartBytes: it usually finds
+        // only the checkpointer's last ~20 ms left to copy, and the WAL starts over small and stays in the OS's
+        // cache. The file is cut back to 64 MiB should it ever grow past that (a reader holding an old snapshot);
+        // it is not cut back to the restart size, which a busy writer passes now and then by a batch.
         var pageSize = Statement("PRAGMA page_size;").ExecuteScalar()!.Value;
         ExecuteScript($"PRAGMA wal_autocheckpoint={WalRestartBytes / pageSize};");
         ExecuteScript($"PRAGMA journal_size_limit={64L * 1024 * 1024};");
