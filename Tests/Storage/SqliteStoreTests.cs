@@ -7,18 +7,13 @@ namespace Messenger.Tests.Storage;
 /// <summary>The storage contract against the SQLite backend as the product runs it: one database file per test.</summary>
 public sealed class SqliteStoreTests : StoreContract
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "messenger-store-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _directory = SqliteFiles.NewDirectory();
 
     protected override MessengerStorage OpenStorage() => SqliteStorage.Open(Path.Combine(_directory, SqliteStorage.FileName));
 
     protected override Task RecordSchemaVersionAsync(int version) => SqliteFiles.RecordSchemaVersionAsync(version, Path.Combine(_directory, SqliteStorage.FileName));
 
-    protected override Task DeleteDataAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    protected override Task DeleteDataAsync() => SqliteFiles.DeleteDirectoryAsync(_directory);
 }
 
 /// <summary>
@@ -28,7 +23,7 @@ public sealed class SqliteStoreTests : StoreContract
 /// </summary>
 public sealed class SplitSqliteStoreTests : StoreContract
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "messenger-store-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _directory = SqliteFiles.NewDirectory();
 
     protected override MessengerStorage OpenStorage() =>
         SqliteStorage.OpenSplit(Path.Combine(_directory, SqliteStorage.FileName), Path.Combine(_directory, "user-logs.db"));
@@ -36,16 +31,22 @@ public sealed class SplitSqliteStoreTests : StoreContract
     protected override Task RecordSchemaVersionAsync(int version) =>
         SqliteFiles.RecordSchemaVersionAsync(version, Path.Combine(_directory, SqliteStorage.FileName), Path.Combine(_directory, "user-logs.db"));
 
-    protected override Task DeleteDataAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    protected override Task DeleteDataAsync() => SqliteFiles.DeleteDirectoryAsync(_directory);
 }
 
 internal static class SqliteFiles
 {
+    /// <summary>A new directory path for one test's database files (created when the first file is opened).</summary>
+    public static string NewDirectory() => Path.Combine(Path.GetTempPath(), "messenger-store-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Closes the pooled connections to the files in <paramref name="directory"/> and deletes it, if it exists.</summary>
+    public static Task DeleteDirectoryAsync(string directory)
+    {
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        return Task.CompletedTask;
+    }
+
     public static async Task RecordSchemaVersionAsync(int version, params string[] files)
     {
         foreach (var file in files)

@@ -1,7 +1,6 @@
 using Messenger.Grains;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Messenger.Tests.Storage;
 
@@ -12,17 +11,12 @@ namespace Messenger.Tests.Storage;
 /// </summary>
 public sealed class SqliteWalTests : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "messenger-wal-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _directory = SqliteFiles.NewDirectory();
     private string DatabasePath => Path.Combine(_directory, SqliteStorage.FileName);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public Task DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => SqliteFiles.DeleteDirectoryAsync(_directory);
 
     [Fact]
     public async Task AStreamOfWritesFarLargerThanTheRestartSize_LeavesTheWalSmall_AndEveryMessageStored()
