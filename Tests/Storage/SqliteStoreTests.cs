@@ -34,6 +34,18 @@ public sealed class SplitSqliteStoreTests : StoreContract
     protected override Task DeleteDataAsync() => SqliteFiles.DeleteDirectoryAsync(_directory);
 }
 
+/// <summary>A test class with a database file of its own in a fresh directory, deleted after each test.</summary>
+public abstract class SqliteFileTest : IAsyncLifetime
+{
+    protected string Directory { get; } = SqliteFiles.NewDirectory();
+
+    protected string DatabasePath => Path.Combine(Directory, SqliteStorage.FileName);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual Task DisposeAsync() => SqliteFiles.DeleteDirectoryAsync(Directory);
+}
+
 internal static class SqliteFiles
 {
     /// <summary>A new directory path for one test's database files (created when the first file is opened).</summary>

@@ -9,15 +9,8 @@ namespace Messenger.Tests.Storage;
 /// as it did when the writer checkpointed only at 64 MiB (and then stalled every commit while it copied a second of
 /// writes into the database).
 /// </summary>
-public sealed class SqliteWalTests : IAsyncLifetime
+public sealed class SqliteWalTests : SqliteFileTest
 {
-    private readonly string _directory = SqliteFiles.NewDirectory();
-    private string DatabasePath => Path.Combine(_directory, SqliteStorage.FileName);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync() => SqliteFiles.DeleteDirectoryAsync(_directory);
-
     [Fact]
     public async Task AStreamOfWritesFarLargerThanTheRestartSize_LeavesTheWalSmall_AndEveryMessageStored()
     {

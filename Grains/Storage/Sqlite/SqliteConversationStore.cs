@@ -10,7 +10,13 @@ namespace Messenger.Grains.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteConversationStore(SqliteDatabase database) : IConversationStore
 {
-    private const string MessageColumns = "seq, sender_id, client_msg_id, text, sent_at, event";
+    private const string MessageColumns = "m.seq, s.user_id, m.client_msg_id, m.text, m.sent_at, m.event";
+
+    // The messages of conversation $c with their senders' ids (rows are keyed by integers: conversation_keys, user_keys).
+    private const string MessagesOf = """
+        messages m JOIN user_keys s ON s.user_key = m.sender_key
+        WHERE m.conversation_key = (SELECT conversation_key FROM conversation_keys WHERE conversation_id = $c)
+        """;
 
     /// <inheritdoc />
     public Task CreateConversationAsync(ConversationInfo conversation) => database.Writer.WriteAsync(w =>
@@ -37,7 +43,8 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = """
             SELECT c.kind, c.created_at, c.fanned_out_seq,
-                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_id = c.conversation_id), 0), c.title,
+                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_key =
+                       (SELECT conversation_key FROM conversation_keys k WHERE k.conversation_id = c.conversation_id)), 0), c.title,
                    m.user_id, m.role, m.joined_seq, m.left_seq, m.deleted, m.delivered_seq, m.read_seq
             FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.conversation_id
             WHERE c.conversation_id = $c
@@ -72,8 +79,9 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         database.Writer.WriteAsync<IReadOnlyList<AppendResult>>(w =>
         {
             // One index seek: the log must end exactly where the writer believes it does.
-            var check = w.Statement("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $c");
-            check.Bind("$c", conversationId);
+            var conversationKey = w.ConversationKey(conversationId);
+            var check = w.Statement("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_key = $c");
+            check.Bind("$c", conversationKey);
             var stored = (long)check.ExecuteScalar()!;
             if (stored != lastSeq)
             {
@@ -87,20 +95,21 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
                 // The unique (conversation, sender, clientMsgId) index decides: a retry inserts nothing
                 // and is answered with the original, so the common path pays no lookup.
                 var insert = message.Event is null
-                    ? w.Statement("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
-                        + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING")
-                    : w.Statement("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, text, sent_at, event) VALUES ($c, $s, $u, $m, $x, $t, $e) "
-                        + "ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING");
+                    ? w.Statement("INSERT INTO messages (conversation_key, seq, sender_key, client_msg_id, text, sent_at) VALUES ($c, $s, $u, $m, $x, $t) "
+                        + "ON CONFLICT (conversation_key, sender_key, client_msg_id) DO NOTHING")
+                    : w.Statement("INSERT INTO messages (conversation_key, seq, sender_key, client_msg_id, text, sent_at, event) VALUES ($c, $s, $u, $m, $x, $t, $e) "
+                        + "ON CONFLICT (conversation_key, sender_key, client_msg_id) DO NOTHING");
                 if (message.Event is not null) insert.Bind("$e", EventColumn.Encode(message.Event)!);
-                insert.Bind("$c", conversationId);
+                var senderKey = w.UserKey(message.SenderId);
+                insert.Bind("$c", conversationKey);
                 insert.Bind("$s", seq + 1);
-                insert.Bind("$u", message.SenderId);
+                insert.Bind("$u", senderKey);
                 insert.Bind("$m", message.ClientMsgId);
                 insert.Bind("$x", message.Text);
                 insert.Bind("$t", message.SentAt.ToUnixTimeMilliseconds());
                 if (insert.ExecuteNonQuery() == 0)
                 {
-                    var existing = FindByClientMsgId(w, conversationId, message.SenderId, message.ClientMsgId)
+                    var existing = FindByClientMsgId(w, conversationId, conversationKey, senderKey, message.ClientMsgId)
                         ?? throw new InvalidOperationException("insert ignored but no original found");
                     results[i] = new AppendResult(existing, Duplicate: true);
                     continue;
@@ -144,11 +153,14 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         }
     }
 
-    private static ChatMessage? FindByClientMsgId(SqliteWriter w, string conversationId, string senderId, string clientMsgId)
+    private static ChatMessage? FindByClientMsgId(SqliteWriter w, string conversationId, long conversationKey, long senderKey, string clientMsgId)
     {
-        var cmd = w.Query($"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND sender_id = $u AND client_msg_id = $m");
-        Sql.Bind(cmd, "$c", conversationId);
-        Sql.Bind(cmd, "$u", senderId);
+        var cmd = w.Query($"""
+            SELECT {MessageColumns} FROM messages m JOIN user_keys s ON s.user_key = m.sender_key
+            WHERE m.conversation_key = $c AND m.sender_key = $u AND m.client_msg_id = $m
+            """);
+        Sql.Bind(cmd, "$c", conversationKey);
+        Sql.Bind(cmd, "$u", senderKey);
         Sql.Bind(cmd, "$m", clientMsgId);
         using var r = cmd.ExecuteReader();
         return r.Read() ? ReadMessage(r, conversationId) : null;
@@ -160,8 +172,8 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = direction == HistoryDirection.Before
-            ? $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq < $s ORDER BY seq DESC LIMIT $l"
-            : $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq > $s ORDER BY seq ASC LIMIT $l";
+            ? $"SELECT {MessageColumns} FROM {MessagesOf} AND m.seq < $s ORDER BY m.seq DESC LIMIT $l"
+            : $"SELECT {MessageColumns} FROM {MessagesOf} AND m.seq > $s ORDER BY m.seq ASC LIMIT $l";
         Sql.Bind(cmd, "$c", conversationId);
         Sql.Bind(cmd, "$s", cursor);
         Sql.Bind(cmd, "$l", limit);
@@ -193,8 +205,8 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
                 var contiguous = seqs[^1] - seqs[0] + 1 == seqs.Count;
                 // A run of seqs (a page of one conversation, the usual case) is one range scan.
                 cmd.CommandText = contiguous
-                    ? $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq BETWEEN $from AND $to ORDER BY seq"
-                    : $"SELECT {MessageColumns} FROM messages WHERE conversation_id = $c AND seq IN (SELECT value FROM json_each($s)) ORDER BY seq";
+                    ? $"SELECT {MessageColumns} FROM {MessagesOf} AND m.seq BETWEEN $from AND $to ORDER BY m.seq"
+                    : $"SELECT {MessageColumns} FROM {MessagesOf} AND m.seq IN (SELECT value FROM json_each($s)) ORDER BY m.seq";
                 Sql.Bind(cmd, "$c", conversationId);
                 if (contiguous)
                 {
@@ -270,7 +282,8 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         cmd.CommandText = """
             SELECT c.conversation_id FROM conversations c
             WHERE c.conversation_id > $a
-              AND c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_id = c.conversation_id), 0)
+              AND c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_key =
+                  (SELECT conversation_key FROM conversation_keys k WHERE k.conversation_id = c.conversation_id)), 0)
             ORDER BY c.conversation_id
             LIMIT $l
             """;

@@ -5,8 +5,9 @@ namespace Messenger.Grains.Storage.Sqlite;
 
 /// <summary>
 /// <see cref="IUserLogStore"/> on the <c>user_updates</c>, <c>user_conversations</c> and
-/// <c>user_state</c> tables of a <see cref="SqliteDatabase"/>. No statement here reads a
-/// conversation's tables, so the user logs may live in another database than the conversations.
+/// <c>user_state</c> tables of a <see cref="SqliteDatabase"/> (and the ids' integer keys in <c>user_keys</c> and
+/// <c>conversation_keys</c>, the database's own). No statement here reads a conversation's tables, so the user logs
+/// may live in another database than the conversations.
 /// </summary>
 public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
 {
@@ -18,17 +19,18 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         SaveEntries(w, userId, entries);
         if (pushes is not null) SqlitePushOutboxStore.Insert(w, userId, pushes);
+        var userKey = updates.Count == 0 ? 0 : w.UserKey(userId);
         for (var i = 0; i < updates.Count; i++) // (a foreach over the interface would box the list's enumerator)
         {
             var update = updates[i];
             var cmd = update.Receipts is null
-                ? w.Statement("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)")
-                : w.Statement("INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self, receipts) VALUES ($u, $q, $k, $c, $s, $f, $r)");
+                ? w.Statement("INSERT INTO user_updates (user_key, user_seq, kind, conversation_key, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)")
+                : w.Statement("INSERT INTO user_updates (user_key, user_seq, kind, conversation_key, seq, from_self, receipts) VALUES ($u, $q, $k, $c, $s, $f, $r)");
             if (update.Receipts is not null) cmd.Bind("$r", ReceiptsColumn.Encode(update.Receipts)!);
-            cmd.Bind("$u", userId);
+            cmd.Bind("$u", userKey);
             cmd.Bind("$q", update.UserSeq);
             cmd.Bind("$k", (int)update.Kind);
-            cmd.Bind("$c", update.ConversationId);
+            cmd.Bind("$c", w.ConversationKey(update.ConversationId));
             cmd.Bind("$s", update.Seq);
             cmd.Bind("$f", update.FromSelf);
             try
@@ -49,8 +51,9 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = """
-            SELECT user_seq, kind, conversation_id, seq, from_self, receipts FROM user_updates
-            WHERE user_id = $u AND user_seq > $a ORDER BY user_seq LIMIT $l
+            SELECT p.user_seq, p.kind, c.conversation_id, p.seq, p.from_self, p.receipts
+            FROM user_updates p JOIN conversation_keys c ON c.conversation_key = p.conversation_key
+            WHERE p.user_key = (SELECT user_key FROM user_keys WHERE user_id = $u) AND p.user_seq > $a ORDER BY p.user_seq LIMIT $l
             """;
         Sql.Bind(cmd, "$u", userId);
         Sql.Bind(cmd, "$a", afterUserSeq);
@@ -71,7 +74,12 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         // No index by message: walk the user's log back from its end, where retried sends are found.
-        cmd.CommandText = "SELECT user_seq FROM user_updates WHERE user_id = $u AND conversation_id = $c AND kind = 1 AND seq = $s ORDER BY user_seq DESC LIMIT 1";
+        cmd.CommandText = """
+            SELECT user_seq FROM user_updates
+            WHERE user_key = (SELECT user_key FROM user_keys WHERE user_id = $u)
+              AND conversation_key = (SELECT conversation_key FROM conversation_keys WHERE conversation_id = $c) AND kind = 1 AND seq = $s
+            ORDER BY user_seq DESC LIMIT 1
+            """;
         Sql.Bind(cmd, "$u", userId);
         Sql.Bind(cmd, "$c", conversationId);
         Sql.Bind(cmd, "$s", seq);
@@ -85,7 +93,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         long lastUserSeq;
         await using (var cmd = connection.CreateCommand())
         {
-            cmd.CommandText = "SELECT COALESCE(MAX(user_seq), 0) FROM user_updates WHERE user_id = $u";
+            cmd.CommandText = "SELECT COALESCE(MAX(user_seq), 0) FROM user_updates WHERE user_key = (SELECT user_key FROM user_keys WHERE user_id = $u)";
             Sql.Bind(cmd, "$u", userId);
             lastUserSeq = (long)(await cmd.ExecuteScalarAsync())!;
         }
@@ -192,7 +200,11 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     /// <inheritdoc />
     public Task DeleteUserAsync(string userId) => database.Writer.WriteAsync(w =>
     {
-        foreach (var table in (string[])["user_updates", "user_conversations", "user_state", "push_outbox"])
+        // The user's key stays: their messages in conversations are keyed by it (and a number is never given twice).
+        var log = w.Statement("DELETE FROM user_updates WHERE user_key = (SELECT user_key FROM user_keys WHERE user_id = $u)");
+        log.Bind("$u", userId);
+        log.ExecuteNonQuery();
+        foreach (var table in (string[])["user_conversations", "user_state", "push_outbox"])
         {
             var cmd = w.Statement($"DELETE FROM {table} WHERE user_id = $u");
             cmd.Bind("$u", userId);

@@ -29,6 +29,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Dictionary<string, WriterStatement> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqliteCommand> _queries = new(StringComparer.Ordinal);
     private readonly TimeSpan _simulatedFlushLatency;
+    private readonly SqliteIdKeys _conversationKeys = SqliteIdKeys.Conversations();
+    private readonly SqliteIdKeys _userKeys = SqliteIdKeys.Users();
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
@@ -105,6 +107,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return command;
     }
 
+    /// <summary>The integer this database keys <paramref name="conversationId"/>'s rows by, given now if it has none (<c>conversation_keys</c>).</summary>
+    public long ConversationKey(string conversationId) => _conversationKeys.Of(this, conversationId);
+
+    /// <summary>The integer this database keys <paramref name="userId"/>'s rows by, given now if it has none (<c>user_keys</c>).</summary>
+    public long UserKey(string userId) => _userKeys.Of(this, userId);
+
     /// <summary>Runs <paramref name="sql"/>, which may hold several statements, once (the schema, settings).</summary>
     public void ExecuteScript(string sql)
     {
@@ -114,6 +122,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
     }
 
     private void Execute(string sql) => Statement(sql).ExecuteNonQuery();
+
+    private void RollBack(string sql)
+    {
+        // Keys given since the transaction (or savepoint) began are taken back with it.
+        _conversationKeys.Forget();
+        _userKeys.Forget();
+        Execute(sql);
+    }
 
     private void Run()
     {
@@ -150,7 +166,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             catch (Exception)
             {
                 // One write failed: undo the batch and replay it with each write isolated.
-                Execute("ROLLBACK;");
+                RollBack("ROLLBACK;");
                 Execute("BEGIN IMMEDIATE;");
                 foreach (var item in batch) RunIsolated(item);
             }
@@ -159,7 +175,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            try { Execute("ROLLBACK;"); } catch (SqliteException) { /* no transaction left to roll back */ }
+            try { RollBack("ROLLBACK;"); } catch (SqliteException) { /* no transaction left to roll back */ }
             foreach (var item in batch) item.Fail(ex);
             return;
         }
@@ -176,7 +192,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            Execute("ROLLBACK TO w;");
+            RollBack("ROLLBACK TO w;");
             Execute("RELEASE w;");
             item.Error = ex;
         }
