@@ -76,7 +76,7 @@ public sealed class ChatLoad : IFrameHandler
         await DrainAsync(senders, step);
         step.Cpu = cpuStart.Now().Since(cpuStart);
         var diskEnd = ProcStats.DiskFlushes();
-        step.Disk = (diskEnd.Flushes - diskStart.Flushes, diskEnd.FlushMs - diskStart.FlushMs, diskEnd.Writes - diskStart.Writes);
+        step.Disk = diskEnd - diskStart;
         step.ServerRssKiB = serverPids is { } pids ? ProcStats.RssKiB(pids) : -1;
         step.Disconnects = _events.UnexpectedCloses - disconnectsBefore;
         Score(senders, first, step);

@@ -104,6 +104,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
         ["diskMsPerFlush"] = Disk.Flushes == 0 ? null : Math.Round((double)Disk.FlushMs / Disk.Flushes, 3),
         ["deliveredPerDiskFlush"] = Disk.Flushes == 0 ? null : Math.Round((double)Delivered / Disk.Flushes, 2),
         ["diskWrites"] = Disk.Writes,
+        ["diskKiBPerMessage"] = Delivered == 0 ? null : Math.Round(Disk.BytesWritten / 1024.0 / Delivered, 2),
         ["sustainable"] = Sustainable,
     };
 }

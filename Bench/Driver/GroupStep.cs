@@ -122,6 +122,7 @@ public sealed class GroupStep(int index, double targetRate, TimeSpan duration, b
         ["diskFlushesPerSecond"] = Math.Round(FlushesPerSecond, 1),
         ["diskFlushesPerMessage"] = Acked == 0 ? null : Math.Round((double)Disk.Flushes / Acked, 3),
         ["diskWrites"] = Disk.Writes,
+        ["diskKiBPerMessage"] = Acked == 0 ? null : Math.Round(Disk.BytesWritten / 1024.0 / Acked, 2),
         ["sustainable"] = Sustainable,
     };
 }

@@ -48,8 +48,8 @@ public abstract class OpenLoopStep(int index, double targetRate, TimeSpan durati
     public int Disconnects { get; set; }
     public CpuWindow Cpu { get; set; }
     public long ServerRssKiB { get; set; } = -1;
-    /// <summary>Disk flushes (the store's fsyncs) during the step, machine-wide, and the ms they took.</summary>
-    public (long Flushes, long FlushMs, long Writes) Disk { get; set; }
+    /// <summary>Disk flushes (the store's fsyncs) during the step, machine-wide, the ms they took, and the writes and bytes.</summary>
+    public DiskActivity Disk { get; set; }
 
     public double FlushesPerSecond => Disk.Flushes / Math.Max((DrainedUs - StartUs) / 1e6, 1e-3);
 

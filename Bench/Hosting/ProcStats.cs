@@ -110,13 +110,14 @@ public static class ProcStats
     }
 
     /// <summary>
-    /// Flush (fsync) requests completed by the machine's disks and the milliseconds spent on them,
-    /// from /proc/diskstats (whole disks only). Machine-wide, but during a chat step only the
-    /// server's SQLite store fsyncs, so it counts the store's durable commits without touching the server.
+    /// Flush (fsync) requests completed by the machine's disks and the milliseconds spent on them, and the writes and
+    /// bytes they completed, from /proc/diskstats (whole disks only). Machine-wide, but during a chat step only the
+    /// server's SQLite store writes and fsyncs, so it counts the store's durable commits and the bytes they cost the
+    /// disk (the WAL, the checkpoints' copies into the database file, the file system's journal) without touching the server.
     /// </summary>
-    public static (long Flushes, long FlushMs, long Writes) DiskFlushes()
+    public static DiskActivity DiskFlushes()
     {
-        long flushes = 0, ms = 0, writes = 0;
+        long flushes = 0, ms = 0, writes = 0, sectors = 0;
         try
         {
             foreach (var line in File.ReadLines("/proc/diskstats"))
@@ -126,12 +127,13 @@ public static class ProcStats
                 if (f[2].StartsWith("loop", StringComparison.Ordinal) || f[2].StartsWith("ram", StringComparison.Ordinal)
                     || f[2].StartsWith("zram", StringComparison.Ordinal) || f[2].StartsWith("dm-", StringComparison.Ordinal)) continue;
                 writes += long.Parse(f[7], System.Globalization.CultureInfo.InvariantCulture);
+                sectors += long.Parse(f[9], System.Globalization.CultureInfo.InvariantCulture);
                 flushes += long.Parse(f[18], System.Globalization.CultureInfo.InvariantCulture);
                 ms += long.Parse(f[19], System.Globalization.CultureInfo.InvariantCulture);
             }
         }
         catch (IOException) { }
-        return (flushes, ms, writes);
+        return new DiskActivity(flushes, ms, writes, sectors * 512); // diskstats counts 512-byte sectors whatever the disk's own
     }
 
     /// <summary>The process that started the bench (dotnet run, a shell), or 0.</summary>
@@ -192,4 +194,11 @@ public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan 
     }
 
     public CpuMark Now() => CpuWindow.Mark(ServerPids);
+}
+
+/// <summary>What the machine's disks did (or, as a difference, did during a step): see <see cref="ProcStats.DiskFlushes"/>.</summary>
+public readonly record struct DiskActivity(long Flushes, long FlushMs, long Writes, long BytesWritten)
+{
+    public static DiskActivity operator -(DiskActivity end, DiskActivity start) =>
+        new(end.Flushes - start.Flushes, end.FlushMs - start.FlushMs, end.Writes - start.Writes, end.BytesWritten - start.BytesWritten);
 }

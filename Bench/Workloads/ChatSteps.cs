@@ -62,7 +62,7 @@ internal static class ChatSteps
     public static TextTable Table(IReadOnlyList<ChatStep> steps, double? relayLimit)
     {
         var table = new TextTable("target/s", "delivered/s", "p50", "p99", "p99.9", "max", "p99 write", "ack p50", "ack p99",
-            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "KiB/msg", "items/msg", "GCs", "GC ms", "flush/s", "flush/msg", "% relay", "ok");
+            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "KiB/msg", "items/msg", "GCs", "GC ms", "flush/s", "flush/msg", "disk KiB/msg", "% relay", "ok");
         foreach (var s in steps)
         {
             table.Add(s.TargetRate, s.DeliveredPerSecond, s.Delivery.Ms(50), s.P99Ms, s.Delivery.Ms(99.9), s.Delivery.MaxMs,
@@ -72,6 +72,7 @@ internal static class ChatSteps
                 s.Runtime?.BytesPer(s.Delivered) / 1024 ?? double.NaN, s.Runtime?.WorkItemsPer(s.Delivered) ?? double.NaN,
                 s.Runtime?.Collections ?? double.NaN, s.Runtime?.PauseMs ?? double.NaN, s.FlushesPerSecond,
                 s.Delivered == 0 ? double.NaN : (double)s.Disk.Flushes / s.Delivered,
+                s.Delivered == 0 ? double.NaN : s.Disk.BytesWritten / 1024.0 / s.Delivered,
                 relayLimit is > 0 ? 100 * s.DeliveredPerSecond / relayLimit.Value : double.NaN,
                 s.Sustainable ? "yes" : "no");
         }
@@ -93,7 +94,7 @@ internal static class ChatSteps
     }
 
     public static string TableCaption =>
-        "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide; ext4 issues about two per fsync), flush/msg = the same per delivered message; CPU in % of one core " +
+        "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide; ext4 issues about two per fsync), flush/msg = the same per delivered message; disk KiB/msg = bytes the disks wrote per delivered message (machine-wide: the store's WAL, its checkpoints and the file system's journal); CPU in % of one core " +
         $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator); steal% = time the hypervisor gave " +
         "the cores to other machines (/proc/stat); KiB/msg and items/msg = bytes the server allocated and thread-pool work items it ran per delivered message, " +
         "GCs and GC ms = its garbage collections and their pauses over the step (its System.Runtime metrics; a standalone server only)";
