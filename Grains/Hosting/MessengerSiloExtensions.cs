@@ -91,5 +91,5 @@ public static class MessengerSiloExtensions
     // The options arrive validated (IOptions runs the validator registered above).
     private static MessengerStorage OpenStorage(StorageOptions options) => options.IsPostgres
         ? PostgresStorage.Open(options.Postgres)
-        : SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.SimulatedFlushLatency);
+        : SqliteStorage.Open(Path.Combine(options.DataDirectory, SqliteStorage.FileName), options.Sqlite);
 }

@@ -24,16 +24,17 @@ public sealed class SqliteWriterTests : SqliteFileTest
     }
 
     /// <summary>
-    /// A write that fails rolls its batch back, and the others are replayed on their own. Integer keys given to new ids
-    /// inside the rolled-back transaction are taken back with it: the replay must give them again, not reuse numbers
-    /// that no longer name anything (the messages would then be stored under a conversation and a sender nobody can find).
+    /// A write that fails rolls its batch back, and the others are replayed each under a savepoint of its own. Integer
+    /// keys given to new ids inside what was rolled back (the batch's transaction, or the failed write's savepoint) are
+    /// taken back with it: the writer must give them again, not reuse numbers that no longer name anything (the rows would
+    /// then be stored under a conversation or a sender nobody can find, or under the next id to get that number).
     /// </summary>
     [Fact]
     public async Task AFailedWrite_FailsAlone_AndTheOthersInItsBatchAreStoredUnderKeysThatStillExist()
     {
         var conversations = new SqliteConversationStore(_database);
         var userLogs = new SqliteUserLogStore(_database);
-        const string conversationId = "d:u-new-a:u-new-b";
+        const string first = "d:u-new-a:u-new-b", second = "d:u-new-a:u-new-c", named = "d:u-new-a:u-new-d";
         await userLogs.AppendUpdatesAsync("u-old", [new UpdatePointer(1, UpdateKind.Message, "d:u-old:u-x", 1, FromSelf: true)], []);
 
         // Hold the writer inside a batch, so the next writes queue up and commit together.
@@ -42,26 +43,37 @@ public sealed class SqliteWriterTests : SqliteFileTest
         var holding = _database.Writer.WriteAsync(_ =>
         {
             inside.Set();
-            release.Wait();
+            release.Wait(TimeSpan.FromSeconds(30));
             return 0;
         });
-        inside.Wait();
-        var append = conversations.AppendMessagesAsync(conversationId, 0, [new NewMessage("u-new-a", "c1", "first words", T0)]);
-        var pointer = userLogs.AppendUpdatesAsync("u-new-a", [new UpdatePointer(1, UpdateKind.Message, conversationId, 1, FromSelf: true)], []);
-        var conflicting = userLogs.AppendUpdatesAsync("u-old", [new UpdatePointer(1, UpdateKind.Message, "d:u-old:u-x", 2, FromSelf: true)], []);
-        release.Set();
+        Task<IReadOnlyList<AppendResult>> appendFirst, appendSecond;
+        Task conflicting, pointer;
+        try
+        {
+            Assert.True(inside.Wait(TimeSpan.FromSeconds(30)));
+            appendFirst = conversations.AppendMessagesAsync(first, 0, [new NewMessage("u-new-a", "c1", "first words", T0)]);
+            // Fails on the user's log after giving a key to a conversation never seen before.
+            conflicting = userLogs.AppendUpdatesAsync("u-old", [new UpdatePointer(1, UpdateKind.Message, named, 1, FromSelf: true)], []);
+            appendSecond = conversations.AppendMessagesAsync(second, 0, [new NewMessage("u-new-a", "c2", "other words", T0)]);
+            pointer = userLogs.AppendUpdatesAsync("u-new-a", [new UpdatePointer(1, UpdateKind.Message, named, 1, FromSelf: true)], []);
+        }
+        finally
+        {
+            release.Set();
+        }
         await holding;
 
         await Assert.ThrowsAsync<StoreConflictException>(() => conflicting);
-        Assert.Equal(1, Assert.Single(await append).Message.Seq);
+        Assert.Equal(1, Assert.Single(await appendFirst).Message.Seq);
+        Assert.Equal(1, Assert.Single(await appendSecond).Message.Seq);
         await pointer;
 
-        var stored = Assert.Single(await conversations.ReadMessagesAsync(conversationId, long.MaxValue, HistoryDirection.Before, 10));
+        var stored = Assert.Single(await conversations.ReadMessagesAsync(first, long.MaxValue, HistoryDirection.Before, 10));
         Assert.Equal(("u-new-a", "first words"), (stored.SenderId, stored.Text));
-        var update = Assert.Single(await userLogs.ReadUpdatesAsync("u-new-a", 0, 10));
-        Assert.Equal(conversationId, update.ConversationId);
+        Assert.Equal("other words", Assert.Single(await conversations.ReadMessagesAsync(second, long.MaxValue, HistoryDirection.Before, 10)).Text);
+        Assert.Equal(named, Assert.Single(await userLogs.ReadUpdatesAsync("u-new-a", 0, 10)).ConversationId);
         // The writer goes on using the keys: the next message lands under the same conversation and sender.
-        await conversations.AppendMessagesAsync(conversationId, 1, [new NewMessage("u-new-a", "c2", "second", T0.AddSeconds(1))]);
-        Assert.Equal([1L, 2L], (await conversations.ReadMessagesAsync(conversationId, 0, HistoryDirection.After, 10)).Select(m => m.Seq));
+        await conversations.AppendMessagesAsync(first, 1, [new NewMessage("u-new-a", "c3", "second", T0.AddSeconds(1))]);
+        Assert.Equal([1L, 2L], (await conversations.ReadMessagesAsync(first, 0, HistoryDirection.After, 10)).Select(m => m.Seq));
     }
 }

@@ -13,9 +13,10 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/>.</summary>
     /// <param name="path">The database file.</param>
-    /// <param name="simulatedFlushLatency">Benchmark-only: extra time each commit takes, as a slower disk's flush would.</param>
-    public SqliteDatabase(string path, TimeSpan simulatedFlushLatency = default)
+    /// <param name="settings">Checkpoint pacing and the benchmarks' simulated flush latency; <see cref="SqliteSettings.Default"/> if null.</param>
+    public SqliteDatabase(string path, SqliteSettings? settings = null)
     {
+        settings ??= SqliteSettings.Default;
         _path = path;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
@@ -26,15 +27,9 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
-        Writer = new SqliteWriter(_connectionString, simulatedFlushLatency);
-        _checkpointer = new SqliteCheckpointer(_connectionString, CheckpointBusyInterval, CheckpointIdleInterval);
+        Writer = new SqliteWriter(_connectionString, settings);
+        _checkpointer = new SqliteCheckpointer(_connectionString, settings.CheckpointInterval, settings.IdleCheckpointInterval);
     }
-
-    /// <summary>How often the WAL is copied into the database while commits come (about this much of them is usually left for the writer's own checkpoint).</summary>
-    private static readonly TimeSpan CheckpointBusyInterval = TimeSpan.FromMilliseconds(20);
-
-    /// <summary>How often the checkpointer looks again once the WAL stopped moving.</summary>
-    private static readonly TimeSpan CheckpointIdleInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly SqliteCheckpointer _checkpointer;
 

@@ -7,9 +7,9 @@ public static class SqliteStorage
     public const string FileName = "messenger.db";
 
     /// <summary>Accounts, conversations and user logs in one file, so one flush commits them all.</summary>
-    public static MessengerStorage Open(string path, TimeSpan simulatedFlushLatency = default)
+    public static MessengerStorage Open(string path, SqliteSettings? settings = null)
     {
-        var database = new SqliteDatabase(path, simulatedFlushLatency);
+        var database = new SqliteDatabase(path, settings);
         return new MessengerStorage(
             new SqliteAccountStore(database), new SqliteConversationStore(database), new SqliteUserLogStore(database), new SqlitePushOutboxStore(database),
             [database], [database], GrainStorage: serializer => new SqliteGrainStorage(database, serializer),

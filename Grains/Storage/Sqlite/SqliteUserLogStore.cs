@@ -200,7 +200,8 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     /// <inheritdoc />
     public Task DeleteUserAsync(string userId) => database.Writer.WriteAsync(w =>
     {
-        // The user's key stays: their messages in conversations are keyed by it (and a number is never given twice).
+        // The user's key stays (no key is ever deleted): where this database holds conversations too, their messages
+        // there are keyed by it.
         var log = w.Statement("DELETE FROM user_updates WHERE user_key = (SELECT user_key FROM user_keys WHERE user_id = $u)");
         log.Bind("$u", userId);
         log.ExecuteNonQuery();

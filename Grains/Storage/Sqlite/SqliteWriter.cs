@@ -15,13 +15,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
 {
     private const int MaxBatch = 2048;
 
-    /// <summary>
-    /// The WAL size at which the writer checkpoints after a commit, which lets the WAL start over. At 64 MiB it
-    /// found up to a second of writes not yet copied and stalled every commit for 30-110 ms while it copied and
-    /// synced them (docs/PERFORMANCE.md, "The WAL's restart").
-    /// </summary>
-    internal const long WalRestartBytes = 4L * 1024 * 1024;
-
     private readonly ConcurrentQueue<WriteItem> _queue = new();
     // A short spin before sleeping: under load the next write is usually microseconds away.
     private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 10);
@@ -35,9 +28,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
 
-    public SqliteWriter(string connectionString, TimeSpan simulatedFlushLatency)
+    public SqliteWriter(string connectionString, SqliteSettings settings)
     {
-        _simulatedFlushLatency = simulatedFlushLatency;
+        _simulatedFlushLatency = settings.SimulatedFlushLatency;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         // While another connection holds the write lock (a second process on the file, or a checkpoint resetting
@@ -58,15 +51,15 @@ internal sealed class SqliteWriter : IAsyncDisposable
         // with the cache. With 64 MiB that walk was 40% of this thread at 1,000 msgs/s (perf); pages not in
         // the cache come from the OS page cache at the cost of one pread.
         ExecuteScript("PRAGMA cache_size=-2000;");
-        // Checkpoints run on their own thread (SqliteCheckpointer), every 20 ms while commits come. Under a steady
-        // stream of commits it rarely catches the very end of the WAL, and only a checkpoint that does lets the
-        // WAL start over, so the writer still checkpoints when the WAL reaches WalRestartBytes: it usually finds
-        // only the checkpointer's last ~20 ms left to copy, and the WAL starts over small and stays in the OS's
-        // cache. The file is cut back to 64 MiB should it ever grow past that (a reader holding an old snapshot);
-        // it is not cut back to the restart size, which a busy writer passes now and then by a batch.
+        // Checkpoints run on their own thread (SqliteCheckpointer), every 20 ms by default while commits come. Under a
+        // steady stream of commits it rarely catches the very end of the WAL, and only a checkpoint that does lets the
+        // WAL start over, so the writer still checkpoints when the WAL reaches the restart size: it usually finds only
+        // the checkpointer's last round left to copy, and the WAL starts over small and stays in the OS's cache. The
+        // file is cut back to 64 MiB (or the restart size, if larger) should it ever grow past that (a reader holding an
+        // old snapshot); it is not cut back to the restart size, which a busy writer passes now and then by a batch.
         var pageSize = Statement("PRAGMA page_size;").ExecuteScalar()!.Value;
-        ExecuteScript($"PRAGMA wal_autocheckpoint={WalRestartBytes / pageSize};");
-        ExecuteScript($"PRAGMA journal_size_limit={64L * 1024 * 1024};");
+        ExecuteScript($"PRAGMA wal_autocheckpoint={settings.WalRestartBytes / pageSize};");
+        ExecuteScript($"PRAGMA journal_size_limit={Math.Max(64L * 1024 * 1024, settings.WalRestartBytes)};");
         _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
         _thread.Start();
     }

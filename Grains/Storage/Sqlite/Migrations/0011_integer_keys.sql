@@ -3,7 +3,10 @@
 -- those keys made a message's row ~200 bytes, its index entry ~140 and a log pointer ~130: leaves of 4-7
 -- rows, trees 6-7 levels deep, a split every few inserts, and ~13 pages (13 KiB of WAL) written per
 -- message. Each database numbers the ids it holds rows for in conversation_keys and user_keys; a number,
--- once given, is never given to another id nor taken back (rows elsewhere keep pointing at it).
+-- once given, is never given to another id nor taken back (rows elsewhere keep pointing at it): no statement
+-- deletes from these two tables (without AUTOINCREMENT, deleting the highest number would let it be given again).
+-- The rewrite of the two tables is one transaction; the pages the old tables held stay in the file as free pages
+-- and are reused by later writes.
 
 CREATE TABLE conversation_keys (
     conversation_key INTEGER NOT NULL PRIMARY KEY,
