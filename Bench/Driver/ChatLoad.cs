@@ -60,7 +60,7 @@ public sealed class ChatLoad : IFrameHandler
         Current = step;
         var disconnectsBefore = _events.UnexpectedCloses;
         var cpuStart = CpuWindow.Mark(serverPids);
-        var diskStart = ProcStats.DiskFlushes();
+        var diskStart = ProcStats.Disks();
         step.StartUs = Clock.NowUs() + 1000;
 
         var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -75,7 +75,7 @@ public sealed class ChatLoad : IFrameHandler
 
         await DrainAsync(senders, step);
         step.Cpu = cpuStart.Now().Since(cpuStart);
-        var diskEnd = ProcStats.DiskFlushes();
+        var diskEnd = ProcStats.Disks();
         step.Disk = diskEnd - diskStart;
         step.ServerRssKiB = serverPids is { } pids ? ProcStats.RssKiB(pids) : -1;
         step.Disconnects = _events.UnexpectedCloses - disconnectsBefore;

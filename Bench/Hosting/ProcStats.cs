@@ -115,7 +115,7 @@ public static class ProcStats
     /// server's SQLite store writes and fsyncs, so it counts the store's durable commits and the bytes they cost the
     /// disk (the WAL, the checkpoints' copies into the database file, the file system's journal) without touching the server.
     /// </summary>
-    public static DiskActivity DiskFlushes()
+    public static DiskActivity Disks()
     {
         long flushes = 0, ms = 0, writes = 0, sectors = 0;
         try
@@ -196,7 +196,7 @@ public readonly record struct CpuMark(TimeSpan Server, TimeSpan Bench, TimeSpan 
     public CpuMark Now() => CpuWindow.Mark(ServerPids);
 }
 
-/// <summary>What the machine's disks did (or, as a difference, did during a step): see <see cref="ProcStats.DiskFlushes"/>.</summary>
+/// <summary>What the machine's disks did (or, as a difference, did during a step): see <see cref="ProcStats.Disks"/>.</summary>
 public readonly record struct DiskActivity(long Flushes, long FlushMs, long Writes, long BytesWritten)
 {
     public static DiskActivity operator -(DiskActivity end, DiskActivity start) =>

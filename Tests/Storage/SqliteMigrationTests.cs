@@ -1,7 +1,6 @@
 using Messenger.Grains;
 using Messenger.Grains.Storage;
 using Messenger.Grains.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Messenger.Tests.Storage;
 
@@ -74,7 +73,9 @@ public sealed class SqliteMigrationTests : SqliteFileTest
         // receipt counts.
         var group = await storage.Conversations.ReadMessagesAsync(Group, 0, HistoryDirection.After, 10);
         Assert.Equal([("u-mig-a", 1L), ("u-mig-b", 2L)], group.Select(m => (m.SenderId, m.Seq)));
-        Assert.Equal(new ConversationEvent(ConversationEventType.Created, ["u-mig-a", "u-mig-b"], "Team"), group[0].Event, EventComparer.Instance);
+        var created = group[0].Event!;
+        Assert.Equal((ConversationEventType.Created, "Team", (MemberRole?)null), (created.Type, created.Title, created.Role));
+        Assert.Equal(["u-mig-a", "u-mig-b"], created.UserIds);
         Assert.Null(group[1].Event);
         var later = await storage.UserLogs.ReadUpdatesAsync("u-mig-a", 3, 10);
         Assert.Equal([(4L, Group, 1L), (5L, Conversation, 2L)], later.Select(p => (p.UserSeq, p.ConversationId, p.Seq)));
@@ -83,34 +84,22 @@ public sealed class SqliteMigrationTests : SqliteFileTest
         Assert.Equal(5, (await storage.UserLogs.LoadUserAsync("u-mig-a")).LastUserSeq);
     }
 
-    private sealed class EventComparer : IEqualityComparer<ConversationEvent?>
-    {
-        public static readonly EventComparer Instance = new();
-
-        public bool Equals(ConversationEvent? x, ConversationEvent? y) =>
-            x is not null && y is not null && x.Type == y.Type && x.UserIds.SequenceEqual(y.UserIds) && x.Title == y.Title && x.Role == y.Role;
-
-        public int GetHashCode(ConversationEvent? e) => e?.Type.GetHashCode() ?? 0;
-    }
-
     /// <summary>A database as schema version 10 left it: the migrations up to it, and rows in their shape.</summary>
     private async Task CreateVersion10DatabaseAsync(string path, bool conversations, bool userLogs)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        await using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
-        await connection.OpenAsync();
-        await ExecuteAsync(connection, "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
+        await SqliteFiles.ExecuteAsync(path, "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
         foreach (var (version, sql) in MigrationScripts.For(typeof(SqliteStorage)).Scripts.Where(s => s.Version <= 10))
         {
-            await ExecuteAsync(connection, sql);
-            await ExecuteAsync(connection, $"INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, 0)");
+            await SqliteFiles.ExecuteAsync(path, sql);
+            await SqliteFiles.ExecuteAsync(path, $"INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, 0)");
         }
         var t0 = T0.ToUnixTimeMilliseconds();
         var created = EventColumn.Encode(new ConversationEvent(ConversationEventType.Created, ["u-mig-a", "u-mig-b"], "Team"));
         var receipts = ReceiptsColumn.Encode([new MessageReceipt(2, 1, 1, 1)]);
         if (conversations)
         {
-            await ExecuteAsync(connection, $"""
+            await SqliteFiles.ExecuteAsync(path, $"""
                 INSERT INTO conversations (conversation_id, kind, created_at) VALUES ('{Conversation}', 1, {t0}), ('{Group}', 2, {t0});
                 INSERT INTO conversation_members (conversation_id, user_id) VALUES
                     ('{Conversation}', 'u-mig-a'), ('{Conversation}', 'u-mig-b'), ('{Group}', 'u-mig-a'), ('{Group}', 'u-mig-b');
@@ -124,7 +113,7 @@ public sealed class SqliteMigrationTests : SqliteFileTest
         }
         if (userLogs)
         {
-            await ExecuteAsync(connection, $"""
+            await SqliteFiles.ExecuteAsync(path, $"""
                 INSERT INTO user_updates (user_id, user_seq, kind, conversation_id, seq, from_self, receipts) VALUES
                     ('u-mig-a', 1, 1, '{Conversation}', 1, 1, NULL), ('u-mig-a', 2, 1, '{Conversation}', 2, 1, NULL),
                     ('u-mig-a', 3, 1, '{Conversation}', 3, 0, NULL), ('u-mig-a', 4, 1, '{Group}', 1, 1, NULL),
@@ -133,12 +122,5 @@ public sealed class SqliteMigrationTests : SqliteFileTest
                     ('u-mig-b', 3, 1, '{Conversation}', 3, 1, NULL);
                 """);
         }
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var cmd = connection.CreateCommand();
-        cmd.CommandText = sql;
-        await cmd.ExecuteNonQueryAsync();
     }
 }

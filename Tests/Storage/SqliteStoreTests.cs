@@ -61,13 +61,16 @@ internal static class SqliteFiles
 
     public static async Task RecordSchemaVersionAsync(int version, params string[] files)
     {
-        foreach (var file in files)
-        {
-            await using var connection = new SqliteConnection($"Data Source={file};Pooling=false");
-            await connection.OpenAsync();
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = $"INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, 0)";
-            await cmd.ExecuteNonQueryAsync();
-        }
+        foreach (var file in files) await ExecuteAsync(file, $"INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, 0)");
+    }
+
+    /// <summary>Runs <paramref name="sql"/> (one or more statements) on <paramref name="file"/>, beside the store (a connection of its own).</summary>
+    public static async Task ExecuteAsync(string file, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={file};Pooling=false");
+        await connection.OpenAsync();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync();
     }
 }

@@ -13,9 +13,15 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     private const string MessageColumns = "m.seq, s.user_id, m.client_msg_id, m.text, m.sent_at, m.event";
 
     // The messages of conversation $c with their senders' ids (rows are keyed by integers: conversation_keys, user_keys).
-    private const string MessagesOf = """
+    private const string MessagesOf = $"""
         messages m JOIN user_keys s ON s.user_key = m.sender_key
-        WHERE m.conversation_key = (SELECT conversation_key FROM conversation_keys WHERE conversation_id = $c)
+        WHERE m.conversation_key = {SqliteIdKeys.ConversationKeyOfParameter}
+        """;
+
+    // The end of the log of the conversation row aliased c (one index seek).
+    private const string LastSeqOfC = """
+        COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_key =
+            (SELECT conversation_key FROM conversation_keys k WHERE k.conversation_id = c.conversation_id)), 0)
         """;
 
     /// <inheritdoc />
@@ -41,10 +47,8 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
     {
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = """
-            SELECT c.kind, c.created_at, c.fanned_out_seq,
-                   COALESCE((SELECT MAX(seq) FROM messages WHERE conversation_key =
-                       (SELECT conversation_key FROM conversation_keys k WHERE k.conversation_id = c.conversation_id)), 0), c.title,
+        cmd.CommandText = $"""
+            SELECT c.kind, c.created_at, c.fanned_out_seq, {LastSeqOfC}, c.title,
                    m.user_id, m.role, m.joined_seq, m.left_seq, m.deleted, m.delivered_seq, m.read_seq
             FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.conversation_id
             WHERE c.conversation_id = $c
@@ -279,11 +283,9 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         // Text compares byte by byte here (BINARY): ordinal order, the primary key's.
-        cmd.CommandText = """
+        cmd.CommandText = $"""
             SELECT c.conversation_id FROM conversations c
-            WHERE c.conversation_id > $a
-              AND c.fanned_out_seq < COALESCE((SELECT MAX(seq) FROM messages m WHERE m.conversation_key =
-                  (SELECT conversation_key FROM conversation_keys k WHERE k.conversation_id = c.conversation_id)), 0)
+            WHERE c.conversation_id > $a AND c.fanned_out_seq < {LastSeqOfC}
             ORDER BY c.conversation_id
             LIMIT $l
             """;

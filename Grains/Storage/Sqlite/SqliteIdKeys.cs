@@ -9,6 +9,12 @@ namespace Messenger.Grains.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteIdKeys
 {
+    /// <summary>For a reader's query: the key of the user named by parameter <c>$u</c> (NULL when it has none).</summary>
+    public const string UserKeyOfParameter = "(SELECT user_key FROM user_keys WHERE user_id = $u)";
+
+    /// <summary>For a reader's query: the key of the conversation named by parameter <c>$c</c> (NULL when it has none).</summary>
+    public const string ConversationKeyOfParameter = "(SELECT conversation_key FROM conversation_keys WHERE conversation_id = $c)";
+
     // Enough for every user and conversation active at once on one machine; past it the writer starts over.
     private const int MaxRemembered = 100_000;
 

@@ -19,7 +19,6 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         SaveEntries(w, userId, entries);
         if (pushes is not null) SqlitePushOutboxStore.Insert(w, userId, pushes);
-        var userKey = updates.Count == 0 ? 0 : w.UserKey(userId);
         for (var i = 0; i < updates.Count; i++) // (a foreach over the interface would box the list's enumerator)
         {
             var update = updates[i];
@@ -27,7 +26,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
                 ? w.Statement("INSERT INTO user_updates (user_key, user_seq, kind, conversation_key, seq, from_self) VALUES ($u, $q, $k, $c, $s, $f)")
                 : w.Statement("INSERT INTO user_updates (user_key, user_seq, kind, conversation_key, seq, from_self, receipts) VALUES ($u, $q, $k, $c, $s, $f, $r)");
             if (update.Receipts is not null) cmd.Bind("$r", ReceiptsColumn.Encode(update.Receipts)!);
-            cmd.Bind("$u", userKey);
+            cmd.Bind("$u", w.UserKey(userId));
             cmd.Bind("$q", update.UserSeq);
             cmd.Bind("$k", (int)update.Kind);
             cmd.Bind("$c", w.ConversationKey(update.ConversationId));
@@ -50,10 +49,10 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = """
+        cmd.CommandText = $"""
             SELECT p.user_seq, p.kind, c.conversation_id, p.seq, p.from_self, p.receipts
             FROM user_updates p JOIN conversation_keys c ON c.conversation_key = p.conversation_key
-            WHERE p.user_key = (SELECT user_key FROM user_keys WHERE user_id = $u) AND p.user_seq > $a ORDER BY p.user_seq LIMIT $l
+            WHERE p.user_key = {SqliteIdKeys.UserKeyOfParameter} AND p.user_seq > $a ORDER BY p.user_seq LIMIT $l
             """;
         Sql.Bind(cmd, "$u", userId);
         Sql.Bind(cmd, "$a", afterUserSeq);
@@ -74,10 +73,9 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         await using var connection = await database.OpenReaderAsync();
         await using var cmd = connection.CreateCommand();
         // No index by message: walk the user's log back from its end, where retried sends are found.
-        cmd.CommandText = """
+        cmd.CommandText = $"""
             SELECT user_seq FROM user_updates
-            WHERE user_key = (SELECT user_key FROM user_keys WHERE user_id = $u)
-              AND conversation_key = (SELECT conversation_key FROM conversation_keys WHERE conversation_id = $c) AND kind = 1 AND seq = $s
+            WHERE user_key = {SqliteIdKeys.UserKeyOfParameter} AND conversation_key = {SqliteIdKeys.ConversationKeyOfParameter} AND kind = 1 AND seq = $s
             ORDER BY user_seq DESC LIMIT 1
             """;
         Sql.Bind(cmd, "$u", userId);
@@ -93,7 +91,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
         long lastUserSeq;
         await using (var cmd = connection.CreateCommand())
         {
-            cmd.CommandText = "SELECT COALESCE(MAX(user_seq), 0) FROM user_updates WHERE user_key = (SELECT user_key FROM user_keys WHERE user_id = $u)";
+            cmd.CommandText = $"SELECT COALESCE(MAX(user_seq), 0) FROM user_updates WHERE user_key = {SqliteIdKeys.UserKeyOfParameter}";
             Sql.Bind(cmd, "$u", userId);
             lastUserSeq = (long)(await cmd.ExecuteScalarAsync())!;
         }
@@ -202,7 +200,7 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
     {
         // The user's key stays (no key is ever deleted): where this database holds conversations too, their messages
         // there are keyed by it.
-        var log = w.Statement("DELETE FROM user_updates WHERE user_key = (SELECT user_key FROM user_keys WHERE user_id = $u)");
+        var log = w.Statement($"DELETE FROM user_updates WHERE user_key = {SqliteIdKeys.UserKeyOfParameter}");
         log.Bind("$u", userId);
         log.ExecuteNonQuery();
         foreach (var table in (string[])["user_conversations", "user_state", "push_outbox"])
