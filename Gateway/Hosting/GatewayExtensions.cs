@@ -6,6 +6,7 @@ using Messenger.Gateway.Protocol;
 using Messenger.Gateway.Sessions;
 using Messenger.Gateway.Transports;
 using Messenger.Grains;
+using Messenger.Grains.Delivery;
 using Messenger.Grains.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -92,6 +93,7 @@ public static class GatewayExtensions
         services.AddSingleton<GrainReferences>();
         services.AddSingleton<PresenceSubscriptions>();
         services.AddSingleton<ConnectionRegistry>();
+        services.TryAddSingleton<LocalGateways>(); // a silo in this process (standalone) pushes to the registry through it
         services.AddSingleton<GatewayNode>();
         services.AddSingleton<DeviceGrantCache>();
         services.AddSingleton<WebSocketHandshake>();

@@ -4,6 +4,7 @@ using Messenger.Gateway.Endpoints;
 using Messenger.Gateway.Hosting;
 using Messenger.Gateway.Protocol;
 using Messenger.Grains;
+using Messenger.Grains.Delivery;
 using Microsoft.Extensions.Options;
 
 namespace Messenger.Gateway.Sessions;
@@ -19,6 +20,7 @@ public sealed class GatewayNode(
     ConnectionRegistry registry,
     ClusterConnection cluster,
     PresenceSubscriptions subscriptions,
+    LocalGateways localGateways,
     IOptions<GatewayOptions> options,
     ILogger<GatewayNode> logger) : BackgroundService
 {
@@ -33,8 +35,14 @@ public sealed class GatewayNode(
         {
             lock (_lock)
             {
-                // The registry object is held by DI for the life of the process, so the reference stays valid.
-                return _reference ??= factory.CreateObjectReference<IUpdateObserver>(registry);
+                // The registry object is held by DI for the life of the process, so the reference stays valid. A silo in
+                // this process (standalone) pushes to it by a plain call (LocalGateways).
+                if (_reference is null)
+                {
+                    _reference = factory.CreateObjectReference<IUpdateObserver>(registry);
+                    localGateways.Add(_reference, registry);
+                }
+                return _reference;
             }
         }
     }

@@ -11,9 +11,10 @@ namespace Messenger.Grains.Delivery;
 /// not keep unawaited calls in order, and a user's updates must reach the gateway in <c>userSeq</c>
 /// order. Nothing waits on a timer: a push that finds its gateway's outbox idle sends at once, and
 /// whatever queues while a batch is in flight goes in the next, so batches grow with load. A
-/// gateway that stops answering holds up only its own outbox, which is bounded.
+/// gateway that stops answering holds up only its own outbox, which is bounded. A gateway in this process
+/// (<see cref="LocalGateways"/>) is called directly, from a thread-pool thread, never from the pushing grain's turn.
 /// </summary>
-public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
+public sealed class UpdatePusher(ILogger<UpdatePusher> logger, LocalGateways localGateways)
 {
     /// <summary>Most updates queued for one gateway; past it new ones are dropped (its clients resync).</summary>
     public const int MaxQueuedPerGateway = 100_000;
@@ -29,14 +30,19 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
         if (updates.Count == 0) return;
         foreach (var gateway in gateways)
         {
-            if (!_outboxes.TryGetValue(gateway, out var outbox)) outbox = _outboxes.GetOrAdd(gateway, g => new Outbox(g, logger));
+            if (!_outboxes.TryGetValue(gateway, out var outbox)) outbox = _outboxes.GetOrAdd(gateway, g => new Outbox(g, localGateways.Find(g), logger));
             outbox.Push(userId, updates, received);
         }
     }
 
     /// <summary>One gateway's queue and its sender: at most one batch in flight.</summary>
-    private sealed class Outbox(IUpdateObserver gateway, ILogger logger)
+    /// <param name="gateway">The gateway's observer reference.</param>
+    /// <param name="local">The gateway object itself when it lives in this process (called directly), else null.</param>
+    /// <param name="logger">Where dropped pushes are reported.</param>
+    private sealed class Outbox(IUpdateObserver gateway, IUpdateObserver? local, ILogger logger)
     {
+        private static readonly Action<Outbox> StartSending = static outbox => _ = outbox.SendAsync();
+
         private readonly ConcurrentQueue<(string UserId, IReadOnlyList<UserUpdate> Updates, ReceivedMark? Received)> _queue = new();
         private int _queued;
         private int _sending;
@@ -51,8 +57,12 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
                 return;
             }
             _queue.Enqueue((userId, updates, received));
-            // Started on the pushing grain's turn; after the first send it carries on off any grain.
-            if (Interlocked.Exchange(ref _sending, 1) == 0) _ = SendAsync();
+            if (Interlocked.Exchange(ref _sending, 1) != 0) return;
+            // To a gateway elsewhere: started on the pushing grain's turn (the call only queues an Orleans message) and
+            // carried on off any grain after it. To one here: the call does the gateway's work (framing, the sockets'
+            // writes), which must not run on, or hold up, the grain's turn, so it starts on the thread pool.
+            if (local is null) _ = SendAsync();
+            else ThreadPool.UnsafeQueueUserWorkItem(StartSending, this, preferLocal: false);
         }
 
         private async Task SendAsync()
@@ -76,7 +86,7 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger)
                 }
                 try
                 {
-                    var unreceived = await gateway.OnUpdatesAsync(batch.Build(askReceived: marks is not null)).ConfigureAwait(false);
+                    var unreceived = await (local ?? gateway).OnUpdatesAsync(batch.Build(askReceived: marks is not null)).ConfigureAwait(false);
                     _dropped = 0;
                     if (marks is not null)
                     {

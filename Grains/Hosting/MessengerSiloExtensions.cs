@@ -35,6 +35,7 @@ public static class MessengerSiloExtensions
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Conversations);
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().UserLogs);
         services.AddSingleton(sp => sp.GetRequiredService<MessengerStorage>().Pushes);
+        services.TryAddSingleton<LocalGateways>(); // shared with a gateway in the same process (standalone)
         services.AddSingleton<UpdatePusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MessengerSiloLifecycle>();
         services.AddSingleton<PushSender>();

@@ -4,26 +4,46 @@ using Messenger.Grains.Delivery;
 
 namespace Messenger.Tests.Units;
 
-/// <summary>The silo's outbox: one batch per gateway, each message once, each user's updates in order.</summary>
+/// <summary>
+/// The silo's outbox: one batch per gateway, each message once, each user's updates in order; the same for a gateway in
+/// another process (called through its observer reference) and one in this process (called directly, <see cref="LocalGateways"/>).
+/// </summary>
 public sealed class UpdatePusherTests
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
 
-    [Fact]
-    public async Task UpdatesQueuedWhileABatchIsInFlight_GoInTheNextBatch_WithEachMessageOnce_AndOtherGatewaysAreNotHeldUp()
+    /// <summary>An outbox, and what its pushes name for a gateway: the fake itself (another process) or a reference to it (this process).</summary>
+    private static (UpdatePusher Pusher, Func<FakeGateway, IUpdateObserver> Address) NewPusher(bool local)
     {
-        var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance);
+        var localGateways = new LocalGateways();
+        var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance, localGateways);
+        return (pusher, gateway =>
+        {
+            if (!local) return gateway;
+            var reference = new UncallableReference();
+            localGateways.Add(reference, gateway);
+            return reference;
+        });
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UpdatesQueuedWhileABatchIsInFlight_GoInTheNextBatch_WithEachMessageOnce_AndOtherGatewaysAreNotHeldUp(bool local)
+    {
+        var (pusher, address) = NewPusher(local);
         var gateway = new FakeGateway(holdFirst: true);
         var other = new FakeGateway(holdFirst: false);
+        var (toGateway, toOther) = (address(gateway), address(other));
         var message = new ChatMessage("g", 1, "u-0", "m1", "to everyone", T0);
 
-        // The first push finds nobody flushing and flushes on its own thread, which the gateway holds.
-        var first = Task.Run(() => pusher.Push([gateway], "u-first", [new UserUpdate(1, UpdateKind.Message, "g", 1, message)]));
+        // The first push finds nobody flushing and starts a flush, which the gateway holds.
+        var first = Task.Run(() => pusher.Push([toGateway], "u-first", [new UserUpdate(1, UpdateKind.Message, "g", 1, message)]));
         await gateway.FirstArrived; // the flush is busy with the first batch...
         for (var i = 0; i < 100; i++)
         {
             // ...while a hundred users' grains hand over the same message, each under its own userSeq.
-            pusher.Push(i % 10 == 0 ? [gateway, other] : [gateway], $"u-{i}", [new UserUpdate(10 + i, UpdateKind.Message, "g", 1, message)]);
+            pusher.Push(i % 10 == 0 ? [toGateway, toOther] : [toGateway], $"u-{i}", [new UserUpdate(10 + i, UpdateKind.Message, "g", 1, message)]);
         }
         gateway.Release();
         await first; // the flush that was held sent the rest before it stopped
@@ -40,16 +60,19 @@ public sealed class UpdatePusherTests
         Assert.All(other.Batches, b => Assert.Equal(message, Assert.Single(b.Messages)));
     }
 
-    [Fact]
-    public async Task OneUsersUpdates_ArriveInUserSeqOrder_ReadMarksWithoutAMessage()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OneUsersUpdates_ArriveInUserSeqOrder_ReadMarksWithoutAMessage(bool local)
     {
-        var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance);
+        var (pusher, address) = NewPusher(local);
         var gateway = new FakeGateway(holdFirst: false);
+        var to = address(gateway);
         var m1 = new ChatMessage("c1", 1, "u-x", "a", "one", T0);
         var m2 = new ChatMessage("c2", 1, "u-x", "b", "two", T0);
 
-        pusher.Push([gateway], "u-me", [new UserUpdate(1, UpdateKind.Message, "c1", 1, m1)]);
-        pusher.Push([gateway], "u-me", [new UserUpdate(2, UpdateKind.Message, "c2", 1, m2), new UserUpdate(3, UpdateKind.Read, "c1", 1, null)]);
+        pusher.Push([to], "u-me", [new UserUpdate(1, UpdateKind.Message, "c1", 1, m1)]);
+        pusher.Push([to], "u-me", [new UserUpdate(2, UpdateKind.Message, "c2", 1, m2), new UserUpdate(3, UpdateKind.Read, "c1", 1, null)]);
         await gateway.WaitForUpdates(3);
 
         var expanded = gateway.Batches.SelectMany(b => b.Expand()).ToList();
@@ -58,19 +81,22 @@ public sealed class UpdatePusherTests
         Assert.All(expanded, e => Assert.Equal("u-me", e.UserId));
     }
 
-    [Fact]
-    public async Task ABatchOfManyMessages_CarriesEachOnce_AndEveryUpdatePointsAtItsOwn()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ABatchOfManyMessages_CarriesEachOnce_AndEveryUpdatePointsAtItsOwn(bool local)
     {
-        var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance);
+        var (pusher, address) = NewPusher(local);
         var gateway = new FakeGateway(holdFirst: true);
+        var to = address(gateway);
         var messages = Enumerable.Range(1, 20).Select(i => new ChatMessage("g", i, "u-x", $"m{i}", $"text {i}", T0)).ToArray();
 
-        var first = Task.Run(() => pusher.Push([gateway], "u-first", [new UserUpdate(1, UpdateKind.Read, "g", 1, null)]));
+        var first = Task.Run(() => pusher.Push([to], "u-first", [new UserUpdate(1, UpdateKind.Read, "g", 1, null)]));
         await gateway.FirstArrived;
         foreach (var user in new[] { "u-a", "u-b" })
         {
             // Each user's grain has its own copy of each message (as across silos): equal, not the same object.
-            pusher.Push([gateway], user, messages.Select((m, i) => new UserUpdate(i + 1, UpdateKind.Message, "g", m.Seq, m with { })).ToList());
+            pusher.Push([to], user, messages.Select((m, i) => new UserUpdate(i + 1, UpdateKind.Message, "g", m.Seq, m with { })).ToList());
         }
         gateway.Release();
         await first;
@@ -79,6 +105,38 @@ public sealed class UpdatePusherTests
         Assert.Equal(messages, second.Messages);
         Assert.Equal(40, second.Updates.Count);
         Assert.All(second.Expand(), e => Assert.Equal(e.Update.Seq, e.Update.Message!.Seq));
+    }
+
+    [Fact]
+    public async Task AGatewayInThisProcess_IsCalledFromTheThreadPool_NeverOnThePushersTurn_NorThroughItsReference()
+    {
+        var (pusher, address) = NewPusher(local: true);
+        var gateway = new FakeGateway(holdFirst: true);
+        var to = address(gateway);
+        // A grain's turn: its own scheduler, one task at a time.
+        var turn = new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler;
+
+        var push = Task.Factory.StartNew(() => pusher.Push([to], "u-me", [new UserUpdate(1, UpdateKind.Read, "g", 1, null)]),
+            CancellationToken.None, TaskCreationOptions.None, turn);
+        // The gateway holds its batch, and the push is already done: the gateway's work is not on the turn.
+        await gateway.FirstArrived;
+        await push.WaitAsync(TimeSpan.FromSeconds(5));
+        gateway.Release();
+
+        Assert.Single(Assert.Single(await gateway.WaitForBatches(1)).Updates);
+        Assert.Same(TaskScheduler.Default, gateway.FirstScheduler);
+    }
+
+    /// <summary>An observer reference whose calls would go through Orleans: a gateway in this process is never called through it.</summary>
+    private sealed class UncallableReference : IUpdateObserver
+    {
+        private static Exception Called() => new InvalidOperationException("a gateway in this process was called through its reference");
+        public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch) => throw Called();
+        public Task OnUserReleasedAsync(string userId) => throw Called();
+        public Task OnHeartbeatAsync() => throw Called();
+        public Task OnPresenceAsync(PresenceStatus status) => throw Called();
+        public Task OnTypingAsync(string userId, TypingEvent typing) => throw Called();
+        public Task OnDevicesChangedAsync(DeviceGrants grants) => throw Called();
     }
 
     private sealed class FakeGateway : IUpdateObserver
@@ -105,9 +163,13 @@ public sealed class UpdatePusherTests
 
         public Task OnHeartbeatAsync() => Task.CompletedTask;
 
+        /// <summary>The task scheduler the first batch was handed over on.</summary>
+        public TaskScheduler? FirstScheduler { get; private set; }
+
         public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch)
         {
             lock (_gate) { _batches.Add(batch); _conditions.Signal(); }
+            FirstScheduler ??= TaskScheduler.Current;
             _firstArrived.TrySetResult();
             // A one-way call to a remote gateway returns at once; holding the flush here stands in for
             // a flush that takes a while, so the next pushes pile up behind it.
