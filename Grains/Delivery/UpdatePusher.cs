@@ -30,9 +30,16 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger, LocalGateways loc
         if (updates.Count == 0) return;
         foreach (var gateway in gateways)
         {
-            if (!_outboxes.TryGetValue(gateway, out var outbox)) outbox = _outboxes.GetOrAdd(gateway, g => new Outbox(g, localGateways.Find(g), logger));
+            if (!_outboxes.TryGetValue(gateway, out var outbox)) outbox = _outboxes.GetOrAdd(gateway, NewOutbox);
             outbox.Push(userId, updates, received);
         }
+    }
+
+    private Outbox NewOutbox(IUpdateObserver gateway)
+    {
+        var local = localGateways.Find(gateway);
+        if (local is not null) logger.LogInformation("Pushes to the gateway in this process are handed to it by direct calls, not Orleans messages");
+        return new Outbox(gateway, local, logger);
     }
 
     /// <summary>One gateway's queue and its sender: at most one batch in flight.</summary>
@@ -79,7 +86,9 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger, LocalGateways loc
                 }
                 if (batch is null)
                 {
-                    Volatile.Write(ref _sending, 0);
+                    // A full fence (not a plain store): the queue must be read after the flag is cleared, or a push that
+                    // queued meanwhile and saw the flag still set would be left for the next push to send.
+                    Interlocked.Exchange(ref _sending, 0);
                     // A push that came after the drain but saw the flag still set is ours to send.
                     if (_queue.IsEmpty || Interlocked.Exchange(ref _sending, 1) != 0) return;
                     continue;
@@ -96,10 +105,15 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger, LocalGateways loc
                         }
                     }
                 }
-                catch (Exception ex)
+                catch (Exception ex) when (local is null)
                 {
                     // Pushes are best effort: a client that misses one sees the gap and syncs.
                     logger.LogDebug(ex, "Pushing a batch to gateway {Gateway} failed", gateway);
+                }
+                catch (Exception ex)
+                {
+                    // Not a network failure: the gateway in this process failed on the batch (its clients sync on the gap).
+                    logger.LogWarning(ex, "The gateway in this process failed on a batch of pushes");
                 }
             }
         }

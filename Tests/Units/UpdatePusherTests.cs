@@ -11,9 +11,12 @@ namespace Messenger.Tests.Units;
 public sealed class UpdatePusherTests
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly List<UncallableReference> _references = [];
 
     /// <summary>An outbox, and what its pushes name for a gateway: the fake itself (another process) or a reference to it (this process).</summary>
-    private static (UpdatePusher Pusher, Func<FakeGateway, IUpdateObserver> Address) NewPusher(bool local)
+    private (UpdatePusher Pusher, Func<FakeGateway, IUpdateObserver> Address) NewPusher(bool local)
     {
         var localGateways = new LocalGateways();
         var pusher = new UpdatePusher(Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdatePusher>.Instance, localGateways);
@@ -21,10 +24,14 @@ public sealed class UpdatePusherTests
         {
             if (!local) return gateway;
             var reference = new UncallableReference();
+            _references.Add(reference);
             localGateways.Add(reference, gateway);
             return reference;
         });
     }
+
+    /// <summary>No gateway of this process was called through its reference (the outbox would swallow the exception).</summary>
+    private void AssertNoReferenceCalled() => Assert.All(_references, r => Assert.Equal(0, r.Calls));
 
     [Theory]
     [InlineData(false)]
@@ -37,17 +44,18 @@ public sealed class UpdatePusherTests
         var (toGateway, toOther) = (address(gateway), address(other));
         var message = new ChatMessage("g", 1, "u-0", "m1", "to everyone", T0);
 
-        // The first push finds nobody flushing and starts a flush, which the gateway holds.
+        // The first push finds nobody flushing and starts a flush (on its own thread, or on the pool for a gateway here),
+        // which the gateway holds.
         var first = Task.Run(() => pusher.Push([toGateway], "u-first", [new UserUpdate(1, UpdateKind.Message, "g", 1, message)]));
-        await gateway.FirstArrived; // the flush is busy with the first batch...
+        await gateway.FirstArrived.WaitAsync(Timeout); // the flush is busy with the first batch...
         for (var i = 0; i < 100; i++)
         {
             // ...while a hundred users' grains hand over the same message, each under its own userSeq.
             pusher.Push(i % 10 == 0 ? [toGateway, toOther] : [toGateway], $"u-{i}", [new UserUpdate(10 + i, UpdateKind.Message, "g", 1, message)]);
         }
         gateway.Release();
-        await first; // the flush that was held sent the rest before it stopped
-        var batches = await gateway.WaitForBatches(2);
+        await first;
+        var batches = await gateway.WaitForBatches(2); // the flush that was held sends the rest before it stops
 
         var second = batches[1];
         Assert.Equal(message, Assert.Single(second.Messages));
@@ -58,6 +66,7 @@ public sealed class UpdatePusherTests
         await other.WaitForUpdates(10);
         Assert.Equal(10, other.Batches.Sum(b => b.Updates.Count));
         Assert.All(other.Batches, b => Assert.Equal(message, Assert.Single(b.Messages)));
+        AssertNoReferenceCalled();
     }
 
     [Theory]
@@ -79,6 +88,7 @@ public sealed class UpdatePusherTests
         Assert.Equal([1L, 2L, 3L], expanded.Select(e => e.Update.UserSeq));
         Assert.Equal([m1, m2, null], expanded.Select(e => e.Update.Message));
         Assert.All(expanded, e => Assert.Equal("u-me", e.UserId));
+        AssertNoReferenceCalled();
     }
 
     [Theory]
@@ -92,7 +102,7 @@ public sealed class UpdatePusherTests
         var messages = Enumerable.Range(1, 20).Select(i => new ChatMessage("g", i, "u-x", $"m{i}", $"text {i}", T0)).ToArray();
 
         var first = Task.Run(() => pusher.Push([to], "u-first", [new UserUpdate(1, UpdateKind.Read, "g", 1, null)]));
-        await gateway.FirstArrived;
+        await gateway.FirstArrived.WaitAsync(Timeout);
         foreach (var user in new[] { "u-a", "u-b" })
         {
             // Each user's grain has its own copy of each message (as across silos): equal, not the same object.
@@ -105,6 +115,7 @@ public sealed class UpdatePusherTests
         Assert.Equal(messages, second.Messages);
         Assert.Equal(40, second.Updates.Count);
         Assert.All(second.Expand(), e => Assert.Equal(e.Update.Seq, e.Update.Message!.Seq));
+        AssertNoReferenceCalled();
     }
 
     [Fact]
@@ -119,24 +130,35 @@ public sealed class UpdatePusherTests
         var push = Task.Factory.StartNew(() => pusher.Push([to], "u-me", [new UserUpdate(1, UpdateKind.Read, "g", 1, null)]),
             CancellationToken.None, TaskCreationOptions.None, turn);
         // The gateway holds its batch, and the push is already done: the gateway's work is not on the turn.
-        await gateway.FirstArrived;
-        await push.WaitAsync(TimeSpan.FromSeconds(5));
+        await gateway.FirstArrived.WaitAsync(Timeout);
+        await push.WaitAsync(Timeout);
         gateway.Release();
 
         Assert.Single(Assert.Single(await gateway.WaitForBatches(1)).Updates);
         Assert.Same(TaskScheduler.Default, gateway.FirstScheduler);
+        AssertNoReferenceCalled();
     }
 
     /// <summary>An observer reference whose calls would go through Orleans: a gateway in this process is never called through it.</summary>
     private sealed class UncallableReference : IUpdateObserver
     {
-        private static Exception Called() => new InvalidOperationException("a gateway in this process was called through its reference");
-        public Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch) => throw Called();
-        public Task OnUserReleasedAsync(string userId) => throw Called();
-        public Task OnHeartbeatAsync() => throw Called();
-        public Task OnPresenceAsync(PresenceStatus status) => throw Called();
-        public Task OnTypingAsync(string userId, TypingEvent typing) => throw Called();
-        public Task OnDevicesChangedAsync(DeviceGrants grants) => throw Called();
+        private int _calls;
+        public int Calls => Volatile.Read(ref _calls);
+        private Task Called()
+        {
+            Interlocked.Increment(ref _calls);
+            return Task.CompletedTask;
+        }
+        public async Task<IReadOnlyList<string>> OnUpdatesAsync(UpdateBatch batch)
+        {
+            await Called();
+            return [];
+        }
+        public Task OnUserReleasedAsync(string userId) => Called();
+        public Task OnHeartbeatAsync() => Called();
+        public Task OnPresenceAsync(PresenceStatus status) => Called();
+        public Task OnTypingAsync(string userId, TypingEvent typing) => Called();
+        public Task OnDevicesChangedAsync(DeviceGrants grants) => Called();
     }
 
     private sealed class FakeGateway : IUpdateObserver
