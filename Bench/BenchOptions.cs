@@ -21,6 +21,9 @@ public sealed class BenchOptions
           --rates R1,R2,...       chat/relay: total send rates to step through, msgs/s; with the group workload
                                   alone: its rates (as --group-rates)
           --step-seconds S        chat/relay/group: seconds per step (default 10)
+          --warmup S              chat/relay/group/push: seconds of sends before the first step, not reported (default 20:
+                                  long enough for a fresh server's JIT to finish compiling the send path; chat's JIT ms
+                                  column shows what it still compiled in each step)
           --window N              chat/group: most unacknowledged sends per socket (default 200; the server allows 256)
           --text-bytes N          message text length (default 32)
           --no-relay              chat: skip the bare-relay comparison
@@ -79,7 +82,7 @@ public sealed class BenchOptions
     /// <summary>Rates the relay goes on to once the chat rates are done, until it fails: the machine's limit.</summary>
     public double[] RelayExtraRates { get; private set; } = [100000, 200000];
     public TimeSpan StepDuration { get; private set; } = TimeSpan.FromSeconds(10);
-    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(20);
     public int Window { get; private set; } = 200;
     public int TextBytes { get; private set; } = 32;
     public bool Relay { get; private set; } = true;
@@ -153,6 +156,7 @@ public sealed class BenchOptions
                 case "--users": o.ChatUsers = Int(Value(), name); break;
                 case "--rates" when o.Workload == "group": o.GroupRates = List(Value(), name); break;
                 case "--rates": o.Rates = List(Value(), name); o.RelayExtraRates = []; break;
+                case "--warmup": o.Warmup = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--step-seconds": o.StepDuration = TimeSpan.FromSeconds(Number(Value(), name)); break;
                 case "--window": o.Window = Int(Value(), name); break;
                 case "--text-bytes": o.TextBytes = Int(Value(), name); break;

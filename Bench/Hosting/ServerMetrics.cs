@@ -51,7 +51,8 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
         Change(before, after, "dotnet_gc_heap_total_allocated_bytes_total"),
         Change(before, after, "dotnet_gc_collections_total"),
         Change(before, after, "dotnet_gc_pause_time_seconds_total") * 1000,
-        Change(before, after, "dotnet_thread_pool_work_item_count_total"));
+        Change(before, after, "dotnet_thread_pool_work_item_count_total"),
+        Change(before, after, "dotnet_jit_compilation_time_seconds_total") * 1000);
 
     /// <summary>The change of every series of <paramref name="name"/> together.</summary>
     private static double Change(Dictionary<string, double> before, Dictionary<string, double> after, string name) =>
@@ -75,10 +76,10 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
 
 /// <summary>
 /// What a server process's runtime did over a step: bytes allocated, garbage collections (all generations) and
-/// the time they paused the process, and thread-pool work items run (each a hand-off between threads or a
-/// continuation queued).
+/// the time they paused the process, thread-pool work items run (each a hand-off between threads or a
+/// continuation queued), and the time the JIT spent compiling (a fresh server's, until its hot paths are compiled).
 /// </summary>
-public readonly record struct RuntimeCost(double AllocatedBytes, double Collections, double PauseMs, double WorkItems)
+public readonly record struct RuntimeCost(double AllocatedBytes, double Collections, double PauseMs, double WorkItems, double JitMs)
 {
     /// <summary>Bytes allocated per delivered message (NaN for none delivered).</summary>
     public double BytesPer(long delivered) => delivered == 0 ? double.NaN : AllocatedBytes / delivered;
@@ -94,5 +95,6 @@ public readonly record struct RuntimeCost(double AllocatedBytes, double Collecti
         ["gcPauseMs"] = Math.Round(PauseMs, 1),
         ["threadPoolWorkItems"] = WorkItems,
         ["threadPoolWorkItemsPerDelivered"] = delivered == 0 ? null : Math.Round(WorkItemsPer(delivered), 1),
+        ["jitMs"] = Math.Round(JitMs, 1),
     };
 }

@@ -49,7 +49,7 @@ internal static class ChatSteps
 
     private static string DescribeRuntime(ChatStep s) => s.Runtime is not { } r || s.Delivered == 0 ? "" :
         $", server allocated {r.BytesPer(s.Delivered) / 1024:F1} KiB and ran {r.WorkItemsPer(s.Delivered):F1} thread-pool items per message, " +
-        $"{r.Collections:F0} GCs pausing {r.PauseMs:F0} ms";
+        $"{r.Collections:F0} GCs pausing {r.PauseMs:F0} ms, JIT {r.JitMs:F0} ms";
 
     /// <summary>The highest step that is sustainable (p99 &lt; 100 ms, nothing lost), if any.</summary>
     public static ChatStep? Sustainable(IReadOnlyList<ChatStep> steps) =>
@@ -62,7 +62,7 @@ internal static class ChatSteps
     public static TextTable Table(IReadOnlyList<ChatStep> steps, double? relayLimit)
     {
         var table = new TextTable("target/s", "delivered/s", "p50", "p99", "p99.9", "max", "p99 write", "ack p50", "ack p99",
-            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "KiB/msg", "items/msg", "GCs", "GC ms", "flush/s", "flush/msg", "disk KiB/msg", "% relay", "ok");
+            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "KiB/msg", "items/msg", "GCs", "GC ms", "JIT ms", "flush/s", "flush/msg", "disk KiB/msg", "% relay", "ok");
         foreach (var s in steps)
         {
             table.Add(s.TargetRate, s.DeliveredPerSecond, s.Delivery.Ms(50), s.P99Ms, s.Delivery.Ms(99.9), s.Delivery.MaxMs,
@@ -70,7 +70,7 @@ internal static class ChatSteps
                 s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.Cpu.StealPercent,
                 s.Delivered == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Delivered,
                 s.Runtime?.BytesPer(s.Delivered) / 1024 ?? double.NaN, s.Runtime?.WorkItemsPer(s.Delivered) ?? double.NaN,
-                s.Runtime?.Collections ?? double.NaN, s.Runtime?.PauseMs ?? double.NaN, s.FlushesPerSecond,
+                s.Runtime?.Collections ?? double.NaN, s.Runtime?.PauseMs ?? double.NaN, s.Runtime?.JitMs ?? double.NaN, s.FlushesPerSecond,
                 s.Delivered == 0 ? double.NaN : (double)s.Disk.Flushes / s.Delivered,
                 s.Delivered == 0 ? double.NaN : s.Disk.BytesWritten / 1024.0 / s.Delivered,
                 relayLimit is > 0 ? 100 * s.DeliveredPerSecond / relayLimit.Value : double.NaN,
@@ -97,5 +97,5 @@ internal static class ChatSteps
         "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide; ext4 issues about two per fsync), flush/msg = the same per delivered message; disk KiB/msg = bytes the disks wrote per delivered message (machine-wide: the store's WAL, its checkpoints and the file system's journal); CPU in % of one core " +
         $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator); steal% = time the hypervisor gave " +
         "the cores to other machines (/proc/stat); KiB/msg and items/msg = bytes the server allocated and thread-pool work items it ran per delivered message, " +
-        "GCs and GC ms = its garbage collections and their pauses over the step (its System.Runtime metrics; a standalone server only)";
+        "GCs and GC ms = its garbage collections and their pauses over the step, JIT ms = the time its JIT spent compiling in the step (its System.Runtime metrics; a standalone server only)";
 }
