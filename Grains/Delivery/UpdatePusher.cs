@@ -28,8 +28,9 @@ public sealed class UpdatePusher(ILogger<UpdatePusher> logger, LocalGateways loc
     public void Push(IReadOnlyList<IUpdateObserver> gateways, string userId, IReadOnlyList<UserUpdate> updates, ReceivedMark? received = null)
     {
         if (updates.Count == 0) return;
-        foreach (var gateway in gateways)
+        for (var i = 0; i < gateways.Count; i++) // (a foreach over the interface would box the list's enumerator, per push)
         {
+            var gateway = gateways[i];
             if (!_outboxes.TryGetValue(gateway, out var outbox)) outbox = _outboxes.GetOrAdd(gateway, NewOutbox);
             outbox.Push(userId, updates, received);
         }

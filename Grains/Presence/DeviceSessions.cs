@@ -13,6 +13,7 @@ internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace, Action<str
     private DateTimeOffset? _connectedSince;   // live, not yet published online
     private DateTimeOffset? _awaySince;        // not live, still published online
     private DateTimeOffset? _lastLeftAt;       // when the last live session ended
+    private IReadOnlyList<IUpdateObserver> _lastLive = []; // the last answer of LiveGateways, never changed
 
     public bool PublishedOnline { get; private set; }
 
@@ -92,15 +93,41 @@ internal sealed class DeviceSessions(TimeSpan settle, TimeSpan grace, Action<str
         return unknown;
     }
 
-    /// <summary>The gateways holding at least one live session, each once.</summary>
-    public List<IUpdateObserver> LiveGateways()
+    /// <summary>
+    /// The gateways holding at least one live session, each once. Asked at every delivery: while they are the gateways
+    /// of the last answer, that same list is answered again rather than a new one built. A list once answered is never
+    /// changed (a caller that wants to add to it copies it).
+    /// </summary>
+    public IReadOnlyList<IUpdateObserver> LiveGateways()
     {
+        if (StillLive(_lastLive)) return _lastLive;
         var gateways = new List<IUpdateObserver>(2);
         foreach (var session in _sessions.Values)
         {
             if (!session.Lease.Gone && !gateways.Contains(session.Lease.Gateway)) gateways.Add(session.Lease.Gateway);
         }
-        return gateways;
+        return _lastLive = gateways;
+    }
+
+    /// <summary>Whether <paramref name="gateways"/> are exactly the gateways of the live sessions: each live session's is among them, and each of them has one.</summary>
+    private bool StillLive(IReadOnlyList<IUpdateObserver> gateways)
+    {
+        if (gateways.Count > 30) return false; // (a user on that many gateways at once: built anew)
+        var seen = 0;
+        foreach (var session in _sessions.Values)
+        {
+            if (session.Lease.Gone) continue;
+            var i = IndexOf(gateways, session.Lease.Gateway);
+            if (i < 0) return false;
+            seen |= 1 << i;
+        }
+        return seen == (1 << gateways.Count) - 1;
+    }
+
+    private static int IndexOf(IReadOnlyList<IUpdateObserver> gateways, IUpdateObserver gateway)
+    {
+        for (var i = 0; i < gateways.Count; i++) if (gateways[i].Equals(gateway)) return i;
+        return -1;
     }
 
     /// <summary>Whether <paramref name="lease"/> is the lease of one of the sessions.</summary>

@@ -54,7 +54,7 @@ internal sealed class UserPresence
 
     public PresenceStatus Status => new(UserId, Devices.PublishedOnline, Devices.LastSeen);
 
-    /// <summary>The gateways holding a live session of the user, each once (none: no allocation).</summary>
+    /// <summary>The gateways holding a live session of the user, each once (none, or the same as last time: no allocation).</summary>
     public IReadOnlyList<IUpdateObserver> LiveGateways() => Devices.Count == 0 ? [] : Devices.LiveGateways();
 
     /// <summary>Whether the user is live, remembering that <paramref name="conversationId"/> now knows it.</summary>
@@ -133,7 +133,7 @@ internal sealed class UserPresence
     /// </summary>
     public void Release(IEnumerable<IUpdateObserver> deviceWatchers)
     {
-        var gateways = Devices.LiveGateways();
+        var gateways = new List<IUpdateObserver>(Devices.LiveGateways());
         foreach (var gateway in _watchers.Gateways.Concat(deviceWatchers))
         {
             if (!gateways.Contains(gateway)) gateways.Add(gateway);
