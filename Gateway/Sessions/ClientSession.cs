@@ -108,7 +108,9 @@ public sealed class ClientSession
     public CancellationToken Closed => _closed.Token;
 
     /// <summary>True when the session ended because its queue overflowed.</summary>
-    public bool IsSlowConsumer { get; private set; }
+    public bool IsSlowConsumer => Volatile.Read(ref _slowConsumer) != 0;
+
+    private int _slowConsumer;
 
     /// <summary>True once the gateway is shutting down this session: the transport closes it with <c>server_shutdown</c>.</summary>
     public bool IsShuttingDown => Volatile.Read(ref _shuttingDown) == 1;
@@ -205,9 +207,9 @@ public sealed class ClientSession
         if (Interlocked.Increment(ref _queuedPushes) <= _pushCapacity && _outbound.TryAdd(new OutboundFrame(frame, IsReply: false))) return;
         Interlocked.Decrement(ref _queuedPushes);
         if (_closed.IsCancellationRequested || _outbound.IsCompleted) return; // closing anyway: a late push is simply dropped
-        if (!IsSlowConsumer)
+        // Pushes come from several threads at once: the first to overflow marks the session and closes it, once.
+        if (Interlocked.Exchange(ref _slowConsumer, 1) == 0)
         {
-            IsSlowConsumer = true;
             _logger.LogWarning("Connection {ConnectionId} of {UserId} is a slow consumer; closing it", ConnectionId, UserId);
             _closed.Cancel();
             _outbound.WakeWriter(); // it closes the socket
