@@ -80,8 +80,9 @@ public sealed class SqliteConversationStore(SqliteDatabase database) : IConversa
 
     /// <inheritdoc />
     public Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(string conversationId, long lastSeq, IReadOnlyList<NewMessage> messages) =>
-        database.Writer.WriteAsync<IReadOnlyList<AppendResult>>(w =>
+        database.Writer.WriteAsync<(string, long, IReadOnlyList<NewMessage>), IReadOnlyList<AppendResult>>((conversationId, lastSeq, messages), static (w, write) =>
         {
+            var (conversationId, lastSeq, messages) = write;
             // One index seek: the log must end exactly where the writer believes it does.
             var conversationKey = w.ConversationKey(conversationId);
             var check = w.Statement("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_key = $c");

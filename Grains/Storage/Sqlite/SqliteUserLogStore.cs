@@ -15,8 +15,9 @@ public sealed class SqliteUserLogStore(SqliteDatabase database) : IUserLogStore
 
     /// <inheritdoc />
     public Task AppendUpdatesAsync(string userId, IReadOnlyList<UpdatePointer> updates, IReadOnlyList<UserConversation> entries,
-        IReadOnlyList<PushRecord>? pushes = null) => database.Writer.WriteAsync(w =>
+        IReadOnlyList<PushRecord>? pushes = null) => database.Writer.WriteAsync((userId, updates, entries, pushes), static (w, write) =>
     {
+        var (userId, updates, entries, pushes) = write;
         SaveEntries(w, userId, entries);
         if (pushes is not null) SqlitePushOutboxStore.Insert(w, userId, pushes);
         for (var i = 0; i < updates.Count; i++) // (a foreach over the interface would box the list's enumerator)

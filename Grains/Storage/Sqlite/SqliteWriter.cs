@@ -65,14 +65,21 @@ internal sealed class SqliteWriter : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="write"/> in the next transaction; completes after the commit.</summary>
-    public Task<T> WriteAsync<T>(Func<SqliteWriter, T> write)
+    public Task<T> WriteAsync<T>(Func<SqliteWriter, T> write) => WriteAsync(write, static (w, run) => run(w));
+
+    /// <summary>
+    /// Runs <paramref name="write"/> with <paramref name="state"/> in the next transaction; completes after the commit.
+    /// For the writes every message makes: a static <paramref name="write"/> given its arguments as a tuple allocates
+    /// no closure and no delegate per write.
+    /// </summary>
+    public Task<T> WriteAsync<TState, T>(TState state, Func<SqliteWriter, TState, T> write)
     {
         if (_stopping) throw new ObjectDisposedException(nameof(SqliteWriter));
         // A caller inside a grain resumes on its activation's scheduler whoever completes the task, so
         // the writer may complete it inline and save a thread-pool hop. Anyone else is resumed on the
         // pool, never on the writer's thread.
         var inline = TaskScheduler.Current != TaskScheduler.Default;
-        var item = new WriteItem<T>(write, inline);
+        var item = new WriteItem<TState, T>(state, write, inline);
         _queue.Enqueue(item);
         _wake.Set();
         return item.Completion.Task;
@@ -210,12 +217,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public abstract void Fail(Exception error);
     }
 
-    private sealed class WriteItem<T>(Func<SqliteWriter, T> write, bool inline) : WriteItem
+    private sealed class WriteItem<TState, T>(TState state, Func<SqliteWriter, TState, T> write, bool inline) : WriteItem
     {
         private T _result = default!;
         public TaskCompletionSource<T> Completion { get; } =
             new(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
-        public override void Run(SqliteWriter writer) => _result = write(writer);
+        public override void Run(SqliteWriter writer) => _result = write(writer, state);
         public override void Complete()
         {
             if (Error is null) Completion.TrySetResult(_result);
