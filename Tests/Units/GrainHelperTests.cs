@@ -39,6 +39,32 @@ public sealed class GrainHelperTests
     });
 
     [Fact]
+    public Task ThrottledSave_SavesAfterEachWait_OnTheRequestersScheduler() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var requester = TaskScheduler.Current;
+        var saved = new List<long>();
+        var schedulers = new List<TaskScheduler>();
+        var signal = new SemaphoreSlim(0);
+        var save = new ThrottledSave(mark => { saved.Add(mark); schedulers.Add(TaskScheduler.Current); signal.Release(); return Task.CompletedTask; },
+            TimeSpan.FromSeconds(10), time, (_, _) => { });
+
+        save.Request(1);
+        await signal.WaitAsync(TimeSpan.FromSeconds(5));
+        for (var round = 2; round <= 4; round++)
+        {
+            save.Request(round * 10);
+            save.Request(round * 10 + 1);
+            time.Advance(TimeSpan.FromSeconds(9));
+            Assert.Equal(round - 1, saved.Count); // the interval is not over
+            await Task.Run(() => time.Advance(TimeSpan.FromSeconds(1))); // the wait ends on another thread...
+            Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        }
+        Assert.Equal([1L, 21L, 31L, 41L], saved);
+        Assert.All(schedulers, s => Assert.Same(requester, s)); // ...and each save runs on it
+    });
+
+    [Fact]
     public Task ThrottledSave_AFailedSave_IsReportedAndTriedAgainOnTheNextRequest() => OneTurnAtATime.Run(async () =>
     {
         var time = new FakeTimeProvider(T0);
