@@ -35,24 +35,35 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
     /// <summary>Saves the newest requested mark now, after a save in flight, without waiting out the interval (deactivation).</summary>
     public async Task FlushAsync()
     {
-        if (_saving is { IsCompleted: false } saving) await saving;
+        while (_saveInFlight) await _saving!;
         if (_requested > _saved) await SaveAsync(_requested);
     }
 
-    /// <summary>Starts a save, or the wait for one, when a mark is owed and neither is under way (either pumps again when it ends).</summary>
-    private void Pump()
+    /// <summary>
+    /// Starts a save, or the wait for one, when a mark is owed and neither is under way (either pumps again when it
+    /// ends). At the end of a save (<paramref name="saveNow"/> false) it only waits, if for no time at all: a save
+    /// started inside the one ending would run beside a flush waiting for that one.
+    /// </summary>
+    private void Pump(bool saveNow = true)
     {
         if (_saveInFlight || _waiting || _requested <= _saved) return;
         var wait = _lastSaveAt == long.MinValue ? TimeSpan.Zero : interval - time.GetElapsedTime(_lastSaveAt);
-        if (wait <= TimeSpan.Zero)
+        if (wait <= TimeSpan.Zero && saveNow)
         {
             _ = SaveAsync(_requested);
             return;
         }
         _waiting = true;
         _scheduler = TaskScheduler.Current;
-        _timer ??= time.CreateTimer(static self => ((ThrottledSave)self!).Elapsed(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _timer.Change(wait, Timeout.InfiniteTimeSpan);
+        if (_timer is null)
+        {
+            // Not the execution context of whichever request first armed it, kept for the activation's life.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _timer = time.CreateTimer(static self => ((ThrottledSave)self!).Elapsed(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+        _timer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>On the timer's thread: back to the requesting code's scheduler (the grain's turn) to carry on.</summary>
@@ -86,7 +97,7 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
             return false; // the next request tries again
         }
         _saveInFlight = false;
-        Pump(); // marks requested meanwhile: after the interval
+        Pump(saveNow: false); // marks requested meanwhile: after the interval
         return true;
     }
 }

@@ -65,6 +65,37 @@ public sealed class GrainHelperTests
     });
 
     [Fact]
+    public Task ThrottledSave_AFlushAfterASlowSave_SavesWhatCameMeanwhile_NeverTwoAtOnce() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var saves = new List<(long Mark, TaskCompletionSource Done)>();
+        var running = 0;
+        var mostAtOnce = 0;
+        var save = new ThrottledSave(async mark =>
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            saves.Add((mark, done));
+            mostAtOnce = Math.Max(mostAtOnce, ++running);
+            try { await done.Task; } finally { running--; }
+        }, TimeSpan.FromSeconds(1), time, (_, _) => { });
+
+        save.Request(1);
+        save.Request(2); // while the first save runs
+        time.Advance(TimeSpan.FromSeconds(2)); // ...for longer than the interval
+        var flush = save.FlushAsync(); // deactivation: waits for the save in flight, then saves what came meanwhile
+        saves[0].Done.SetResult();
+        for (var i = 0; i < 100 && saves.Count < 2; i++) await Task.Yield();
+        Assert.Equal([1L, 2L], saves.Select(s => s.Mark));
+        Assert.False(flush.IsCompleted); // not before the second save is done
+        saves[1].Done.SetResult();
+        await flush.WaitAsync(TimeSpan.FromSeconds(5));
+        for (var i = 0; i < 100; i++) await Task.Yield(); // (a timer firing now finds nothing owed)
+        Assert.Equal(2, saves.Count);
+        Assert.Equal(1, mostAtOnce);
+        Assert.Equal(2, save.Saved);
+    });
+
+    [Fact]
     public Task ThrottledSave_AFailedSave_IsReportedAndTriedAgainOnTheNextRequest() => OneTurnAtATime.Run(async () =>
     {
         var time = new FakeTimeProvider(T0);
