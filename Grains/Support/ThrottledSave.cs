@@ -19,7 +19,7 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
     private bool _waiting;
     private ITimer? _timer;
     private TaskScheduler? _scheduler;
-    private Task<bool>? _saving;
+    private Task? _saving;
 
     /// <summary>The newest mark saved so far.</summary>
     public long Saved => _saved;
@@ -79,9 +79,9 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
         if (!_saveInFlight && _requested > _saved) _ = SaveAsync(_requested);
     }
 
-    private Task<bool> SaveAsync(long mark) => _saving = SaveOnceAsync(mark);
+    private Task SaveAsync(long mark) => _saving = SaveOnceAsync(mark);
 
-    private async Task<bool> SaveOnceAsync(long mark)
+    private async Task SaveOnceAsync(long mark)
     {
         _saveInFlight = true;
         _lastSaveAt = time.GetTimestamp();
@@ -94,10 +94,9 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
         {
             _saveInFlight = false;
             onError(ex, mark);
-            return false; // the next request tries again
+            return; // the next request tries again
         }
         _saveInFlight = false;
         Pump(saveNow: false); // marks requested meanwhile: after the interval
-        return true;
     }
 }
