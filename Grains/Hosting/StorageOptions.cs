@@ -26,9 +26,10 @@ public sealed class StorageOptions
     public PostgresStorageOptions Postgres { get; set; } = new();
 
     /// <summary>
-    /// SQLite only: how often the WAL is copied into the database file while commits come (20 ms by default). A longer
-    /// interval writes fewer bytes to the disk per message (a page written again within an interval is copied once;
-    /// 250 ms wrote a third fewer on a disk short of writes) at the cost of a longer tail where CPU is the limit.
+    /// SQLite only: the shortest wait between copies of the WAL into the database file while commits come (20 ms by
+    /// default); a copy that took long is followed later, up to 250 ms (or this, if longer): see
+    /// <see cref="Storage.Sqlite.SqliteSettings"/>. A longer interval writes fewer bytes to the disk per message at every
+    /// load (a page written again within an interval is copied once) at the cost of a longer tail where CPU is the limit.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = SqliteSettings.DefaultCheckpointInterval;
 

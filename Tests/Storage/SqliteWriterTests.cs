@@ -76,4 +76,33 @@ public sealed class SqliteWriterTests : SqliteFileTest
         await conversations.AppendMessagesAsync(first, 1, [new NewMessage("u-new-a", "c3", "second", T0.AddSeconds(1))]);
         Assert.Equal([1L, 2L], (await conversations.ReadMessagesAsync(first, 0, HistoryDirection.After, 10)).Select(m => m.Seq));
     }
+
+    /// <summary>
+    /// The WAL size at which the writer checkpoints follows the checkpoint thread's pace: 4 MiB while rounds come every
+    /// 20 ms, room for the longer interval's writes when slow rounds spread them out, and back when they are quick again.
+    /// </summary>
+    [Fact]
+    public async Task TheWalsRestartSize_FollowsTheCheckpointThreadsPace()
+    {
+        var settings = SqliteSettings.Default;
+        var pacing = settings.CheckpointPacing();
+        await using var writer = new SqliteWriter(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = DatabasePath + ".paced" }.ToString(), settings, pacing);
+        static long RestartPages(SqliteWriter w) => w.Statement("PRAGMA wal_autocheckpoint;").ExecuteScalar()!.Value;
+
+        Assert.Equal(4L * 1024 * 1024, writer.WalRestartBytes);
+        Assert.Equal(4 * 1024, await writer.WriteAsync(RestartPages)); // 1 KiB pages
+
+        pacing.After(TimeSpan.FromMilliseconds(15), walMoved: true); // rounds now 150 ms apart: 19.2 MiB at 128 MiB/s
+        Assert.Equal(20 * 1024, await writer.WriteAsync(RestartPages));
+        Assert.Equal(20L * 1024 * 1024, writer.WalRestartBytes);
+
+        pacing.After(TimeSpan.FromMilliseconds(40), walMoved: true); // 250 ms at most
+        Assert.Equal(32 * 1024, await writer.WriteAsync(RestartPages));
+
+        pacing.After(TimeSpan.FromMilliseconds(80), walMoved: false); // an idle round leaves the pace as it was
+        Assert.Equal(32 * 1024, await writer.WriteAsync(RestartPages));
+
+        pacing.After(TimeSpan.FromMilliseconds(1), walMoved: true);
+        Assert.Equal(4 * 1024, await writer.WriteAsync(RestartPages));
+    }
 }

@@ -1,17 +1,19 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Messenger.Grains.Storage.Sqlite;
 
 /// <summary>
 /// Copies the WAL into the database file on a thread of its own, so the writer's commits do not wait for it.
-/// A passive checkpoint does not block the writer. While commits come it runs every <c>busyInterval</c> (plus the
-/// time a round takes), so the WAL usually holds about that much uncopied; when the WAL has not moved since the
-/// last round it waits <c>idleInterval</c>. Under a steady stream of commits it rarely catches the very end of the
-/// WAL, so the writer's own checkpoint (at a small WAL size, <see cref="SqliteWriter"/>) is what starts the WAL
-/// over; it usually finds only the last round's worth of frames left to copy (more at the start of a burst, or
-/// while a reader holds an old snapshot). (With this thread once a second and the writer's
-/// checkpoint at 64 MiB, that was up to a second of writes, copied and synced by the writer while every
-/// commit waited: a 30-110 ms stall every 1.6-4.5 s at 1,000-3,000 msgs/s.)
+/// A passive checkpoint does not block the writer. While commits come, rounds are paced by <see cref="CheckpointPacing"/>:
+/// the configured interval where the disk keeps up, further apart (up to the longest) as rounds grow slow, so the WAL
+/// usually holds about that much uncopied; when the WAL has not moved since the last round it waits the idle interval.
+/// Under a steady stream of commits it rarely catches the very end of the WAL, so the writer's own checkpoint (at a
+/// WAL size with room for the longest interval's writes, <see cref="SqliteSettings.WalRestartBytes"/>) is what starts
+/// the WAL over; it usually finds only the last round's worth of frames left to copy (more at the start of a burst, or
+/// while a reader holds an old snapshot). (With this thread once a second and the writer's checkpoint at 64 MiB, that
+/// was up to a second of writes, copied and synced by the writer while every commit waited: a 30-110 ms stall every
+/// 1.6-4.5 s at 1,000-3,000 msgs/s.)
 /// </summary>
 internal sealed class SqliteCheckpointer : IDisposable
 {
@@ -19,13 +21,11 @@ internal sealed class SqliteCheckpointer : IDisposable
     private readonly SqliteCommand _checkpoint;
     private readonly ManualResetEventSlim _stop = new(false);
     private readonly Thread _thread;
-    private readonly TimeSpan _busyInterval;
-    private readonly TimeSpan _idleInterval;
+    private readonly CheckpointPacing _pacing;
 
-    public SqliteCheckpointer(string connectionString, TimeSpan busyInterval, TimeSpan idleInterval)
+    public SqliteCheckpointer(string connectionString, CheckpointPacing pacing)
     {
-        _busyInterval = busyInterval;
-        _idleInterval = idleInterval;
+        _pacing = pacing;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         using (var sync = _connection.CreateCommand())
@@ -41,7 +41,7 @@ internal sealed class SqliteCheckpointer : IDisposable
 
     private void Run()
     {
-        var pause = _idleInterval;
+        var pause = _pacing.Idle;
         long walFrames = -1;
         while (!_stop.Wait(pause))
         {
@@ -49,21 +49,22 @@ internal sealed class SqliteCheckpointer : IDisposable
             {
                 // One row: whether it was blocked (the writer's own checkpoint was running), the frames in the WAL,
                 // the frames copied back so far (both -1 when blocked).
+                var started = Stopwatch.GetTimestamp();
                 using var result = _checkpoint.ExecuteReader();
                 if (!result.Read() || result.GetInt64(0) != 0 || result.GetInt64(1) < 0)
                 {
-                    pause = _busyInterval; // blocked: the WAL is busy, look again soon
+                    pause = _pacing.Blocked;
                     continue;
                 }
                 var frames = result.GetInt64(1);
-                pause = frames != walFrames ? _busyInterval : _idleInterval;
+                pause = _pacing.After(Stopwatch.GetElapsedTime(started), walMoved: frames != walFrames);
                 walFrames = frames;
             }
             catch (SqliteException)
             {
                 // An error that may last (the file gone, an I/O error): not fifty times a second. The writer's own
                 // checkpoint still lets the WAL start over meanwhile.
-                pause = _idleInterval;
+                pause = _pacing.Idle;
             }
         }
     }

@@ -27,8 +27,9 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
-        Writer = new SqliteWriter(_connectionString, settings);
-        _checkpointer = new SqliteCheckpointer(_connectionString, settings.CheckpointInterval, settings.IdleCheckpointInterval);
+        var pacing = settings.CheckpointPacing();
+        Writer = new SqliteWriter(_connectionString, settings, pacing);
+        _checkpointer = new SqliteCheckpointer(_connectionString, pacing);
     }
 
     private readonly SqliteCheckpointer _checkpointer;

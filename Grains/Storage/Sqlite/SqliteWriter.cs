@@ -22,15 +22,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Dictionary<string, WriterStatement> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqliteCommand> _queries = new(StringComparer.Ordinal);
     private readonly TimeSpan _simulatedFlushLatency;
+    private readonly CheckpointPacing _pacing;
+    private readonly long _pageSize;
+    private long _walRestartBytes;
     private readonly SqliteIdKeys _conversationKeys = SqliteIdKeys.Conversations();
     private readonly SqliteIdKeys _userKeys = SqliteIdKeys.Users();
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
 
-    public SqliteWriter(string connectionString, SqliteSettings settings)
+    public SqliteWriter(string connectionString, SqliteSettings settings, CheckpointPacing pacing)
     {
         _simulatedFlushLatency = settings.SimulatedFlushLatency;
+        _pacing = pacing;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         // While another connection holds the write lock (a second process on the file, or a checkpoint resetting
@@ -51,15 +55,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
         // with the cache. With 64 MiB that walk was 40% of this thread at 1,000 msgs/s (perf); pages not in
         // the cache come from the OS page cache at the cost of one pread.
         ExecuteScript("PRAGMA cache_size=-2000;");
-        // Checkpoints run on their own thread (SqliteCheckpointer), every 20 ms by default while commits come. Under a
-        // steady stream of commits it rarely catches the very end of the WAL, and only a checkpoint that does lets the
-        // WAL start over, so the writer still checkpoints when the WAL reaches the restart size: it usually finds only
-        // the checkpointer's last round left to copy, and the WAL starts over small and stays in the OS's cache. The
-        // file is cut back to 64 MiB (or the restart size, if larger) should it ever grow past that (a reader holding an
-        // old snapshot); it is not cut back to the restart size, which a busy writer passes now and then by a batch.
-        var pageSize = Statement("PRAGMA page_size;").ExecuteScalar()!.Value;
-        ExecuteScript($"PRAGMA wal_autocheckpoint={settings.WalRestartBytes / pageSize};");
-        ExecuteScript($"PRAGMA journal_size_limit={Math.Max(64L * 1024 * 1024, settings.WalRestartBytes)};");
+        // Checkpoints run on their own thread (SqliteCheckpointer), every 20-250 ms while commits come (CheckpointPacing).
+        // Under a steady stream of commits it rarely catches the very end of the WAL, and only a checkpoint that does
+        // lets the WAL start over, so the writer still checkpoints when the WAL reaches the restart size, which follows
+        // the checkpoint thread's pace (SyncWalRestartSize): it usually finds only the checkpointer's last round left to
+        // copy, and the WAL starts over small and stays in the OS's cache. The file is cut back to 64 MiB (or the
+        // largest restart size, if larger) should it ever grow past that (a reader holding an old snapshot); it is not
+        // cut back to the restart size, which a busy writer passes now and then by a batch.
+        _pageSize = Statement("PRAGMA page_size;").ExecuteScalar()!.Value;
+        SyncWalRestartSize();
+        ExecuteScript($"PRAGMA journal_size_limit={Math.Max(64L * 1024 * 1024, settings.LargestWalRestartBytes)};");
         _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
         _thread.Start();
     }
@@ -131,6 +136,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
         Execute(sql);
     }
 
+    /// <summary>Sets the WAL size at which this connection checkpoints after a commit to the checkpoint thread's pace, when it changed.</summary>
+    private void SyncWalRestartSize()
+    {
+        var bytes = SqliteSettings.WalRestartBytesAt(_pacing.Current);
+        if (bytes == _walRestartBytes) return;
+        SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_wal_autocheckpoint(_connection.Handle, (int)(bytes / _pageSize)), _connection.Handle);
+        _walRestartBytes = bytes;
+    }
+
+    /// <summary>The WAL size at which this connection now checkpoints after a commit (for tests).</summary>
+    internal long WalRestartBytes => Volatile.Read(ref _walRestartBytes);
+
     private void Run()
     {
         var batch = new List<WriteItem>(64);
@@ -139,6 +156,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             while (batch.Count < MaxBatch && _queue.TryDequeue(out var item)) batch.Add(item);
             if (batch.Count > 0)
             {
+                SyncWalRestartSize();
                 CommitBatch(batch);
                 batch.Clear();
                 continue;
