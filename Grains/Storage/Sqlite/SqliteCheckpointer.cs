@@ -9,7 +9,7 @@ namespace Messenger.Grains.Storage.Sqlite;
 /// the configured interval where the disk keeps up, further apart (up to the longest) as rounds grow slow, so the WAL
 /// usually holds about that much uncopied; when the WAL has not moved since the last round it waits the idle interval.
 /// Under a steady stream of commits it rarely catches the very end of the WAL, so the writer's own checkpoint (at a
-/// WAL size with room for the longest interval's writes, <see cref="SqliteSettings.WalRestartBytes"/>) is what starts
+/// WAL size with room for the current pace's writes, <see cref="SqliteSettings.WalRestartBytesAt"/>) is what starts
 /// the WAL over; it usually finds only the last round's worth of frames left to copy (more at the start of a burst, or
 /// while a reader holds an old snapshot). (With this thread once a second and the writer's checkpoint at 64 MiB, that
 /// was up to a second of writes, copied and synced by the writer while every commit waited: a 30-110 ms stall every

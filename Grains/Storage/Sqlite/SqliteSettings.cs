@@ -21,7 +21,7 @@ public sealed record SqliteSettings(TimeSpan CheckpointInterval, TimeSpan Simula
 
     private const long MiB = 1024 * 1024;
 
-    /// <summary>For tests: the longest interval instead of 250 ms (zero: 250 ms), so that the pace cannot move.</summary>
+    /// <summary>For tests: the longest interval (and the idle one) instead of 250 ms (zero: 250 ms), so that the pace cannot move.</summary>
     internal TimeSpan MaxCheckpointInterval { get; init; }
 
     /// <summary>The longest wait between checkpoint rounds while commits come: 250 ms, or the interval if that is longer.</summary>

@@ -141,8 +141,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         var bytes = SqliteSettings.WalRestartBytesAt(_pacing.Current);
         if (bytes == _walRestartBytes) return;
-        SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_wal_autocheckpoint(_connection.Handle, (int)(bytes / _pageSize)), _connection.Handle);
-        _walRestartBytes = bytes;
+        // SQLite answers anything but OK only for a connection that is not open; the size is tuning, and the writer's
+        // loop must not end over it (every caller would wait for ever): a refusal keeps the size in force and asks again.
+        if (SQLitePCL.raw.sqlite3_wal_autocheckpoint(_connection.Handle, (int)(bytes / _pageSize)) == SQLitePCL.raw.SQLITE_OK)
+        {
+            Volatile.Write(ref _walRestartBytes, bytes);
+        }
     }
 
     /// <summary>The WAL size at which this connection now checkpoints after a commit (for tests).</summary>
