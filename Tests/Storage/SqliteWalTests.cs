@@ -37,7 +37,7 @@ public sealed class SqliteWalTests : SqliteFileTest
             Assert.Equal(text, newest[0].Text);
             // The WAL file keeps the largest size it reached (it is cut back only past 64 MiB): the
             // restart size plus what one commit and the checkpointer's lag add. At 64 MiB it would hold all ~12 MiB.
-            Assert.InRange(new FileInfo(DatabasePath + "-wal").Length, 1, 2 * settings.WalRestartBytes);
+            Assert.InRange(new FileInfo(DatabasePath + "-wal").Length, 1, 2 * SqliteSettings.WalRestartBytesAt(settings.CheckpointInterval));
         }
     }
 }

@@ -13,7 +13,7 @@ public sealed class SqliteSettingsTests
 
         Assert.Equal(TimeSpan.FromMilliseconds(20), settings.CheckpointInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(250), settings.LongestCheckpointInterval);
-        Assert.Equal(4L * 1024 * 1024, settings.WalRestartBytes);
+        Assert.Equal(4L * 1024 * 1024, SqliteSettings.WalRestartBytesAt(settings.CheckpointInterval));
         Assert.Equal(32L * 1024 * 1024, settings.LargestWalRestartBytes);
         Assert.Equal(TimeSpan.FromMilliseconds(250), settings.IdleCheckpointInterval);
         Assert.Equal(TimeSpan.Zero, settings.SimulatedFlushLatency);

@@ -44,9 +44,6 @@ public sealed record SqliteSettings(TimeSpan CheckpointInterval, TimeSpan Simula
     /// </summary>
     public static long WalRestartBytesAt(TimeSpan interval) => Math.Max(4, (long)Math.Ceiling(interval.TotalSeconds * 128)) * MiB;
 
-    /// <summary>The restart size at the configured interval, where the pace starts and stays while rounds are quick.</summary>
-    public long WalRestartBytes => WalRestartBytesAt(CheckpointInterval);
-
     /// <summary>The largest restart size the pace can reach (at <see cref="LongestCheckpointInterval"/>).</summary>
     public long LargestWalRestartBytes => WalRestartBytesAt(LongestCheckpointInterval);
 
