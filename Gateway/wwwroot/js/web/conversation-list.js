@@ -1,35 +1,52 @@
 // The sidebar's conversation list: each conversation a button with its name, presence dot, last message,
 // muted mark and unread count, newest first.
 import { $, element } from './dom.js';
+// A conversation keeps its list item from one rendering to the next (only its contents and place change), so a tap
+// that lands while an update redraws the list still presses the same button: with new buttons each time, a press that
+// began on a button replaced before it ended clicked nothing.
+const items = new Map();
+let openChat = () => { };
 export function renderConversationList(model, words, current, open) {
+    openChat = open;
     const now = Date.now();
-    const items = model.ordered().map((chat) => {
+    const shown = new Set();
+    const list = model.ordered().map((chat) => {
+        shown.add(chat.id);
         const peer = model.isGroup(chat) ? undefined : model.peer(chat);
         const unread = model.unread(chat);
         const online = !!(peer && model.presence.get(peer)?.online);
         const muted = model.isMuted(chat, now);
-        const button = element('button');
-        button.type = 'button';
-        button.dataset.conversationId = chat.id;
+        let item = items.get(chat.id);
+        if (!item) {
+            item = element('li');
+            const created = element('button');
+            created.type = 'button';
+            created.dataset.conversationId = chat.id;
+            created.addEventListener('click', () => openChat(chat.id));
+            item.append(created);
+            items.set(chat.id, item);
+        }
+        const button = item.firstElementChild;
         if (chat.id === current)
             button.setAttribute('aria-current', 'true');
-        if (unread > 0)
-            button.classList.add('unread');
+        else
+            button.removeAttribute('aria-current');
+        button.classList.toggle('unread', unread > 0);
         const dot = element('span', online ? 'dot online' : 'dot');
         dot.setAttribute('aria-hidden', 'true');
         const preview = words.preview(chat);
         const name = words.chatName(chat);
-        button.append(dot, element('span', 'name', name), element('span', 'preview', preview));
+        button.replaceChildren(dot, element('span', 'name', name), element('span', 'preview', preview));
         if (muted)
             button.append(element('span', 'muted-mark', 'muted'));
         if (unread > 0)
             button.append(element('span', 'badge', String(unread)));
         const status = model.isGroup(chat) ? 'group' : online ? 'online' : 'offline';
         button.setAttribute('aria-label', `${name}, ${status}${muted ? ', muted' : ''}${unread > 0 ? `, ${unread} unread` : ''}. ${preview}`);
-        button.addEventListener('click', () => open(chat.id));
-        const item = element('li');
-        item.append(button);
         return item;
     });
-    $('conversation-list').replaceChildren(...items);
+    for (const id of [...items.keys()])
+        if (!shown.has(id))
+            items.delete(id);
+    $('conversation-list').replaceChildren(...list);
 }
