@@ -32,6 +32,9 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
     /// <summary>The server process's runtime over the step (a standalone server only: a cluster's processes are not summed).</summary>
     public RuntimeCost? Runtime { get; set; }
 
+    /// <summary>The server's conversation commits over the step (from its /metrics; a standalone server only: a cluster's commits are its silos').</summary>
+    public StoreCommits? Commits { get; set; }
+
     /// <summary>Unique deliveries per second over the send window, or until the last delivery if later.</summary>
     public double DeliveredPerSecond => Delivered / (WindowUs / 1e6);
 
@@ -99,6 +102,7 @@ public sealed class ChatStep(int index, double targetRate, TimeSpan duration, bo
         ["serverCpuUsPerDelivered"] = double.IsNaN(Cpu.ServerSeconds) || Delivered == 0 ? null : Math.Round(Cpu.ServerSeconds * 1e6 / Delivered, 1),
         ["serverRssKiB"] = ServerRssKiB < 0 ? null : ServerRssKiB,
         ["serverRuntime"] = Runtime?.ToJson(Delivered),
+        ["storeCommits"] = Commits?.ToJson(),
         ["diskFlushesPerSecond"] = Math.Round(FlushesPerSecond, 1),
         ["diskFlushesPerMessage"] = Delivered == 0 ? null : Math.Round((double)Disk.Flushes / Delivered, 3),
         ["diskMsPerFlush"] = Disk.Flushes == 0 ? null : Math.Round((double)Disk.FlushMs / Disk.Flushes, 3),

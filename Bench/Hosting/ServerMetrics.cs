@@ -54,6 +54,17 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
         Change(before, after, "dotnet_thread_pool_work_item_count_total"),
         Change(before, after, "dotnet_jit_compilation_time_seconds_total") * 1000);
 
+    /// <summary>
+    /// The conversations' commits between two readings (<c>messenger_store_commit_duration_milliseconds</c>: from a
+    /// batch of sends handed to the store to its commit being durable, the writer's queue and <c>fsync</c> included).
+    /// </summary>
+    public static StoreCommits Commits(Dictionary<string, double> before, Dictionary<string, double> after)
+    {
+        const string name = "messenger_store_commit_duration_milliseconds";
+        return new(Change(before, after, name + "_count"),
+            PrometheusText.Quantile(before, after, name, 0.5), PrometheusText.Quantile(before, after, name, 0.99));
+    }
+
     /// <summary>The change of every series of <paramref name="name"/> together.</summary>
     private static double Change(Dictionary<string, double> before, Dictionary<string, double> after, string name) =>
         PrometheusText.Sum(after, name) - PrometheusText.Sum(before, name);
@@ -96,5 +107,19 @@ public readonly record struct RuntimeCost(double AllocatedBytes, double Collecti
         ["threadPoolWorkItems"] = WorkItems,
         ["threadPoolWorkItemsPerDelivered"] = delivered == 0 ? null : Math.Round(WorkItemsPer(delivered), 1),
         ["jitMs"] = Math.Round(JitMs, 1),
+    };
+}
+
+/// <summary>
+/// The conversations' commits over a step: how many, and their duration's median and 99th percentile (ms, estimated
+/// from the histogram's buckets; null when there were none).
+/// </summary>
+public readonly record struct StoreCommits(double Count, double? P50Ms, double? P99Ms)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["commits"] = Count,
+        ["p50Ms"] = P50Ms is { } p50 ? Math.Round(p50, 2) : null,
+        ["p99Ms"] = P99Ms is { } p99 ? Math.Round(p99, 2) : null,
     };
 }

@@ -38,7 +38,11 @@ internal static class ChatSteps
     {
         var before = metrics is null ? null : await metrics.ReadAsync();
         var step = await load.RunStepAsync(rate, duration, warmup, serverPids);
-        if (before is not null && await metrics!.ReadAsync() is { } after) step.Runtime = ServerMetrics.Runtime(before, after);
+        if (before is not null && await metrics!.ReadAsync() is { } after)
+        {
+            step.Runtime = ServerMetrics.Runtime(before, after);
+            step.Commits = ServerMetrics.Commits(before, after);
+        }
         return step;
     }
 
@@ -62,11 +66,12 @@ internal static class ChatSteps
     public static TextTable Table(IReadOnlyList<ChatStep> steps, double? relayLimit)
     {
         var table = new TextTable("target/s", "delivered/s", "p50", "p99", "p99.9", "max", "p99 write", "ack p50", "ack p99",
-            "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "KiB/msg", "items/msg", "GCs", "GC ms", "JIT ms", "flush/s", "flush/msg", "disk KiB/msg", "% relay", "ok");
+            "commit p50", "commit p99", "lost", "unacked", "dup", "ooo", "disc", "srv CPU%", "gen CPU%", "other CPU%", "steal%", "srv us/msg", "KiB/msg", "items/msg", "GCs", "GC ms", "JIT ms", "flush/s", "flush/msg", "disk KiB/msg", "% relay", "ok");
         foreach (var s in steps)
         {
             table.Add(s.TargetRate, s.DeliveredPerSecond, s.Delivery.Ms(50), s.P99Ms, s.Delivery.Ms(99.9), s.Delivery.MaxMs,
-                s.DeliveryFromWrite.Ms(99), s.Ack.Ms(50), s.Ack.Ms(99), s.Lost, s.Unacked + s.Unsent, s.Duplicates, s.OutOfOrder,
+                s.DeliveryFromWrite.Ms(99), s.Ack.Ms(50), s.Ack.Ms(99),
+                s.Commits?.P50Ms ?? double.NaN, s.Commits?.P99Ms ?? double.NaN, s.Lost, s.Unacked + s.Unsent, s.Duplicates, s.OutOfOrder,
                 s.Disconnects, s.Cpu.ServerPercent, s.Cpu.BenchPercent, s.Cpu.OtherPercent, s.Cpu.StealPercent,
                 s.Delivered == 0 ? double.NaN : s.Cpu.ServerSeconds * 1e6 / s.Delivered,
                 s.Runtime?.BytesPer(s.Delivered) / 1024 ?? double.NaN, s.Runtime?.WorkItemsPer(s.Delivered) ?? double.NaN,
@@ -94,7 +99,7 @@ internal static class ChatSteps
     }
 
     public static string TableCaption =>
-        "latency ms, end to end (send scheduled -> receiving device reads the push); flush/s = disk flush requests (the store's fsyncs, machine-wide; ext4 issues about two per fsync), flush/msg = the same per delivered message; disk KiB/msg = bytes the disks wrote per delivered message (machine-wide: the store's WAL, its checkpoints and the file system's journal); CPU in % of one core " +
+        "latency ms, end to end (send scheduled -> receiving device reads the push); commit p50/p99 = the server's conversation commits (a batch of sends handed to its store until durable: the writer's queue, its transaction and its fsync), read from its histogram's buckets; flush/s = disk flush requests (machine-wide: the store's fsyncs, one or two each depending on the file system), flush/msg = the same per delivered message; disk KiB/msg = bytes the disks wrote per delivered message (machine-wide: the store's WAL, its checkpoints and the file system's journal); CPU in % of one core " +
         $"({Environment.ProcessorCount * 100}% = all {Environment.ProcessorCount} cores, shared by the server and the load generator); steal% = time the hypervisor gave " +
         "the cores to other machines (/proc/stat); KiB/msg and items/msg = bytes the server allocated and thread-pool work items it ran per delivered message, " +
         "GCs and GC ms = its garbage collections and their pauses over the step, JIT ms = the time its JIT spent compiling in the step (its System.Runtime metrics; a standalone server only)";

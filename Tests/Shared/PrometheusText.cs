@@ -40,15 +40,51 @@ public static partial class PrometheusText
         return sum;
     }
 
+    /// <summary>
+    /// The <paramref name="quantile"/> (0 to 1) of what the histogram <paramref name="name"/> recorded between two
+    /// readings, estimated from its cumulative buckets (<c>NAME_bucket{le="…"}</c>, every series of the metric
+    /// together): linear within the bucket it falls in, and the highest finite bound when it falls beyond that.
+    /// Null when nothing was recorded between the readings, or when a bucket went down (the process restarted between them).
+    /// </summary>
+    public static double? Quantile(Dictionary<string, double> before, Dictionary<string, double> after, string name, double quantile)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(quantile, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(quantile, 1);
+        var bucket = name + "_bucket";
+        var counts = new SortedDictionary<double, double>();
+        foreach (var (key, value) in after)
+        {
+            if (Name(key) != bucket || Label(key, "le") is not { } le) continue;
+            var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+            var earlier = before.GetValueOrDefault(key);
+            if (value < earlier) return null;
+            counts[bound] = counts.GetValueOrDefault(bound) + value - earlier;
+        }
+        if (counts.Count == 0 || counts.Last().Value <= 0) return null;
+        var rank = quantile * counts.Last().Value;
+        double lower = 0, below = 0;
+        foreach (var (bound, cumulative) in counts)
+        {
+            if (cumulative >= rank && cumulative > below)
+            {
+                return double.IsPositiveInfinity(bound) ? lower : lower + (bound - lower) * (rank - below) / (cumulative - below);
+            }
+            lower = bound;
+            below = cumulative;
+        }
+        return lower;
+    }
+
     /// <summary>The metric's name of a series (without its labels).</summary>
     public static string Name(string series) => series.IndexOf('{') is var brace and >= 0 ? series[..brace] : series;
 
     /// <summary>The value of one label of a series, or null.</summary>
     public static string? Label(string series, string label)
     {
-        var start = series.IndexOf(label + "=\"", StringComparison.Ordinal);
+        var start = series.IndexOf("{" + label + "=\"", StringComparison.Ordinal);
+        if (start < 0) start = series.IndexOf("," + label + "=\"", StringComparison.Ordinal);
         if (start < 0) return null;
-        start += label.Length + 2;
+        start += label.Length + 3;
         var end = series.IndexOf('"', start);
         return end < 0 ? null : series[start..end];
     }

@@ -77,6 +77,15 @@ public sealed class SqliteWriterTests : SqliteFileTest
         Assert.Equal([1L, 2L], (await conversations.ReadMessagesAsync(first, 0, HistoryDirection.After, 10)).Select(m => m.Seq));
     }
 
+    /// <summary>A database's writer takes its restart size from the pace its own checkpoint thread keeps, not another one.</summary>
+    [Fact]
+    public async Task ADatabasesWriter_AndItsCheckpointThread_ShareOnePace()
+    {
+        Assert.Same(_database.Checkpointer.Pacing, _database.Writer.Pacing);
+        await using var other = new SqliteDatabase(DatabasePath + ".other");
+        Assert.NotSame(_database.Writer.Pacing, other.Writer.Pacing);
+    }
+
     /// <summary>
     /// The WAL size at which the writer checkpoints follows the checkpoint thread's pace: 4 MiB while rounds come every
     /// 20 ms, room for the longer interval's writes when slow rounds spread them out, and back when they are quick again.

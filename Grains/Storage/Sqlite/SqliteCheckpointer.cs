@@ -23,6 +23,9 @@ internal sealed class SqliteCheckpointer : IDisposable
     private readonly Thread _thread;
     private readonly CheckpointPacing _pacing;
 
+    /// <summary>The pace this thread keeps and reports to (for tests).</summary>
+    internal CheckpointPacing Pacing => _pacing;
+
     public SqliteCheckpointer(string connectionString, CheckpointPacing pacing)
     {
         _pacing = pacing;

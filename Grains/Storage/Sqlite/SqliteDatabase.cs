@@ -36,6 +36,9 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
 
     internal SqliteWriter Writer { get; }
 
+    /// <summary>The checkpoint thread (for tests).</summary>
+    internal SqliteCheckpointer Checkpointer => _checkpointer;
+
     /// <inheritdoc />
     public Task MigrateAsync(CancellationToken cancellationToken = default) =>
         Writer.WriteAsync(w => { SqliteMigrations.Apply(w, _path); return 0; });

@@ -149,6 +149,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>The pace this writer takes its WAL restart size from (for tests).</summary>
+    internal CheckpointPacing Pacing => _pacing;
+
     /// <summary>The WAL size at which this connection now checkpoints after a commit (for tests).</summary>
     internal long WalRestartBytes => Volatile.Read(ref _walRestartBytes);
 
