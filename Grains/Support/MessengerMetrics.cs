@@ -38,7 +38,7 @@ public static class MessengerMetrics
     /// delivery lie, so a percentile read from the buckets (the bench's commit p50 and p99) means something there;
     /// OpenTelemetry's default bounds start at 5 ms.
     /// </summary>
-    public static readonly IReadOnlyList<double> LatencyBucketsMs =
+    private static readonly IReadOnlyList<double> LatencyBucketsMs =
         [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10000];
 
     private static Histogram<double> Latency(string name, string description) =>

@@ -21,14 +21,13 @@ internal sealed class SqliteCheckpointer : IDisposable
     private readonly SqliteCommand _checkpoint;
     private readonly ManualResetEventSlim _stop = new(false);
     private readonly Thread _thread;
-    private readonly CheckpointPacing _pacing;
 
-    /// <summary>The pace this thread keeps and reports to (for tests).</summary>
-    internal CheckpointPacing Pacing => _pacing;
+    /// <summary>The pace this thread keeps and reports to.</summary>
+    internal CheckpointPacing Pacing { get; }
 
     public SqliteCheckpointer(string connectionString, CheckpointPacing pacing)
     {
-        _pacing = pacing;
+        Pacing = pacing;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         using (var sync = _connection.CreateCommand())
@@ -44,7 +43,7 @@ internal sealed class SqliteCheckpointer : IDisposable
 
     private void Run()
     {
-        var pause = _pacing.Idle;
+        var pause = Pacing.Idle;
         long walFrames = -1;
         while (!_stop.Wait(pause))
         {
@@ -56,18 +55,18 @@ internal sealed class SqliteCheckpointer : IDisposable
                 using var result = _checkpoint.ExecuteReader();
                 if (!result.Read() || result.GetInt64(0) != 0 || result.GetInt64(1) < 0)
                 {
-                    pause = _pacing.Blocked;
+                    pause = Pacing.Blocked;
                     continue;
                 }
                 var frames = result.GetInt64(1);
-                pause = _pacing.After(Stopwatch.GetElapsedTime(started), walMoved: frames != walFrames);
+                pause = Pacing.After(Stopwatch.GetElapsedTime(started), walMoved: frames != walFrames);
                 walFrames = frames;
             }
             catch (SqliteException)
             {
                 // An error that may last (the file gone, an I/O error): not fifty times a second. The writer's own
                 // checkpoint still lets the WAL start over meanwhile.
-                pause = _pacing.Idle;
+                pause = Pacing.Idle;
             }
         }
     }

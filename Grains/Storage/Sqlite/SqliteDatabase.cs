@@ -29,15 +29,13 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
         }.ToString();
         var pacing = settings.CheckpointPacing();
         Writer = new SqliteWriter(_connectionString, settings, pacing);
-        _checkpointer = new SqliteCheckpointer(_connectionString, pacing);
+        Checkpointer = new SqliteCheckpointer(_connectionString, pacing);
     }
-
-    private readonly SqliteCheckpointer _checkpointer;
 
     internal SqliteWriter Writer { get; }
 
-    /// <summary>The checkpoint thread (for tests).</summary>
-    internal SqliteCheckpointer Checkpointer => _checkpointer;
+    /// <summary>The checkpoint thread.</summary>
+    internal SqliteCheckpointer Checkpointer { get; }
 
     /// <inheritdoc />
     public Task MigrateAsync(CancellationToken cancellationToken = default) =>
@@ -63,7 +61,7 @@ public sealed class SqliteDatabase : IStoreSchema, IAsyncDisposable
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
-        _checkpointer.Dispose();
+        Checkpointer.Dispose();
         return Writer.DisposeAsync();
     }
 }

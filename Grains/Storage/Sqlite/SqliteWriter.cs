@@ -22,7 +22,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Dictionary<string, WriterStatement> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqliteCommand> _queries = new(StringComparer.Ordinal);
     private readonly TimeSpan _simulatedFlushLatency;
-    private readonly CheckpointPacing _pacing;
     private readonly long _pageSize;
     private long _walRestartBytes;
     private readonly SqliteIdKeys _conversationKeys = SqliteIdKeys.Conversations();
@@ -34,7 +33,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     public SqliteWriter(string connectionString, SqliteSettings settings, CheckpointPacing pacing)
     {
         _simulatedFlushLatency = settings.SimulatedFlushLatency;
-        _pacing = pacing;
+        Pacing = pacing;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         // While another connection holds the write lock (a second process on the file, or a checkpoint resetting
@@ -139,7 +138,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// <summary>Sets the WAL size at which this connection checkpoints after a commit to the checkpoint thread's pace, when it changed.</summary>
     private void SyncWalRestartSize()
     {
-        var bytes = SqliteSettings.WalRestartBytesAt(_pacing.Current);
+        var bytes = SqliteSettings.WalRestartBytesAt(Pacing.Current);
         if (bytes == _walRestartBytes) return;
         // SQLite answers anything but OK only for a connection that is not open; the size is tuning, and the writer's
         // loop must not end over it (every caller would wait for ever): a refusal keeps the size in force and asks again.
@@ -149,8 +148,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>The pace this writer takes its WAL restart size from (for tests).</summary>
-    internal CheckpointPacing Pacing => _pacing;
+    /// <summary>The pace this writer takes its WAL restart size from (its database's checkpoint thread's).</summary>
+    internal CheckpointPacing Pacing { get; }
 
     /// <summary>The WAL size at which this connection now checkpoints after a commit (for tests).</summary>
     internal long WalRestartBytes => Volatile.Read(ref _walRestartBytes);
