@@ -87,6 +87,59 @@ public sealed class SqliteWriterTests : SqliteFileTest
     }
 
     /// <summary>
+    /// The writer's page cache follows the database's size: SQLite's default 2 MiB for a database under 1 GiB, where a
+    /// larger cache would be walked whole after a B-tree rebalance, 32 MiB for one past it. The large database is a real
+    /// file of 1,100,000 pages by its header (sparse: the pages nothing points at were never written), and it takes writes
+    /// that grow it past that.
+    /// </summary>
+    [Fact]
+    public async Task ThePageCache_IsSmallBelow1GiB_AndLargePastIt()
+    {
+        Assert.Equal(WriterPageCache.SmallKiB, _database.Writer.CacheKiB);
+        Assert.Equal(-WriterPageCache.SmallKiB, await _database.Writer.WriteAsync(w => w.Statement("PRAGMA cache_size;").ExecuteScalar()!.Value));
+
+        var path = DatabasePath + ".large";
+        var connection = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
+        await using (var create = new Microsoft.Data.Sqlite.SqliteConnection(connection))
+        {
+            await create.OpenAsync();
+            await using var cmd = create.CreateCommand();
+            cmd.CommandText = "PRAGMA page_size=1024; CREATE TABLE t (x INTEGER PRIMARY KEY, y TEXT); INSERT INTO t (y) VALUES ('before');";
+            await cmd.ExecuteNonQueryAsync();
+        }
+        const int pages = 1_100_000;
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = 28; // the header's database size in pages, big-endian (valid: the change counter matches)
+            var size = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(size, pages);
+            file.Write(size);
+            file.SetLength((long)pages * 1024);
+        }
+
+        await using var writer = new SqliteWriter(connection, SqliteSettings.Default, SqliteSettings.Default.CheckpointPacing());
+        Assert.Equal(pages, await writer.WriteAsync(w => w.Statement("PRAGMA page_count;").ExecuteScalar()!.Value));
+        Assert.Equal(WriterPageCache.LargeKiB, writer.CacheKiB);
+        Assert.Equal(-WriterPageCache.LargeKiB, await writer.WriteAsync(w => w.Statement("PRAGMA cache_size;").ExecuteScalar()!.Value));
+        // Enough rows to split the table's leaves many times over: new pages numbered past the lock-byte page, rebalances.
+        for (var i = 0; i < 40; i++)
+        {
+            await writer.WriteAsync(i, static (w, n) =>
+            {
+                var insert = w.Statement("INSERT INTO t (y) VALUES ($y)");
+                for (var row = 0; row < 50; row++)
+                {
+                    insert.Bind("$y", $"batch {n} row {row} " + new string('x', 200));
+                    insert.ExecuteNonQuery();
+                }
+                return 0;
+            });
+        }
+        Assert.Equal(2_001, await writer.WriteAsync(w => w.Statement("SELECT COUNT(*) FROM t;").ExecuteScalar()!.Value));
+        Assert.True(await writer.WriteAsync(w => w.Statement("PRAGMA page_count;").ExecuteScalar()!.Value) > pages + 400);
+    }
+
+    /// <summary>
     /// The WAL size at which the writer checkpoints follows the checkpoint thread's pace: 4 MiB while rounds come every
     /// 20 ms, room for the longer interval's writes when slow rounds spread them out, and back when they are quick again.
     /// </summary>

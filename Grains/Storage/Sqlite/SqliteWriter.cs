@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Messenger.Grains.Storage.Sqlite;
@@ -24,6 +25,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly TimeSpan _simulatedFlushLatency;
     private readonly long _pageSize;
     private long _walRestartBytes;
+    private int _cacheKiB;
+    private long _nextCacheCheck;
     private readonly SqliteIdKeys _conversationKeys = SqliteIdKeys.Conversations();
     private readonly SqliteIdKeys _userKeys = SqliteIdKeys.Users();
     private readonly Thread _thread;
@@ -49,11 +52,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         ExecuteScript("PRAGMA foreign_keys=ON;");
         // Savepoint journals and sorts in memory rather than in a temp file.
         ExecuteScript("PRAGMA temp_store=MEMORY;");
-        // SQLite's default page cache (2 MiB), deliberately not a larger one: every commit ends by trimming
-        // the cache to the database's size with a walk over the cache's whole hash table, so its cost grows
-        // with the cache. With 64 MiB that walk was 40% of this thread at 1,000 msgs/s (perf); pages not in
-        // the cache come from the OS page cache at the cost of one pread.
-        ExecuteScript("PRAGMA cache_size=-2000;");
+        // The page cache follows the database's size (WriterPageCache): 2 MiB below 1 GiB, where a commit after a B-tree
+        // rebalance that reordered pages walks the whole cache, 32 MiB past it, where none does. Pages not in the cache
+        // come from the OS page cache at the cost of one pread.
+        _pageSize = Statement("PRAGMA page_size;").ExecuteScalar()!.Value;
+        SyncCacheSize();
         // Checkpoints run on their own thread (SqliteCheckpointer), every 20-250 ms while commits come (CheckpointPacing).
         // Under a steady stream of commits it rarely catches the very end of the WAL, and only a checkpoint that does
         // lets the WAL start over, so the writer still checkpoints when the WAL reaches the restart size, which follows
@@ -61,7 +64,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
         // copy, and the WAL starts over small and stays in the OS's cache. The file is cut back to 64 MiB (or the
         // largest restart size, if larger) should it ever grow past that (a reader holding an old snapshot); it is not
         // cut back to the restart size, which a busy writer passes now and then by a batch.
-        _pageSize = Statement("PRAGMA page_size;").ExecuteScalar()!.Value;
         SyncWalRestartSize();
         ExecuteScript($"PRAGMA journal_size_limit={Math.Max(64L * 1024 * 1024, settings.LargestWalRestartBytes)};");
         _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
@@ -140,13 +142,40 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         var bytes = SqliteSettings.WalRestartBytesAt(Pacing.Current);
         if (bytes == _walRestartBytes) return;
-        // SQLite answers anything but OK only for a connection that is not open; the size is tuning, and the writer's
-        // loop must not end over it (every caller would wait for ever): a refusal keeps the size in force and asks again.
+        // SQLite answers anything but OK only for a connection that is not open; the size is tuning, and an exception
+        // escaping the writer's thread would end the process: a refusal keeps the size in force and asks again.
         if (SQLitePCL.raw.sqlite3_wal_autocheckpoint(_connection.Handle, (int)(bytes / _pageSize)) == SQLitePCL.raw.SQLITE_OK)
         {
             Volatile.Write(ref _walRestartBytes, bytes);
         }
     }
+
+    /// <summary>
+    /// Sets the page cache to the size for the database's current size (<see cref="WriterPageCache"/>) when that changed;
+    /// looks at start and then at most once a second, between commits.
+    /// </summary>
+    private void SyncCacheSize()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (now < _nextCacheCheck) return;
+        _nextCacheCheck = now + Stopwatch.Frequency;
+        // The size is tuning, and an exception escaping the writer's thread would end the process: an error reading the
+        // page count or setting the cache (an I/O error the next commit will report) keeps the size in force and asks
+        // again a second later. (SQLite applies cache_size when it prepares the statement: prepared afresh each time.)
+        try
+        {
+            var kib = WriterPageCache.KiBFor(Statement("PRAGMA page_count;").ExecuteScalar()!.Value, _pageSize);
+            if (kib == _cacheKiB) return;
+            ExecuteScript($"PRAGMA cache_size=-{kib};");
+            Volatile.Write(ref _cacheKiB, kib);
+        }
+        catch (SqliteException)
+        {
+        }
+    }
+
+    /// <summary>The writer's page cache now, in KiB (for tests; 0 until the first look succeeded: e_sqlite3's default).</summary>
+    internal int CacheKiB => Volatile.Read(ref _cacheKiB);
 
     /// <summary>The pace this writer takes its WAL restart size from (its database's checkpoint thread's).</summary>
     internal CheckpointPacing Pacing { get; }
@@ -165,6 +194,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 SyncWalRestartSize();
                 CommitBatch(batch);
                 batch.Clear();
+                SyncCacheSize();
                 continue;
             }
             if (_stopping)
