@@ -96,9 +96,67 @@ public sealed class SqliteWriterTests : SqliteFileTest
     public async Task ThePageCache_IsSmallBelow1GiB_AndLargePastIt()
     {
         Assert.Equal(WriterPageCache.SmallKiB, _database.Writer.CacheKiB);
-        Assert.Equal(-WriterPageCache.SmallKiB, await _database.Writer.WriteAsync(w => w.Statement("PRAGMA cache_size;").ExecuteScalar()!.Value));
+        Assert.Equal(-WriterPageCache.SmallKiB, await _database.Writer.WriteAsync(CacheSize));
 
-        var path = DatabasePath + ".large";
+        const int pages = 1_100_000;
+        var connection = await DatabaseOfDeclaredSizeAsync(DatabasePath + ".large", pages);
+
+        await using var writer = new SqliteWriter(connection, SqliteSettings.Default, SqliteSettings.Default.CheckpointPacing());
+        Assert.Equal(pages, await writer.WriteAsync(PageCount));
+        Assert.Equal(WriterPageCache.LargeKiB, writer.CacheKiB);
+        Assert.Equal(-WriterPageCache.LargeKiB, await writer.WriteAsync(CacheSize));
+        // Enough rows to split the table's leaves many times over: new pages numbered past the lock-byte page, rebalances.
+        for (var i = 0; i < 40; i++)
+        {
+            await writer.WriteAsync(i, InsertRows);
+        }
+        Assert.Equal(2_001, await writer.WriteAsync(w => w.Statement("SELECT COUNT(*) FROM t;").ExecuteScalar()!.Value));
+        Assert.True(await writer.WriteAsync(PageCount) > pages + 400);
+    }
+
+    /// <summary>
+    /// A database that grows past 1 GiB while its writer runs gets the large cache within a second or so of the commit
+    /// that took it past (the writer looks at most once a second, between commits).
+    /// </summary>
+    [Fact]
+    public async Task ADatabaseGrowingPast1GiB_GetsTheLargeCache()
+    {
+        var lockBytePage = WriterPageCache.LockBytePage(1024);
+        var connection = await DatabaseOfDeclaredSizeAsync(DatabasePath + ".growing", (int)lockBytePage - 100);
+        await using var writer = new SqliteWriter(connection, SqliteSettings.Default, SqliteSettings.Default.CheckpointPacing());
+        Assert.Equal(WriterPageCache.SmallKiB, writer.CacheKiB);
+        Assert.Equal(-WriterPageCache.SmallKiB, await writer.WriteAsync(CacheSize));
+
+        for (var i = 0; await writer.WriteAsync(PageCount) < lockBytePage; i++) await writer.WriteAsync(i, InsertRows);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (writer.CacheKiB != WriterPageCache.LargeKiB && DateTime.UtcNow < deadline) await writer.WriteAsync(0, InsertRows);
+        Assert.Equal(WriterPageCache.LargeKiB, writer.CacheKiB);
+        Assert.Equal(-WriterPageCache.LargeKiB, await writer.WriteAsync(CacheSize));
+    }
+
+    private static long PageCount(SqliteWriter w) => w.Statement("PRAGMA page_count;").ExecuteScalar()!.Value;
+
+    // The table-valued form runs the pragma when stepped; a prepared "PRAGMA cache_size" keeps the value it was prepared with.
+    private static long CacheSize(SqliteWriter w) => w.Statement("SELECT cache_size FROM pragma_cache_size();").ExecuteScalar()!.Value;
+
+    private static int InsertRows(SqliteWriter w, int batch)
+    {
+        var insert = w.Statement("INSERT INTO t (y) VALUES ($y)");
+        for (var row = 0; row < 50; row++)
+        {
+            insert.Bind("$y", $"batch {batch} row {row} " + new string('x', 200));
+            insert.ExecuteNonQuery();
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// A real SQLite file (1 KiB pages, a table t with one row) whose header declares <paramref name="pages"/> pages: sparse,
+    /// the pages nothing points at never written. Returns its connection string (no pooling).
+    /// </summary>
+    private static async Task<string> DatabaseOfDeclaredSizeAsync(string path, int pages)
+    {
         var connection = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
         await using (var create = new Microsoft.Data.Sqlite.SqliteConnection(connection))
         {
@@ -107,36 +165,13 @@ public sealed class SqliteWriterTests : SqliteFileTest
             cmd.CommandText = "PRAGMA page_size=1024; CREATE TABLE t (x INTEGER PRIMARY KEY, y TEXT); INSERT INTO t (y) VALUES ('before');";
             await cmd.ExecuteNonQueryAsync();
         }
-        const int pages = 1_100_000;
-        await using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
-        {
-            file.Position = 28; // the header's database size in pages, big-endian (valid: the change counter matches)
-            var size = new byte[4];
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(size, pages);
-            file.Write(size);
-            file.SetLength((long)pages * 1024);
-        }
-
-        await using var writer = new SqliteWriter(connection, SqliteSettings.Default, SqliteSettings.Default.CheckpointPacing());
-        Assert.Equal(pages, await writer.WriteAsync(w => w.Statement("PRAGMA page_count;").ExecuteScalar()!.Value));
-        Assert.Equal(WriterPageCache.LargeKiB, writer.CacheKiB);
-        Assert.Equal(-WriterPageCache.LargeKiB, await writer.WriteAsync(w => w.Statement("PRAGMA cache_size;").ExecuteScalar()!.Value));
-        // Enough rows to split the table's leaves many times over: new pages numbered past the lock-byte page, rebalances.
-        for (var i = 0; i < 40; i++)
-        {
-            await writer.WriteAsync(i, static (w, n) =>
-            {
-                var insert = w.Statement("INSERT INTO t (y) VALUES ($y)");
-                for (var row = 0; row < 50; row++)
-                {
-                    insert.Bind("$y", $"batch {n} row {row} " + new string('x', 200));
-                    insert.ExecuteNonQuery();
-                }
-                return 0;
-            });
-        }
-        Assert.Equal(2_001, await writer.WriteAsync(w => w.Statement("SELECT COUNT(*) FROM t;").ExecuteScalar()!.Value));
-        Assert.True(await writer.WriteAsync(w => w.Statement("PRAGMA page_count;").ExecuteScalar()!.Value) > pages + 400);
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = 28; // the header's database size in pages, big-endian (valid: the change counter matches)
+        var size = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(size, pages);
+        file.Write(size);
+        file.SetLength((long)pages * 1024);
+        return connection;
     }
 
     /// <summary>
