@@ -208,7 +208,7 @@ internal sealed class UserPresence
     {
         var now = Now;
         var change = Devices.Evaluate(now);
-        if (change is PresenceChange.WentOnline or PresenceChange.WentOffline) _watchers.Publish(Status);
+        if (change is PresenceChange.WentOffline) _watchers.Publish(Status);
         var live = Devices.AnyLive();
         TellConversations(live);
         ListOnline(live && Stored);
@@ -217,17 +217,24 @@ internal sealed class UserPresence
         // Armed before the last-seen write, which may fail: a failed write must not leave the next deadline (a
         // debounce ending) unevaluated, with the user shown online for good.
         Arm(now);
-        if (Stored)
+        if (change is PresenceChange.WentOnline)
         {
-            if (change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged)
+            // Seen now, and stored before the watchers are told: a crash right after a watcher saw the user online still
+            // leaves them a "last seen" (a new user would otherwise have none). While they stay online the silo records
+            // them as seen once a lease (OnlineUsers). Told even if the write fails: trouble in the store does not hide
+            // presence.
+            try
             {
-                await _store.SetLastSeenAsync(UserId, Devices.LastSeen!.Value);
+                if (Stored) await _store.SetLastSeenAsync(UserId, now);
             }
-            else if (change is PresenceChange.WentOnline)
+            finally
             {
-                // Seen now; while they stay online the silo records them as seen once a lease (OnlineUsers).
-                await _store.SetLastSeenAsync(UserId, now);
+                _watchers.Publish(Status);
             }
+        }
+        else if (Stored && change is PresenceChange.WentOffline or PresenceChange.LastSeenChanged)
+        {
+            await _store.SetLastSeenAsync(UserId, Devices.LastSeen!.Value);
         }
     }
 
