@@ -61,8 +61,8 @@ public sealed class ServerMetrics(Uri baseAddress) : IDisposable
     public static StoreCommits Commits(Dictionary<string, double> before, Dictionary<string, double> after)
     {
         const string name = "messenger_store_commit_duration_milliseconds";
-        return new(Change(before, after, name + "_count"),
-            PrometheusText.Quantile(before, after, name, 0.5), PrometheusText.Quantile(before, after, name, 0.99));
+        var quantiles = PrometheusText.Quantiles(before, after, name, 0.5, 0.99);
+        return new(Change(before, after, name + "_count"), quantiles[0], quantiles[1]);
     }
 
     /// <summary>The change of every series of <paramref name="name"/> together.</summary>

@@ -46,10 +46,24 @@ public static partial class PrometheusText
     /// together): linear within the bucket it falls in, and the highest finite bound when it falls beyond that.
     /// Null when nothing was recorded between the readings, or when a bucket went down (the process restarted between them).
     /// </summary>
-    public static double? Quantile(Dictionary<string, double> before, Dictionary<string, double> after, string name, double quantile)
+    public static double? Quantile(Dictionary<string, double> before, Dictionary<string, double> after, string name, double quantile) =>
+        Quantiles(before, after, name, quantile)[0];
+
+    /// <summary>Several quantiles as <see cref="Quantile"/> estimates each, from one reading of the buckets.</summary>
+    public static double?[] Quantiles(Dictionary<string, double> before, Dictionary<string, double> after, string name, params double[] quantiles)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(quantile, 0);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(quantile, 1);
+        foreach (var quantile in quantiles)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(quantile, 0);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(quantile, 1);
+        }
+        var counts = BucketChanges(before, after, name);
+        return quantiles.Select(q => counts is null ? (double?)null : QuantileOf(counts, q)).ToArray();
+    }
+
+    /// <summary>Each bucket's cumulative count recorded between the readings, by bound; null when none, or across a restart.</summary>
+    private static SortedDictionary<double, double>? BucketChanges(Dictionary<string, double> before, Dictionary<string, double> after, string name)
+    {
         var bucket = name + "_bucket";
         var counts = new SortedDictionary<double, double>();
         foreach (var (key, value) in after)
@@ -60,7 +74,11 @@ public static partial class PrometheusText
             if (value < earlier) return null;
             counts[bound] = counts.GetValueOrDefault(bound) + value - earlier;
         }
-        if (counts.Count == 0 || counts.Last().Value <= 0) return null;
+        return counts.Count == 0 || counts.Last().Value <= 0 ? null : counts;
+    }
+
+    private static double QuantileOf(SortedDictionary<double, double> counts, double quantile)
+    {
         var rank = quantile * counts.Last().Value;
         double lower = 0, below = 0;
         foreach (var (bound, cumulative) in counts)
