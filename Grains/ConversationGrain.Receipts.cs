@@ -180,9 +180,9 @@ public sealed partial class ConversationGrain
         }
         if (failed)
         {
-            // Sent again with the next change: the range is owed, and what failed was not recorded as sent.
+            // Sent again by the flush's retry (or a change before it): the range is owed, and what failed was not recorded as sent.
             _receipts.MarkChanged(from, to);
-            throw new InvalidOperationException($"Conversation {Id}: some receipts could not be sent; they go with the next change.");
+            throw new InvalidOperationException($"Conversation {Id}: some receipts could not be sent; they are sent again after a backoff.");
         }
     }
 

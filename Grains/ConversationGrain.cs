@@ -107,6 +107,10 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
         _carriers?.StopPacing();
         if (_receiptFlush is not null) await _receiptFlush.FlushAsync();
         if (_receiptSave is not null) await _receiptSave.FlushAsync();
+        // A failed last save is not tried again from here: the next activation starts from what was saved.
+        _mark.Stop();
+        _receiptFlush?.Stop();
+        _receiptSave?.Stop();
     }
 
     private void SetMembers(ConversationRecord record)

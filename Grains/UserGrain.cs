@@ -90,7 +90,7 @@ public sealed partial class UserGrain : Grain, IUserGrain
         foreach (var deviceId in _presence.Devices.LiveDevices()) _devices.Touch(deviceId, _presence.Now);
         _presence.Release(_deviceWatchers.Live(_presence.Now));
         await SettlePushAsync();
-        await _log.FlushAsync();
+        await _log.CloseAsync();
         await FlushDevicesAsync();
     }
 

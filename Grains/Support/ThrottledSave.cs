@@ -3,8 +3,11 @@ namespace Messenger.Grains.Support;
 /// <summary>
 /// Saves a progress mark off the hot path: at most one save in flight and at most one per
 /// interval; marks requested meanwhile collapse into the newest. The first request after a quiet
-/// interval saves at once. A mark only bounds how much is replayed after a crash, so a late or
-/// failed save costs replay work, never data. For use inside one grain activation: it runs on the
+/// interval saves at once. A failed save is tried again on its own, after a backoff (one interval but at
+/// least a second, doubling to at least a minute), so what it carries does not wait for another request to
+/// come; a success goes back to the interval. (A mark only bounds how much is replayed after a crash, so a late
+/// or failed save of one costs replay work, never data; a conversation's receipts to their senders are sent
+/// through one too.) For use inside one grain activation: it runs on the
 /// scheduler of the code that requests (the grain's), and its one timer, made once and re-armed
 /// for each wait, hands back to that scheduler. (A delay per wait, as before, left a timer, a
 /// promise and two state machines alive for each interval of each conversation and user: at 1,000
@@ -12,6 +15,12 @@ namespace Messenger.Grains.Support;
 /// </summary>
 internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, TimeProvider time, Action<Exception, long> onError)
 {
+    /// <summary>The first wait after a failure, when the interval is shorter.</summary>
+    public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between failed attempts, when the interval is shorter.</summary>
+    public static readonly TimeSpan LongestRetry = TimeSpan.FromMinutes(1);
+
     private long _requested;
     private long _saved;
     private long _lastSaveAt = long.MinValue;
@@ -20,6 +29,8 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
     private ITimer? _timer;
     private TaskScheduler? _scheduler;
     private Task? _saving;
+    private int _failures;
+    private bool _stopped;
 
     /// <summary>The newest mark saved so far.</summary>
     public long Saved => _saved;
@@ -40,14 +51,37 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
     }
 
     /// <summary>
+    /// No save or retry starts after this (the activation is going away, after its last <see cref="FlushAsync"/>):
+    /// one from a gone activation could write over what its successor saved.
+    /// </summary>
+    public void Stop()
+    {
+        _stopped = true;
+        _timer?.Dispose();
+    }
+
+    /// <summary>The wait from the start of one attempt to the next: the interval, or after failures a backoff.</summary>
+    private TimeSpan Spacing
+    {
+        get
+        {
+            if (_failures == 0) return interval;
+            var first = interval > FirstRetry ? interval : FirstRetry;
+            var longest = interval > LongestRetry ? interval : LongestRetry;
+            var doublings = Math.Min(_failures - 1, 16);
+            return TimeSpan.FromTicks(Math.Min(first.Ticks << doublings, longest.Ticks));
+        }
+    }
+
+    /// <summary>
     /// Starts a save, or the wait for one, when a mark is owed and neither is under way (either pumps again when it
     /// ends). At the end of a save (<paramref name="saveNow"/> false) it only waits, if for no time at all: a save
     /// started inside the one ending would run beside a flush waiting for that one.
     /// </summary>
     private void Pump(bool saveNow = true)
     {
-        if (_saveInFlight || _waiting || _requested <= _saved) return;
-        var wait = _lastSaveAt == long.MinValue ? TimeSpan.Zero : interval - time.GetElapsedTime(_lastSaveAt);
+        if (_stopped || _saveInFlight || _waiting || _requested <= _saved) return;
+        var wait = _lastSaveAt == long.MinValue ? TimeSpan.Zero : Spacing - time.GetElapsedTime(_lastSaveAt);
         if (wait <= TimeSpan.Zero && saveNow)
         {
             _ = SaveAsync(_requested);
@@ -73,6 +107,7 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
     private void WaitOver()
     {
         _waiting = false;
+        if (_stopped) return;
         // The interval is over: save, without measuring it again (a timer may fire a fraction of a millisecond early,
         // and a wait of less than a millisecond would fire at once, and again, until the fraction passed). A save in
         // flight (a flush) pumps when it ends.
@@ -89,12 +124,15 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
         {
             await save(mark);
             if (mark > _saved) _saved = mark;
+            _failures = 0;
         }
         catch (Exception ex)
         {
+            _failures++;
             _saveInFlight = false;
             onError(ex, mark);
-            return; // the next request tries again
+            Pump(saveNow: false); // tried again after the backoff, with whatever was requested meanwhile
+            return;
         }
         _saveInFlight = false;
         Pump(saveNow: false); // marks requested meanwhile: after the interval

@@ -86,8 +86,15 @@ internal sealed class UserLog
     /// <summary>The <c>userSeq</c> under which a message was delivered, or 0.</summary>
     public Task<long> FindUserSeqAsync(string conversationId, long seq) => _store.FindUserSeqAsync(_userId, conversationId, seq);
 
-    /// <summary>Saves the newest checkpoint now (deactivation).</summary>
+    /// <summary>Saves the newest checkpoint now.</summary>
     public Task FlushAsync() => _checkpoint.FlushAsync();
+
+    /// <summary>Saves the newest checkpoint now and no more after it (deactivation: a failed save is not retried from a gone activation).</summary>
+    public async Task CloseAsync()
+    {
+        await _checkpoint.FlushAsync();
+        _checkpoint.Stop();
+    }
 
     private async Task SaveCheckpointAsync()
     {

@@ -6,10 +6,13 @@ namespace Messenger.Tests.Grains;
 /// <summary>
 /// A barrier in front of one user's <see cref="IUserGrain.DeliverAsync"/>, installed as a grain call
 /// filter in the test silos: while a user is held, deliveries to them wait inside their grain (as
-/// for a member whose silo or disk is slow), deterministically and without sleeps.
+/// for a member whose silo or disk is slow), deterministically and without sleeps. It can also make
+/// the next calls of <see cref="IUserGrain.AddReceiptsAsync"/> to a user fail.
 /// </summary>
 public static class DeliveryGate
 {
+    private static readonly ConcurrentDictionary<string, int> ReceiptFailures = new(StringComparer.Ordinal);
+
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Held = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Arrived = new(StringComparer.Ordinal);
 
@@ -24,6 +27,21 @@ public static class DeliveryGate
 
     /// <summary>Completes once a delivery to a held user has reached the gate.</summary>
     public static Task ReachedAsync(string userId) => Arrived[userId].Task;
+
+    /// <summary>The next <paramref name="count"/> receipt updates sent to <paramref name="userId"/>'s grain fail.</summary>
+    public static void FailReceipts(string userId, int count) => ReceiptFailures[userId] = count;
+
+    /// <summary>How many of the failures <see cref="FailReceipts"/> asked for are still to come.</summary>
+    public static int ReceiptFailuresLeft(string userId) => ReceiptFailures.GetValueOrDefault(userId);
+
+    internal static bool TakeReceiptFailure(string userId)
+    {
+        while (ReceiptFailures.TryGetValue(userId, out var left) && left > 0)
+        {
+            if (ReceiptFailures.TryUpdate(userId, left - 1, left)) return true;
+        }
+        return false;
+    }
 
     internal static Task WaitAsync(string userId)
     {
@@ -50,6 +68,11 @@ public sealed class DeliveryGateFilter : IIncomingGrainCallFilter
         if (context.InterfaceMethod.Name == nameof(IUserGrain.DeliverAsync) && context.InterfaceMethod.DeclaringType == typeof(IUserGrain))
         {
             await DeliveryGate.WaitAsync(context.TargetId.Key.ToString()!);
+        }
+        if (context.InterfaceMethod.Name == nameof(IUserGrain.AddReceiptsAsync) && context.InterfaceMethod.DeclaringType == typeof(IUserGrain)
+            && DeliveryGate.TakeReceiptFailure(context.TargetId.Key.ToString()!))
+        {
+            throw new InvalidOperationException("receipts refused by the test");
         }
         await context.Invoke();
     }

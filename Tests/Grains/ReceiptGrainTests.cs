@@ -38,6 +38,28 @@ public abstract class ReceiptGrainTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task AReceiptUpdateThatFailed_IsSentAgain_WithNothingElseHappening()
+    {
+        var alice = await cluster.NewUserAsync();
+        var bob = await cluster.NewUserAsync();
+        var conversation = await cluster.OpenDirectAsync(alice, bob);
+        await using var aliceDevice = await cluster.AttachAsync(alice, "alice-phone");
+        await using var bobDevice = await cluster.AttachAsync(bob, "bob-phone");
+        var ack = await conversation.SendAsync(alice.UserId, "m1", "hello");
+        await bobDevice.WaitForCountAsync(1);
+        await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Delivered == 1)));
+
+        // The read receipt's first way to Alice fails; nothing else happens in the conversation after it.
+        DeliveryGate.FailReceipts(alice.UserId, 1);
+        await cluster.User(bob).MarkReadAsync(conversation.GetPrimaryKeyString(), ack.Message.Seq);
+
+        await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Read == 1)));
+        Assert.Equal(0, DeliveryGate.ReceiptFailuresLeft(alice.UserId)); // it did fail once on the way
+        var log = await cluster.User(alice).SyncAsync(0, 100);
+        Assert.Contains(log.Updates, u => u.Kind == UpdateKind.Receipts && u.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Read == 1));
+    }
+
+    [Fact]
     public async Task Group_OfflineMemberCountsOnlyOnceTheirDeviceSyncs_AndWhoReadIsListed()
     {
         var (alice, bob, carol) = (await cluster.NewUserAsync(), await cluster.NewUserAsync(), await cluster.NewUserAsync());

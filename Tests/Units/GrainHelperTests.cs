@@ -96,6 +96,97 @@ public sealed class GrainHelperTests
     });
 
     [Fact]
+    public Task ThrottledSave_AFailedSave_IsTriedAgainAfterABackoff_WithoutAnotherRequest() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var attempts = new List<long>();
+        var errors = new List<long>();
+        var signal = new SemaphoreSlim(0);
+        var save = new ThrottledSave(mark =>
+        {
+            attempts.Add(mark);
+            signal.Release();
+            return attempts.Count <= 2 ? Task.FromException(new IOException("disk")) : Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(200), time, (_, mark) => errors.Add(mark));
+
+        save.Request(2);
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal([2L], errors);
+
+        // First retry a second after the attempt (the interval is shorter), nothing before.
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Single(attempts);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal([2L, 2L], attempts);
+
+        // It failed again: the next wait is twice as long, and takes what was requested meanwhile.
+        save.Request(4);
+        time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.Equal(2, attempts.Count);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal([2L, 2L, 4L], attempts);
+        Assert.Equal([2L, 2L], errors);
+        Assert.Equal(4, save.Saved);
+
+        // A success goes back to the interval.
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        save.Request(5);
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(5, save.Saved);
+    });
+
+    [Fact]
+    public Task ThrottledSave_TheBackoffDoubles_UpToAMinute() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var attemptedAt = new List<DateTimeOffset>();
+        var signal = new SemaphoreSlim(0);
+        var save = new ThrottledSave(_ =>
+        {
+            attemptedAt.Add(time.GetUtcNow());
+            signal.Release();
+            return Task.FromException(new IOException("disk"));
+        }, TimeSpan.Zero, time, (_, _) => { });
+
+        save.Request(1);
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        foreach (var seconds in new[] { 1, 2, 4, 8, 16, 32, 60, 60, 60 })
+        {
+            var before = attemptedAt.Count;
+            time.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromMilliseconds(1));
+            Assert.Equal(before, attemptedAt.Count); // not due yet: no timer fired
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        }
+        var waits = attemptedAt.Zip(attemptedAt.Skip(1), (a, b) => (b - a).TotalSeconds).ToArray();
+        Assert.Equal([1d, 2, 4, 8, 16, 32, 60, 60, 60], waits);
+    });
+
+    [Fact]
+    public Task ThrottledSave_Stopped_TriesNothingMore() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var attempts = 0;
+        var save = new ThrottledSave(_ =>
+        {
+            attempts++;
+            return Task.FromException(new IOException("disk"));
+        }, TimeSpan.FromSeconds(1), time, (_, _) => { });
+
+        save.Request(1);
+        await save.FlushAsync(); // the deactivation's last attempt, failed too
+        Assert.Equal(2, attempts);
+        save.Stop();
+        time.Advance(TimeSpan.FromMinutes(5));
+        await Task.Yield();
+        save.Request(2);
+        await Task.Yield();
+        Assert.Equal(2, attempts);
+    });
+
+    [Fact]
     public Task ThrottledSave_AFailedSave_IsReportedAndTriedAgainOnTheNextRequest() => OneTurnAtATime.Run(async () =>
     {
         var time = new FakeTimeProvider(T0);
