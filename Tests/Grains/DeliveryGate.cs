@@ -7,11 +7,18 @@ namespace Messenger.Tests.Grains;
 /// A barrier in front of one user's <see cref="IUserGrain.DeliverAsync"/>, installed as a grain call
 /// filter in the test silos: while a user is held, deliveries to them wait inside their grain (as
 /// for a member whose silo or disk is slow), deterministically and without sleeps. It can also make
-/// the next calls of <see cref="IUserGrain.AddReceiptsAsync"/> to a user fail.
+/// the next calls of <see cref="IUserGrain.DeliverAsync"/> or <see cref="IUserGrain.AddReceiptsAsync"/> to a user fail.
 /// </summary>
 public static class DeliveryGate
 {
     private static readonly ConcurrentDictionary<string, int> ReceiptFailures = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> DeliveryFailures = new(StringComparer.Ordinal);
+
+    /// <summary>The next <paramref name="count"/> deliveries to <paramref name="userId"/>'s grain fail (0: none more).</summary>
+    public static void FailDeliveries(string userId, int count) => DeliveryFailures[userId] = count;
+
+    /// <summary>How many deliveries to <paramref name="userId"/> have failed since <see cref="FailDeliveries"/> asked for <paramref name="asked"/>.</summary>
+    public static int DeliveriesFailed(string userId, int asked) => asked - DeliveryFailures.GetValueOrDefault(userId);
 
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Held = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Arrived = new(StringComparer.Ordinal);
@@ -34,11 +41,15 @@ public static class DeliveryGate
     /// <summary>How many of the failures <see cref="FailReceipts"/> asked for are still to come.</summary>
     public static int ReceiptFailuresLeft(string userId) => ReceiptFailures.GetValueOrDefault(userId);
 
-    internal static bool TakeReceiptFailure(string userId)
+    internal static bool TakeReceiptFailure(string userId) => Take(ReceiptFailures, userId);
+
+    internal static bool TakeDeliveryFailure(string userId) => Take(DeliveryFailures, userId);
+
+    private static bool Take(ConcurrentDictionary<string, int> failures, string userId)
     {
-        while (ReceiptFailures.TryGetValue(userId, out var left) && left > 0)
+        while (failures.TryGetValue(userId, out var left) && left > 0)
         {
-            if (ReceiptFailures.TryUpdate(userId, left - 1, left)) return true;
+            if (failures.TryUpdate(userId, left - 1, left)) return true;
         }
         return false;
     }
@@ -68,6 +79,7 @@ public sealed class DeliveryGateFilter : IIncomingGrainCallFilter
         if (context.InterfaceMethod.Name == nameof(IUserGrain.DeliverAsync) && context.InterfaceMethod.DeclaringType == typeof(IUserGrain))
         {
             await DeliveryGate.WaitAsync(context.TargetId.Key.ToString()!);
+            if (DeliveryGate.TakeDeliveryFailure(context.TargetId.Key.ToString()!)) throw new InvalidOperationException("delivery refused by the test");
         }
         if (context.InterfaceMethod.Name == nameof(IUserGrain.AddReceiptsAsync) && context.InterfaceMethod.DeclaringType == typeof(IUserGrain)
             && DeliveryGate.TakeReceiptFailure(context.TargetId.Key.ToString()!))

@@ -73,6 +73,38 @@ public abstract class DeliveryPathTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Send_WhoseSendersOwnLogFails_ReachesTheRecipientAtOnce_AndIsAckedOnceTheLogTakesIt()
+    {
+        var alice = await cluster.NewUserAsync();
+        var bob = await cluster.NewUserAsync();
+        var conversation = await cluster.OpenDirectAsync(alice, bob);
+        await using var bobDevice = await cluster.AttachAsync(bob, "bob-phone");
+
+        // Committed, but Alice's own log refuses it: the ack (which names its place there) waits; Bob does not.
+        DeliveryGate.FailDeliveries(alice.UserId, 1_000);
+        var send = conversation.SendAsync(alice.UserId, "f1", "hello");
+        var pushed = await bobDevice.WaitForCountAsync(1);
+        Assert.Equal("hello", pushed[0].Message!.Text);
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            while (DeliveryGate.DeliveriesFailed(alice.UserId, 1_000) < 2) await Task.Delay(10, deadline.Token); // tried again, with backoff
+        }
+        Assert.False(send.IsCompleted);
+
+        DeliveryGate.FailDeliveries(alice.UserId, 0);
+        var ack = await send;
+        Assert.False(ack.Duplicate);
+        Assert.Equal(pushed[0].Message, ack.Message);
+        var aliceLog = (await cluster.User(alice).SyncAsync(0, 100)).Updates;
+        Assert.Equal(ack.Message, aliceLog.Single(u => u.Kind == UpdateKind.Message).Message);
+        Assert.Equal(ack.UserSeq, aliceLog.Single(u => u.Kind == UpdateKind.Message).UserSeq);
+        // A retry of the same send gets the same ack.
+        var retry = await conversation.SendAsync(alice.UserId, "f1", "hello");
+        Assert.True(retry.Duplicate);
+        Assert.Equal((ack.Message, ack.UserSeq), (retry.Message, retry.UserSeq));
+    }
+
+    [Fact]
     public async Task UserStoreConflict_RetiresTheStaleActivation_AndDeliveryResumesOnAFreshOne()
     {
         var alice = await cluster.NewUserAsync();
