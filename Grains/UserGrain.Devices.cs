@@ -96,7 +96,7 @@ public sealed partial class UserGrain : IRemindable
         await Task.WhenAll(conversations);
         await _accounts.DeleteAccountAsync(Id);
         _profile = null;
-        await _log.FlushAsync(); // a checkpoint still due would write the list again after the delete
+        await _log.CloseAsync(); // a checkpoint still due (or a retry of a failed one) would write the list again after the delete
         _pushOutbox.Clear();
         await _logStore.DeleteUserAsync(Id);
         await _devices.CompleteDeletionAsync();

@@ -86,10 +86,10 @@ internal sealed class UserLog
     /// <summary>The <c>userSeq</c> under which a message was delivered, or 0.</summary>
     public Task<long> FindUserSeqAsync(string conversationId, long seq) => _store.FindUserSeqAsync(_userId, conversationId, seq);
 
-    /// <summary>Saves the newest checkpoint now.</summary>
-    public Task FlushAsync() => _checkpoint.FlushAsync();
-
-    /// <summary>Saves the newest checkpoint now and no more after it (deactivation: a failed save is not retried from a gone activation).</summary>
+    /// <summary>
+    /// Saves the newest checkpoint now and none after it (deactivation, and account deletion): a failed save is not
+    /// tried again from a gone activation, nor after the user's data is deleted.
+    /// </summary>
     public async Task CloseAsync()
     {
         await _checkpoint.FlushAsync();
