@@ -44,17 +44,24 @@ public sealed partial class ConversationGrain
     {
         if (_receipts is null || !_receipts.Advance(userId, delivered, read)) return false;
         _receiptChanges++;
-        _receiptSave ??= new ThrottledSave(_ => SaveReceiptsAsync(), _options.MarkSaveInterval, _time,
-            (ex, _) => _logger.LogWarning(ex, "Conversation {ConversationId}: could not save receipt pointers", Id));
+        _receiptSave ??= Made(new ThrottledSave(_ => SaveReceiptsAsync(), _options.MarkSaveInterval, _time,
+            (ex, _) => _logger.LogWarning(ex, "Conversation {ConversationId}: could not save receipt pointers", Id)));
         _receiptSave.Request(_receiptChanges);
         return true;
     }
 
     private void RequestReceiptFlush()
     {
-        _receiptFlush ??= new ThrottledSave(_ => SendReceiptsAsync(), _options.ReceiptInterval, _time,
-            (ex, _) => _logger.LogWarning(ex, "Conversation {ConversationId}: could not send receipts", Id));
+        _receiptFlush ??= Made(new ThrottledSave(_ => SendReceiptsAsync(), _options.ReceiptInterval, _time,
+            (ex, _) => _logger.LogWarning(ex, "Conversation {ConversationId}: could not send receipts", Id)));
         _receiptFlush.Request(_receiptChanges);
+    }
+
+    /// <summary>A saver made on first use: stopped at once if the activation is already going away.</summary>
+    private ThrottledSave Made(ThrottledSave save)
+    {
+        if (_closing) save.Stop();
+        return save;
     }
 
     /// <summary>The counts of the messages from <paramref name="from"/> to <paramref name="to"/> may have changed (a member left).</summary>
@@ -159,7 +166,7 @@ public sealed partial class ConversationGrain
         }
         if (leftOut || notDue) _receipts.MarkChanged(from, to);
         if (notDue) RequestReceiptFlushAgain();
-        var failed = false;
+        Exception? failed = null;
         foreach (var (sender, receipts, sent) in senders)
         {
             var arrived = false;
@@ -169,20 +176,22 @@ public sealed partial class ConversationGrain
                 foreach (var r in receipts) _sentCounts[r.Seq] = r; // only what a sender has got counts as sent
                 arrived = true;
             }
-            catch
+            catch (Exception ex)
             {
-                failed = true;
+                failed ??= ex;
             }
             finally
             {
                 EndCarrier(sender, arrived);
             }
         }
-        if (failed)
+        if (failed is not null)
         {
-            // Sent again by the flush's retry (or a change before it): the range is owed, and what failed was not recorded as sent.
+            // The range is owed again (what failed was not recorded as sent): another run comes after the interval, and
+            // sends to each sender that failed once their backoff is over (ReceiptCarriers), to the others at their pace.
             _receipts.MarkChanged(from, to);
-            throw new InvalidOperationException($"Conversation {Id}: some receipts could not be sent; they are sent again after a backoff.");
+            RequestReceiptFlushAgain();
+            _logger.LogWarning(failed, "Conversation {ConversationId}: receipts could not reach some senders; tried again after a backoff", Id);
         }
     }
 

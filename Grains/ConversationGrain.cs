@@ -101,17 +101,28 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // Each saver's last save, and none after it (a failed one is not tried again from here, nor one made later by a
+        // delivery ending meanwhile: the next activation starts from what was saved).
+        _closing = true;
         if (_fanOut is not null) _mark.Request(_fanOut.Mark);
         await _mark.FlushAsync();
+        _mark.Stop();
         // The last flush sends every sender what they are owed, paced or not: nothing would send it later.
         _carriers?.StopPacing();
-        if (_receiptFlush is not null) await _receiptFlush.FlushAsync();
-        if (_receiptSave is not null) await _receiptSave.FlushAsync();
-        // A failed last save is not tried again from here: the next activation starts from what was saved.
-        _mark.Stop();
-        _receiptFlush?.Stop();
-        _receiptSave?.Stop();
+        if (_receiptFlush is not null)
+        {
+            await _receiptFlush.FlushAsync();
+            _receiptFlush.Stop();
+        }
+        if (_receiptSave is not null)
+        {
+            await _receiptSave.FlushAsync();
+            _receiptSave.Stop();
+        }
     }
+
+    // Set when deactivation begins: a saver made after it is stopped at once.
+    private bool _closing;
 
     private void SetMembers(ConversationRecord record)
     {

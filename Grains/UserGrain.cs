@@ -65,7 +65,19 @@ public sealed partial class UserGrain : Grain, IUserGrain
     // Orleans decodes a string key into a new string on every call: read once per activation (its presence helper shares it).
     private string Id { get; }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StorageFailureFilter.ActivateAsync(LoadAsync, _logger);
+        }
+        catch
+        {
+            // Loading the log may have asked for a checkpoint: an activation that failed must not keep retrying it.
+            _log.Abandon();
+            throw;
+        }
+    }
 
     private async Task LoadAsync()
     {

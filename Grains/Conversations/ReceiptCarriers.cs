@@ -1,3 +1,5 @@
+using Messenger.Grains.Support;
+
 namespace Messenger.Grains.Conversations;
 
 /// <summary>
@@ -5,8 +7,9 @@ namespace Messenger.Grains.Conversations;
 /// sender, or sent on their own by the flush): at most one on its way to a sender at a time, so that counts taken
 /// later never reach the sender's log before counts taken earlier (a sender's counts only grow); and at most one
 /// per interval, so that carrying never sends more updates than the flush alone would. Whoever finds a sender busy
-/// or not due leaves them for later; a flush that found them busy is owed a new run when the update ends. For use
-/// inside one grain activation.
+/// or not due leaves them for later; a flush that found them busy is owed a new run when the update ends. A sender
+/// whose update failed is not due again until a backoff (<see cref="RetryBackoff"/>, per sender) has passed, so one
+/// member whose log keeps failing delays nobody else's receipts. For use inside one grain activation.
 /// </summary>
 internal sealed class ReceiptCarriers(TimeSpan interval, TimeProvider time)
 {
@@ -14,6 +17,8 @@ internal sealed class ReceiptCarriers(TimeSpan interval, TimeProvider time)
     private readonly Dictionary<string, bool> _busy = new(StringComparer.Ordinal);
     // When each sender last got an update (entries older than the interval mean nothing).
     private readonly Dictionary<string, long> _lastSent = new(StringComparer.Ordinal);
+    // Senders whose last updates failed: how many in a row, and when the last one did (made on the first failure).
+    private Dictionary<string, (int Count, long At)>? _failed;
 
     /// <summary>Whether a receipts update is on its way to <paramref name="userId"/>.</summary>
     public bool Busy(string userId) => _busy.ContainsKey(userId);
@@ -21,11 +26,16 @@ internal sealed class ReceiptCarriers(TimeSpan interval, TimeProvider time)
     private bool _unpaced;
 
     /// <summary>
-    /// Whether <paramref name="userId"/> may get an update now: none on its way, and none arrived within the interval
-    /// (unless <see cref="StopPacing"/> was called).
+    /// Whether <paramref name="userId"/> may get an update now: none on its way, none arrived within the interval, and
+    /// the backoff after a failed one over (unless <see cref="StopPacing"/> was called).
     /// </summary>
     public bool Due(string userId) =>
-        !_busy.ContainsKey(userId) && (_unpaced || !_lastSent.TryGetValue(userId, out var at) || time.GetElapsedTime(at) >= interval);
+        !_busy.ContainsKey(userId) && (_unpaced || (!Recent(userId) && !BackingOff(userId)));
+
+    private bool Recent(string userId) => _lastSent.TryGetValue(userId, out var at) && time.GetElapsedTime(at) < interval;
+
+    private bool BackingOff(string userId) =>
+        _failed is not null && _failed.TryGetValue(userId, out var failed) && time.GetElapsedTime(failed.At) < RetryBackoff.After(interval, failed.Count);
 
     /// <summary>From now on every sender without an update on its way is due (the conversation's last flush: nothing would send later).</summary>
     public void StopPacing() => _unpaced = true;
@@ -45,17 +55,24 @@ internal sealed class ReceiptCarriers(TimeSpan interval, TimeProvider time)
     }
 
     /// <summary>
-    /// The update to <paramref name="userId"/> ended: it <paramref name="arrived"/> in their log, or failed. True when a
-    /// flush left them out meanwhile.
+    /// The update to <paramref name="userId"/> ended: it <paramref name="arrived"/> in their log, or failed (then they are
+    /// not due until the backoff is over). True when a flush left them out meanwhile.
     /// </summary>
     public bool End(string userId, bool arrived)
     {
+        if (!_busy.Remove(userId, out var leftOut)) return false;
         if (arrived)
         {
             if (_lastSent.Count >= 64) Forget();
             _lastSent[userId] = time.GetTimestamp();
+            if (_failed is not null && _failed.Remove(userId) && _failed.Count == 0) _failed = null;
         }
-        return _busy.Remove(userId, out var leftOut) && leftOut;
+        else
+        {
+            _failed ??= new(StringComparer.Ordinal);
+            _failed[userId] = (_failed.TryGetValue(userId, out var failed) ? failed.Count + 1 : 1, time.GetTimestamp());
+        }
+        return leftOut;
     }
 
     private void Forget()

@@ -3,9 +3,9 @@ namespace Messenger.Grains.Support;
 /// <summary>
 /// Saves a progress mark off the hot path: at most one save in flight and at most one per
 /// interval; marks requested meanwhile collapse into the newest. The first request after a quiet
-/// interval saves at once. A failed save is tried again on its own, after a backoff (one interval but at
-/// least a second, doubling to at least a minute), so what it carries does not wait for another request to
-/// come; a success goes back to the interval. (A mark only bounds how much is replayed after a crash, so a late
+/// interval saves at once. A failed save is tried again on its own, after a backoff (<see cref="RetryBackoff"/>:
+/// one interval but at least a second, doubling to a minute or the interval), so what it carries does not wait
+/// for another request to come; a success goes back to the interval. (A mark only bounds how much is replayed after a crash, so a late
 /// or failed save of one costs replay work, never data; a conversation's receipts to their senders are sent
 /// through one too.) For use inside one grain activation: it runs on the
 /// scheduler of the code that requests (the grain's), and its one timer, made once and re-armed
@@ -15,12 +15,6 @@ namespace Messenger.Grains.Support;
 /// </summary>
 internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, TimeProvider time, Action<Exception, long> onError)
 {
-    /// <summary>The first wait after a failure, when the interval is shorter.</summary>
-    public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
-
-    /// <summary>The longest wait between failed attempts, when the interval is shorter.</summary>
-    public static readonly TimeSpan LongestRetry = TimeSpan.FromMinutes(1);
-
     private long _requested;
     private long _saved;
     private long _lastSaveAt = long.MinValue;
@@ -43,16 +37,20 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
         Pump();
     }
 
-    /// <summary>Saves the newest requested mark now, after a save in flight, without waiting out the interval (deactivation).</summary>
+    /// <summary>
+    /// Saves the newest requested mark now, after a save in flight, without waiting out the interval or a backoff
+    /// (deactivation). Does nothing once stopped.
+    /// </summary>
     public async Task FlushAsync()
     {
         while (_saveInFlight) await _saving!;
-        if (_requested > _saved) await SaveAsync(_requested);
+        if (!_stopped && _requested > _saved) await SaveAsync(_requested);
     }
 
     /// <summary>
-    /// No save or retry starts after this (the activation is going away, after its last <see cref="FlushAsync"/>):
-    /// one from a gone activation could write over what its successor saved.
+    /// No save or retry starts after this, a flush included (the activation is going away, after its last
+    /// <see cref="FlushAsync"/>; or what it saves is being deleted): one from a gone activation could write over what
+    /// its successor saved. A save already running ends as it will.
     /// </summary>
     public void Stop()
     {
@@ -60,18 +58,8 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
         _timer?.Dispose();
     }
 
-    /// <summary>The wait from the start of one attempt to the next: the interval, or after failures a backoff.</summary>
-    private TimeSpan Spacing
-    {
-        get
-        {
-            if (_failures == 0) return interval;
-            var first = interval > FirstRetry ? interval : FirstRetry;
-            var longest = interval > LongestRetry ? interval : LongestRetry;
-            var doublings = Math.Min(_failures - 1, 16);
-            return TimeSpan.FromTicks(Math.Min(first.Ticks << doublings, longest.Ticks));
-        }
-    }
+    /// <summary>The wait from the start of one save to the next, or after failures from the last failure: a backoff.</summary>
+    private TimeSpan Spacing => _failures == 0 ? interval : RetryBackoff.After(interval, _failures);
 
     /// <summary>
     /// Starts a save, or the wait for one, when a mark is owed and neither is under way (either pumps again when it
@@ -129,6 +117,7 @@ internal sealed class ThrottledSave(Func<long, Task> save, TimeSpan interval, Ti
         catch (Exception ex)
         {
             _failures++;
+            _lastSaveAt = time.GetTimestamp(); // the backoff counts from the failure (a call may fail only after a long timeout)
             _saveInFlight = false;
             onError(ex, mark);
             Pump(saveNow: false); // tried again after the backoff, with whatever was requested meanwhile

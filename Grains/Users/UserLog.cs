@@ -96,6 +96,9 @@ internal sealed class UserLog
         _checkpoint.Stop();
     }
 
+    /// <summary>No checkpoint from now on, not even a last one (an activation that failed: it never deactivates).</summary>
+    public void Abandon() => _checkpoint.Stop();
+
     private async Task SaveCheckpointAsync()
     {
         var upTo = LastUserSeq;

@@ -12,6 +12,12 @@ public sealed class GrainHelperTests
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
 
+    /// <summary>Lets whatever a fired timer queued on the test's one-at-a-time scheduler run before the test looks.</summary>
+    private static async Task LetQueuedWorkRun()
+    {
+        for (var i = 0; i < 5; i++) await Task.Yield();
+    }
+
     [Fact]
     public Task ThrottledSave_SavesAtOnceWhenQuiet_ThenAtMostOncePerInterval_NewestMarkWins() => OneTurnAtATime.Run(async () =>
     {
@@ -115,6 +121,7 @@ public sealed class GrainHelperTests
 
         // First retry a second after the attempt (the interval is shorter), nothing before.
         time.Advance(TimeSpan.FromMilliseconds(999));
+        await LetQueuedWorkRun();
         Assert.Single(attempts);
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
@@ -123,6 +130,7 @@ public sealed class GrainHelperTests
         // It failed again: the next wait is twice as long, and takes what was requested meanwhile.
         save.Request(4);
         time.Advance(TimeSpan.FromMilliseconds(1999));
+        await LetQueuedWorkRun();
         Assert.Equal(2, attempts.Count);
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
@@ -156,7 +164,8 @@ public sealed class GrainHelperTests
         {
             var before = attemptedAt.Count;
             time.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromMilliseconds(1));
-            Assert.Equal(before, attemptedAt.Count); // not due yet: no timer fired
+            await LetQueuedWorkRun();
+            Assert.Equal(before, attemptedAt.Count); // not due yet
             time.Advance(TimeSpan.FromMilliseconds(1));
             Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
         }
@@ -180,14 +189,43 @@ public sealed class GrainHelperTests
         Assert.Equal(2, attempts);
         save.Stop();
         time.Advance(TimeSpan.FromMinutes(5));
-        await Task.Yield();
+        await LetQueuedWorkRun();
         save.Request(2);
-        await Task.Yield();
+        await save.FlushAsync(); // a second close (deactivation after an account deletion closed it): nothing either
+        await LetQueuedWorkRun();
         Assert.Equal(2, attempts);
     });
 
     [Fact]
-    public Task ThrottledSave_AFailedSave_IsReportedAndTriedAgainOnTheNextRequest() => OneTurnAtATime.Run(async () =>
+    public Task ThrottledSave_TheBackoffCountsFromTheFailure_NotFromTheStartOfASlowAttempt() => OneTurnAtATime.Run(async () =>
+    {
+        var time = new FakeTimeProvider(T0);
+        var attempts = 0;
+        var slow = new TaskCompletionSource();
+        var signal = new SemaphoreSlim(0);
+        var save = new ThrottledSave(_ =>
+        {
+            attempts++;
+            signal.Release();
+            return attempts == 1 ? slow.Task : Task.CompletedTask;
+        }, TimeSpan.Zero, time, (_, _) => { });
+
+        save.Request(1);
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        time.Advance(TimeSpan.FromSeconds(30)); // a call that times out late
+        slow.SetException(new TimeoutException());
+        await LetQueuedWorkRun();
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        await LetQueuedWorkRun();
+        Assert.Equal(1, attempts);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await signal.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(2, attempts);
+        Assert.Equal(1, save.Saved);
+    });
+
+    [Fact]
+    public Task ThrottledSave_AFailedSave_IsReported_AndAFlushTriesAgainAtOnce() => OneTurnAtATime.Run(async () =>
     {
         var time = new FakeTimeProvider(T0);
         var attempts = new List<long>();
@@ -233,8 +271,9 @@ public sealed class GrainHelperTests
         carriers.Begin("alice");
         Assert.True(carriers.LeaveOut("alice"));
         Assert.True(carriers.End("alice", arrived: false)); // the flush that left her out runs again
-        Assert.True(carriers.Due("alice")); // a failed update does not count
         Assert.False(carriers.End("alice", arrived: false)); // once
+        time.Advance(TimeSpan.FromSeconds(1)); // a failed update does not count as one that arrived: due after the backoff
+        Assert.True(carriers.Due("alice"));
 
         carriers.Begin("bob");
         carriers.End("bob", arrived: true);
@@ -243,6 +282,40 @@ public sealed class GrainHelperTests
         Assert.True(carriers.Due("bob"));
         carriers.Begin("bob");
         Assert.False(carriers.Due("bob")); // still one at a time
+    }
+
+    [Fact]
+    public void ReceiptCarriers_ASenderWhoseUpdateFailed_WaitsABackoffOfTheirOwn_DoublingUntilOneArrives()
+    {
+        var time = new FakeTimeProvider(T0);
+        var carriers = new ReceiptCarriers(TimeSpan.FromMilliseconds(500), time);
+        void Fail(string userId)
+        {
+            carriers.Begin(userId);
+            carriers.End(userId, arrived: false);
+        }
+
+        Fail("alice");
+        Assert.True(carriers.Due("bob")); // nobody else waits
+        foreach (var seconds in new[] { 1, 2, 4 })
+        {
+            time.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromMilliseconds(1));
+            Assert.False(carriers.Due("alice"));
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            Assert.True(carriers.Due("alice"));
+            if (seconds < 4) Fail("alice");
+        }
+        carriers.Begin("alice");
+        carriers.End("alice", arrived: true); // one arrived: back to the interval
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.True(carriers.Due("alice"));
+        Fail("alice");
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(carriers.Due("alice")); // the backoff starts over at a second
+
+        Fail("carol");
+        carriers.StopPacing(); // the last flush tries everyone not busy, backing off or not
+        Assert.True(carriers.Due("carol"));
     }
 
     [Fact]
