@@ -297,6 +297,8 @@ public sealed class WebClientTests(BrowserFixture fixture)
         await Expect(bob.Page.Locator("#messages li.theirs .meta")).ToContainTextAsync(aliceName);
         await bob.SendAsync("I do");
         await Expect(bob.Messages).ToHaveTextAsync(["Who brings the tent?", "I do"]);
+        // Acked, not just shown while sending: otherwise the rename below may be committed before it, and be not the last.
+        await Expect(bob.Page.Locator("#messages li.pending")).ToHaveCountAsync(0);
 
         // A rename changes the title everywhere; a reload takes it from the conversation list.
         await alice.RenameGroupAsync(group, "Long weekend");
