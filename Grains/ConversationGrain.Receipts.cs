@@ -57,10 +57,10 @@ public sealed partial class ConversationGrain
         _receiptFlush.Request(_receiptChanges);
     }
 
-    /// <summary>A saver made on first use: stopped at once if the activation is already going away.</summary>
+    /// <summary>A saver made on first use: stopped at once if the activation has already made its last saves.</summary>
     private ThrottledSave Made(ThrottledSave save)
     {
-        if (_closing) save.Stop();
+        if (_closed) save.Stop();
         return save;
     }
 
@@ -146,7 +146,7 @@ public sealed partial class ConversationGrain
         }
         if (_sentCounts.Count > 2 * ReceiptWindow) _sentCounts.Clear(); // older ones are only ever re-sent, never lost
         var senders = new List<(string Sender, List<MessageReceipt> Receipts, Task Sent)>(bySender.Count);
-        var (leftOut, notDue) = (false, false);
+        var (leftOut, notDue, backingOff) = (false, false, false);
         foreach (var (sender, receipts) in bySender)
         {
             // A delivery on its way to them carries counts taken earlier: these go after it, when it ends.
@@ -155,17 +155,20 @@ public sealed partial class ConversationGrain
                 leftOut = true;
                 continue;
             }
-            // They got an update within the interval (carried by a delivery): the next delivery or run takes these.
             if (!Carriers.Due(sender))
             {
-                notDue = true;
+                // Their last update failed: a run when their backoff ends (or a change before it) takes these.
+                if (Carriers.BackingOff(sender)) backingOff = true;
+                // They got an update within the interval (carried by a delivery): the next delivery or run takes these.
+                else notDue = true;
                 continue;
             }
             Carriers.Begin(sender);
             senders.Add((sender, receipts, UserGrain(sender).AddReceiptsAsync(Id, receipts)));
         }
-        if (leftOut || notDue) _receipts.MarkChanged(from, to);
+        if (leftOut || notDue || backingOff) _receipts.MarkChanged(from, to);
         if (notDue) RequestReceiptFlushAgain();
+        if (backingOff) RequestReceiptFlushAfterBackoff();
         Exception? failed = null;
         foreach (var (sender, receipts, sent) in senders)
         {
@@ -187,12 +190,30 @@ public sealed partial class ConversationGrain
         }
         if (failed is not null)
         {
-            // The range is owed again (what failed was not recorded as sent): another run comes after the interval, and
-            // sends to each sender that failed once their backoff is over (ReceiptCarriers), to the others at their pace.
+            // The range is owed again (what failed was not recorded as sent). The senders it failed for back off
+            // (ReceiptCarriers); a run comes when the first backoff ends, and sends them theirs.
             _receipts.MarkChanged(from, to);
-            RequestReceiptFlushAgain();
+            RequestReceiptFlushAfterBackoff();
             _logger.LogWarning(failed, "Conversation {ConversationId}: receipts could not reach some senders; tried again after a backoff", Id);
         }
+    }
+
+    // Asks for a flush run when the first sender backing off is due again (one timer, re-armed; collected with the activation).
+    private IGrainTimer? _receiptRetry;
+
+    /// <summary>
+    /// A flush run when the first sender now backing off is due again, not before: a flush that has nothing else to send
+    /// does not run every interval meanwhile.
+    /// </summary>
+    private void RequestReceiptFlushAfterBackoff()
+    {
+        if (Carriers.NextBackoffEnd() is not { } wait) return;
+        _receiptRetry ??= this.RegisterGrainTimer(_ =>
+        {
+            RequestReceiptFlushAgain();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
+        _receiptRetry.Change(wait + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
     }
 
     private async Task SaveReceiptsAsync()

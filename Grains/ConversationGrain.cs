@@ -101,28 +101,22 @@ public sealed partial class ConversationGrain : Grain, IConversationGrain, IFanO
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Each saver's last save, and none after it (a failed one is not tried again from here, nor one made later by a
-        // delivery ending meanwhile: the next activation starts from what was saved).
-        _closing = true;
         if (_fanOut is not null) _mark.Request(_fanOut.Mark);
         await _mark.FlushAsync();
-        _mark.Stop();
-        // The last flush sends every sender what they are owed, paced or not: nothing would send it later.
+        // The last flush sends every sender what they are owed, paced or backing off or not: nothing would send it later.
         _carriers?.StopPacing();
-        if (_receiptFlush is not null)
-        {
-            await _receiptFlush.FlushAsync();
-            _receiptFlush.Stop();
-        }
-        if (_receiptSave is not null)
-        {
-            await _receiptSave.FlushAsync();
-            _receiptSave.Stop();
-        }
+        if (_receiptFlush is not null) await _receiptFlush.FlushAsync();
+        if (_receiptSave is not null) await _receiptSave.FlushAsync();
+        // Then none after it (made before or during these flushes, or later by a delivery ending): a failed save is not
+        // tried again from a gone activation; the next one starts from what was saved.
+        _closed = true;
+        _mark.Stop();
+        _receiptFlush?.Stop();
+        _receiptSave?.Stop();
     }
 
-    // Set when deactivation begins: a saver made after it is stopped at once.
-    private bool _closing;
+    // Set once deactivation has made its last saves: a saver made after it is stopped at once.
+    private bool _closed;
 
     private void SetMembers(ConversationRecord record)
     {

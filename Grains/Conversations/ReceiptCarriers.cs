@@ -34,8 +34,23 @@ internal sealed class ReceiptCarriers(TimeSpan interval, TimeProvider time)
 
     private bool Recent(string userId) => _lastSent.TryGetValue(userId, out var at) && time.GetElapsedTime(at) < interval;
 
-    private bool BackingOff(string userId) =>
+    /// <summary>Whether the last update to <paramref name="userId"/> failed and their backoff is not over.</summary>
+    public bool BackingOff(string userId) =>
         _failed is not null && _failed.TryGetValue(userId, out var failed) && time.GetElapsedTime(failed.At) < RetryBackoff.After(interval, failed.Count);
+
+    /// <summary>How long until the first sender now backing off is due again; null when none is.</summary>
+    public TimeSpan? NextBackoffEnd()
+    {
+        if (_failed is null) return null;
+        TimeSpan? next = null;
+        foreach (var (_, failed) in _failed)
+        {
+            var left = RetryBackoff.After(interval, failed.Count) - time.GetElapsedTime(failed.At);
+            if (left <= TimeSpan.Zero) continue;
+            if (next is null || left < next) next = left;
+        }
+        return next;
+    }
 
     /// <summary>From now on every sender without an update on its way is due (the conversation's last flush: nothing would send later).</summary>
     public void StopPacing() => _unpaced = true;

@@ -295,15 +295,27 @@ public sealed class GrainHelperTests
             carriers.End(userId, arrived: false);
         }
 
+        Assert.Null(carriers.NextBackoffEnd());
         Fail("alice");
         Assert.True(carriers.Due("bob")); // nobody else waits
-        foreach (var seconds in new[] { 1, 2, 4 })
+        Assert.True(carriers.BackingOff("alice"));
+        Assert.False(carriers.BackingOff("bob"));
+        Assert.Equal(TimeSpan.FromSeconds(1), carriers.NextBackoffEnd()); // when a run should look again
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        Fail("dave");
+        Assert.Equal(TimeSpan.FromMilliseconds(600), carriers.NextBackoffEnd()); // the first to end
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.Equal(TimeSpan.FromMilliseconds(400), carriers.NextBackoffEnd()); // Alice's is over: Dave's
+        Assert.True(carriers.Due("alice"));
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        Assert.Null(carriers.NextBackoffEnd());
+        foreach (var seconds in new[] { 2, 4 }) // her second and third failures in a row
         {
+            Fail("alice");
             time.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromMilliseconds(1));
             Assert.False(carriers.Due("alice"));
             time.Advance(TimeSpan.FromMilliseconds(1));
             Assert.True(carriers.Due("alice"));
-            if (seconds < 4) Fail("alice");
         }
         carriers.Begin("alice");
         carriers.End("alice", arrived: true); // one arrived: back to the interval
