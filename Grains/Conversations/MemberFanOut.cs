@@ -1,3 +1,5 @@
+using Messenger.Grains.Support;
+
 namespace Messenger.Grains.Conversations;
 
 /// <summary>What <see cref="MemberFanOut"/> needs from its conversation.</summary>
@@ -153,7 +155,7 @@ internal sealed class MemberFanOut
         member.InFlight = true;
         try
         {
-            var retry = FirstRetry;
+            var failures = 0;
             while (member.Delivered < Math.Min(_lastSeq, member.Until))
             {
                 IReadOnlyList<ChatMessage> batch;
@@ -168,12 +170,12 @@ internal sealed class MemberFanOut
                 }
                 catch (Exception ex)
                 {
+                    var retry = RetryBackoff.Doubling(FirstRetry, LongestRetry, ++failures);
                     _target.OnDeliveryFailed(member.UserId, ex, retry);
                     await Task.Delay(retry, _time);
-                    retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LongestRetry.Ticks));
                     continue;
                 }
-                retry = FirstRetry;
+                failures = 0;
                 var from = member.Delivered;
                 member.Delivered = batch[^1].Seq;
                 _target.OnDelivered(member.UserId, batch, receipt, MoveMark(from));

@@ -17,8 +17,8 @@ public static class DeliveryGate
     /// <summary>The next <paramref name="count"/> deliveries to <paramref name="userId"/>'s grain fail (0: none more).</summary>
     public static void FailDeliveries(string userId, int count) => DeliveryFailures[userId] = count;
 
-    /// <summary>How many deliveries to <paramref name="userId"/> have failed since <see cref="FailDeliveries"/> asked for <paramref name="asked"/>.</summary>
-    public static int DeliveriesFailed(string userId, int asked) => asked - DeliveryFailures.GetValueOrDefault(userId);
+    /// <summary>How many of the failures <see cref="FailDeliveries"/> asked for are still to come.</summary>
+    public static int DeliveryFailuresLeft(string userId) => DeliveryFailures.GetValueOrDefault(userId);
 
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Held = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Arrived = new(StringComparer.Ordinal);
@@ -76,15 +76,18 @@ public sealed class DeliveryGateFilter : IIncomingGrainCallFilter
 {
     public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.InterfaceMethod.Name == nameof(IUserGrain.DeliverAsync) && context.InterfaceMethod.DeclaringType == typeof(IUserGrain))
+        if (context.InterfaceMethod.DeclaringType == typeof(IUserGrain))
         {
-            await DeliveryGate.WaitAsync(context.TargetId.Key.ToString()!);
-            if (DeliveryGate.TakeDeliveryFailure(context.TargetId.Key.ToString()!)) throw new InvalidOperationException("delivery refused by the test");
-        }
-        if (context.InterfaceMethod.Name == nameof(IUserGrain.AddReceiptsAsync) && context.InterfaceMethod.DeclaringType == typeof(IUserGrain)
-            && DeliveryGate.TakeReceiptFailure(context.TargetId.Key.ToString()!))
-        {
-            throw new InvalidOperationException("receipts refused by the test");
+            var userId = context.TargetId.Key.ToString()!;
+            if (context.InterfaceMethod.Name == nameof(IUserGrain.DeliverAsync))
+            {
+                await DeliveryGate.WaitAsync(userId);
+                if (DeliveryGate.TakeDeliveryFailure(userId)) throw new InvalidOperationException("delivery refused by the test");
+            }
+            if (context.InterfaceMethod.Name == nameof(IUserGrain.AddReceiptsAsync) && DeliveryGate.TakeReceiptFailure(userId))
+            {
+                throw new InvalidOperationException("receipts refused by the test");
+            }
         }
         await context.Invoke();
     }

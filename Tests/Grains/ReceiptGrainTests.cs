@@ -20,9 +20,7 @@ public abstract class ReceiptGrainTests(ClusterFixture cluster)
         await using var aliceDevice = await cluster.AttachAsync(alice, "alice-phone");
         await using var bobDevice = await cluster.AttachAsync(bob, "bob-phone");
 
-        var ack = await conversation.SendAsync(alice.UserId, "m1", "hello");
-        await bobDevice.WaitForCountAsync(1);
-        var delivered = await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Delivered == 1)));
+        var (ack, delivered) = await SendAndSeeDeliveredAsync(conversation, alice, aliceDevice, bobDevice);
         await cluster.User(bob).MarkReadAsync(conversation.GetPrimaryKeyString(), 1);
         var read = await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == 1 && r.Read == 1)));
 
@@ -45,9 +43,7 @@ public abstract class ReceiptGrainTests(ClusterFixture cluster)
         var conversation = await cluster.OpenDirectAsync(alice, bob);
         await using var aliceDevice = await cluster.AttachAsync(alice, "alice-phone");
         await using var bobDevice = await cluster.AttachAsync(bob, "bob-phone");
-        var ack = await conversation.SendAsync(alice.UserId, "m1", "hello");
-        await bobDevice.WaitForCountAsync(1);
-        await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Delivered == 1)));
+        var (ack, _) = await SendAndSeeDeliveredAsync(conversation, alice, aliceDevice, bobDevice);
 
         // The read receipt's first way to Alice fails; nothing else happens in the conversation after it.
         DeliveryGate.FailReceipts(alice.UserId, 1);
@@ -57,6 +53,16 @@ public abstract class ReceiptGrainTests(ClusterFixture cluster)
         Assert.Equal(0, DeliveryGate.ReceiptFailuresLeft(alice.UserId)); // it did fail once on the way
         var log = await cluster.User(alice).SyncAsync(0, 100);
         Assert.Contains(log.Updates, u => u.Kind == UpdateKind.Receipts && u.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Read == 1));
+    }
+
+    /// <summary>Alice sends "hello" to Bob; returns once his device has it and hers has the delivered count (and those updates).</summary>
+    private static async Task<(SendAck Ack, IReadOnlyList<UserUpdate> Delivered)> SendAndSeeDeliveredAsync(
+        IConversationGrain conversation, UserProfile alice, UpdateRecorder aliceDevice, UpdateRecorder bobDevice)
+    {
+        var ack = await conversation.SendAsync(alice.UserId, "m1", "hello");
+        await bobDevice.WaitForCountAsync(1);
+        var delivered = await aliceDevice.WaitForAsync(u => u.Any(x => x.Kind == UpdateKind.Receipts && x.Receipts!.Any(r => r.Seq == ack.Message.Seq && r.Delivered == 1)));
+        return (ack, delivered);
     }
 
     [Fact]
